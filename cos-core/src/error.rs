@@ -1,0 +1,247 @@
+//! The one error type of `cos-core`.
+
+use std::path::PathBuf;
+
+/// Result type used throughout `cos-core`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `cos-core`.
+///
+/// Every variant says what was wrong with which input. [`Error::code`] gives a
+/// stable machine-readable code that the Python and Node bindings expose.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A digest string could not be parsed.
+    #[error("invalid digest {input:?}: {reason}")]
+    InvalidDigest {
+        /// The text that was given (truncated if long).
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// An algorithm name (digest or key) is not one cos supports.
+    #[error("unsupported algorithm {name:?} (supported: {supported})")]
+    UnsupportedAlgorithm {
+        /// The name that was given.
+        name: String,
+        /// The names that are supported.
+        supported: &'static str,
+    },
+
+    /// Text that should be JSON is not, or breaks an I-JSON rule (RFC 7493)
+    /// that canonicalisation relies on.
+    #[error("invalid JSON: {reason}")]
+    InvalidJson {
+        /// What the parser or checker reported.
+        reason: String,
+    },
+
+    /// A JSON number cannot be represented as an IEEE-754 double without loss,
+    /// or is not finite; RFC 8785 has no form for it.
+    #[error("JSON number {value} cannot be canonicalised: {reason}")]
+    NumberOutOfRange {
+        /// The number as text.
+        value: String,
+        /// Why it cannot be represented.
+        reason: &'static str,
+    },
+
+    /// A data classification label is not one of PUBLIC, INTERNAL,
+    /// CONFIDENTIAL, RESTRICTED.
+    #[error(
+        "invalid classification {input:?}: expected PUBLIC, INTERNAL, CONFIDENTIAL or RESTRICTED"
+    )]
+    InvalidClassification {
+        /// The label that was given.
+        input: String,
+    },
+
+    /// A region is neither an ISO 3166-1 alpha-2 country code nor a known
+    /// region group.
+    #[error("invalid region {input:?}: expected an ISO 3166-1 alpha-2 code or a group ({groups})")]
+    InvalidRegion {
+        /// The region that was given.
+        input: String,
+        /// The group names that are known.
+        groups: &'static str,
+    },
+
+    /// A residency tag is not of the form `<REGION>-Only` or `Global`.
+    #[error("invalid residency tag {input:?}: {reason}")]
+    InvalidResidency {
+        /// The tag that was given.
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A tenant id breaks the tenant id syntax.
+    #[error("invalid tenant id {input:?}: {reason}")]
+    InvalidTenantId {
+        /// The id that was given.
+        input: String,
+        /// What was wrong with it.
+        reason: &'static str,
+    },
+
+    /// A release id is not a git commit id (40 or 64 hex digits).
+    #[error(
+        "invalid release id {input:?}: expected a git commit id of 40 (SHA-1) or 64 (SHA-256) hex digits"
+    )]
+    InvalidReleaseId {
+        /// The id that was given.
+        input: String,
+    },
+
+    /// Key material could not be parsed, generated or encoded.
+    #[error("invalid key: {reason}")]
+    InvalidKey {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A signature did not verify under the given key.
+    #[error("signature does not verify with key {key_id}")]
+    SignatureInvalid {
+        /// The id of the key that was tried.
+        key_id: String,
+    },
+
+    /// A signing backend (local key, KMS, HSM) failed to sign.
+    #[error("signing failed: {reason}")]
+    SigningFailed {
+        /// What the backend reported.
+        reason: String,
+    },
+
+    /// A DSSE envelope is malformed.
+    #[error("invalid DSSE envelope: {reason}")]
+    InvalidEnvelope {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A DSSE envelope carries another payload type than the one required.
+    #[error("DSSE payload type is {found:?}, expected {expected:?}")]
+    PayloadTypeMismatch {
+        /// The payload type the caller required.
+        expected: String,
+        /// The payload type the envelope carries.
+        found: String,
+    },
+
+    /// Fewer distinct trusted keys signed a DSSE envelope than the threshold.
+    #[error(
+        "DSSE threshold not met: {verified} of {threshold} required keys verified ({signatures} signatures checked against {keys} keys)"
+    )]
+    ThresholdNotMet {
+        /// Distinct keys whose signature verified.
+        verified: usize,
+        /// Distinct keys required.
+        threshold: usize,
+        /// Signatures in the envelope.
+        signatures: usize,
+        /// Keys that were trusted.
+        keys: usize,
+    },
+
+    /// A verification threshold is zero or larger than the number of keys.
+    #[error(
+        "invalid threshold {threshold} for {keys} keys: it must be between 1 and the number of keys"
+    )]
+    InvalidThreshold {
+        /// The threshold that was asked for.
+        threshold: usize,
+        /// The number of keys given.
+        keys: usize,
+    },
+
+    /// An in-toto Statement is malformed.
+    #[error("invalid in-toto statement: {reason}")]
+    InvalidStatement {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// Input read from outside is larger than the limit for it.
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// What was being read.
+        what: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        /// What was being done ("read", "write", "rename", ...).
+        op: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error, exposed by the bindings.
+    ///
+    /// ```
+    /// let err = "sha1:abc".parse::<cos_core::Digest>().unwrap_err();
+    /// assert_eq!(err.code(), "unsupported_algorithm");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidDigest { .. } => "invalid_digest",
+            Error::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::NumberOutOfRange { .. } => "number_out_of_range",
+            Error::InvalidClassification { .. } => "invalid_classification",
+            Error::InvalidRegion { .. } => "invalid_region",
+            Error::InvalidResidency { .. } => "invalid_residency",
+            Error::InvalidTenantId { .. } => "invalid_tenant_id",
+            Error::InvalidReleaseId { .. } => "invalid_release_id",
+            Error::InvalidKey { .. } => "invalid_key",
+            Error::SignatureInvalid { .. } => "signature_invalid",
+            Error::SigningFailed { .. } => "signing_failed",
+            Error::InvalidEnvelope { .. } => "invalid_envelope",
+            Error::PayloadTypeMismatch { .. } => "payload_type_mismatch",
+            Error::ThresholdNotMet { .. } => "threshold_not_met",
+            Error::InvalidThreshold { .. } => "invalid_threshold",
+            Error::InvalidStatement { .. } => "invalid_statement",
+            Error::TooLarge { .. } => "too_large",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    /// True for errors that mean "the evidence does not hold" (a signature,
+    /// threshold or payload type check failed), as opposed to unusable input.
+    ///
+    /// The `cos` CLI maps the first kind to exit code 1 and the second to 2.
+    pub fn is_verification_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::SignatureInvalid { .. }
+                | Error::PayloadTypeMismatch { .. }
+                | Error::ThresholdNotMet { .. }
+                | Error::InvalidEnvelope { .. }
+        )
+    }
+}
+
+/// Shortens untrusted input before it is echoed in an error message.
+pub(crate) fn excerpt(input: &str) -> String {
+    const MAX: usize = 80;
+    if input.len() <= MAX {
+        return input.to_owned();
+    }
+    let mut end = MAX;
+    while !input.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &input[..end])
+}

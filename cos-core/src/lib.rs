@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod canonical;
+pub mod classification;
+pub mod digest;
+pub mod dsse;
+pub mod error;
+pub mod file;
+pub mod id;
+pub mod key;
+pub mod region;
+pub mod statement;
+
+pub use classification::Classification;
+pub use digest::{Digest, DigestAlgorithm, Hasher};
+pub use error::{Error, Result};
+pub use id::{ReleaseId, TenantId};
+pub use key::{KeyAlgorithm, PrivateKey, PublicKey, Signer, Verifier};
+pub use region::{Region, RegionGroup, Residency};

@@ -1,0 +1,312 @@
+//! `cos`: the CompanyOS command-line tool.
+//!
+//! Exit codes: 0 valid / done, 1 invalid (the evidence does not hold; a
+//! one-line reason on stderr), 2 usage error or unreadable input.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cos_core::dsse::{Envelope, MAX_ENVELOPE_SIZE};
+use cos_core::file::{Overwrite, read_limited, read_reader_limited, write_atomic};
+use cos_core::{Digest, DigestAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, Verifier, canonical};
+
+/// Largest JSON document `cos canon` reads.
+const MAX_JSON_INPUT: u64 = 64 * 1024 * 1024;
+/// Largest payload `cos dsse sign` reads (the envelope adds a third for base64).
+const MAX_PAYLOAD: u64 = MAX_ENVELOPE_SIZE / 4 * 3 - 64 * 1024;
+
+#[derive(Parser)]
+#[command(name = "cos", version, about = "CompanyOS primitives: keys, digests, canonical JSON, DSSE", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a key pair: PREFIX.key (PKCS#8 PEM, mode 0600) and PREFIX.pub (SPKI PEM).
+    Keygen {
+        /// Signature algorithm.
+        #[arg(long, value_enum)]
+        alg: AlgArg,
+        /// Path prefix of the two files written.
+        #[arg(long, value_name = "PREFIX")]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the digest of each file (`-` for standard input).
+    Digest {
+        /// Digest algorithm.
+        #[arg(long, value_enum, default_value_t = DigestArg::Sha256)]
+        alg: DigestArg,
+        /// Print the HTTP `Digest` header form (`sha-256=<base64>`) instead of `sha256:<hex>`.
+        #[arg(long)]
+        http: bool,
+        /// Files to hash.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the RFC 8785 canonical form of a JSON document (`-` for standard input).
+    Canon {
+        /// The JSON file.
+        file: PathBuf,
+    },
+    /// Sign and verify DSSE envelopes.
+    #[command(subcommand)]
+    Dsse(DsseCommand),
+}
+
+#[derive(Subcommand)]
+enum DsseCommand {
+    /// Sign FILE's bytes as the payload of a DSSE envelope (printed, or written to --out).
+    Sign {
+        /// Private key (PKCS#8 PEM); repeat to sign with several keys.
+        #[arg(long = "key", required = true, value_name = "KEY")]
+        keys: Vec<PathBuf>,
+        /// The payload type, e.g. application/vnd.in-toto+json.
+        #[arg(long, value_name = "TYPE")]
+        payload_type: String,
+        /// Write the envelope here (atomically) instead of standard output.
+        #[arg(long, short = 'o', value_name = "OUT")]
+        out: Option<PathBuf>,
+        /// The payload file (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Verify a DSSE envelope against trusted public keys.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    /// Trusted public key (SPKI PEM); repeat for several.
+    #[arg(long = "pub", required = true, value_name = "PUB")]
+    pubs: Vec<PathBuf>,
+    /// How many distinct trusted keys must have signed.
+    #[arg(long, default_value_t = 1)]
+    threshold: usize,
+    /// Require this payload type.
+    #[arg(long, value_name = "TYPE")]
+    payload_type: Option<String>,
+    /// Print the verified payload to standard output.
+    #[arg(long)]
+    print_payload: bool,
+    /// The envelope (JSON).
+    envelope: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AlgArg {
+    Ed25519,
+    EcdsaP256,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DigestArg {
+    Sha256,
+    Sha512,
+}
+
+/// Why a command failed, and so which exit code it gets.
+enum Failure {
+    /// The evidence does not hold (exit 1).
+    Invalid(String),
+    /// Usage error or unreadable input (exit 2).
+    Usage(String),
+}
+
+impl From<cos_core::Error> for Failure {
+    fn from(e: cos_core::Error) -> Self {
+        if e.is_verification_failure() {
+            Failure::Invalid(e.to_string())
+        } else {
+            Failure::Usage(e.to_string())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Invalid(msg)) => {
+            eprintln!("cos: invalid: {msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(msg)) => {
+            eprintln!("cos: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, Failure> {
+    if is_stdin(path) {
+        Ok(read_reader_limited(
+            std::io::stdin().lock(),
+            limit,
+            "standard input",
+        )?)
+    } else {
+        Ok(read_limited(path, limit)?)
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Usage(format!("writing standard output: {e}")))
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Keygen { alg, out, force } => keygen(alg, &out, force),
+        Command::Digest { alg, http, files } => digest(alg, http, &files),
+        Command::Canon { file } => {
+            let input = read_input(&file, MAX_JSON_INPUT)?;
+            let canon = canonical::canonicalize(&input)?;
+            write_stdout(&canon)
+        }
+        Command::Dsse(DsseCommand::Sign {
+            keys,
+            payload_type,
+            out,
+            file,
+        }) => dsse_sign(&keys, &payload_type, out.as_deref(), &file),
+        Command::Dsse(DsseCommand::Verify(args)) => dsse_verify(&args),
+    }
+}
+
+fn keygen(alg: AlgArg, out: &Path, force: bool) -> Result<(), Failure> {
+    let alg = match alg {
+        AlgArg::Ed25519 => KeyAlgorithm::Ed25519,
+        AlgArg::EcdsaP256 => KeyAlgorithm::EcdsaP256,
+    };
+    let key = PrivateKey::generate(alg)?;
+    let with_ext = |ext: &str| {
+        let mut s = out.as_os_str().to_owned();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    let (priv_path, pub_path) = (with_ext(".key"), with_ext(".pub"));
+    let overwrite = if force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
+    if !force {
+        for p in [&priv_path, &pub_path] {
+            if p.symlink_metadata().is_ok() {
+                return Err(Failure::Usage(format!(
+                    "{} exists; use --force to replace it",
+                    p.display()
+                )));
+            }
+        }
+    }
+    key.save(&priv_path, overwrite)?;
+    if let Err(e) = write_atomic(
+        &pub_path,
+        key.public_key().to_pem().as_bytes(),
+        Some(0o644),
+        overwrite,
+    ) {
+        // Leave no half-made pair behind.
+        let _ = std::fs::remove_file(&priv_path);
+        return Err(e.into());
+    }
+    println!(
+        "{} key {} written to {} and {}",
+        alg,
+        key.public_key().key_id(),
+        priv_path.display(),
+        pub_path.display()
+    );
+    Ok(())
+}
+
+fn digest(alg: DigestArg, http: bool, files: &[PathBuf]) -> Result<(), Failure> {
+    let alg = match alg {
+        DigestArg::Sha256 => DigestAlgorithm::Sha256,
+        DigestArg::Sha512 => DigestAlgorithm::Sha512,
+    };
+    let mut lines = String::new();
+    for f in files {
+        let d = if is_stdin(f) {
+            Digest::of_reader(alg, std::io::stdin().lock())
+                .map_err(|e| Failure::Usage(format!("reading standard input: {e}")))?
+        } else {
+            Digest::of_file(alg, f)?
+        };
+        let shown = if http {
+            d.to_http_header()
+        } else {
+            d.to_string()
+        };
+        lines.push_str(&format!("{shown}  {}\n", f.display()));
+    }
+    write_stdout(lines.as_bytes())
+}
+
+fn dsse_sign(
+    keys: &[PathBuf],
+    payload_type: &str,
+    out: Option<&Path>,
+    file: &Path,
+) -> Result<(), Failure> {
+    let keys = keys
+        .iter()
+        .map(PrivateKey::load)
+        .collect::<Result<Vec<_>, _>>()?;
+    let payload = read_input(file, MAX_PAYLOAD)?;
+    let signers: Vec<&dyn cos_core::Signer> =
+        keys.iter().map(|k| k as &dyn cos_core::Signer).collect();
+    let env = Envelope::sign(payload_type, &payload, &signers)?;
+    let mut json = env.to_json();
+    json.push(b'\n');
+    match out {
+        Some(p) => Ok(write_atomic(p, &json, None, Overwrite::Replace)?),
+        None => write_stdout(&json),
+    }
+}
+
+fn dsse_verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let keys = args
+        .pubs
+        .iter()
+        .map(PublicKey::load)
+        .collect::<Result<Vec<_>, _>>()?;
+    let bytes = read_input(&args.envelope, MAX_ENVELOPE_SIZE)?;
+    // A malformed envelope (e.g. a changed byte broke its base64) is
+    // evidence that does not hold: exit 1, like a bad signature.
+    let env = Envelope::from_json(&bytes)?;
+    let trusted: Vec<&dyn Verifier> = keys.iter().map(|k| k as &dyn Verifier).collect();
+    let verified = env.verify(&trusted, args.threshold, args.payload_type.as_deref())?;
+    eprintln!(
+        "cos: verified: payloadType {:?}, {} of {} trusted keys signed (threshold {}): {}",
+        verified.payload_type,
+        verified.key_ids.len(),
+        trusted.len(),
+        args.threshold,
+        verified.key_ids.join(", ")
+    );
+    if args.print_payload {
+        write_stdout(&env.payload)?;
+    }
+    Ok(())
+}

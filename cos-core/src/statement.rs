@@ -115,8 +115,8 @@ impl Statement {
             }
             for (alg, value) in &s.digest {
                 if let Ok(a) = alg.parse::<DigestAlgorithm>() {
-                    let ok =
-                        value.len() == 2 * a.output_len() && value.bytes().all(|b| b.is_ascii_hexdigit());
+                    let ok = value.len() == 2 * a.output_len()
+                        && value.bytes().all(|b| b.is_ascii_hexdigit());
                     if !ok {
                         return bad(format!(
                             "subject[{i}].digest.{alg} is not {} hex digits",

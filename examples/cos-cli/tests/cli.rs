@@ -1,0 +1,306 @@
+//! End-to-end tests of the `cos` binary: behaviour and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+fn cos(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cos"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn cos_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn keygen(&self, alg: &str, prefix: &str) -> (PathBuf, PathBuf) {
+        let out = self.path(prefix);
+        let o = cos(&["keygen", "--alg", alg, "--out", s(&out)]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        (
+            self.path(&format!("{prefix}.key")),
+            self.path(&format!("{prefix}.pub")),
+        )
+    }
+    fn write(&self, name: &str, data: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, data).unwrap();
+        p
+    }
+}
+
+#[test]
+fn sign_verify_and_every_single_byte_tamper_rejected() {
+    let f = Fixture::new();
+    for alg in ["ed25519", "ecdsa-p256"] {
+        let (key, public) = f.keygen(alg, alg);
+        let payload = f.write("payload.json", br#"{"release":"1.2.3","ok":true}"#);
+        let env_path = f.path(&format!("{alg}.dsse.json"));
+        let o = cos(&[
+            "dsse",
+            "sign",
+            "--key",
+            s(&key),
+            "--payload-type",
+            "application/vnd.in-toto+json",
+            "-o",
+            s(&env_path),
+            s(&payload),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let o = cos(&["dsse", "verify", "--pub", s(&public), s(&env_path)]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(stderr(&o).contains("verified"));
+
+        let env: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&env_path).unwrap()).unwrap();
+        let payload_bytes = STANDARD.decode(env["payload"].as_str().unwrap()).unwrap();
+        let sig_bytes = STANDARD
+            .decode(env["signatures"][0]["sig"].as_str().unwrap())
+            .unwrap();
+        let tampered = f.path("tampered.json");
+        let check = |field: &str, bytes: &[u8], what: String| {
+            let mut t = env.clone();
+            if field == "payload" {
+                t["payload"] = STANDARD.encode(bytes).into();
+            } else {
+                t["signatures"][0]["sig"] = STANDARD.encode(bytes).into();
+            }
+            std::fs::write(&tampered, serde_json::to_vec(&t).unwrap()).unwrap();
+            let o = cos(&["dsse", "verify", "--pub", s(&public), s(&tampered)]);
+            assert_eq!(code(&o), 1, "{alg}: {what} was accepted");
+            let err = stderr(&o);
+            assert_eq!(err.lines().count(), 1, "one-line reason expected: {err}");
+            assert!(err.starts_with("cos: invalid: "), "{err}");
+        };
+        for i in 0..payload_bytes.len() {
+            let mut b = payload_bytes.clone();
+            b[i] ^= 0x01;
+            check("payload", &b, format!("payload byte {i} changed"));
+        }
+        for i in 0..sig_bytes.len() {
+            let mut b = sig_bytes.clone();
+            b[i] ^= 0x01;
+            check("sig", &b, format!("signature byte {i} changed"));
+        }
+    }
+}
+
+#[test]
+fn threshold_and_payload_type() {
+    let f = Fixture::new();
+    let (k1, p1) = f.keygen("ed25519", "a");
+    let (k2, p2) = f.keygen("ecdsa-p256", "b");
+    let (_k3, p3) = f.keygen("ed25519", "c");
+    let payload = f.write("p.txt", b"hello");
+    let env = f.path("env.json");
+    let o = cos(&[
+        "dsse",
+        "sign",
+        "--key",
+        s(&k1),
+        "--key",
+        s(&k2),
+        "--payload-type",
+        "text/plain",
+        "-o",
+        s(&env),
+        s(&payload),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["dsse", "verify"];
+        args.extend_from_slice(extra);
+        args.push(s(&env));
+        cos(&args)
+    };
+    assert_eq!(
+        code(&verify(&[
+            "--pub",
+            s(&p1),
+            "--pub",
+            s(&p2),
+            "--threshold",
+            "2"
+        ])),
+        0
+    );
+    let o = verify(&["--pub", s(&p1), "--pub", s(&p3), "--threshold", "2"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("threshold not met"), "{}", stderr(&o));
+    assert_eq!(code(&verify(&["--pub", s(&p3)])), 1);
+    let o = verify(&["--pub", s(&p1), "--payload-type", "application/json"]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("payload type"), "{}", stderr(&o));
+    assert_eq!(
+        code(&verify(&["--pub", s(&p1), "--payload-type", "text/plain"])),
+        0
+    );
+    // A threshold above the number of keys is a usage error.
+    assert_eq!(code(&verify(&["--pub", s(&p1), "--threshold", "2"])), 2);
+    // --print-payload gives back the signed bytes.
+    let o = verify(&["--pub", s(&p2), "--print-payload"]);
+    assert_eq!(o.stdout, b"hello");
+}
+
+#[test]
+fn exit_code_2_for_usage_and_unreadable_input() {
+    let f = Fixture::new();
+    let (key, public) = f.keygen("ed25519", "k");
+    let payload = f.write("p", b"x");
+    let missing = f.path("missing");
+    for args in [
+        vec!["dsse", "verify", s(&missing)], // no --pub
+        vec!["dsse", "verify", "--pub", s(&missing), s(&payload)], // unreadable key
+        vec!["dsse", "verify", "--pub", s(&key), s(&payload)], // private key given as --pub
+        vec![
+            "dsse",
+            "sign",
+            "--key",
+            s(&public),
+            "--payload-type",
+            "t",
+            s(&payload),
+        ], // public as --key
+        vec![
+            "dsse",
+            "sign",
+            "--key",
+            s(&key),
+            "--payload-type",
+            "t",
+            s(&missing),
+        ],
+        vec!["keygen", "--alg", "rsa", "--out", s(&missing)],
+        vec!["digest", s(&missing)],
+        vec!["canon", s(&missing)],
+        vec!["frobnicate"],
+    ] {
+        let o = cos(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).is_empty());
+    }
+    // Garbage where an envelope should be: the evidence does not hold.
+    let o = cos(&["dsse", "verify", "--pub", s(&public), s(&payload)]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(code(&cos(&["--help"])), 0);
+    assert_eq!(code(&cos(&["--version"])), 0);
+}
+
+#[test]
+fn keygen_files_and_overwrite() {
+    let f = Fixture::new();
+    let (key, public) = f.keygen("ecdsa-p256", "release");
+    let key_pem = std::fs::read_to_string(&key).unwrap();
+    assert!(key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(
+        std::fs::read_to_string(&public)
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // A second keygen to the same prefix refuses and leaves the key intact.
+    let o = cos(&["keygen", "--alg", "ed25519", "--out", s(&f.path("release"))]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("--force"));
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), key_pem);
+    let o = cos(&[
+        "keygen",
+        "--alg",
+        "ed25519",
+        "--out",
+        s(&f.path("release")),
+        "--force",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert_ne!(std::fs::read_to_string(&key).unwrap(), key_pem);
+    // No temporary files left behind.
+    let names: Vec<String> = std::fs::read_dir(f.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
+}
+
+#[test]
+fn digest_and_canon() {
+    let f = Fixture::new();
+    let a = f.write("a", b"hello world");
+    let b = f.write("b", b"");
+    let o = cos(&["digest", s(&a), s(&b)]);
+    assert_eq!(code(&o), 0);
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "sha256:b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9  {}\nsha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  {}\n",
+            s(&a),
+            s(&b)
+        )
+    );
+    let o = cos(&["digest", "--alg", "sha512", "--http", s(&b)]);
+    assert!(String::from_utf8(o.stdout).unwrap().starts_with("sha-512=z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==  "));
+    let o = cos_stdin(&["digest", "-"], b"hello world");
+    assert!(
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .starts_with("sha256:b94d27b9")
+    );
+
+    let j = f.write(
+        "j.json",
+        br#"{ "b": [1.0, 1e21, -0], "a": "\u00e9\ud83d\ude00" }"#,
+    );
+    let o = cos(&["canon", s(&j)]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(o.stdout, "{\"a\":\"é😀\",\"b\":[1,1e+21,0]}".as_bytes());
+    let o = cos_stdin(&["canon", "-"], br#"{"a":1,"a":2}"#);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("duplicate"), "{}", stderr(&o));
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test of the project: the second command of README.md, and what
+# .ci/run runs. Works on a fresh machine of the `polyglot` kind: it installs
+# what the tests need (a Python venv with the interop oracles) by itself.
+#
+#   scripts/test.sh            everything
+#   COS_SKIP_LINT=1 scripts/test.sh   skip fmt/clippy/doc (local iteration only;
+#                                     CI refuses it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+
+if [[ "${COS_SKIP_LINT:-}" == 1 && "${CI:-}" == true ]]; then
+  echo "COS_SKIP_LINT is not allowed in CI" >&2
+  exit 2
+fi
+
+if [[ "${COS_SKIP_LINT:-}" != 1 ]]; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy (all targets, warnings are errors)"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  step "cargo doc (warnings are errors)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+fi
+
+step "cargo test (unit, property, doc and CLI tests)"
+cargo test --workspace --locked
+
+step "build the cos binary for the interop tests"
+cargo build -p cos-cli --locked --quiet
+export COS_BIN="$root/target/debug/cos"
+
+step "Python interop oracles (tests/interop/requirements.txt)"
+venv="${COS_INTEROP_VENV:-$root/.venv-interop}"
+req="$root/tests/interop/requirements.txt"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$req" | cut -d' ' -f1)
+if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+  echo "$want" > "$stamp"
+fi
+"$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider
+
+if [[ -f fuzz/Cargo.toml ]]; then
+  step "fuzz targets type-check (stable; run them with cargo +nightly fuzz, see fuzz/README.md)"
+  cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
+fi
+
+step "all tests passed in $(( $(date +%s) - start )) s"

@@ -2,6 +2,12 @@
 //! file's digest, state it in an in-toto Statement, sign with keys loaded
 //! from PEM files, write the envelope atomically, read it back within a size
 //! limit and verify it with a threshold.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] fns may panic"
+)]
 
 use cos_core::dsse::{Envelope, MAX_ENVELOPE_SIZE};
 use cos_core::file::{Overwrite, read_limited, write_atomic};

@@ -1,4 +1,10 @@
 //! End-to-end tests of the `cos` binary: behaviour and exit codes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] fns may panic"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

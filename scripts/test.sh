@@ -27,8 +27,11 @@ if [[ "${COS_SKIP_LINT:-}" != 1 ]]; then
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 fi
 
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
 step "cargo test (unit, property, doc and CLI tests)"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee "$log_dir/cargo-test.log"
 
 step "build the cos binary for the interop tests"
 cargo build -p cos-cli --locked --quiet
@@ -45,11 +48,17 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; th
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 fi
-"$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider
+"$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest.log"
 
 if [[ -f fuzz/Cargo.toml ]]; then
   step "fuzz targets type-check (stable; run them with cargo +nightly fuzz, see fuzz/README.md)"
   cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
 fi
 
-step "all tests passed in $(( $(date +%s) - start )) s"
+# One closing line over every runner: cargo's per-binary results and pytest's.
+read -r passed failed < <(
+  { grep -hE '^test result:' "$log_dir/cargo-test.log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/'
+    tail -n 1 "$log_dir/pytest.log" | grep -oE '[0-9]+ passed' | sed -E 's/ passed/ 0/'
+  } | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
+step "all suites passed in $(( $(date +%s) - start )) s"
+echo "tests: $passed passed, $failed failed"

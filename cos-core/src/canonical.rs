@@ -27,8 +27,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 
-/// Deepest nesting of arrays and objects accepted in input.
-pub const MAX_DEPTH: usize = 128;
+/// Most levels of nested arrays and objects accepted in input (`[[1]]` has
+/// two). 127 is what `serde_json` reads back, so everything cos canonicalises
+/// can also be parsed by cos's serde-based readers.
+pub const MAX_DEPTH: usize = 127;
 
 /// Canonicalises JSON text (RFC 8785).
 pub fn canonicalize(input: &[u8]) -> Result<Vec<u8>> {
@@ -103,7 +105,7 @@ fn json_err(reason: impl Into<String>) -> Error {
 }
 
 fn from_serde(v: &serde_json::Value, depth: usize) -> Result<Node> {
-    if depth > MAX_DEPTH {
+    if depth >= MAX_DEPTH && (v.is_array() || v.is_object()) {
         return Err(json_err(format!("nesting deeper than {MAX_DEPTH}")));
     }
     Ok(match v {
@@ -227,7 +229,7 @@ impl Parser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Node> {
-        if depth > MAX_DEPTH {
+        if depth >= MAX_DEPTH && matches!(self.peek(), Some(b'[' | b'{')) {
             return Err(self.err(&format!("nesting deeper than {MAX_DEPTH}")));
         }
         match self.peek() {
@@ -648,7 +650,7 @@ mod tests {
             assert!(err.contains(why), "{bad:?}: {err}");
         }
         assert!(canonicalize(b"[\xff]").is_err());
-        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
+        let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
         assert!(
             canonicalize(deep.as_bytes())
                 .unwrap_err()
@@ -656,7 +658,13 @@ mod tests {
                 .contains("nesting")
         );
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
-        assert!(canonicalize(ok.as_bytes()).is_ok());
+        let out = canonicalize(ok.as_bytes()).unwrap();
+        // What we accept, serde_json reads back.
+        assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok());
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(to_canonical_vec(&v).unwrap(), out);
+        let deeper = serde_json::json!([v]);
+        assert!(to_canonical_vec(&deeper).is_err());
     }
 
     #[test]

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let f = f64::from_bits(u64::from_le_bytes(bits));
 
     let Some(s) = format_number(f) else {
-        assert!(!f.is_finite(), "format_number refused finite {f:e} ({bits:02x?})");
+        assert!(
+            !f.is_finite(),
+            "format_number refused finite {f:e} ({bits:02x?})"
+        );
         return;
     };
     assert!(f.is_finite(), "format_number accepted non-finite {f}");

@@ -21,7 +21,11 @@ fuzz_target!(|data: &[u8]| {
     };
     assert_eq!(back, env, "round trip changed the envelope");
     // Serialisation is deterministic: the re-parsed envelope prints the same.
-    assert_eq!(back.to_json(), json, "to_json is not stable across a round trip");
+    assert_eq!(
+        back.to_json(),
+        json,
+        "to_json is not stable across a round trip"
+    );
 
     let message = pae(&env.payload_type, &env.payload);
     assert!(message.starts_with(b"DSSEv1 "));

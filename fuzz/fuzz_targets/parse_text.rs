@@ -52,7 +52,10 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(k) = PublicKey::from_pem(s) {
         let again = PublicKey::from_pem(&k.to_pem());
-        assert!(again.is_ok_and(|a| a == k), "PublicKey PEM round trip failed for {s:?}");
+        assert!(
+            again.is_ok_and(|a| a == k),
+            "PublicKey PEM round trip failed for {s:?}"
+        );
     }
     let _ = PrivateKey::from_pem(s);
 

@@ -57,6 +57,22 @@ fn dsse(c: &mut Criterion) {
     g.finish();
 }
 
+fn signatures(c: &mut Criterion) {
+    // The bare primitive on a 32-byte message, to separate DSSE's own cost.
+    let msg = [0x5au8; 32];
+    let mut g = c.benchmark_group("key");
+    g.throughput(Throughput::Elements(1));
+    for alg in [KeyAlgorithm::Ed25519, KeyAlgorithm::EcdsaP256] {
+        let key = PrivateKey::generate(alg).unwrap();
+        let sig = cos_core::Signer::sign(&key, &msg).unwrap();
+        let public = key.public_key();
+        g.bench_function(BenchmarkId::new("verify", alg.as_str()), |b| {
+            b.iter(|| public.verify(black_box(&msg), black_box(&sig)).unwrap())
+        });
+    }
+    g.finish();
+}
+
 fn canon(c: &mut Criterion) {
     // A 1,000-member object with mixed values, about 60 KiB.
     let mut doc = serde_json_doc();
@@ -86,5 +102,5 @@ fn serde_json_doc() -> String {
     s
 }
 
-criterion_group!(benches, digests, dsse, canon);
+criterion_group!(benches, digests, dsse, signatures, canon);
 criterion_main!(benches);

@@ -7,10 +7,13 @@
 //! `cryptography` write them. A key id is the lowercase hex SHA-256 of the
 //! public key's SPKI DER encoding.
 //!
-//! Ed25519 signatures are the 64-byte RFC 8032 form, checked with strict
-//! verification (no malleable or small-order signatures). ECDSA P-256
-//! signatures are over SHA-256 of the message and DER-encoded, as Sigstore
-//! and `securesystemslib` expect.
+//! Ed25519 signatures are the 64-byte RFC 8032 form. Verification rejects
+//! non-canonical `s` (no malleable signatures) and weak (small-order) public
+//! keys are refused when a key is loaded, so a signature made for one
+//! message cannot verify for another. ECDSA P-256 signatures are over SHA-256
+//! of the message and DER-encoded (strict DER), as Sigstore and
+//! `securesystemslib` expect; they are made and checked with `ring`
+//! (ADR-0002), key files are handled by the RustCrypto crates.
 //!
 //! ```
 //! use cos_core::{KeyAlgorithm, PrivateKey, PublicKey, Signer, Verifier};
@@ -122,6 +125,8 @@ pub struct PublicKey {
     inner: PublicInner,
     spki_der: Vec<u8>,
     key_id: String,
+    /// 32-byte Ed25519 key or 65-byte uncompressed P-256 point.
+    raw: Vec<u8>,
 }
 
 #[derive(Clone)]
@@ -132,6 +137,13 @@ enum PublicInner {
 
 impl PublicKey {
     fn from_inner(inner: PublicInner) -> Result<Self> {
+        if let PublicInner::Ed25519(k) = &inner {
+            if k.is_weak() {
+                return Err(key_err(
+                    "weak (small-order) Ed25519 public key: any signature would verify",
+                ));
+            }
+        }
         let doc = match &inner {
             PublicInner::Ed25519(k) => k.to_public_key_der(),
             PublicInner::EcdsaP256(k) => k.to_public_key_der(),
@@ -139,10 +151,15 @@ impl PublicKey {
         .map_err(|e| key_err(format!("cannot encode public key: {e}")))?;
         let spki_der = doc.as_bytes().to_vec();
         let key_id = hex::encode(sha256(&spki_der));
+        let raw = match &inner {
+            PublicInner::Ed25519(k) => k.to_bytes().to_vec(),
+            PublicInner::EcdsaP256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
+        };
         Ok(PublicKey {
             inner,
             spki_der,
             key_id,
+            raw,
         })
     }
 
@@ -235,11 +252,8 @@ impl PublicKey {
 
     /// The raw key bytes: 32 bytes for Ed25519, the uncompressed SEC1 point
     /// (65 bytes) for P-256.
-    pub fn raw_bytes(&self) -> Vec<u8> {
-        match &self.inner {
-            PublicInner::Ed25519(k) => k.to_bytes().to_vec(),
-            PublicInner::EcdsaP256(k) => k.to_sec1_point(false).as_bytes().to_vec(),
-        }
+    pub fn raw_bytes(&self) -> &[u8] {
+        &self.raw
     }
 }
 
@@ -267,13 +281,20 @@ impl Verifier for PublicKey {
         };
         match &self.inner {
             PublicInner::Ed25519(k) => {
+                use ed25519_dalek::Verifier as _;
+                // Cofactorless RFC 8032 check with canonical `s`; weak keys
+                // were refused at load. (verify_strict's extra small-order
+                // check on R costs a point decompression and adds nothing
+                // for cofactorless verification.)
                 let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| bad())?;
-                k.verify_strict(message, &sig).map_err(|_| bad())
-            }
-            PublicInner::EcdsaP256(k) => {
-                use p256::ecdsa::signature::Verifier as _;
-                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
                 k.verify(message, &sig).map_err(|_| bad())
+            }
+            PublicInner::EcdsaP256(_) => {
+                let key = ring::signature::UnparsedPublicKey::new(
+                    &ring::signature::ECDSA_P256_SHA256_ASN1,
+                    &self.raw,
+                );
+                key.verify(message, signature).map_err(|_| bad())
             }
         }
     }
@@ -287,14 +308,28 @@ pub struct PrivateKey {
 
 enum PrivateInner {
     Ed25519(ed25519_dalek::SigningKey),
-    EcdsaP256(p256::ecdsa::SigningKey),
+    /// The RustCrypto key encodes PEM; the ring key pair signs.
+    EcdsaP256(p256::ecdsa::SigningKey, ring::signature::EcdsaKeyPair),
+}
+
+fn ecdsa_inner(key: p256::ecdsa::SigningKey) -> Result<PrivateInner> {
+    let scalar = Zeroizing::new(key.to_bytes());
+    let point = key.verifying_key().to_sec1_point(false);
+    let pair = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+        &ring::signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        scalar.as_slice(),
+        point.as_bytes(),
+        &ring::rand::SystemRandom::new(),
+    )
+    .map_err(|e| key_err(format!("P-256 key rejected: {e}")))?;
+    Ok(PrivateInner::EcdsaP256(key, pair))
 }
 
 impl PrivateKey {
     fn from_inner(inner: PrivateInner) -> Result<Self> {
         let public = PublicKey::from_inner(match &inner {
             PrivateInner::Ed25519(k) => PublicInner::Ed25519(k.verifying_key()),
-            PrivateInner::EcdsaP256(k) => PublicInner::EcdsaP256(*k.verifying_key()),
+            PrivateInner::EcdsaP256(k, _) => PublicInner::EcdsaP256(*k.verifying_key()),
         })?;
         Ok(PrivateKey { inner, public })
     }
@@ -314,7 +349,7 @@ impl PrivateKey {
                 for _ in 0..16 {
                     let seed = random_32()?;
                     if let Ok(k) = p256::ecdsa::SigningKey::from_slice(seed.as_ref()) {
-                        return Self::from_inner(PrivateInner::EcdsaP256(k));
+                        return Self::from_inner(ecdsa_inner(k)?);
                     }
                 }
                 Err(key_err("could not draw a valid P-256 scalar"))
@@ -328,7 +363,7 @@ impl PrivateKey {
             return Self::from_inner(PrivateInner::Ed25519(k));
         }
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-            return Self::from_inner(PrivateInner::EcdsaP256(k));
+            return Self::from_inner(ecdsa_inner(k)?);
         }
         Err(key_err(
             "not an unencrypted Ed25519 or ECDSA P-256 PKCS#8 private key",
@@ -348,7 +383,7 @@ impl PrivateKey {
             use p256::elliptic_curve::SecretKey;
             let sk = SecretKey::<p256::NistP256>::from_sec1_pem(pem)
                 .map_err(|_| key_err("EC PRIVATE KEY is not a valid P-256 SEC1 key"))?;
-            return Self::from_inner(PrivateInner::EcdsaP256(sk.into()));
+            return Self::from_inner(ecdsa_inner(sk.into())?);
         }
         if !pem.contains("-----BEGIN PRIVATE KEY-----") {
             let hint = if pem.contains("PUBLIC KEY-----") {
@@ -362,7 +397,7 @@ impl PrivateKey {
             return Self::from_inner(PrivateInner::Ed25519(k));
         }
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_pem(pem) {
-            return Self::from_inner(PrivateInner::EcdsaP256(k));
+            return Self::from_inner(ecdsa_inner(k)?);
         }
         Err(key_err(
             "PEM is not an Ed25519 or ECDSA P-256 PKCS#8 private key",
@@ -400,7 +435,7 @@ impl PrivateKey {
                 };
                 kp.to_pkcs8_pem(LineEnding::LF).map_err(enc)
             }
-            PrivateInner::EcdsaP256(k) => k
+            PrivateInner::EcdsaP256(k, _) => k
                 .to_pkcs8_pem(LineEnding::LF)
                 .map_err(|e| key_err(format!("cannot encode private key: {e}"))),
         }
@@ -438,10 +473,13 @@ impl Signer for PrivateKey {
                 use ed25519_dalek::Signer as _;
                 Ok(k.sign(message).to_bytes().to_vec())
             }
-            PrivateInner::EcdsaP256(k) => {
-                use p256::ecdsa::signature::Signer as _;
-                let sig: p256::ecdsa::Signature = k.sign(message);
-                Ok(sig.to_der().as_bytes().to_vec())
+            PrivateInner::EcdsaP256(_, pair) => {
+                let sig = pair
+                    .sign(&ring::rand::SystemRandom::new(), message)
+                    .map_err(|e| Error::SigningFailed {
+                        reason: format!("ECDSA P-256: {e}"),
+                    })?;
+                Ok(sig.as_ref().to_vec())
             }
         }
     }
@@ -505,7 +543,7 @@ mod tests {
         assert_eq!(k2.public_key(), k.public_key());
         // SEC1 EC PRIVATE KEY (`openssl ecparam -genkey -name prime256v1`).
         let ec = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
-        let PrivateInner::EcdsaP256(inner) = &ec.inner else {
+        let PrivateInner::EcdsaP256(inner, _) = &ec.inner else {
             unreachable!()
         };
         let sec1 = p256::elliptic_curve::SecretKey::from(inner)
@@ -554,6 +592,58 @@ mod tests {
             "ES256".parse::<KeyAlgorithm>().unwrap(),
             KeyAlgorithm::EcdsaP256
         );
+    }
+
+    // A weak (small-order) Ed25519 public key would accept forged signatures:
+    // it is refused when loaded.
+    #[test]
+    fn weak_ed25519_key_refused() {
+        let mut spki = hex::decode("302a300506032b6570032100").unwrap();
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        spki.extend_from_slice(&identity);
+        let e = PublicKey::from_der(&spki).unwrap_err();
+        assert!(e.to_string().contains("weak"), "{e}");
+    }
+
+    // Ed25519 malleability: (R, s + L) must not verify where (R, s) does.
+    #[test]
+    fn ed25519_non_canonical_s_rejected() {
+        const L: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let k = PrivateKey::generate(KeyAlgorithm::Ed25519).unwrap();
+        let mut sig = k.sign(b"m").unwrap();
+        k.public_key().verify(b"m", &sig).unwrap();
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let v = u16::from(sig[32 + i]) + u16::from(L[i]) + carry;
+            sig[32 + i] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(carry, 0);
+        assert!(k.public_key().verify(b"m", &sig).is_err());
+    }
+
+    // Our ECDSA signatures verify with the RustCrypto implementation too,
+    // and theirs with ours: the two backends agree on the wire format.
+    #[test]
+    fn ecdsa_backends_agree() {
+        use p256::ecdsa::signature::{Signer as _, Verifier as _};
+        let k = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let PrivateInner::EcdsaP256(rc, _) = &k.inner else {
+            unreachable!()
+        };
+        let ours = k.sign(b"msg").unwrap();
+        let parsed = p256::ecdsa::Signature::from_der(&ours).unwrap();
+        rc.verifying_key().verify(b"msg", &parsed).unwrap();
+        let theirs: p256::ecdsa::Signature = rc.sign(b"msg");
+        k.public_key()
+            .verify(b"msg", theirs.to_der().as_bytes())
+            .unwrap();
+        // Raw r||s (not DER) is refused.
+        assert!(k.public_key().verify(b"msg", &theirs.to_bytes()).is_err());
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! The one error type of `cos-policy`.
+
+/// Result type used throughout `cos-policy`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `cos-policy`.
+///
+/// [`Error::code`] gives a stable machine-readable code for the bindings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The pack manifest (`manifest.yaml` or OPA `.manifest`) is malformed.
+    #[error("invalid manifest {file}: {reason}")]
+    InvalidManifest {
+        /// The manifest file.
+        file: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A file in the pack is not acceptable (unsafe path, link, device, bad data).
+    #[error("invalid pack file {path:?}: {reason}")]
+    InvalidFile {
+        /// The path inside the pack as it was given.
+        path: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The pack as a whole breaks a rule (no manifest, conflicting data, roots).
+    #[error("invalid pack: {reason}")]
+    InvalidPack {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A size or count limit was exceeded while reading a pack.
+    #[error("pack exceeds limit: {what} (limit {limit})")]
+    LimitExceeded {
+        /// Which limit.
+        what: String,
+        /// The limit's value.
+        limit: u64,
+    },
+
+    /// A Rego module failed to parse or compile.
+    #[error("policy {path}: {message}")]
+    Compile {
+        /// The module's path in the pack.
+        path: String,
+        /// The compiler's message.
+        message: String,
+    },
+
+    /// Evaluation failed: a conflict, a builtin error (in strict mode), or an
+    /// input that is not JSON.
+    #[error("evaluation of {query} failed: {message}")]
+    Evaluation {
+        /// The query or document path.
+        query: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// Evaluation ran longer than its time limit.
+    #[error("evaluation of {query} exceeded its time limit of {limit_ms} ms")]
+    Timeout {
+        /// The query or document path.
+        query: String,
+        /// The limit in milliseconds.
+        limit_ms: u64,
+    },
+
+    /// A query or document path is not valid (`data.a.b`, `a/b`).
+    #[error("invalid query {query:?}: {reason}")]
+    InvalidQuery {
+        /// The query as given.
+        query: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// The pack has no entrypoint of that name.
+    #[error("pack has no entrypoint {name:?} (it has: {known})")]
+    UnknownEntrypoint {
+        /// The name asked for.
+        name: String,
+        /// The entrypoints the pack declares.
+        known: String,
+    },
+
+    /// A decision document did not have the decision shape
+    /// (`{allow, reasons, obligations}`).
+    #[error("{entrypoint} did not return a decision: {reason}")]
+    InvalidDecision {
+        /// The entrypoint path.
+        entrypoint: String,
+        /// What was wrong with the value.
+        reason: String,
+    },
+
+    /// An error from `cos-core` (digests, keys, files).
+    #[error(transparent)]
+    Core(#[from] cos_core::Error),
+}
+
+impl Error {
+    /// A stable, machine-readable code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidManifest { .. } => "invalid_manifest",
+            Error::InvalidFile { .. } => "invalid_file",
+            Error::InvalidPack { .. } => "invalid_pack",
+            Error::LimitExceeded { .. } => "limit_exceeded",
+            Error::Compile { .. } => "compile_error",
+            Error::Evaluation { .. } => "evaluation_error",
+            Error::Timeout { .. } => "timeout",
+            Error::InvalidQuery { .. } => "invalid_query",
+            Error::UnknownEntrypoint { .. } => "unknown_entrypoint",
+            Error::InvalidDecision { .. } => "invalid_decision",
+            Error::Core(e) => e.code(),
+        }
+    }
+}

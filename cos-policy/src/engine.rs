@@ -200,9 +200,21 @@ impl PolicyEngine {
         query: &str,
         input: &serde_json::Value,
     ) -> Result<Option<serde_json::Value>> {
+        self.evaluate_opt(query, Some(input))
+    }
+
+    /// Like [`PolicyEngine::evaluate`]; with `None`, `input` is undefined
+    /// (as when OPA's Data API is called without an input).
+    pub fn evaluate_opt(
+        &self,
+        query: &str,
+        input: Option<&serde_json::Value>,
+    ) -> Result<Option<serde_json::Value>> {
         let rego_ref = to_rego_ref(query)?;
         let mut engine = self.engine.clone();
-        engine.set_input(regorus::Value::from(input.clone()));
+        if let Some(input) = input {
+            engine.set_input(regorus::Value::from(input.clone()));
+        }
         let results = engine
             .eval_query(rego_ref.clone(), false)
             .map_err(|e| self.eval_error(query, e))?;
@@ -330,6 +342,8 @@ mod tests {
             e.evaluate("data.t.admins", &json!({})).unwrap(),
             Some(json!(["alice"]))
         );
+        // No input at all: `input` is undefined, not null.
+        assert_eq!(e.evaluate_opt("data.t.allow", None).unwrap(), None);
         let d = e.decide_path("t/missing", &json!({})).unwrap();
         assert!(!d.allow);
         assert_eq!(d.reason_codes(), ["UNDEFINED"]);

@@ -18,7 +18,7 @@ const MAX_JSON_INPUT: u64 = 64 * 1024 * 1024;
 const MAX_PAYLOAD: u64 = MAX_ENVELOPE_SIZE / 4 * 3 - 64 * 1024;
 
 #[derive(Parser)]
-#[command(name = "cos", version, about = "CompanyOS primitives: keys, digests, canonical JSON, DSSE", long_about = None)]
+#[command(name = "cos", version, about = "CompanyOS primitives: keys, digests, canonical JSON, DSSE, policy packs", long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -58,6 +58,52 @@ enum Command {
     /// Sign and verify DSSE envelopes.
     #[command(subcommand)]
     Dsse(DsseCommand),
+    /// Evaluate policy packs.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Build and inspect policy packs and OPA bundles.
+    #[command(subcommand)]
+    Pack(PackCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Evaluate a document (`data.x.y`) for an input; prints `{"result": …}`,
+    /// or `{}` when undefined, as OPA's Data API does.
+    Eval {
+        /// Pack directory, pack or bundle `.tar.gz`.
+        #[arg(long, value_name = "PATH")]
+        pack: PathBuf,
+        /// Document to evaluate (`data.x.y` or `x/y`).
+        #[arg(long, value_name = "QUERY")]
+        query: String,
+        /// Input document (JSON file, or `-` for standard input); without it `input` is undefined.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Fail on builtin errors instead of treating them as undefined.
+        #[arg(long)]
+        strict_builtin_errors: bool,
+        /// Time limit for the evaluation, in milliseconds.
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        timeout_ms: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Build a pack directory into an OPA-compatible bundle (`.tar.gz`).
+    Build {
+        /// The pack directory (with manifest.yaml) or an OPA bundle directory.
+        dir: PathBuf,
+        /// Where to write the bundle (atomically).
+        #[arg(short = 'o', long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print what a pack or bundle contains, as JSON.
+    Inspect {
+        /// Pack directory, pack or bundle `.tar.gz`.
+        path: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -189,7 +235,123 @@ fn run(command: Command) -> Result<(), Failure> {
             file,
         }) => dsse_sign(&keys, &payload_type, out.as_deref(), &file),
         Command::Dsse(DsseCommand::Verify(args)) => dsse_verify(&args),
+        Command::Policy(PolicyCommand::Eval {
+            pack,
+            query,
+            input,
+            strict_builtin_errors,
+            timeout_ms,
+        }) => policy_eval(
+            &pack,
+            &query,
+            input.as_deref(),
+            strict_builtin_errors,
+            timeout_ms,
+        ),
+        Command::Pack(PackCommand::Build { dir, out }) => pack_build(&dir, &out),
+        Command::Pack(PackCommand::Inspect { path }) => pack_inspect(&path),
     }
+}
+
+impl From<cos_policy::Error> for Failure {
+    fn from(e: cos_policy::Error) -> Self {
+        match e {
+            cos_policy::Error::Core(c) => c.into(),
+            other => Failure::Usage(other.to_string()),
+        }
+    }
+}
+
+fn load_pack(path: &Path) -> Result<cos_policy::Pack, Failure> {
+    Ok(cos_policy::Pack::load(
+        path,
+        &cos_policy::Limits::default(),
+    )?)
+}
+
+fn json_line(v: &serde_json::Value) -> Result<(), Failure> {
+    let mut out = serde_json::to_vec_pretty(v).map_err(|e| Failure::Usage(e.to_string()))?;
+    out.push(b'\n');
+    write_stdout(&out)
+}
+
+fn policy_eval(
+    pack: &Path,
+    query: &str,
+    input: Option<&Path>,
+    strict: bool,
+    timeout_ms: u64,
+) -> Result<(), Failure> {
+    let pack = load_pack(pack)?;
+    let options = cos_policy::EngineOptions {
+        strict_builtin_errors: strict,
+        time_limit: Some(std::time::Duration::from_millis(timeout_ms)),
+    };
+    let engine = cos_policy::PolicyEngine::new(&pack, options)?;
+    let input = match input {
+        Some(p) => {
+            let bytes = read_input(p, MAX_JSON_INPUT)?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| Failure::Usage(format!("input is not JSON: {e}")))?;
+            Some(v)
+        }
+        None => None,
+    };
+    let doc = match engine.evaluate_opt(query, input.as_ref())? {
+        Some(result) => serde_json::json!({ "result": result }),
+        None => serde_json::json!({}),
+    };
+    json_line(&doc)
+}
+
+fn pack_build(dir: &Path, out: &Path) -> Result<(), Failure> {
+    let pack = load_pack(dir)?;
+    // Compile before writing: a bundle that does not compile is not built.
+    cos_policy::PolicyEngine::new(&pack, cos_policy::EngineOptions::default())?;
+    let bundle = pack.build_bundle()?;
+    write_atomic(out, &bundle, Some(0o644), Overwrite::Replace)?;
+    let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &bundle);
+    eprintln!(
+        "cos: built {} {} (revision {:?}) into {}: {digest}, pack digest {}",
+        pack.manifest().name,
+        pack.manifest().version,
+        pack.manifest().revision,
+        out.display(),
+        pack.digest()
+    );
+    Ok(())
+}
+
+fn pack_inspect(path: &Path) -> Result<(), Failure> {
+    let pack = load_pack(path)?;
+    let m = pack.manifest();
+    let files: Vec<serde_json::Value> = pack
+        .files()
+        .iter()
+        .map(|(p, b)| {
+            serde_json::json!({
+                "path": p,
+                "size": b.len(),
+                "digest": Digest::of_bytes(DigestAlgorithm::Sha256, b).to_string(),
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "layout": match pack.layout() { cos_policy::Layout::Pack => "pack", cos_policy::Layout::Bundle => "bundle" },
+        "name": m.name,
+        "version": m.version.to_string(),
+        "revision": m.revision,
+        "rego_version": m.rego_version,
+        "roots": m.roots,
+        "entrypoints": m.entrypoints,
+        "cohorts": m.cohorts,
+        "digest": pack.digest().to_string(),
+        "modules": pack.modules().iter().map(|x| x.path.as_str()).collect::<Vec<_>>(),
+        "tests": pack.tests().iter().map(|x| x.path.as_str()).collect::<Vec<_>>(),
+        "data": pack.data_files().iter().map(|d| serde_json::json!({"path": d.path, "mount": d.mount})).collect::<Vec<_>>(),
+        "files": files,
+    });
+    json_line(&doc)
 }
 
 fn keygen(alg: AlgArg, out: &Path, force: bool) -> Result<(), Failure> {

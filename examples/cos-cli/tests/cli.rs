@@ -310,3 +310,106 @@ fn digest_and_canon() {
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("duplicate"), "{}", stderr(&o));
 }
+
+fn demo_pack(f: &Fixture) -> PathBuf {
+    let dir = f.path("pack");
+    std::fs::create_dir_all(dir.join("authz")).unwrap();
+    std::fs::create_dir_all(dir.join("data/demo")).unwrap();
+    std::fs::write(
+        dir.join("manifest.yaml"),
+        "name: demo\nversion: 1.2.0\nrevision: r7\nroots: [demo]\nentrypoints: {authz: demo/authz/decision}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("authz/policy.rego"),
+        "package demo.authz\n\ndefault allow := false\n\nallow if input.user in data.demo.admins\n\ndecision := {\"allow\": allow, \"reasons\": []}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("data/demo/admins.json"), r#"["alice"]"#).unwrap();
+    dir
+}
+
+#[test]
+fn policy_eval_and_pack_build() {
+    let f = Fixture::new();
+    let pack = demo_pack(&f);
+    let alice = f.write("alice.json", br#"{"user": "alice"}"#);
+    let eval = |pack: &Path, query: &str, input: Option<&Path>| {
+        let mut args = vec!["policy", "eval", "--pack", s(pack), "--query", query];
+        if let Some(i) = input {
+            args.extend(["--input", s(i)]);
+        }
+        let o = cos(&args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    assert_eq!(
+        eval(&pack, "data.demo.authz.allow", Some(&alice)),
+        serde_json::json!({"result": true})
+    );
+    assert_eq!(
+        eval(&pack, "data.demo.authz.missing", Some(&alice)),
+        serde_json::json!({})
+    );
+    assert_eq!(
+        eval(&pack, "demo/admins", None),
+        serde_json::json!({"result": ["alice"]})
+    );
+
+    let bundle = f.path("bundle.tar.gz");
+    let o = cos(&["pack", "build", s(&pack), "-o", s(&bundle)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        eval(&bundle, "data.demo.authz.allow", Some(&alice)),
+        serde_json::json!({"result": true})
+    );
+    assert_eq!(
+        eval(&bundle, "data.demo.authz.decision", Some(&alice)),
+        serde_json::json!({"result": {"allow": true, "reasons": []}})
+    );
+
+    let o = cos(&["pack", "inspect", s(&bundle)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info["layout"], "bundle");
+    assert_eq!(info["name"], "demo");
+    assert_eq!(info["revision"], "r7");
+    assert_eq!(info["entrypoints"]["authz"], "demo/authz/decision");
+    let o = cos(&["pack", "inspect", s(&pack)]);
+    let info2: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(info2["layout"], "pack");
+
+    // A pack that does not compile is not built, and nothing is written.
+    std::fs::write(
+        pack.join("authz/broken.rego"),
+        "package demo.authz\n\nallow if {\n",
+    )
+    .unwrap();
+    let out = f.path("broken.tar.gz");
+    let o = cos(&["pack", "build", s(&pack), "-o", s(&out)]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("broken.rego"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // Bad input JSON and a missing pack are usage errors.
+    let bad = f.write("bad.json", b"{");
+    let o = cos(&[
+        "policy",
+        "eval",
+        "--pack",
+        s(&bundle),
+        "--query",
+        "data.demo",
+        "--input",
+        s(&bad),
+    ]);
+    assert_eq!(code(&o), 2);
+    let o = cos(&[
+        "policy",
+        "eval",
+        "--pack",
+        s(&f.path("nope")),
+        "--query",
+        "data.demo",
+    ]);
+    assert_eq!(code(&o), 2);
+}

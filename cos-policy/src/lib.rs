@@ -5,9 +5,11 @@ pub mod engine;
 pub mod error;
 pub mod manifest;
 pub mod pack;
+pub mod testing;
 
 pub use decision::{Decision, Obligation, PackRef, Reason};
 pub use engine::{EngineOptions, PolicyEngine};
 pub use error::{Error, Result};
 pub use manifest::{BundleManifest, Manifest};
 pub use pack::{Layout, Limits, Pack};
+pub use testing::{TestReport, run_tests};

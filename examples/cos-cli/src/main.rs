@@ -87,6 +87,29 @@ enum PolicyCommand {
         #[arg(long, default_value_t = 1000, value_name = "MS")]
         timeout_ms: u64,
     },
+    /// Run a pack's tests like `opa test` (exit 1 on any FAIL or ERROR).
+    Test {
+        /// Pack directory, pack or bundle `.tar.gz`.
+        path: PathBuf,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Pretty)]
+        format: TestFormat,
+        /// List every test, not only failures.
+        #[arg(short, long)]
+        verbose: bool,
+        /// Only tests whose `data.pkg.name` contains this text.
+        #[arg(long, value_name = "TEXT")]
+        run: Option<String>,
+        /// Fail on builtin errors instead of treating them as undefined.
+        #[arg(long)]
+        strict_builtin_errors: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TestFormat {
+    Pretty,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -248,6 +271,19 @@ fn run(command: Command) -> Result<(), Failure> {
             strict_builtin_errors,
             timeout_ms,
         ),
+        Command::Policy(PolicyCommand::Test {
+            path,
+            format,
+            verbose,
+            run,
+            strict_builtin_errors,
+        }) => policy_test(
+            &path,
+            format,
+            verbose,
+            run.as_deref(),
+            strict_builtin_errors,
+        ),
         Command::Pack(PackCommand::Build { dir, out }) => pack_build(&dir, &out),
         Command::Pack(PackCommand::Inspect { path }) => pack_inspect(&path),
     }
@@ -302,6 +338,35 @@ fn policy_eval(
         None => serde_json::json!({}),
     };
     json_line(&doc)
+}
+
+fn policy_test(
+    path: &Path,
+    format: TestFormat,
+    verbose: bool,
+    run: Option<&str>,
+    strict: bool,
+) -> Result<(), Failure> {
+    let pack = load_pack(path)?;
+    let options = cos_policy::EngineOptions {
+        strict_builtin_errors: strict,
+        ..Default::default()
+    };
+    let report = cos_policy::run_tests(&pack, options, run)?;
+    match format {
+        TestFormat::Pretty => write_stdout(report.to_text(verbose).as_bytes())?,
+        TestFormat::Json => json_line(&report.to_json())?,
+    }
+    if report.success() {
+        Ok(())
+    } else {
+        Err(Failure::Invalid(format!(
+            "{} failed, {} errors of {} tests",
+            report.failed(),
+            report.errored(),
+            report.results.len()
+        )))
+    }
 }
 
 fn pack_build(dir: &Path, out: &Path) -> Result<(), Failure> {

@@ -379,6 +379,27 @@ fn policy_eval_and_pack_build() {
     let info2: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(info2["layout"], "pack");
 
+    // Tests, like `opa test`.
+    std::fs::create_dir_all(pack.join("tests")).unwrap();
+    std::fs::write(
+        pack.join("tests/authz_test.rego"),
+        "package demo.authz_test\n\nimport data.demo.authz\n\ntest_alice if authz.allow with input as {\"user\": \"alice\"}\n\ntodo_bob if false\n",
+    )
+    .unwrap();
+    let o = cos(&["policy", "test", s(&pack)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).ends_with("PASS: 1/2\nSKIPPED: 1/2\n"));
+    std::fs::write(
+        pack.join("tests/more_test.rego"),
+        "package demo.more_test\n\nimport data.demo.authz\n\ntest_bob if authz.allow with input as {\"user\": \"bob\"}\n",
+    )
+    .unwrap();
+    let o = cos(&["policy", "test", s(&pack), "--format", "json"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report[2]["name"], "test_bob");
+    assert_eq!(report[2]["fail"], true);
+
     // A pack that does not compile is not built, and nothing is written.
     std::fs::write(
         pack.join("authz/broken.rego"),

@@ -1,0 +1,380 @@
+//! An `opa test`-style runner for a pack's tests.
+//!
+//! Test rules are the rules named `test_*` in the pack's test modules; rules
+//! named `todo_*` are reported as skipped. A test passes when it is defined
+//! and not `false`, fails when it is undefined or `false`, and errors when
+//! evaluation fails. Reports come in OPA's text and JSON shapes.
+
+use std::time::Instant;
+
+use regorus::unstable::{Parser, Rule, RuleHead, Source};
+use serde::Serialize;
+
+use crate::engine::{EngineOptions, PolicyEngine};
+use crate::error::{Error, Result};
+use crate::pack::{Module, Pack};
+
+/// Where a test rule is defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Module path in the pack.
+    pub file: String,
+    /// Line (1-based).
+    pub row: u32,
+    /// Column (1-based).
+    pub col: u32,
+}
+
+/// The outcome of one test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Defined and not `false`.
+    Pass,
+    /// Undefined or `false`.
+    Fail,
+    /// Evaluation failed.
+    Error(String),
+    /// A `todo_` rule: not run.
+    Skipped,
+}
+
+/// One test's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestResult {
+    /// Where it is defined.
+    pub location: Location,
+    /// Package as a data path (`data.companyos.abac_test`).
+    pub package: String,
+    /// Rule name (`test_allow_own_tenant`).
+    pub name: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Evaluation time in nanoseconds.
+    pub duration_ns: u64,
+}
+
+/// The results of a test run, in module and definition order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestReport {
+    /// Every test, in order.
+    pub results: Vec<TestResult>,
+}
+
+/// A test rule found in a module.
+struct Found {
+    package: String,
+    name: String,
+    location: Location,
+}
+
+fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
+    let compile = |e: &dyn std::fmt::Display| Error::Compile {
+        path: module.path.clone(),
+        message: e.to_string(),
+    };
+    let source = Source::from_contents(module.path.clone(), module.source.clone())
+        .map_err(|e| compile(&e))?;
+    let mut parser = Parser::new(&source).map_err(|e| compile(&e))?;
+    if rego_v1 {
+        parser.enable_rego_v1().map_err(|e| compile(&e))?;
+    }
+    let parsed = parser.parse().map_err(|e| compile(&e))?;
+    let package = format!("data.{}", parsed.package.refr.span().text());
+    let mut out: Vec<Found> = Vec::new();
+    for rule in &parsed.policy {
+        let Rule::Spec { head, .. } = rule.as_ref() else {
+            continue;
+        };
+        let refr = match head {
+            RuleHead::Compr { refr, .. } | RuleHead::Set { refr, .. } => refr,
+            RuleHead::Func { .. } => continue,
+        };
+        let span = refr.span();
+        let name = span.text().to_owned();
+        if !(name.starts_with("test_") || name.starts_with("todo_")) || name.contains(['.', '[']) {
+            continue;
+        }
+        // A rule defined by several bodies is one test, as in OPA.
+        if out.iter().any(|f| f.name == name) {
+            continue;
+        }
+        out.push(Found {
+            package: package.clone(),
+            name,
+            location: Location {
+                file: module.path.clone(),
+                row: span.line,
+                col: span.col,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Runs every test of a pack.
+///
+/// `filter`, when given, keeps tests whose `package.name` contains it (like
+/// `opa test --run`, without regular expressions).
+pub fn run_tests(pack: &Pack, options: EngineOptions, filter: Option<&str>) -> Result<TestReport> {
+    let engine = PolicyEngine::with_tests(pack, options)?;
+    let rego_v1 = pack.manifest().rego_version == 1;
+    let mut report = TestReport::default();
+    for module in pack.tests() {
+        for found in discover(module, rego_v1)? {
+            let full = format!("{}.{}", found.package, found.name);
+            if filter.is_some_and(|f| !full.contains(f)) {
+                continue;
+            }
+            let (outcome, duration_ns) = if found.name.starts_with("todo_") {
+                (Outcome::Skipped, 0)
+            } else {
+                let start = Instant::now();
+                let r = engine.evaluate_opt(&full, None);
+                let ns = start.elapsed().as_nanos() as u64;
+                let outcome = match r {
+                    Ok(Some(serde_json::Value::Bool(false))) | Ok(None) => Outcome::Fail,
+                    Ok(Some(_)) => Outcome::Pass,
+                    Err(e) => Outcome::Error(e.to_string()),
+                };
+                (outcome, ns)
+            };
+            report.results.push(TestResult {
+                location: found.location,
+                package: found.package,
+                name: found.name,
+                outcome,
+                duration_ns,
+            });
+        }
+    }
+    Ok(report)
+}
+
+fn human_duration(ns: u64) -> String {
+    if ns >= 1_000_000_000 {
+        format!("{:.3}s", ns as f64 / 1e9)
+    } else if ns >= 1_000_000 {
+        format!("{:.3}ms", ns as f64 / 1e6)
+    } else if ns >= 1_000 {
+        format!("{:.1}µs", ns as f64 / 1e3)
+    } else {
+        format!("{ns}ns")
+    }
+}
+
+impl TestReport {
+    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+        self.results.iter().filter(|r| f(&r.outcome)).count()
+    }
+
+    /// Tests that passed.
+    pub fn passed(&self) -> usize {
+        self.count(|o| *o == Outcome::Pass)
+    }
+
+    /// Tests that failed.
+    pub fn failed(&self) -> usize {
+        self.count(|o| *o == Outcome::Fail)
+    }
+
+    /// Tests whose evaluation errored.
+    pub fn errored(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Error(_)))
+    }
+
+    /// `todo_` tests.
+    pub fn skipped(&self) -> usize {
+        self.count(|o| *o == Outcome::Skipped)
+    }
+
+    /// True when nothing failed or errored.
+    pub fn success(&self) -> bool {
+        self.failed() == 0 && self.errored() == 0
+    }
+
+    /// OPA's text report: failures and errors (every test with `verbose`),
+    /// grouped by file, then the `PASS: n/m` summary lines.
+    pub fn to_text(&self, verbose: bool) -> String {
+        let mut out = String::new();
+        let mut last_file: Option<&str> = None;
+        for r in &self.results {
+            let shown = verbose || matches!(r.outcome, Outcome::Fail | Outcome::Error(_));
+            if !shown {
+                continue;
+            }
+            if last_file != Some(r.location.file.as_str()) {
+                if last_file.is_some() {
+                    out.push('\n');
+                }
+                out.push_str(&format!("{}:\n", r.location.file));
+                last_file = Some(&r.location.file);
+            }
+            let status = match &r.outcome {
+                Outcome::Pass => format!("PASS ({})", human_duration(r.duration_ns)),
+                Outcome::Fail => format!("FAIL ({})", human_duration(r.duration_ns)),
+                Outcome::Error(e) => format!("ERROR ({})\n  {e}", human_duration(r.duration_ns)),
+                Outcome::Skipped => "SKIPPED".to_owned(),
+            };
+            out.push_str(&format!("{}.{}: {status}\n", r.package, r.name));
+        }
+        let total = self.results.len();
+        if total == 0 {
+            out.push_str("no tests found\n");
+            return out;
+        }
+        out.push_str(&"-".repeat(80));
+        out.push('\n');
+        for (label, n) in [
+            ("PASS", self.passed()),
+            ("FAIL", self.failed()),
+            ("SKIPPED", self.skipped()),
+            ("ERROR", self.errored()),
+        ] {
+            if n > 0 {
+                out.push_str(&format!("{label}: {n}/{total}\n"));
+            }
+        }
+        out
+    }
+
+    /// OPA's JSON report (`opa test --format=json`): one object per test
+    /// with `location`, `package`, `name`, `duration` (ns) and `fail`,
+    /// `error` or `skip` when they apply.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Array(
+            self.results
+                .iter()
+                .map(|r| {
+                    let mut o = serde_json::json!({
+                        "location": r.location,
+                        "package": r.package,
+                        "name": r.name,
+                        "duration": r.duration_ns,
+                    });
+                    match &r.outcome {
+                        Outcome::Pass => {}
+                        Outcome::Fail => o["fail"] = true.into(),
+                        Outcome::Error(e) => {
+                            o["error"] = serde_json::json!({"code": "eval_error", "message": e})
+                        }
+                        Outcome::Skipped => o["skip"] = true.into(),
+                    }
+                    o
+                })
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pack::{Limits, PackFiles};
+
+    fn pack(tests: &str) -> Pack {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("manifest.yaml"),
+            "name: t\nversion: 1.0.0\nroots: [t]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("p.rego"),
+            "package t\n\ndefault allow := false\n\nallow if input.user == \"alice\"\n\nn := to_number(input.s)\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        std::fs::write(dir.path().join("tests/p_test.rego"), tests).unwrap();
+        Pack::from_files(PackFiles::from_dir(dir.path(), &Limits::default()).unwrap()).unwrap()
+    }
+
+    const TESTS: &str = r#"package t_test
+
+import data.t
+
+test_alice if t.allow with input as {"user": "alice"}
+
+test_bob_denied if not t.allow with input as {"user": "bob"}
+
+test_wrong if t.allow with input as {"user": "bob"}
+
+test_false := false
+
+test_multi if input.x == 1
+test_multi if true
+
+todo_later if false
+
+helper := 1
+
+test_error if t.n with input as {"s": "x"}
+"#;
+
+    #[test]
+    fn outcomes_and_reports() {
+        let p = pack(TESTS);
+        let strict = EngineOptions {
+            strict_builtin_errors: true,
+            ..Default::default()
+        };
+        let r = run_tests(&p, strict, None).unwrap();
+        let got: Vec<(&str, &Outcome)> = r
+            .results
+            .iter()
+            .map(|x| (x.name.as_str(), &x.outcome))
+            .collect();
+        assert_eq!(got.len(), 7, "{got:?}");
+        assert_eq!(got[0], ("test_alice", &Outcome::Pass));
+        assert_eq!(got[1], ("test_bob_denied", &Outcome::Pass));
+        assert_eq!(got[2], ("test_wrong", &Outcome::Fail));
+        assert_eq!(got[3], ("test_false", &Outcome::Fail));
+        assert_eq!(got[4], ("test_multi", &Outcome::Pass));
+        assert_eq!(got[5], ("todo_later", &Outcome::Skipped));
+        assert!(
+            matches!(got[6], ("test_error", Outcome::Error(_))),
+            "{got:?}"
+        );
+        assert_eq!(
+            r.results[0].location,
+            Location {
+                file: "tests/p_test.rego".into(),
+                row: 5,
+                col: 1
+            }
+        );
+        assert_eq!(r.results[0].package, "data.t_test");
+        assert!(!r.success());
+
+        let text = r.to_text(false);
+        assert!(text.contains("data.t_test.test_wrong: FAIL"), "{text}");
+        assert!(!text.contains("test_alice"), "{text}");
+        assert!(
+            text.ends_with("PASS: 3/7\nFAIL: 2/7\nSKIPPED: 1/7\nERROR: 1/7\n"),
+            "{text}"
+        );
+        assert!(r.to_text(true).contains("data.t_test.test_alice: PASS ("));
+
+        let json = r.to_json();
+        assert_eq!(json[0]["name"], "test_alice");
+        assert!(json[0].get("fail").is_none());
+        assert_eq!(json[2]["fail"], true);
+        assert_eq!(json[5]["skip"], true);
+        assert!(json[6]["error"]["message"].is_string());
+        assert_eq!(json[0]["location"]["row"], 5);
+
+        let only = run_tests(&p, strict, Some("bob")).unwrap();
+        assert_eq!(only.results.len(), 1);
+        assert!(only.success());
+    }
+
+    #[test]
+    fn broken_test_module_is_a_compile_error() {
+        let p = pack("package t_test\n\ntest_x if {\n");
+        assert_eq!(
+            run_tests(&p, EngineOptions::default(), None)
+                .unwrap_err()
+                .code(),
+            "compile_error"
+        );
+    }
+}

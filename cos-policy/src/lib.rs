@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod decision;
+pub mod decision_log;
 pub mod engine;
 pub mod error;
 pub mod manifest;
@@ -8,6 +9,7 @@ pub mod pack;
 pub mod testing;
 
 pub use decision::{Decision, Obligation, PackRef, Reason};
+pub use decision_log::{DecisionEvent, DecisionLogger, JsonLinesWriter};
 pub use engine::{EngineOptions, PolicyEngine};
 pub use error::{Error, Result};
 pub use manifest::{BundleManifest, Manifest};

@@ -210,13 +210,23 @@ impl PolicyEngine {
         query: &str,
         input: Option<&serde_json::Value>,
     ) -> Result<Option<serde_json::Value>> {
-        let rego_ref = to_rego_ref(query)?;
         let mut engine = self.engine.clone();
         if let Some(input) = input {
             engine.set_input(regorus::Value::from(input.clone()));
         }
+        self.eval_on(&mut engine, query)
+    }
+
+    /// Evaluates on a given (cloned) regorus engine, which keeps whatever
+    /// the evaluation recorded (coverage).
+    pub(crate) fn eval_on(
+        &self,
+        engine: &mut regorus::Engine,
+        query: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let rego_ref = to_rego_ref(query)?;
         let results = engine
-            .eval_query(rego_ref.clone(), false)
+            .eval_query(rego_ref, false)
             .map_err(|e| self.eval_error(query, e))?;
         let Some(first) = results.result.into_iter().next() else {
             return Ok(None);
@@ -232,6 +242,11 @@ impl PolicyEngine {
             message: format!("result is not JSON: {e}"),
         })?;
         Ok(Some(json))
+    }
+
+    /// A private copy of the compiled engine (for runs that record state).
+    pub(crate) fn raw_clone(&self) -> regorus::Engine {
+        self.engine.clone()
     }
 
     fn eval_error(&self, query: &str, e: impl std::fmt::Display) -> Error {

@@ -14,4 +14,4 @@ pub use engine::{EngineOptions, PolicyEngine};
 pub use error::{Error, Result};
 pub use manifest::{BundleManifest, Manifest};
 pub use pack::{Layout, Limits, Pack};
-pub use testing::{TestReport, run_tests};
+pub use testing::{TestReport, run_tests, run_tests_with_coverage};

@@ -54,10 +54,71 @@ pub struct TestResult {
 }
 
 /// The results of a test run, in module and definition order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TestReport {
     /// Every test, in order.
     pub results: Vec<TestResult>,
+    /// Line coverage of the policy modules, when asked for.
+    pub coverage: Option<Coverage>,
+}
+
+/// Line coverage of the policy modules by the tests (from regorus), in the
+/// shape of `opa test --coverage --format=json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Coverage {
+    /// Per policy file (tests left out).
+    pub files: std::collections::BTreeMap<String, FileCoverage>,
+    /// Covered lines over all files, percent.
+    pub coverage: f64,
+}
+
+/// Coverage of one file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FileCoverage {
+    /// Covered line ranges.
+    pub covered: Vec<LineRange>,
+    /// Lines that could run but did not.
+    pub not_covered: Vec<LineRange>,
+    /// Covered over coverable lines, percent.
+    pub coverage: f64,
+}
+
+/// A range of lines, as OPA writes it: `{"start": {"row": 3}, "end": {"row": 5}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineRange {
+    /// First line.
+    pub start: Row,
+    /// Last line.
+    pub end: Row,
+}
+
+/// A line number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// 1-based line.
+    pub row: u32,
+}
+
+fn ranges(lines: &std::collections::BTreeSet<u32>) -> Vec<LineRange> {
+    let mut out: Vec<LineRange> = Vec::new();
+    for &l in lines {
+        match out.last_mut() {
+            Some(r) if r.end.row + 1 == l => r.end.row = l,
+            _ => out.push(LineRange {
+                start: Row { row: l },
+                end: Row { row: l },
+            }),
+        }
+    }
+    out
+}
+
+fn percent(covered: usize, total: usize) -> f64 {
+    if total == 0 {
+        100.0
+    } else {
+        (covered as f64 * 10_000.0 / total as f64).round() / 100.0
+    }
 }
 
 /// A test rule found in a module.
@@ -116,7 +177,30 @@ fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
 /// `filter`, when given, keeps tests whose `package.name` contains it (like
 /// `opa test --run`, without regular expressions).
 pub fn run_tests(pack: &Pack, options: EngineOptions, filter: Option<&str>) -> Result<TestReport> {
+    run(pack, options, filter, false)
+}
+
+/// Like [`run_tests`], also measuring line coverage of the policy modules.
+pub fn run_tests_with_coverage(
+    pack: &Pack,
+    options: EngineOptions,
+    filter: Option<&str>,
+) -> Result<TestReport> {
+    run(pack, options, filter, true)
+}
+
+fn run(
+    pack: &Pack,
+    options: EngineOptions,
+    filter: Option<&str>,
+    with_coverage: bool,
+) -> Result<TestReport> {
     let engine = PolicyEngine::with_tests(pack, options)?;
+    // One engine for the whole run, so that coverage accumulates.
+    let mut raw = engine.raw_clone();
+    if with_coverage {
+        raw.set_enable_coverage(true);
+    }
     let rego_v1 = pack.manifest().rego_version == 1;
     let mut report = TestReport::default();
     for module in pack.tests() {
@@ -129,7 +213,7 @@ pub fn run_tests(pack: &Pack, options: EngineOptions, filter: Option<&str>) -> R
                 (Outcome::Skipped, 0)
             } else {
                 let start = Instant::now();
-                let r = engine.evaluate_opt(&full, None);
+                let r = engine.eval_on(&mut raw, &full);
                 let ns = start.elapsed().as_nanos() as u64;
                 let outcome = match r {
                     Ok(Some(serde_json::Value::Bool(false))) | Ok(None) => Outcome::Fail,
@@ -146,6 +230,33 @@ pub fn run_tests(pack: &Pack, options: EngineOptions, filter: Option<&str>) -> R
                 duration_ns,
             });
         }
+    }
+    if with_coverage {
+        let raw_report = raw.get_coverage_report().map_err(|e| Error::Evaluation {
+            query: "coverage".into(),
+            message: e.to_string(),
+        })?;
+        let tests: Vec<&str> = pack.tests().iter().map(|t| t.path.as_str()).collect();
+        let mut cov = Coverage::default();
+        let (mut all_covered, mut all_total) = (0, 0);
+        for f in raw_report.files {
+            if tests.contains(&f.path.as_str()) {
+                continue;
+            }
+            let (c, n) = (f.covered.len(), f.not_covered.len());
+            all_covered += c;
+            all_total += c + n;
+            cov.files.insert(
+                f.path.clone(),
+                FileCoverage {
+                    covered: ranges(&f.covered),
+                    not_covered: ranges(&f.not_covered),
+                    coverage: percent(c, c + n),
+                },
+            );
+        }
+        cov.coverage = percent(all_covered, all_total);
+        report.coverage = Some(cov);
     }
     Ok(report)
 }
@@ -235,6 +346,14 @@ impl TestReport {
             }
         }
         out
+    }
+
+    /// The coverage report as `opa test --coverage --format=json` prints it,
+    /// if coverage was measured.
+    pub fn coverage_json(&self) -> Option<serde_json::Value> {
+        self.coverage
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok())
     }
 
     /// OPA's JSON report (`opa test --format=json`): one object per test
@@ -362,9 +481,33 @@ test_error if t.n with input as {"s": "x"}
         assert!(json[6]["error"]["message"].is_string());
         assert_eq!(json[0]["location"]["row"], 5);
 
+        assert!(r.coverage.is_none());
+        let with = run_tests_with_coverage(&p, strict, None).unwrap();
+        let cov = with.coverage.unwrap();
+        let file = &cov.files["p.rego"];
+        // `allow` ran; every coverable line of p.rego is covered or not, and
+        // the totals agree with the ranges.
+        assert!(!file.covered.is_empty(), "{cov:?}");
+        assert!(cov.coverage > 0.0 && cov.coverage <= 100.0);
+        assert!(!cov.files.contains_key("tests/p_test.rego"));
+
         let only = run_tests(&p, strict, Some("bob")).unwrap();
         assert_eq!(only.results.len(), 1);
         assert!(only.success());
+    }
+
+    #[test]
+    fn line_ranges() {
+        let lines: std::collections::BTreeSet<u32> = [1, 2, 3, 5, 7, 8].into_iter().collect();
+        let r = ranges(&lines);
+        let pairs: Vec<(u32, u32)> = r.iter().map(|x| (x.start.row, x.end.row)).collect();
+        assert_eq!(pairs, [(1, 3), (5, 5), (7, 8)]);
+        assert_eq!(
+            serde_json::to_value(&r[0]).unwrap(),
+            serde_json::json!({"start": {"row": 1}, "end": {"row": 3}})
+        );
+        assert_eq!(percent(1, 3), 33.33);
+        assert_eq!(percent(0, 0), 100.0);
     }
 
     #[test]

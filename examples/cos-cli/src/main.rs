@@ -100,6 +100,9 @@ enum PolicyCommand {
         /// Only tests whose `data.pkg.name` contains this text.
         #[arg(long, value_name = "TEXT")]
         run: Option<String>,
+        /// Print the line coverage report (OPA's JSON shape) instead of the results.
+        #[arg(long)]
+        coverage: bool,
         /// Fail on builtin errors instead of treating them as undefined.
         #[arg(long)]
         strict_builtin_errors: bool,
@@ -276,12 +279,14 @@ fn run(command: Command) -> Result<(), Failure> {
             format,
             verbose,
             run,
+            coverage,
             strict_builtin_errors,
         }) => policy_test(
             &path,
             format,
             verbose,
             run.as_deref(),
+            coverage,
             strict_builtin_errors,
         ),
         Command::Pack(PackCommand::Build { dir, out }) => pack_build(&dir, &out),
@@ -345,6 +350,7 @@ fn policy_test(
     format: TestFormat,
     verbose: bool,
     run: Option<&str>,
+    coverage: bool,
     strict: bool,
 ) -> Result<(), Failure> {
     let pack = load_pack(path)?;
@@ -352,10 +358,15 @@ fn policy_test(
         strict_builtin_errors: strict,
         ..Default::default()
     };
-    let report = cos_policy::run_tests(&pack, options, run)?;
-    match format {
-        TestFormat::Pretty => write_stdout(report.to_text(verbose).as_bytes())?,
-        TestFormat::Json => json_line(&report.to_json())?,
+    let report = if coverage {
+        cos_policy::run_tests_with_coverage(&pack, options, run)?
+    } else {
+        cos_policy::run_tests(&pack, options, run)?
+    };
+    match (report.coverage_json(), format) {
+        (Some(cov), _) => json_line(&cov)?,
+        (None, TestFormat::Pretty) => write_stdout(report.to_text(verbose).as_bytes())?,
+        (None, TestFormat::Json) => json_line(&report.to_json())?,
     }
     if report.success() {
         Ok(())

@@ -389,6 +389,16 @@ fn policy_eval_and_pack_build() {
     let o = cos(&["policy", "test", s(&pack)]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).ends_with("PASS: 1/2\nSKIPPED: 1/2\n"));
+    let o = cos(&["policy", "test", s(&pack), "--coverage"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let cov: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        cov["files"]["authz/policy.rego"]["coverage"]
+            .as_f64()
+            .unwrap()
+            > 0.0,
+        "{cov}"
+    );
     std::fs::write(
         pack.join("tests/more_test.rego"),
         "package demo.more_test\n\nimport data.demo.authz\n\ntest_bob if authz.allow with input as {\"user\": \"bob\"}\n",

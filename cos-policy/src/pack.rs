@@ -476,35 +476,21 @@ impl Pack {
     fn from_pack_files(files: PackFiles) -> Result<Self> {
         let text = utf8(PACK_MANIFEST, files.get(PACK_MANIFEST).unwrap_or_default())?;
         let manifest = Manifest::from_yaml(&text)?;
-        let (mut modules, mut tests, mut data_files) = (Vec::new(), Vec::new(), Vec::new());
-        for (path, bytes) in files.iter() {
-            if let Some(rel) = path.strip_prefix("data/") {
-                if !is_data_ext(rel) {
-                    continue;
-                }
-                let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
-                let mount = match stem.strip_suffix("/data") {
-                    Some(dir) => dir.to_owned(),
-                    None if stem == "data" => String::new(),
-                    None => stem.to_owned(),
-                };
-                data_files.push(DataFile {
-                    path: path.to_owned(),
-                    mount,
-                    value: parse_data(path, bytes)?,
-                });
-            } else if path.ends_with(".rego") {
-                let m = Module {
-                    path: path.to_owned(),
-                    source: utf8(path, bytes)?,
-                };
-                if path.starts_with("tests/") {
-                    tests.push(m);
-                } else {
-                    modules.push(m);
-                }
+        // data/<a>/<b>.json mounts at a/b; data/<a>/data.json at a.
+        let mount_of = |path: &str| {
+            let rel = path.strip_prefix("data/")?;
+            if !is_data_ext(rel) {
+                return None;
             }
-        }
+            let stem = rel.rsplit_once('.').map_or(rel, |(s, _)| s);
+            Some(match stem.strip_suffix("/data") {
+                Some(dir) => dir.to_owned(),
+                None if stem == "data" => String::new(),
+                None => stem.to_owned(),
+            })
+        };
+        let (modules, tests, data_files) =
+            split_files(&files, mount_of, |p| p.starts_with("tests/"))?;
         Self::assemble(manifest, Layout::Pack, modules, tests, data_files, files)
     }
 
@@ -550,27 +536,13 @@ impl Pack {
             rollback: None,
             metadata: bm.metadata.clone(),
         };
-        let (mut modules, mut tests, mut data_files) = (Vec::new(), Vec::new(), Vec::new());
-        for (path, bytes) in files.iter() {
+        // <dir>/data.json (or .yaml, .yml) mounts at <dir>.
+        let mount_of = |path: &str| {
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-            if matches!(name, "data.json" | "data.yaml" | "data.yml") {
-                data_files.push(DataFile {
-                    path: path.to_owned(),
-                    mount: dir.to_owned(),
-                    value: parse_data(path, bytes)?,
-                });
-            } else if path.ends_with(".rego") {
-                let m = Module {
-                    path: path.to_owned(),
-                    source: utf8(path, bytes)?,
-                };
-                if path.ends_with("_test.rego") {
-                    tests.push(m);
-                } else {
-                    modules.push(m);
-                }
-            }
-        }
+            matches!(name, "data.json" | "data.yaml" | "data.yml").then(|| dir.to_owned())
+        };
+        let (modules, tests, data_files) =
+            split_files(&files, mount_of, |p| p.ends_with("_test.rego"))?;
         Self::assemble(manifest, Layout::Bundle, modules, tests, data_files, files)
     }
 
@@ -724,6 +696,38 @@ impl Pack {
         }
         Ok(out)
     }
+}
+
+type Split = (Vec<Module>, Vec<Module>, Vec<DataFile>);
+
+/// Sorts a pack's files into policy modules, test modules and data files;
+/// other files are left alone.
+fn split_files(
+    files: &PackFiles,
+    mount_of: impl Fn(&str) -> Option<String>,
+    is_test: impl Fn(&str) -> bool,
+) -> Result<Split> {
+    let (mut modules, mut tests, mut data_files) = (Vec::new(), Vec::new(), Vec::new());
+    for (path, bytes) in files.iter() {
+        if let Some(mount) = mount_of(path) {
+            data_files.push(DataFile {
+                path: path.to_owned(),
+                mount,
+                value: parse_data(path, bytes)?,
+            });
+        } else if path.ends_with(".rego") {
+            let m = Module {
+                path: path.to_owned(),
+                source: utf8(path, bytes)?,
+            };
+            if is_test(path) {
+                tests.push(m);
+            } else {
+                modules.push(m);
+            }
+        }
+    }
+    Ok((modules, tests, data_files))
 }
 
 fn files_digest(files: &PackFiles) -> Result<Digest> {

@@ -37,6 +37,11 @@ step "build the cos binary for the interop tests"
 cargo build -p cos-cli --locked --quiet
 export COS_BIN="$root/target/debug/cos"
 
+step "OPA oracle (scripts/oracles/opa.sh: go install of a pinned OPA, once)"
+COS_OPA_BIN="$(bash "$root/scripts/oracles/opa.sh" | tail -n 1)"
+export COS_OPA_BIN
+"$COS_OPA_BIN" version | head -n 1
+
 step "Python interop oracles (tests/interop/requirements.txt)"
 venv="${COS_INTEROP_VENV:-$root/.venv-interop}"
 req="$root/tests/interop/requirements.txt"

@@ -300,6 +300,23 @@ impl Verifier for PublicKey {
     }
 }
 
+/// Converts a DER ECDSA P-256 signature to the fixed 64-byte `r || s` form
+/// that JWS (ES256) uses.
+pub fn ecdsa_p256_der_to_fixed(der: &[u8]) -> Result<[u8; 64]> {
+    let sig = p256::ecdsa::Signature::from_der(der)
+        .map_err(|_| key_err("not a DER ECDSA P-256 signature"))?;
+    let mut out = [0u8; 64];
+    out.copy_from_slice(&sig.to_bytes());
+    Ok(out)
+}
+
+/// Converts a fixed 64-byte `r || s` ECDSA P-256 signature (JWS ES256) to DER.
+pub fn ecdsa_p256_fixed_to_der(fixed: &[u8]) -> Result<Vec<u8>> {
+    let sig = p256::ecdsa::Signature::from_slice(fixed)
+        .map_err(|_| key_err("not a 64-byte r||s ECDSA P-256 signature"))?;
+    Ok(sig.to_der().as_bytes().to_vec())
+}
+
 /// A private signing key held in memory (zeroised on drop).
 pub struct PrivateKey {
     inner: PrivateInner,
@@ -644,6 +661,17 @@ mod tests {
             .unwrap();
         // Raw r||s (not DER) is refused.
         assert!(k.public_key().verify(b"msg", &theirs.to_bytes()).is_err());
+    }
+
+    #[test]
+    fn fixed_and_der_forms() {
+        let k = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let der = k.sign(b"m").unwrap();
+        let fixed = ecdsa_p256_der_to_fixed(&der).unwrap();
+        assert_eq!(ecdsa_p256_fixed_to_der(&fixed).unwrap(), der);
+        assert!(ecdsa_p256_der_to_fixed(&fixed).is_err());
+        assert!(ecdsa_p256_fixed_to_der(&der).is_err() || der.len() == 64);
+        assert!(ecdsa_p256_fixed_to_der(&[0u8; 64]).is_err());
     }
 
     #[test]

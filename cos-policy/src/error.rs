@@ -99,6 +99,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A bundle signature is missing, malformed, made with another key, or
+    /// does not match the bundle's files.
+    #[error("bundle signature invalid{}: {reason}", file.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())]
+    SignatureInvalid {
+        /// The file concerned, when one is.
+        file: Option<String>,
+        /// What was wrong.
+        reason: String,
+    },
+
     /// An error from `cos-core` (digests, keys, files).
     #[error(transparent)]
     Core(#[from] cos_core::Error),
@@ -118,6 +128,7 @@ impl Error {
             Error::InvalidQuery { .. } => "invalid_query",
             Error::UnknownEntrypoint { .. } => "unknown_entrypoint",
             Error::InvalidDecision { .. } => "invalid_decision",
+            Error::SignatureInvalid { .. } => "signature_invalid",
             Error::Core(e) => e.code(),
         }
     }

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod error;
 pub mod manifest;
 pub mod pack;
+pub mod signature;
 pub mod testing;
 
 pub use decision::{Decision, Obligation, PackRef, Reason};
@@ -14,4 +15,5 @@ pub use engine::{EngineOptions, PolicyEngine};
 pub use error::{Error, Result};
 pub use manifest::{BundleManifest, Manifest};
 pub use pack::{Layout, Limits, Pack};
+pub use signature::SignatureOptions;
 pub use testing::{TestReport, run_tests, run_tests_with_coverage};

@@ -660,6 +660,35 @@ impl Pack {
         write_tar_gz(&files)
     }
 
+    /// Builds a bundle signed with an ECDSA P-256 key: the bundle's files plus
+    /// `.signatures.json`, verifiable by `opa build --verification-key` and
+    /// `opa run --verification-key`.
+    pub fn build_signed_bundle(
+        &self,
+        key: &cos_core::PrivateKey,
+        opts: &crate::signature::SignatureOptions,
+    ) -> Result<Vec<u8>> {
+        let mut files = self.bundle_files()?;
+        let sig = crate::signature::sign_files(&files, key, opts)?;
+        files.insert(SIGNATURES_FILE.to_owned(), sig);
+        write_tar_gz(&files)
+    }
+
+    /// Verifies the pack's `.signatures.json` against its files as they were
+    /// read (see [`crate::signature::verify_files`]).
+    pub fn verify_signature(
+        &self,
+        key: &cos_core::PublicKey,
+        opts: &crate::signature::SignatureOptions,
+    ) -> Result<crate::signature::VerifiedSignature> {
+        crate::signature::verify_files(&self.files, key, opts)
+    }
+
+    /// Whether the pack carries a `.signatures.json`.
+    pub fn is_signed(&self) -> bool {
+        self.files.get(SIGNATURES_FILE).is_some()
+    }
+
     /// The files of the OPA bundle this pack builds into, by path.
     pub fn bundle_files(&self) -> Result<BTreeMap<String, Vec<u8>>> {
         let mut out = BTreeMap::new();

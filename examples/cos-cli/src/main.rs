@@ -109,6 +109,26 @@ enum PolicyCommand {
     },
 }
 
+#[derive(Args)]
+struct SigArgs {
+    /// Key id: the JWS `kid` when signing; when verifying, a signature that
+    /// names a key id must name this one.
+    #[arg(long, value_name = "ID")]
+    key_id: Option<String>,
+    /// Scope claim to write, or to require.
+    #[arg(long, value_name = "SCOPE")]
+    scope: Option<String>,
+}
+
+impl SigArgs {
+    fn options(&self) -> cos_policy::SignatureOptions {
+        cos_policy::SignatureOptions {
+            key_id: self.key_id.clone(),
+            scope: self.scope.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum TestFormat {
     Pretty,
@@ -124,6 +144,21 @@ enum PackCommand {
         /// Where to write the bundle (atomically).
         #[arg(short = 'o', long, value_name = "FILE")]
         out: PathBuf,
+        /// Sign the bundle (OPA `.signatures.json`, ES256) with this ECDSA P-256 key.
+        #[arg(long, value_name = "KEY")]
+        sign: Option<PathBuf>,
+        #[command(flatten)]
+        sig: SigArgs,
+    },
+    /// Verify a signed bundle's `.signatures.json` (exit 1 when it does not hold).
+    Verify {
+        /// The bundle (`.tar.gz`) or bundle directory.
+        path: PathBuf,
+        /// The ECDSA P-256 public key (SPKI PEM).
+        #[arg(long = "pub", value_name = "PUB")]
+        public: PathBuf,
+        #[command(flatten)]
+        sig: SigArgs,
     },
     /// Print what a pack or bundle contains, as JSON.
     Inspect {
@@ -289,7 +324,15 @@ fn run(command: Command) -> Result<(), Failure> {
             coverage,
             strict_builtin_errors,
         ),
-        Command::Pack(PackCommand::Build { dir, out }) => pack_build(&dir, &out),
+        Command::Pack(PackCommand::Build {
+            dir,
+            out,
+            sign,
+            sig,
+        }) => pack_build(&dir, &out, sign.as_deref(), &sig.options()),
+        Command::Pack(PackCommand::Verify { path, public, sig }) => {
+            pack_verify(&path, &public, &sig.options())
+        }
         Command::Pack(PackCommand::Inspect { path }) => pack_inspect(&path),
     }
 }
@@ -298,6 +341,7 @@ impl From<cos_policy::Error> for Failure {
     fn from(e: cos_policy::Error) -> Self {
         match e {
             cos_policy::Error::Core(c) => c.into(),
+            e @ cos_policy::Error::SignatureInvalid { .. } => Failure::Invalid(e.to_string()),
             other => Failure::Usage(other.to_string()),
         }
     }
@@ -380,11 +424,24 @@ fn policy_test(
     }
 }
 
-fn pack_build(dir: &Path, out: &Path) -> Result<(), Failure> {
+fn pack_build(
+    dir: &Path,
+    out: &Path,
+    sign: Option<&Path>,
+    opts: &cos_policy::SignatureOptions,
+) -> Result<(), Failure> {
     let pack = load_pack(dir)?;
     // Compile before writing: a bundle that does not compile is not built.
     cos_policy::PolicyEngine::new(&pack, cos_policy::EngineOptions::default())?;
-    let bundle = pack.build_bundle()?;
+    let bundle = match sign {
+        Some(key) => {
+            let key = PrivateKey::load(key)?;
+            // A signing failure here is a usage problem (wrong key type).
+            pack.build_signed_bundle(&key, opts)
+                .map_err(|e| Failure::Usage(e.to_string()))?
+        }
+        None => pack.build_bundle()?,
+    };
     write_atomic(out, &bundle, Some(0o644), Overwrite::Replace)?;
     let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &bundle);
     eprintln!(
@@ -394,6 +451,28 @@ fn pack_build(dir: &Path, out: &Path) -> Result<(), Failure> {
         pack.manifest().revision,
         out.display(),
         pack.digest()
+    );
+    Ok(())
+}
+
+fn pack_verify(
+    path: &Path,
+    public: &Path,
+    opts: &cos_policy::SignatureOptions,
+) -> Result<(), Failure> {
+    let key = PublicKey::load(public)?;
+    let pack = load_pack(path)?;
+    let v = pack.verify_signature(&key, opts)?;
+    eprintln!(
+        "cos: verified: {} files of {} {} (revision {:?}) signed by {}{}",
+        v.claims.files.len(),
+        pack.manifest().name,
+        pack.manifest().version,
+        pack.manifest().revision,
+        key.key_id(),
+        v.key_id
+            .map(|k| format!(" (kid {k:?})"))
+            .unwrap_or_default()
     );
     Ok(())
 }
@@ -422,6 +501,7 @@ fn pack_inspect(path: &Path) -> Result<(), Failure> {
         "entrypoints": m.entrypoints,
         "cohorts": m.cohorts,
         "digest": pack.digest().to_string(),
+        "signed": pack.is_signed(),
         "modules": pack.modules().iter().map(|x| x.path.as_str()).collect::<Vec<_>>(),
         "tests": pack.tests().iter().map(|x| x.path.as_str()).collect::<Vec<_>>(),
         "data": pack.data_files().iter().map(|d| serde_json::json!({"path": d.path, "mount": d.mount})).collect::<Vec<_>>(),

@@ -1,2 +1,19 @@
 //! Criterion benchmarks for the cos crates; see `benches/` and
 //! `docs/benchmarks.md`. Run with `cargo bench -p cos-benches`.
+
+use std::path::PathBuf;
+
+/// The ABAC pack the policy benchmarks evaluate (`benches/fixtures/abac-pack`).
+pub fn abac_pack_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/abac-pack")
+}
+
+/// Inputs for the ABAC decision: the typical allow (cross-tenant read under
+/// a grant) and a denial with three reasons and an obligation.
+pub fn abac_inputs() -> Result<(serde_json::Value, serde_json::Value), Box<dyn std::error::Error>> {
+    let allow: serde_json::Value = serde_json::from_slice(&std::fs::read(abac_pack_dir().join("input.json"))?)?;
+    let mut deny = allow.clone();
+    deny["resource"]["classification"] = "RESTRICTED".into();
+    deny["context"]["grants"] = serde_json::json!([]);
+    Ok((allow, deny))
+}

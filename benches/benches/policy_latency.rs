@@ -1,0 +1,66 @@
+//! Latency percentiles and two-thread throughput of one ABAC decision.
+//!
+//! `cargo bench -p cos-benches --bench policy_latency` prints median, p99 and
+//! p99.9 over 50,000 single-thread decisions, then decisions per second on
+//! one and two threads. Figures in docs/benchmarks.md.
+#![allow(missing_docs, reason = "bench binary")]
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmarks may panic on setup failure")]
+
+use cos_benches::{abac_inputs, abac_pack_dir};
+use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
+use std::time::{Duration, Instant};
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing
+    // useful either: run a short version unless benchmarking.
+    let full = std::env::args().any(|a| a == "--bench");
+    let n: usize = if full { 50_000 } else { 200 };
+    let pack = Pack::load(abac_pack_dir(), &Limits::default()).unwrap();
+    let engine = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
+    let (allow, deny) = abac_inputs().unwrap();
+    for _ in 0..n / 10 {
+        engine.decide("abac", &allow).unwrap();
+    }
+    for (name, input) in [("allow", &allow), ("deny", &deny)] {
+        let mut samples: Vec<u64> = (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(engine.decide("abac", input).unwrap());
+                t.elapsed().as_nanos() as u64
+            })
+            .collect();
+        samples.sort_unstable();
+        let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0;
+        println!(
+            "policy_latency/decide/abac-{name}: n={n} median={:.1}µs p99={:.1}µs p99.9={:.1}µs",
+            pct(0.5),
+            pct(0.99),
+            pct(0.999)
+        );
+    }
+    let window = if full { Duration::from_secs(3) } else { Duration::from_millis(100) };
+    for threads in [1usize, 2] {
+        let total: u64 = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let engine = &engine;
+                    let allow = &allow;
+                    s.spawn(move || {
+                        let end = Instant::now() + window;
+                        let mut count = 0u64;
+                        while Instant::now() < end {
+                            std::hint::black_box(engine.decide("abac", allow).unwrap());
+                            count += 1;
+                        }
+                        count
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        println!(
+            "policy_latency/throughput/abac-allow: threads={threads} {:.0} decisions/s",
+            total as f64 / window.as_secs_f64()
+        );
+    }
+}

@@ -47,5 +47,18 @@ if [[ $rc -ne 1 ]]; then
   exit 1
 fi
 echo "tampered envelope rejected (exit 1), as it must be"
+
+echo
+echo "==> a policy pack: build a signed OPA bundle, verify it, decide from it"
+pack=benches/fixtures/abac-pack
+run pack build "$pack" -o "$out/abac.bundle.tar.gz" --sign "$out/bob.key"
+run pack verify "$out/abac.bundle.tar.gz" --pub "$out/bob.pub"
+run policy eval --pack "$out/abac.bundle.tar.gz" --query data.bench.abac.decision --input "$pack/input.json"
+python3 - "$pack/input.json" "$out/deny.input.json" <<'PY'
+import json, sys
+i = json.load(open(sys.argv[1])); i["resource"]["classification"] = "RESTRICTED"; i["context"]["grants"] = []
+json.dump(i, open(sys.argv[2], "w"))
+PY
+run policy eval --pack "$out/abac.bundle.tar.gz" --query data.bench.abac.decision --input "$out/deny.input.json"
 echo
 echo "demo done: see $out/"

@@ -137,10 +137,13 @@ impl PolicyEngine {
                 check_interval: std::num::NonZeroU32::MIN.saturating_add(63),
             });
         }
-        let modules = pack
+        let modules: Vec<_> = pack
             .modules()
             .iter()
-            .chain(if tests { pack.tests() } else { &[] });
+            .chain(if tests { pack.tests() } else { &[] })
+            .collect();
+        // Refuse calls to builtins regorus lacks now, not when reached.
+        crate::builtins::check_modules(modules.iter().copied())?;
         for m in modules {
             let pkg = engine
                 .add_policy(m.path.clone(), m.source.clone())
@@ -445,6 +448,16 @@ mod tests {
             e.evaluate("data.t.n", &json!({})).unwrap_err().code(),
             "timeout"
         );
+    }
+
+    #[test]
+    fn unsupported_builtins_refused_at_load() {
+        let e = engine_with(
+            "package t\n\nclaims := io.jwt.decode(input.token)\n",
+            EngineOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("io.jwt.decode"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod builtins;
 pub mod decision;
 pub mod decision_log;
 pub mod engine;

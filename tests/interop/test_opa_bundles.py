@@ -224,3 +224,23 @@ def test_same_decisions_from_the_same_bundle(cos_bin, opa_bin, pack, keys, tmp_p
             assert cos_doc == {}, (query, cos_doc)
         else:
             assert cos_doc == {"result": opa_result[0]["expressions"][0]["value"]}, (query, cos_doc, opa_result)
+
+
+def test_embedded_builtin_list_matches_opa(opa_bin):
+    """cos-policy/src/opa_builtins.txt is exactly what this OPA reports."""
+    p = run([opa_bin, "capabilities", "--current"])
+    assert p.returncode == 0, describe(p)
+    real = sorted({b["name"] for b in json.loads(p.stdout)["builtins"]})
+    text = (REPO_ROOT / "cos-policy" / "src" / "opa_builtins.txt").read_text()
+    ours = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert ours == real
+
+
+def test_pack_calling_unsupported_builtin_is_refused(cos_bin, tmp_path):
+    d = tmp_path / "jwtpack"
+    d.mkdir()
+    (d / "manifest.yaml").write_text("name: jwt\nversion: 1.0.0\nroots: [jwt]\n")
+    (d / "p.rego").write_text("package jwt\n\nclaims := io.jwt.decode(input.token)\n")
+    p = run([cos_bin, "policy", "eval", "--pack", d, "--query", "data.jwt.claims"])
+    assert p.returncode == 2, describe(p)
+    assert "io.jwt.decode" in p.stderr and "line 3" in p.stderr, describe(p)

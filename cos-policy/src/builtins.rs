@@ -1,0 +1,215 @@
+//! Which of OPA's builtins the engine lacks, and a load-time check that a
+//! pack calls none of them.
+//!
+//! regorus implements most of OPA's builtins but not all (JWT, most crypto,
+//! some `net.*`, …). OPA would run a policy that calls them; regorus fails
+//! only when the call is reached, which turns into a denial at the worst
+//! moment. cos refuses such a pack when it is loaded, naming the builtin and
+//! where it is called.
+
+use std::collections::BTreeSet;
+
+use crate::error::{Error, Result};
+use crate::pack::Module;
+
+/// OPA v1.22.2's builtin names (`opa capabilities --current`).
+const OPA_BUILTINS: &str = include_str!("opa_builtins.txt");
+
+/// OPA's infix operators, which regorus implements in the interpreter rather
+/// than as named builtins.
+const INFIX: &[&str] = &[
+    "and",
+    "assign",
+    "div",
+    "eq",
+    "equal",
+    "gt",
+    "gte",
+    "internal.member_2",
+    "internal.member_3",
+    "lt",
+    "lte",
+    "minus",
+    "mul",
+    "neq",
+    "or",
+    "plus",
+    "rem",
+];
+
+/// Builtins OPA has and the engine does not, sorted.
+///
+/// ```
+/// let missing = cos_policy::builtins::unsupported_builtins();
+/// assert!(missing.contains(&"io.jwt.decode"));
+/// assert!(!missing.contains(&"count"));
+/// ```
+pub fn unsupported_builtins() -> Vec<&'static str> {
+    opa_builtins()
+        .filter(|name| !INFIX.contains(name) && !regorus::unstable::BUILTINS.contains_key(name))
+        .collect()
+}
+
+/// OPA's builtin names.
+pub fn opa_builtins() -> impl Iterator<Item = &'static str> {
+    OPA_BUILTINS
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+/// Replaces comments and string literals with spaces, keeping line breaks,
+/// so that a scan for calls sees only code.
+fn code_only(src: &str) -> String {
+    let mut out = String::with_capacity(src.len());
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                out.push(' ');
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        '\n' => out.push('\n'),
+                        _ => {}
+                    }
+                }
+                out.push(' ');
+            }
+            '`' => {
+                out.push(' ');
+                for d in chars.by_ref() {
+                    if d == '`' {
+                        break;
+                    }
+                    if d == '\n' {
+                        out.push('\n');
+                    }
+                }
+                out.push(' ');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Checks that no module calls a builtin the engine lacks; the error names
+/// the builtin, the file and the line.
+pub fn check_modules<'a>(modules: impl IntoIterator<Item = &'a Module>) -> Result<()> {
+    let missing: BTreeSet<&str> = unsupported_builtins().into_iter().collect();
+    for m in modules {
+        let code = code_only(&m.source);
+        for (lineno, line) in code.lines().enumerate() {
+            let bytes = line.as_bytes();
+            for name in &missing {
+                let mut from = 0;
+                while let Some(i) = line[from..].find(name) {
+                    let start = from + i;
+                    let end = start + name.len();
+                    from = end;
+                    let before_ok = start == 0
+                        || !(bytes[start - 1].is_ascii_alphanumeric()
+                            || matches!(bytes[start - 1], b'_' | b'.'));
+                    let after = line[end..].trim_start();
+                    if before_ok && after.starts_with('(') {
+                        return Err(Error::Compile {
+                            path: m.path.clone(),
+                            message: format!(
+                                "line {}: calls {name}, an OPA builtin that cos's Rego engine (regorus) does not implement; see docs/policy-builtins.md",
+                                lineno + 1
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(src: &str) -> Module {
+        Module {
+            path: "p.rego".into(),
+            source: src.into(),
+        }
+    }
+
+    #[test]
+    fn finds_calls_to_missing_builtins() {
+        let missing = unsupported_builtins();
+        assert!(missing.len() < 100, "{missing:?}");
+        assert!(opa_builtins().count() > 150);
+        assert!(
+            !missing.contains(&"plus"),
+            "infix operators are implemented"
+        );
+        let e =
+            check_modules([&module("package p\n\nx := io.jwt.decode(input.token)\n")]).unwrap_err();
+        assert!(e.to_string().contains("line 3: calls io.jwt.decode"), "{e}");
+        assert_eq!(e.code(), "compile_error");
+    }
+
+    /// docs/policy-builtins.md lists exactly the unsupported builtins.
+    /// `COS_REGENERATE=1 cargo test -p cos-policy builtins_doc` rewrites it.
+    #[test]
+    fn builtins_doc_is_current() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/policy-builtins.md");
+        let mut doc = String::from(
+            "# OPA builtins cos does not implement\n\n\
+             cos-policy evaluates Rego with regorus. These builtins of OPA v1.22.2 are not\n\
+             implemented there. A pack whose modules call one of them is refused when it\n\
+             is loaded (`compile_error`, naming the builtin, file and line), so that a\n\
+             decision never fails on them at run time. This list is generated and checked\n\
+             by `builtins_doc_is_current` in `cos-policy/src/builtins.rs`\n\
+             (`COS_REGENERATE=1 cargo test -p cos-policy builtins_doc` rewrites it); OPA's\n\
+             list is checked against the real `opa capabilities` in the interop tests.\n\n",
+        );
+        let missing = unsupported_builtins();
+        doc.push_str(&format!(
+            "{} of {} OPA builtins:\n\n",
+            missing.len(),
+            opa_builtins().count()
+        ));
+        for name in missing {
+            doc.push_str(&format!("- `{name}`\n"));
+        }
+        if std::env::var_os("COS_REGENERATE").is_some() {
+            std::fs::write(&path, &doc).unwrap();
+        }
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            current, doc,
+            "docs/policy-builtins.md is stale: run COS_REGENERATE=1 cargo test -p cos-policy builtins_doc"
+        );
+    }
+
+    #[test]
+    fn ignores_comments_strings_and_lookalikes() {
+        let src = r#"package p
+
+# io.jwt.decode(x) in a comment
+x := "io.jwt.decode(y)"
+y := `raw io.jwt.decode(z)`
+my.io.jwt.decode := 1
+z := count([1])
+"#;
+        check_modules([&module(src)]).unwrap();
+    }
+}

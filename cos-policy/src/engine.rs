@@ -110,6 +110,30 @@ pub fn to_rego_ref(query: &str) -> Result<String> {
     Ok(out)
 }
 
+/// OPA accepts `import future.keywords…` next to `import rego.v1` (which
+/// implies them); regorus rejects the pair. Blank the redundant imports,
+/// keeping line numbers, when `rego.v1` is imported.
+fn without_redundant_future_imports(src: &str) -> String {
+    let is_import = |l: &str, what: &str| {
+        let mut w = l.split_whitespace();
+        w.next() == Some("import")
+            && w.next()
+                .is_some_and(|x| x == what || x.starts_with(&format!("{what}.")))
+    };
+    if !src.lines().any(|l| is_import(l, "rego.v1")) {
+        return src.to_owned();
+    }
+    src.split_inclusive('\n')
+        .map(|l| {
+            if is_import(l, "future.keywords") {
+                if l.ends_with('\n') { "\n" } else { "" }
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
 fn package_path(pkg: &str) -> String {
     // regorus reports packages as "data.a.b"; roots are "a/b".
     pkg.strip_prefix("data.").unwrap_or(pkg).replace('.', "/")
@@ -145,8 +169,9 @@ impl PolicyEngine {
         // Refuse calls to builtins regorus lacks now, not when reached.
         crate::builtins::check_modules(modules.iter().copied())?;
         for m in modules {
+            let source = without_redundant_future_imports(&m.source);
             let pkg = engine
-                .add_policy(m.path.clone(), m.source.clone())
+                .add_policy(m.path.clone(), source)
                 .map_err(|e| Error::Compile {
                     path: m.path.clone(),
                     message: e.to_string(),
@@ -447,6 +472,28 @@ mod tests {
         assert_eq!(
             e.evaluate("data.t.n", &json!({})).unwrap_err().code(),
             "timeout"
+        );
+    }
+
+    #[test]
+    fn future_keywords_next_to_rego_v1() {
+        let e = engine_with(
+            "package t\n\nimport future.keywords.if\nimport future.keywords.in\nimport rego.v1\n\nallow if \"alice\" in data.t.admins\n",
+            EngineOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            e.evaluate("data.t.allow", &json!({})).unwrap(),
+            Some(json!(true))
+        );
+        let src = "package t\nimport future.keywords\nimport rego.v1\nx := 1";
+        assert_eq!(
+            without_redundant_future_imports(src),
+            "package t\n\nimport rego.v1\nx := 1"
+        );
+        assert_eq!(
+            without_redundant_future_imports("import future.keywords.if\n"),
+            "import future.keywords.if\n"
         );
     }
 

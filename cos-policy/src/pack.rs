@@ -660,6 +660,16 @@ impl Pack {
         write_tar_gz(&files)
     }
 
+    /// Like [`Pack::build_bundle`], with the test modules included, so that
+    /// `opa test` can run them from the bundle.
+    pub fn build_bundle_with_tests(&self) -> Result<Vec<u8>> {
+        let mut files = self.bundle_files()?;
+        for t in &self.tests {
+            files.insert(t.path.clone(), t.source.clone().into_bytes());
+        }
+        write_tar_gz(&files)
+    }
+
     /// Builds a bundle signed with an ECDSA P-256 key: the bundle's files plus
     /// `.signatures.json`, verifiable by `opa build --verification-key` and
     /// `opa run --verification-key`.

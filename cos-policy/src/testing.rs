@@ -1,7 +1,7 @@
 //! An `opa test`-style runner for a pack's tests.
 //!
 //! Test rules are the rules named `test_*` in the pack's test modules; rules
-//! named `todo_*` are reported as skipped. A test passes when it is defined
+//! named `todo_test_*` are reported as skipped (OPA's prefixes). A test passes when it is defined
 //! and not `false`, fails when it is undefined or `false`, and errors when
 //! evaluation fails. Reports come in OPA's text and JSON shapes.
 
@@ -13,6 +13,9 @@ use serde::Serialize;
 use crate::engine::{EngineOptions, PolicyEngine};
 use crate::error::{Error, Result};
 use crate::pack::{Module, Pack};
+
+/// Prefix of tests that are reported as skipped, as in OPA.
+pub const SKIP_PREFIX: &str = "todo_test_";
 
 /// Where a test rule is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,7 +37,7 @@ pub enum Outcome {
     Fail,
     /// Evaluation failed.
     Error(String),
-    /// A `todo_` rule: not run.
+    /// A `todo_test_` rule: not run.
     Skipped,
 }
 
@@ -152,7 +155,9 @@ fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
         };
         let span = refr.span();
         let name = span.text().to_owned();
-        if !(name.starts_with("test_") || name.starts_with("todo_")) || name.contains(['.', '[']) {
+        if !(name.starts_with("test_") || name.starts_with(SKIP_PREFIX))
+            || name.contains(['.', '['])
+        {
             continue;
         }
         // A rule defined by several bodies is one test, as in OPA.
@@ -209,7 +214,7 @@ fn run(
             if filter.is_some_and(|f| !full.contains(f)) {
                 continue;
             }
-            let (outcome, duration_ns) = if found.name.starts_with("todo_") {
+            let (outcome, duration_ns) = if found.name.starts_with(SKIP_PREFIX) {
                 (Outcome::Skipped, 0)
             } else {
                 let start = Instant::now();
@@ -293,7 +298,7 @@ impl TestReport {
         self.count(|o| matches!(o, Outcome::Error(_)))
     }
 
-    /// `todo_` tests.
+    /// `todo_test_` tests.
     pub fn skipped(&self) -> usize {
         self.count(|o| *o == Outcome::Skipped)
     }
@@ -303,13 +308,14 @@ impl TestReport {
         self.failed() == 0 && self.errored() == 0
     }
 
-    /// OPA's text report: failures and errors (every test with `verbose`),
+    /// OPA's text report: failures, errors and skipped tests (every test with `verbose`),
     /// grouped by file, then the `PASS: n/m` summary lines.
     pub fn to_text(&self, verbose: bool) -> String {
         let mut out = String::new();
         let mut last_file: Option<&str> = None;
         for r in &self.results {
-            let shown = verbose || matches!(r.outcome, Outcome::Fail | Outcome::Error(_));
+            // Like OPA: failures, errors and skipped tests always; passes with -v.
+            let shown = verbose || r.outcome != Outcome::Pass;
             if !shown {
                 continue;
             }
@@ -422,7 +428,9 @@ test_false := false
 test_multi if input.x == 1
 test_multi if true
 
-todo_later if false
+todo_test_later if false
+
+todo_not_a_test if false
 
 helper := 1
 
@@ -448,7 +456,7 @@ test_error if t.n with input as {"s": "x"}
         assert_eq!(got[2], ("test_wrong", &Outcome::Fail));
         assert_eq!(got[3], ("test_false", &Outcome::Fail));
         assert_eq!(got[4], ("test_multi", &Outcome::Pass));
-        assert_eq!(got[5], ("todo_later", &Outcome::Skipped));
+        assert_eq!(got[5], ("todo_test_later", &Outcome::Skipped));
         assert!(
             matches!(got[6], ("test_error", Outcome::Error(_))),
             "{got:?}"
@@ -467,6 +475,10 @@ test_error if t.n with input as {"s": "x"}
         let text = r.to_text(false);
         assert!(text.contains("data.t_test.test_wrong: FAIL"), "{text}");
         assert!(!text.contains("test_alice"), "{text}");
+        assert!(
+            text.contains("data.t_test.todo_test_later: SKIPPED"),
+            "{text}"
+        );
         assert!(
             text.ends_with("PASS: 3/7\nFAIL: 2/7\nSKIPPED: 1/7\nERROR: 1/7\n"),
             "{text}"

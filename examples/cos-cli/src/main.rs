@@ -145,8 +145,11 @@ enum PackCommand {
         #[arg(short = 'o', long, value_name = "FILE")]
         out: PathBuf,
         /// Sign the bundle (OPA `.signatures.json`, ES256) with this ECDSA P-256 key.
-        #[arg(long, value_name = "KEY")]
+        #[arg(long, value_name = "KEY", conflicts_with = "with_tests")]
         sign: Option<PathBuf>,
+        /// Include the pack's tests (for `opa test`); not for release bundles.
+        #[arg(long)]
+        with_tests: bool,
         #[command(flatten)]
         sig: SigArgs,
     },
@@ -328,8 +331,9 @@ fn run(command: Command) -> Result<(), Failure> {
             dir,
             out,
             sign,
+            with_tests,
             sig,
-        }) => pack_build(&dir, &out, sign.as_deref(), &sig.options()),
+        }) => pack_build(&dir, &out, sign.as_deref(), with_tests, &sig.options()),
         Command::Pack(PackCommand::Verify { path, public, sig }) => {
             pack_verify(&path, &public, &sig.options())
         }
@@ -428,6 +432,7 @@ fn pack_build(
     dir: &Path,
     out: &Path,
     sign: Option<&Path>,
+    with_tests: bool,
     opts: &cos_policy::SignatureOptions,
 ) -> Result<(), Failure> {
     let pack = load_pack(dir)?;
@@ -440,6 +445,7 @@ fn pack_build(
             pack.build_signed_bundle(&key, opts)
                 .map_err(|e| Failure::Usage(e.to_string()))?
         }
+        None if with_tests => pack.build_bundle_with_tests()?,
         None => pack.build_bundle()?,
     };
     write_atomic(out, &bundle, Some(0o644), Overwrite::Replace)?;

@@ -383,7 +383,7 @@ fn policy_eval_and_pack_build() {
     std::fs::create_dir_all(pack.join("tests")).unwrap();
     std::fs::write(
         pack.join("tests/authz_test.rego"),
-        "package demo.authz_test\n\nimport data.demo.authz\n\ntest_alice if authz.allow with input as {\"user\": \"alice\"}\n\ntodo_bob if false\n",
+        "package demo.authz_test\n\nimport data.demo.authz\n\ntest_alice if authz.allow with input as {\"user\": \"alice\"}\n\ntodo_test_bob if false\n",
     )
     .unwrap();
     let o = cos(&["policy", "test", s(&pack)]);

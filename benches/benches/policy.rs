@@ -1,8 +1,15 @@
 //! cos-policy hot paths: loading and compiling a pack, and one decision.
 //!
 //! `cargo bench -p cos-benches --bench policy`; figures in docs/benchmarks.md.
-#![allow(missing_docs, reason = "criterion_main! generates an undocumented main")]
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmarks may panic on setup failure")]
+#![allow(
+    missing_docs,
+    reason = "criterion_main! generates an undocumented main"
+)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmarks may panic on setup failure"
+)]
 
 use cos_benches::{abac_inputs, abac_pack_dir};
 use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
@@ -21,8 +28,28 @@ fn policy(c: &mut Criterion) {
     let pack = Pack::load(&dir, &Limits::default()).unwrap();
     let engine = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
     let (allow, deny) = abac_inputs().unwrap();
-    g.bench_function("decide/abac-allow", |b| b.iter(|| engine.decide("abac", black_box(&allow)).unwrap()));
-    g.bench_function("decide/abac-deny", |b| b.iter(|| engine.decide("abac", black_box(&deny)).unwrap()));
+    g.bench_function("decide/abac-allow", |b| {
+        b.iter(|| engine.decide("abac", black_box(&allow)).unwrap())
+    });
+    g.bench_function("decide/abac-deny", |b| {
+        b.iter(|| engine.decide("abac", black_box(&deny)).unwrap())
+    });
+    let base_dir = cos_benches::baseline_pack_dir();
+    g.bench_function("load_and_compile/baseline", |b| {
+        b.iter(|| {
+            let pack = Pack::load(black_box(&base_dir), &Limits::default()).unwrap();
+            PolicyEngine::new(&pack, EngineOptions::default()).unwrap()
+        })
+    });
+    let base = PolicyEngine::new(
+        &Pack::load(&base_dir, &Limits::default()).unwrap(),
+        EngineOptions::default(),
+    )
+    .unwrap();
+    let input = cos_benches::baseline_abac_input();
+    g.bench_function("decide/baseline-abac", |b| {
+        b.iter(|| base.decide("abac", black_box(&input)).unwrap())
+    });
     g.finish();
 }
 

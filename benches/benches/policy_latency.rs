@@ -4,7 +4,11 @@
 //! p99.9 over 50,000 single-thread decisions, then decisions per second on
 //! one and two threads. Figures in docs/benchmarks.md.
 #![allow(missing_docs, reason = "bench binary")]
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "benchmarks may panic on setup failure")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "benchmarks may panic on setup failure"
+)]
 
 use cos_benches::{abac_inputs, abac_pack_dir};
 use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
@@ -18,10 +22,20 @@ fn main() {
     let pack = Pack::load(abac_pack_dir(), &Limits::default()).unwrap();
     let engine = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
     let (allow, deny) = abac_inputs().unwrap();
+    let baseline = PolicyEngine::new(
+        &Pack::load(cos_benches::baseline_pack_dir(), &Limits::default()).unwrap(),
+        EngineOptions::default(),
+    )
+    .unwrap();
+    let base_input = cos_benches::baseline_abac_input();
     for _ in 0..n / 10 {
         engine.decide("abac", &allow).unwrap();
     }
-    for (name, input) in [("allow", &allow), ("deny", &deny)] {
+    for (name, engine, input) in [
+        ("abac-allow", &engine, &allow),
+        ("abac-deny", &engine, &deny),
+        ("baseline-abac", &baseline, &base_input),
+    ] {
         let mut samples: Vec<u64> = (0..n)
             .map(|_| {
                 let t = Instant::now();
@@ -30,15 +44,21 @@ fn main() {
             })
             .collect();
         samples.sort_unstable();
-        let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0;
+        let pct = |p: f64| {
+            samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0
+        };
         println!(
-            "policy_latency/decide/abac-{name}: n={n} median={:.1}µs p99={:.1}µs p99.9={:.1}µs",
+            "policy_latency/decide/{name}: n={n} median={:.1}µs p99={:.1}µs p99.9={:.1}µs",
             pct(0.5),
             pct(0.99),
             pct(0.999)
         );
     }
-    let window = if full { Duration::from_secs(3) } else { Duration::from_millis(100) };
+    let window = if full {
+        Duration::from_secs(3)
+    } else {
+        Duration::from_millis(100)
+    };
     for threads in [1usize, 2] {
         let total: u64 = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)

@@ -82,6 +82,15 @@ def keys(tmp_path: Path, cos_bin: Path) -> tuple[Path, Path, Path]:
     return tmp_path / "k.key", tmp_path / "k.pub", tmp_path / "other.pub"
 
 
+@pytest.fixture()
+def signed(cos_bin: Path, pack: Path, keys, tmp_path: Path) -> Path:
+    """The demo pack built by cos into a bundle signed with keys[0]."""
+    bundle = tmp_path / "signed.tar.gz"
+    p = run([cos_bin, "pack", "build", pack, "-o", bundle, "--sign", keys[0]])
+    assert p.returncode == 0, describe(p)
+    return bundle
+
+
 def opa_verify(opa: Path, bundle: Path, pub: Path, *extra: str) -> subprocess.CompletedProcess:
     out = bundle.parent / "opa-out.tar.gz"
     return run([opa, "build", "-b", bundle, "--verification-key", pub, "--signing-alg", "ES256", "-o", out, *extra])
@@ -109,11 +118,9 @@ def rewrite(bundle: Path, dest: Path, change=None, add=None, drop=None) -> Path:
     return dest
 
 
-def test_opa_accepts_cos_signed_bundle(cos_bin, opa_bin, pack, keys, tmp_path):
-    key, pub, other = keys
-    bundle = tmp_path / "signed.tar.gz"
-    p = run([cos_bin, "pack", "build", pack, "-o", bundle, "--sign", key])
-    assert p.returncode == 0, describe(p)
+def test_opa_accepts_cos_signed_bundle(cos_bin, opa_bin, keys, signed):
+    _, pub, other = keys
+    bundle = signed
     p = opa_verify(opa_bin, bundle, pub)
     assert p.returncode == 0, describe(p)
     p = run([cos_bin, "pack", "verify", bundle, "--pub", pub])
@@ -138,10 +145,9 @@ def test_key_id_and_scope_round_trip(cos_bin, opa_bin, pack, keys, tmp_path):
 
 
 @pytest.mark.parametrize("tamper", ["change", "add", "drop"])
-def test_tampered_cos_bundle_rejected_by_both(cos_bin, opa_bin, pack, keys, tmp_path, tamper):
-    key, pub, _ = keys
-    bundle = tmp_path / "signed.tar.gz"
-    assert run([cos_bin, "pack", "build", pack, "-o", bundle, "--sign", key]).returncode == 0
+def test_tampered_cos_bundle_rejected_by_both(cos_bin, opa_bin, keys, signed, tmp_path, tamper):
+    _, pub, _ = keys
+    bundle = signed
     bad = tmp_path / "bad.tar.gz"
     if tamper == "change":
         rewrite(bundle, bad, change=("authz/policy.rego", lambda b: b.replace(b"false", b"true")))
@@ -206,11 +212,9 @@ def test_unsigned_bundle_is_not_verified(cos_bin, pack, keys, tmp_path):
 
 
 @pytest.mark.parametrize("user", ["alice", "bob", "mallory"])
-def test_same_decisions_from_the_same_bundle(cos_bin, opa_bin, pack, keys, tmp_path, user):
+def test_same_decisions_from_the_same_bundle(cos_bin, opa_bin, signed, tmp_path, user):
     """OPA loads what cos builds, and both decide the same on it."""
-    key, _, _ = keys
-    bundle = tmp_path / "signed.tar.gz"
-    assert run([cos_bin, "pack", "build", pack, "-o", bundle, "--sign", key]).returncode == 0
+    bundle = signed
     inp = tmp_path / "input.json"
     inp.write_text(json.dumps({"user": user}))
     for query in ("data.demo.authz.allow", "data.demo.authz.viewer", "data.demo.limits", "data.demo.text"):

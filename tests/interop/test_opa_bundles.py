@@ -279,3 +279,64 @@ def test_baseline_pack_tests_agree_with_opa_test(cos_bin, opa_bin, tmp_path):
     assert ours == opa
     assert len(ours) >= 50
     assert "skip" in ours.values()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_opa_server_serves_cos_signed_bundle(opa_bin, keys, signed, tmp_path):
+    """`opa run --server --verification-key` loads our signed bundle and
+    answers from it; with a tampered bundle it refuses to start. Loopback
+    only, bounded waits, the server is always stopped."""
+    import time
+    import urllib.request
+
+    _, pub, _ = keys
+
+    def serve(bundle: Path):
+        port = free_port()
+        proc = subprocess.Popen(
+            [str(opa_bin), "run", "--server", "--addr", f"127.0.0.1:{port}", "--bundle", str(bundle),
+             "--verification-key", str(pub), "--signing-alg", "ES256", "--log-level", "error"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        return proc, port
+
+    proc, port = serve(signed)
+    try:
+        body = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/v1/data/demo/authz/allow",
+                    data=json.dumps({"input": {"user": "alice"}}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert body == {"result": True}, (body, proc.poll())
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+
+    bad = rewrite(signed, tmp_path / "bad.tar.gz", change=("authz/policy.rego", lambda b: b.replace(b"false", b"true")))
+    proc, _ = serve(bad)
+    try:
+        rc = proc.wait(timeout=30)
+        out, err = proc.communicate(timeout=10)
+        assert rc != 0, "OPA served a tampered bundle"
+        said = out + err
+        assert "authz/policy.rego: digest mismatch" in said, said
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)

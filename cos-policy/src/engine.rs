@@ -161,15 +161,23 @@ impl PolicyEngine {
                 check_interval: std::num::NonZeroU32::MIN.saturating_add(63),
             });
         }
-        let modules: Vec<_> = pack
+        // The sources regorus compiles (with OPA-accepted forms it rejects
+        // rewritten), checked before compiling for what OPA would refuse.
+        let modules: Vec<crate::pack::Module> = pack
             .modules()
             .iter()
             .chain(if tests { pack.tests() } else { &[] })
+            .map(|m| crate::pack::Module {
+                path: m.path.clone(),
+                source: without_redundant_future_imports(&m.source),
+            })
             .collect();
-        // Refuse calls to builtins regorus lacks now, not when reached.
-        crate::builtins::check_modules(modules.iter().copied())?;
-        for m in modules {
-            let source = without_redundant_future_imports(&m.source);
+        crate::builtins::check_modules(&modules)?;
+        for m in &modules {
+            crate::parity::check_module(m, manifest.rego_version == 1)?;
+        }
+        for m in &modules {
+            let source = m.source.clone();
             let pkg = engine
                 .add_policy(m.path.clone(), source)
                 .map_err(|e| Error::Compile {

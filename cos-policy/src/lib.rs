@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod manifest;
 pub mod pack;
+pub mod parity;
 pub mod signature;
 pub mod testing;
 

@@ -340,3 +340,25 @@ def test_opa_server_serves_cos_signed_bundle(opa_bin, keys, signed, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "package shadow\n\nf(input) := input + 1\n\nx := f(1)\n",
+        "package shadow\n\nf(data) := data + 1\n\nx := f(1)\n",
+        "package shadow\n\nx if {\n\tinput := 1\n\tinput == 1\n}\n",
+        "package shadow\n\nx if {\n\tdata := 1\n\tdata == 1\n}\n",
+    ],
+)
+def test_shadowing_input_or_data_refused_by_both(cos_bin, opa_bin, tmp_path, source):
+    """OPA refuses input/data as argument or variable names; so does cos
+    (regorus alone accepts them as arguments)."""
+    d = tmp_path / "shadow"
+    d.mkdir()
+    (d / "p.rego").write_text(source)
+    o = run([opa_bin, "check", d])
+    assert o.returncode != 0 and "must not shadow" in (o.stdout + o.stderr), describe(o)
+    (d / "manifest.yaml").write_text("name: shadow\nversion: 1.0.0\nroots: [shadow]\n")
+    c = run([cos_bin, "policy", "eval", "--pack", d, "--query", "data.shadow.x"])
+    assert c.returncode == 2 and "shadow" in c.stderr, describe(c)

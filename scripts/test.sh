@@ -42,6 +42,9 @@ COS_OPA_BIN="$(bash "$root/scripts/oracles/opa.sh" | tail -n 1)"
 export COS_OPA_BIN
 "$COS_OPA_BIN" version | head -n 1
 
+step "conformance expectations still match OPA (tests/conformance/regenerate.py --check)"
+python3 "$root/tests/conformance/regenerate.py" --opa "$COS_OPA_BIN" --check
+
 step "Python interop oracles (tests/interop/requirements.txt)"
 venv="${COS_INTEROP_VENV:-$root/.venv-interop}"
 req="$root/tests/interop/requirements.txt"

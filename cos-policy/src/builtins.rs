@@ -15,9 +15,11 @@ use crate::pack::Module;
 /// OPA v1.22.2's builtin names (`opa capabilities --current`).
 const OPA_BUILTINS: &str = include_str!("opa_builtins.txt");
 
-/// OPA's infix operators, which regorus implements in the interpreter rather
-/// than as named builtins.
+/// OPA's infix operators and `print`, which regorus implements in the
+/// interpreter rather than as named builtins.
 const INFIX: &[&str] = &[
+    "print",
+    "internal.print",
     "and",
     "assign",
     "div",

@@ -40,7 +40,9 @@ export COS_BIN="$root/target/debug/cos"
 step "OPA oracle (scripts/oracles/opa.sh: go install of a pinned OPA, once)"
 COS_OPA_BIN="$(bash "$root/scripts/oracles/opa.sh" | tail -n 1)"
 export COS_OPA_BIN
-"$COS_OPA_BIN" version | head -n 1
+# (no `| head`: under pipefail an early-closing reader kills the writer with SIGPIPE)
+opa_version=$("$COS_OPA_BIN" version)
+echo "${opa_version%%$'\n'*}"
 
 step "conformance expectations still match OPA (tests/conformance/regenerate.py --check)"
 python3 "$root/tests/conformance/regenerate.py" --opa "$COS_OPA_BIN" --check

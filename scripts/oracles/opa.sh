@@ -10,7 +10,10 @@ OPA_VERSION="${OPA_VERSION:-v1.22.2}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dir="${COS_ORACLES_DIR:-$root/.oracles}"
 bin="$dir/bin/opa"
-if [[ -x "$bin" ]] && "$bin" version 2>/dev/null | grep -q "^Version: ${OPA_VERSION#v}$"; then
+# Capture first, then match: `| grep -q` would SIGPIPE opa under pipefail.
+have=""
+[[ -x "$bin" ]] && have=$("$bin" version 2>/dev/null || true)
+if [[ $'\n'"$have" == *$'\n'"Version: ${OPA_VERSION#v}"$'\n'* ]]; then
   echo "$bin"
   exit 0
 fi

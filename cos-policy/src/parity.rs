@@ -7,11 +7,12 @@
 //!   (`args must not shadow input`);
 //! - `input` or `data` assigned with `:=` in a rule body or `every` body
 //!   (`variables must not shadow input`); regorus's parser already refuses
-//!   most of these ("cannot be shadowed"), this is the backstop.
+//!   most of these ("cannot be shadowed"), this is the backstop;
+//! - `some x` followed by `x := …` in the same body (`var x declared above`).
 //!
 //! Not yet checked (see docs/policy-builtins.md and the issue tracker):
-//! recursion, unsafe `_` under `not`, `some x; x := …`, and assignments
-//! inside comprehensions.
+//! unsafe `_` under `not`, builtin arity mismatches, and assignments inside
+//! comprehensions (recursion is already refused by regorus, as by OPA).
 
 use regorus::unstable::{AssignOp, Expr, Literal, Parser, Query, Rule, RuleHead, Source};
 
@@ -28,8 +29,13 @@ fn compile(module: &Module, line: u32, message: String) -> Error {
 }
 
 fn walk_query(module: &Module, q: &Query) -> Result<()> {
+    // Variables introduced by `some x` earlier in this query.
+    let mut declared: Vec<String> = Vec::new();
     for stmt in &q.stmts {
         match &stmt.literal {
+            Literal::SomeVars { vars, .. } => {
+                declared.extend(vars.iter().map(|v| v.text().to_owned()))
+            }
             Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => {
                 if let Expr::AssignExpr {
                     op: AssignOp::ColEq,
@@ -38,6 +44,13 @@ fn walk_query(module: &Module, q: &Query) -> Result<()> {
                 } = expr.as_ref()
                 {
                     let name = lhs.span().text();
+                    if declared.iter().any(|d| d == name) {
+                        return Err(compile(
+                            module,
+                            lhs.span().line,
+                            format!("var {name} declared above"),
+                        ));
+                    }
                     if RESERVED.contains(&name) {
                         return Err(compile(
                             module,
@@ -50,7 +63,7 @@ fn walk_query(module: &Module, q: &Query) -> Result<()> {
                 }
             }
             Literal::Every { query, .. } => walk_query(module, query)?,
-            Literal::SomeVars { .. } | Literal::SomeIn { .. } => {}
+            Literal::SomeIn { .. } => {}
         }
     }
     Ok(())
@@ -124,6 +137,19 @@ mod tests {
             let e = check(src).unwrap_err().to_string();
             assert!(e.contains("shadow"), "{src}: {e}");
         }
+    }
+
+    #[test]
+    fn some_then_assign_refused_like_opa() {
+        let e = check("package p\n\nx if {\n\tsome y\n\ty := 1\n\ty == 1\n}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 5: rego_compile_error: var y declared above"),
+            "{e}"
+        );
+        // `some y` then unification (=) is the intended use.
+        check("package p\n\nx if {\n\tsome y\n\ty = 1\n}\n").unwrap();
     }
 
     #[test]

@@ -69,8 +69,9 @@ fn walk_query(module: &Module, q: &Query) -> Result<()> {
     Ok(())
 }
 
-/// Checks one module; `rego_v1` selects the syntax.
-pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
+/// Parses one module with regorus's parser (`rego_v1` selects the syntax),
+/// for the checks here and the test runner's rule discovery.
+pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::unstable::Module> {
     let err = |e: &dyn std::fmt::Display| Error::Compile {
         path: module.path.clone(),
         message: e.to_string(),
@@ -81,7 +82,12 @@ pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
     if rego_v1 {
         parser.enable_rego_v1().map_err(|e| err(&e))?;
     }
-    let parsed = parser.parse().map_err(|e| err(&e))?;
+    parser.parse().map_err(|e| err(&e))
+}
+
+/// Checks one module; `rego_v1` selects the syntax.
+pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
+    let parsed = parse_module(module, rego_v1)?;
     for rule in &parsed.policy {
         let Rule::Spec { head, bodies, .. } = rule.as_ref() else {
             continue;

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use regorus::unstable::{Parser, Rule, RuleHead, Source};
+use regorus::unstable::{Rule, RuleHead};
 use serde::Serialize;
 
 use crate::engine::{EngineOptions, PolicyEngine};
@@ -132,17 +132,7 @@ struct Found {
 }
 
 fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
-    let compile = |e: &dyn std::fmt::Display| Error::Compile {
-        path: module.path.clone(),
-        message: e.to_string(),
-    };
-    let source = Source::from_contents(module.path.clone(), module.source.clone())
-        .map_err(|e| compile(&e))?;
-    let mut parser = Parser::new(&source).map_err(|e| compile(&e))?;
-    if rego_v1 {
-        parser.enable_rego_v1().map_err(|e| compile(&e))?;
-    }
-    let parsed = parser.parse().map_err(|e| compile(&e))?;
+    let parsed = crate::parity::parse_module(module, rego_v1)?;
     let package = format!("data.{}", parsed.package.refr.span().text());
     let mut out: Vec<Found> = Vec::new();
     for rule in &parsed.policy {

@@ -8,19 +8,6 @@ engine and writes `cases.json`, which the Rust test
 ABAC_DATA = {"roles": {"admin": ["read", "write", "delete"], "viewer": ["read"]}, "tenants": ["acme", "globex"]}
 
 
-def expr(name, expression, input=None, data=None, v0=False):
-    """A case evaluating one expression as `x := <expression>` (or `x = …` in v0)."""
-    op = "=" if v0 else ":="
-    c = {"name": name, "modules": {"p.rego": f"package p\n\nx {op} {expression}\n"}, "query": "data.p.x"}
-    if input is not None:
-        c["input"] = input
-    if data is not None:
-        c["data"] = data
-    if v0:
-        c["rego_version"] = 0
-    return c
-
-
 def policy(name, source, query="data.p.x", input=None, data=None, v0=False):
     c = {"name": name, "modules": {"p.rego": source}, "query": query}
     if input is not None:
@@ -30,6 +17,12 @@ def policy(name, source, query="data.p.x", input=None, data=None, v0=False):
     if v0:
         c["rego_version"] = 0
     return c
+
+
+def expr(name, expression, input=None, data=None, v0=False):
+    """A case evaluating one expression as `x := <expression>` (or `x = …` in v0)."""
+    op = "=" if v0 else ":="
+    return policy(name, f"package p\n\nx {op} {expression}\n", input=input, data=data, v0=v0)
 
 
 EXPRESSIONS = {

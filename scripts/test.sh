@@ -46,6 +46,7 @@ echo "${opa_version%%$'\n'*}"
 
 step "conformance expectations still match OPA (tests/conformance/regenerate.py --check)"
 python3 "$root/tests/conformance/regenerate.py" --opa "$COS_OPA_BIN" --check
+python3 "$root/tests/conformance/topics/regenerate.py" --opa "$COS_OPA_BIN" --check
 
 step "Python interop oracles (tests/interop/requirements.txt)"
 venv="${COS_INTEROP_VENV:-$root/.venv-interop}"

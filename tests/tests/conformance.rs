@@ -1,4 +1,5 @@
-//! The Rego conformance corpus (`tests/conformance/cases/*.json`): every case
+//! The Rego conformance corpora (`tests/conformance/cases/*.json` and
+//! `tests/conformance/topics/cases/*.json`): every case
 //! carries the answer of the real OPA engine (written by
 //! `tests/conformance/regenerate.py`), and cos must give the same one.
 //!
@@ -135,16 +136,27 @@ fn agrees(want: &Want, got: &Got) -> bool {
 
 #[test]
 fn cos_agrees_with_opa_on_the_corpus() {
-    let dir = corpus_dir().join("cases");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("conformance corpus missing at {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
+    // Two corpora: cases/ (corpus.py) and topics/cases/ (one file per topic),
+    // each with its own divergences.json.
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut divergences: BTreeMap<String, String> = BTreeMap::new();
+    for root in [corpus_dir(), corpus_dir().join("topics")] {
+        let dir = root.join("cases");
+        let found = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("conformance corpus missing at {}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"));
+        files.extend(found);
+        let listed: BTreeMap<String, String> =
+            serde_json::from_slice(&std::fs::read(root.join("divergences.json")).unwrap()).unwrap();
+        for (name, reason) in listed {
+            assert!(
+                divergences.insert(name.clone(), reason).is_none(),
+                "{name} listed twice"
+            );
+        }
+    }
     files.sort();
-    let divergences: BTreeMap<String, String> =
-        serde_json::from_slice(&std::fs::read(corpus_dir().join("divergences.json")).unwrap())
-            .unwrap();
 
     let (mut total, mut agreed) = (0, 0);
     let mut failures = Vec::new();

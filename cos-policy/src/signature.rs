@@ -112,11 +112,31 @@ fn from_serde(v: &serde_json::Value) -> J {
     match v {
         serde_json::Value::Null => J::Null,
         serde_json::Value::Bool(b) => J::Bool(*b),
-        serde_json::Value::Number(n) => J::Num(n.to_string()),
+        serde_json::Value::Number(n) => J::Num(match n.as_f64() {
+            Some(f) if n.is_f64() => go_json_float(f),
+            _ => n.to_string(),
+        }),
         serde_json::Value::String(s) => J::Str(s.clone()),
         serde_json::Value::Array(a) => J::Arr(a.iter().map(from_serde).collect()),
         serde_json::Value::Object(o) => {
             J::Obj(o.iter().map(|(k, v)| (k.clone(), from_serde(v))).collect())
+        }
+    }
+}
+
+/// Formats a float the way Go's `encoding/json` does (OPA converts YAML to
+/// JSON through it): shortest round-trip digits, plain notation for
+/// `1e-6 <= |f| < 1e21`, otherwise exponent form with a signed exponent
+/// (`1e+21`, `1e-7`).
+fn go_json_float(f: f64) -> String {
+    let a = f.abs();
+    if a == 0.0 || (1e-6..1e21).contains(&a) {
+        format!("{f}")
+    } else {
+        let e = format!("{f:e}");
+        match e.split_once('e') {
+            Some((m, x)) if !x.starts_with('-') => format!("{m}e+{x}"),
+            _ => e,
         }
     }
 }
@@ -329,18 +349,37 @@ fn walk(v: &J, out: &mut Vec<u8>) {
     }
 }
 
-/// The hash OPA computes for one bundle file, as lowercase hex.
-pub fn opa_file_hash(name: &str, bytes: &[u8]) -> Result<String> {
+/// Whether OPA hashes a bundle file in canonical (structured) form: only
+/// files whose base name is `data.json`, `data.yaml`, `data.yml` or
+/// `.manifest` (OPA's `IsStructuredDoc`). Every other file, including other
+/// `.json` and `.yaml` files, is hashed over its raw bytes.
+pub fn is_structured_doc(name: &str) -> bool {
     let base = name.rsplit('/').next().unwrap_or(name);
-    let structured = if name.ends_with(".json") || base == BUNDLE_MANIFEST {
-        Some(
-            parse_literal_json(bytes)
-                .map_err(|e| file_err(name, format!("not valid JSON: {e}")))?,
-        )
-    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
-        let v: serde_json::Value = yaml_serde::from_slice(bytes)
-            .map_err(|e| file_err(name, format!("not valid YAML: {e}")))?;
-        Some(from_serde(&v))
+    matches!(
+        base,
+        "data.json" | "data.yaml" | "data.yml" | BUNDLE_MANIFEST
+    )
+}
+
+/// The hash OPA computes for one bundle file, as lowercase hex.
+///
+/// Structured files ([`is_structured_doc`]) are parsed (a UTF-8 byte-order
+/// mark stripped; JSON if the bytes are JSON, else YAML, whatever the
+/// extension, as OPA's `util.Unmarshal` does) and hashed in OPA's canonical
+/// form: keys in byte order, number literals as written, no whitespace.
+/// Every other file is hashed as raw bytes.
+pub fn opa_file_hash(name: &str, bytes: &[u8]) -> Result<String> {
+    let structured = if is_structured_doc(name) {
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        Some(match parse_literal_json(body) {
+            Ok(v) => v,
+            Err(json_err) => {
+                let v: serde_json::Value = yaml_serde::from_slice(body).map_err(|e| {
+                    file_err(name, format!("neither JSON ({json_err}) nor YAML ({e})"))
+                })?;
+                from_serde(&v)
+            }
+        })
     } else {
         None
     };

@@ -202,6 +202,38 @@ def test_tampered_opa_bundle_names_the_file(cos_bin, opa_bin, keys, tmp_path):
     assert rego in p.stderr, describe(p)
 
 
+def test_cos_verifies_opa_sign_with_raw_hashed_files(cos_bin, opa_bin, keys, tmp_path):
+    """`opa sign` hashes only data.json/.yaml/.yml and .manifest canonically;
+    other JSON and YAML files raw. cos must agree, both ways round."""
+    key, pub, _ = keys
+    src = tmp_path / "signdir"
+    (src / "demo").mkdir(parents=True)
+    (src / "authz").mkdir()
+    (src / "authz" / "policy.rego").write_text(POLICY)
+    (src / "demo" / "data.json").write_text(json.dumps(AWKWARD_DATA, ensure_ascii=False, indent=2))
+    (src / "demo" / "other.json").write_text('{"b": 2,\n "a": [1.50, 1e3]}\n')
+    (src / "demo" / "notes.yaml").write_text("b: 2\na: yes\n")
+    (src / "demo" / "sub").mkdir()
+    (src / "demo" / "sub" / "data.yml").write_text("n: 1e3\nm: 0.0000001\nk: 1e21\n")
+    (src / ".manifest").write_text(json.dumps({"revision": "opa-sign-1", "roots": ["demo", "authz"]}))
+    p = run([opa_bin, "sign", "--signing-key", key, "--signing-alg", "ES256", "--bundle", "."], cwd=src)
+    assert p.returncode == 0, describe(p)
+    names = sorted(str(f.relative_to(src)) for f in src.rglob("*") if f.is_file())
+    bundle = tmp_path / "opa-sign.tar.gz"
+    with tarfile.open(bundle, "w:gz") as t:
+        for n in names:
+            t.add(src / n, arcname=n)
+    assert opa_verify(opa_bin, bundle, pub).returncode == 0
+    p = run([cos_bin, "pack", "verify", bundle, "--pub", pub])
+    assert p.returncode == 0, describe(p)
+    # Reordering other.json's keys: a raw-hashed file, so both refuse it.
+    bad = rewrite(bundle, tmp_path / "bad.tar.gz", change=("demo/other.json", lambda b: b'{"a": [1.50, 1e3], "b": 2}'))
+    assert opa_verify(opa_bin, bad, pub).returncode != 0
+    p = run([cos_bin, "pack", "verify", bad, "--pub", pub])
+    assert p.returncode == 1, describe(p)
+    assert "demo/other.json" in p.stderr, describe(p)
+
+
 def test_unsigned_bundle_is_not_verified(cos_bin, pack, keys, tmp_path):
     _, pub, _ = keys
     bundle = tmp_path / "plain.tar.gz"

@@ -2,6 +2,12 @@
 //! made as its README says) verify with cos, and tampering is caught the way
 //! OPA catches it: structured files (`data.json`, `data.yaml`, `data.yml`,
 //! `.manifest`) are hashed in canonical form, every other file raw.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] fns may panic"
+)]
 
 use std::io::Read;
 use std::path::PathBuf;

@@ -19,12 +19,17 @@ fn main() {
     // useful either: run a short version unless benchmarking.
     let full = std::env::args().any(|a| a == "--bench");
     let n: usize = if full { 50_000 } else { 200 };
+    // COS_BENCH_VM=0 measures the tree-walking interpreter alone.
+    let options = EngineOptions {
+        vm: std::env::var("COS_BENCH_VM").map_or(true, |v| v != "0"),
+        ..EngineOptions::default()
+    };
     let pack = Pack::load(abac_pack_dir(), &Limits::default()).unwrap();
-    let engine = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
+    let engine = PolicyEngine::new(&pack, options.clone()).unwrap();
     let (allow, deny) = abac_inputs().unwrap();
     let baseline = PolicyEngine::new(
         &Pack::load(cos_benches::baseline_pack_dir(), &Limits::default()).unwrap(),
-        EngineOptions::default(),
+        options,
     )
     .unwrap();
     let base_input = cos_benches::baseline_abac_input();

@@ -62,7 +62,7 @@ pub fn opa_builtins() -> impl Iterator<Item = &'static str> {
 
 /// Replaces comments and string literals with spaces, keeping line breaks,
 /// so that a scan for calls sees only code.
-fn code_only(src: &str) -> String {
+pub(crate) fn code_only(src: &str) -> String {
     let mut out = String::with_capacity(src.len());
     let mut chars = src.chars().peekable();
     while let Some(c) = chars.next() {

@@ -5,9 +5,11 @@ pub mod decision;
 pub mod decision_log;
 pub mod engine;
 pub mod error;
+mod glob;
 pub mod manifest;
 pub mod pack;
 pub mod parity;
+mod recursion;
 pub mod signature;
 pub mod testing;
 

@@ -10,9 +10,12 @@
 //!   most of these ("cannot be shadowed"), this is the backstop;
 //! - `some x` followed by `x := …` in the same body (`var x declared above`).
 //!
+//! - recursive rules and functions, and a name used both for a rule and a
+//!   function, across the pack's modules ([`crate::recursion`]).
+//!
 //! Not yet checked (see docs/policy-builtins.md and the issue tracker):
 //! unsafe `_` under `not`, builtin arity mismatches, and assignments inside
-//! comprehensions (recursion is already refused by regorus, as by OPA).
+//! comprehensions.
 
 use regorus::unstable::{AssignOp, Expr, Literal, Parser, Query, Rule, RuleHead, Source};
 
@@ -76,6 +79,7 @@ pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::un
         path: module.path.clone(),
         message: e.to_string(),
     };
+    check_nesting(module)?;
     let source =
         Source::from_contents(module.path.clone(), module.source.clone()).map_err(|e| err(&e))?;
     let mut parser = Parser::new(&source).map_err(|e| err(&e))?;
@@ -85,9 +89,66 @@ pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::un
     parser.parse().map_err(|e| err(&e))
 }
 
+/// Deepest nesting of `[` and `{` accepted in a module's source.
+///
+/// regorus 0.14 parses a collection whose first element is itself a
+/// collection by trying a comprehension first and re-parsing on failure, so
+/// parse time doubles with every level (16 levels: ~0.1 s, 24 levels: ~15 s
+/// in a release build). Real policies stay far below this limit; deeper
+/// source is refused before regorus sees it, so a hostile pack cannot stall
+/// or crash the loader.
+pub const MAX_COLLECTION_NESTING: usize = 16;
+
+/// Refuses source nested deeper than [`MAX_COLLECTION_NESTING`] (strings and
+/// comments are not counted).
+fn check_nesting(module: &Module) -> Result<()> {
+    let code = crate::builtins::code_only(&module.source);
+    let (mut depth, mut line) = (0usize, 1u32);
+    for c in code.chars() {
+        match c {
+            '\n' => line += 1,
+            '[' | '{' => {
+                depth += 1;
+                if depth > MAX_COLLECTION_NESTING {
+                    return Err(Error::Compile {
+                        path: module.path.clone(),
+                        message: format!(
+                            "line {line}: rego_parse_error: collections nested more than {MAX_COLLECTION_NESTING} deep \
+                             (cos limit: regorus parses deeper nesting in exponential time)"
+                        ),
+                    });
+                }
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Checks a pack's modules, each on its own and then together (recursion,
+/// rule/function name clashes: see [`crate::recursion`]).
+pub(crate) fn check_pack(
+    modules: &[Module],
+    rego_v1: bool,
+) -> Result<crate::recursion::DependencyReport> {
+    let mut parsed = Vec::with_capacity(modules.len());
+    for m in modules {
+        let p = parse_module(m, rego_v1)?;
+        check_parsed(m, &p)?;
+        parsed.push(p);
+    }
+    let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
+    crate::recursion::check(&pairs)
+}
+
 /// Checks one module; `rego_v1` selects the syntax.
 pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
     let parsed = parse_module(module, rego_v1)?;
+    check_parsed(module, &parsed)
+}
+
+fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<()> {
     for rule in &parsed.policy {
         let Rule::Spec { head, bodies, .. } = rule.as_ref() else {
             continue;

@@ -63,7 +63,9 @@ enum Got {
     Error(String),
 }
 
-fn run_case(case: &Case) -> Got {
+/// Runs a case with the register VM on (the default) or off (the
+/// interpreter alone).
+fn run_case(case: &Case, vm: bool) -> Got {
     let dir = tempfile::tempdir().unwrap();
     let manifest =
         serde_json::json!({"revision": "conformance", "rego_version": case.rego_version});
@@ -80,7 +82,11 @@ fn run_case(case: &Case) -> Got {
         Ok(p) => p,
         Err(e) => return Got::Error(e.to_string()),
     };
-    let engine = match PolicyEngine::new(&pack, EngineOptions::default()) {
+    let options = EngineOptions {
+        vm,
+        ..EngineOptions::default()
+    };
+    let engine = match PolicyEngine::new(&pack, options) {
         Ok(e) => e,
         Err(e) => return Got::Error(e.to_string()),
     };
@@ -177,7 +183,22 @@ fn cos_agrees_with_opa_on_the_corpus() {
                 )
             });
             total += 1;
-            let got = run_case(&case);
+            if std::env::var_os("COS_CONFORMANCE_TRACE").is_some() {
+                eprintln!("case {}", case.name);
+            }
+            // Both evaluation paths must give OPA's answer.
+            let got = run_case(&case, true);
+            let got_interp = run_case(&case, false);
+            if agrees(want, &got) != agrees(want, &got_interp) {
+                failures.push(format!(
+                    "{}: the register VM and the interpreter differ: VM {}, interpreter {}, OPA {}",
+                    case.name,
+                    describe_got(&got),
+                    describe_got(&got_interp),
+                    describe(want)
+                ));
+                continue;
+            }
             let ok = agrees(want, &got);
             match (ok, divergences.get(&case.name)) {
                 (true, None) => agreed += 1,

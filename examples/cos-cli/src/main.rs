@@ -87,6 +87,13 @@ enum PolicyCommand {
         #[arg(long, default_value_t = 1000, value_name = "MS")]
         timeout_ms: u64,
     },
+    /// Check a pack like `opa check --strict`: parse and compile every
+    /// module (tests included) with the OPA-parity checks; exit 1 on any
+    /// error.
+    Check {
+        /// Pack directory, pack or bundle `.tar.gz`.
+        path: PathBuf,
+    },
     /// Run a pack's tests like `opa test` (exit 1 on any FAIL or ERROR).
     Test {
         /// Pack directory, pack or bundle `.tar.gz`.
@@ -312,6 +319,7 @@ fn run(command: Command) -> Result<(), Failure> {
             strict_builtin_errors,
             timeout_ms,
         ),
+        Command::Policy(PolicyCommand::Check { path }) => policy_check(&path),
         Command::Policy(PolicyCommand::Test {
             path,
             format,
@@ -375,6 +383,7 @@ fn policy_eval(
     let options = cos_policy::EngineOptions {
         strict_builtin_errors: strict,
         time_limit: Some(std::time::Duration::from_millis(timeout_ms)),
+        ..Default::default()
     };
     let engine = cos_policy::PolicyEngine::new(&pack, options)?;
     let input = match input {
@@ -391,6 +400,18 @@ fn policy_eval(
         None => serde_json::json!({}),
     };
     json_line(&doc)
+}
+
+fn policy_check(path: &Path) -> Result<(), Failure> {
+    let pack = load_pack(path)?;
+    match cos_policy::PolicyEngine::with_tests(&pack, cos_policy::EngineOptions::default()) {
+        Ok(_) => {
+            let n = pack.modules().len() + pack.tests().len();
+            write_stdout(format!("ok: {n} modules\n").as_bytes())
+        }
+        Err(e @ cos_policy::Error::Compile { .. }) => Err(Failure::Invalid(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn policy_test(

@@ -444,3 +444,34 @@ fn policy_eval_and_pack_build() {
     ]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn policy_check_like_opa_check_strict() {
+    let f = Fixture::new();
+    let pack = demo_pack(&f);
+    let o = cos(&["policy", "check", s(&pack)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(o.stdout, b"ok: 1 modules\n");
+    // Tests are checked too, and each OPA refusal exits 1 naming the file.
+    std::fs::create_dir_all(pack.join("tests")).unwrap();
+    for (src, want) in [
+        (
+            "package demo.t\n\nf(x) := f(x)\n",
+            "rego_recursion_error: rule data.demo.t.f is recursive: data.demo.t.f -> data.demo.t.f",
+        ),
+        ("package demo.t\n\nf(input) := 1\n", "rego_compile_error"),
+        (
+            "package demo.t\n\nx := io.jwt.decode(input.t)\n",
+            "io.jwt.decode",
+        ),
+    ] {
+        std::fs::write(pack.join("tests/t_test.rego"), src).unwrap();
+        let o = cos(&["policy", "check", s(&pack)]);
+        assert_eq!(code(&o), 1, "{src}: {}", stderr(&o));
+        assert!(stderr(&o).contains("tests/t_test.rego"), "{}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+    }
+    // Unreadable pack: usage error.
+    let o = cos(&["policy", "check", s(&f.path("missing"))]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}

@@ -41,14 +41,32 @@ fn policy(c: &mut Criterion) {
             PolicyEngine::new(&pack, EngineOptions::default()).unwrap()
         })
     });
-    let base = PolicyEngine::new(
-        &Pack::load(&base_dir, &Limits::default()).unwrap(),
-        EngineOptions::default(),
-    )
-    .unwrap();
+    // Including the register-VM programs of every entrypoint (which
+    // `PolicyEngine::new` leaves to the first decision).
+    g.bench_function("load_compile_warm/baseline", |b| {
+        b.iter(|| {
+            let pack = Pack::load(black_box(&base_dir), &Limits::default()).unwrap();
+            let e = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
+            e.warm();
+            e
+        })
+    });
+    let base_pack = Pack::load(&base_dir, &Limits::default()).unwrap();
+    let base = PolicyEngine::new(&base_pack, EngineOptions::default()).unwrap();
     let input = cos_benches::baseline_abac_input();
     g.bench_function("decide/baseline-abac", |b| {
         b.iter(|| base.decide("abac", black_box(&input)).unwrap())
+    });
+    let interp = PolicyEngine::new(
+        &base_pack,
+        EngineOptions {
+            vm: false,
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    g.bench_function("decide/baseline-abac-interpreter", |b| {
+        b.iter(|| interp.decide("abac", black_box(&input)).unwrap())
     });
     g.finish();
 }

@@ -111,29 +111,31 @@ pub(crate) fn code_only(src: &str) -> String {
 /// the builtin, the file and the line.
 pub fn check_modules<'a>(modules: impl IntoIterator<Item = &'a Module>) -> Result<()> {
     let missing: BTreeSet<&str> = unsupported_builtins().into_iter().collect();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.');
     for m in modules {
         let code = code_only(&m.source);
         for (lineno, line) in code.lines().enumerate() {
+            // Each dotted name (`io.jwt.decode`) followed by `(`.
             let bytes = line.as_bytes();
-            for name in &missing {
-                let mut from = 0;
-                while let Some(i) = line[from..].find(name) {
-                    let start = from + i;
-                    let end = start + name.len();
-                    from = end;
-                    let before_ok = start == 0
-                        || !(bytes[start - 1].is_ascii_alphanumeric()
-                            || matches!(bytes[start - 1], b'_' | b'.'));
-                    let after = line[end..].trim_start();
-                    if before_ok && after.starts_with('(') {
-                        return Err(Error::Compile {
-                            path: m.path.clone(),
-                            message: format!(
-                                "line {}: calls {name}, an OPA builtin that cos's Rego engine (regorus) does not implement; see docs/policy-builtins.md",
-                                lineno + 1
-                            ),
-                        });
-                    }
+            let mut i = 0;
+            while i < bytes.len() {
+                if !is_name(bytes[i]) {
+                    i += 1;
+                    continue;
+                }
+                let start = i;
+                while i < bytes.len() && is_name(bytes[i]) {
+                    i += 1;
+                }
+                let name = &line[start..i];
+                if line[i..].trim_start().starts_with('(') && missing.contains(name) {
+                    return Err(Error::Compile {
+                        path: m.path.clone(),
+                        message: format!(
+                            "line {}: calls {name}, an OPA builtin that cos's Rego engine (regorus) does not implement; see docs/policy-builtins.md",
+                            lineno + 1
+                        ),
+                    });
                 }
             }
         }

@@ -54,10 +54,31 @@ pub fn unsupported_builtins() -> Vec<&'static str> {
 
 /// OPA's builtin names.
 pub fn opa_builtins() -> impl Iterator<Item = &'static str> {
+    opa_builtin_lines().map(|(name, _)| name)
+}
+
+/// (name, arity) from the embedded list; arity `None` for variadic.
+fn opa_builtin_lines() -> impl Iterator<Item = (&'static str, Option<usize>)> {
     OPA_BUILTINS
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut parts = l.split_whitespace();
+            let name = parts.next().unwrap_or_default();
+            (name, parts.next().and_then(|a| a.parse().ok()))
+        })
+}
+
+/// The number of arguments OPA declares for a builtin: `Some(None)` for a
+/// variadic one (`print`), `None` when OPA has no such builtin.
+pub(crate) fn opa_arity(name: &str) -> Option<Option<usize>> {
+    static ARITY: std::sync::OnceLock<std::collections::HashMap<&'static str, Option<usize>>> =
+        std::sync::OnceLock::new();
+    ARITY
+        .get_or_init(|| opa_builtin_lines().collect())
+        .get(name)
+        .copied()
 }
 
 /// Replaces comments and string literals with spaces, keeping line breaks,

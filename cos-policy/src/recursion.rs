@@ -75,7 +75,7 @@ fn show(p: &[String]) -> String {
 /// The static segments of a reference expression: the root variable and
 /// the literal fields after it, stopping at the first non-literal index.
 /// Every non-literal index expression is returned for walking.
-fn static_ref(e: &Expr) -> Option<(String, Vec<String>)> {
+pub(crate) fn static_ref(e: &Expr) -> Option<(String, Vec<String>)> {
     let mut segs = Vec::new();
     let mut cur = e;
     loop {

@@ -25,7 +25,7 @@ fn main() {
         ..EngineOptions::default()
     };
     let pack = Pack::load(abac_pack_dir(), &Limits::default()).unwrap();
-    let engine = PolicyEngine::new(&pack, options.clone()).unwrap();
+    let engine = PolicyEngine::new(&pack, options).unwrap();
     let (allow, deny) = abac_inputs().unwrap();
     let baseline = PolicyEngine::new(
         &Pack::load(cos_benches::baseline_pack_dir(), &Limits::default()).unwrap(),

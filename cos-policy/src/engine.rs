@@ -223,12 +223,14 @@ impl PolicyEngine {
                 check_interval: std::num::NonZeroU32::MIN.saturating_add(63),
             });
         }
-        // OPA's glob semantics, in place of regorus's (see crate::glob):
-        // extensions are looked up before builtins.
+        // OPA's semantics for these builtins, in place of regorus's (see
+        // crate::glob, crate::dates): extensions are looked up before
+        // builtins. Keep in step with recursion::REPLACED_BUILTINS.
         let strict = options.strict_builtin_errors;
         for (name, nargs, f) in [
             ("glob.match", 3u8, crate::glob::glob_match as fn(_) -> _),
             ("glob.quote_meta", 1, crate::glob::quote_meta),
+            ("time.add_date", 4, crate::dates::add_date),
         ] {
             engine
                 .add_extension(

@@ -80,6 +80,9 @@ pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::un
         message: e.to_string(),
     };
     check_nesting(module)?;
+    if !rego_v1 {
+        check_v0_if(module)?;
+    }
     let source =
         Source::from_contents(module.path.clone(), module.source.clone()).map_err(|e| err(&e))?;
     let mut parser = Parser::new(&source).map_err(|e| err(&e))?;
@@ -121,6 +124,45 @@ fn check_nesting(module: &Module) -> Result<()> {
             }
             ']' | '}' => depth = depth.saturating_sub(1),
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// In Rego v0, `if` is a keyword only after `import future.keywords.if`
+/// (or `future.keywords`, or `rego.v1`). regorus then warns and reads `if`
+/// as a name, and the rule means something else; OPA refuses the module.
+fn check_v0_if(module: &Module) -> Result<()> {
+    let code = crate::builtins::code_only(&module.source);
+    let imported = code.lines().any(|l| {
+        let mut t = l.split_whitespace();
+        t.next() == Some("import")
+            && t.next().is_some_and(|what| {
+                what == "rego.v1" || what == "future.keywords" || what == "future.keywords.if"
+            })
+    });
+    if imported {
+        return Ok(());
+    }
+    for (n, line) in code.lines().enumerate() {
+        // `if` right after a term on the same line (`allow if`, `f(x) if`,
+        // `a[k] if`) can only be the keyword; `if = 3` or `x = if` use it
+        // as a name, which v0 allows.
+        let keyword = line.match_indices("if").any(|(i, _)| {
+            let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+            let whole = !line[..i].chars().next_back().is_some_and(is_ident)
+                && !line[i + 2..].chars().next().is_some_and(is_ident);
+            let prev = line[..i].trim_end().chars().next_back();
+            whole && prev.is_some_and(|c| is_ident(c) || matches!(c, ')' | ']' | '}'))
+        });
+        if keyword {
+            return Err(Error::Compile {
+                path: module.path.clone(),
+                message: format!(
+                    "line {}: rego_parse_error: var cannot be used for rule name (hint: `import future.keywords.if` for `p if {{ ... }}` rules)",
+                    n + 1
+                ),
+            });
         }
     }
     Ok(())
@@ -554,6 +596,30 @@ mod tests {
             "x if {\n\tsome r in input.roles\n\tnot data.banned[r]\n}",
         ] {
             check(&format!("package p\n\n{src}\n")).unwrap();
+        }
+    }
+
+    #[test]
+    fn v0_if_needs_its_import() {
+        let m = |src: &str| Module {
+            path: "p.rego".into(),
+            source: src.into(),
+        };
+        let e = check_module(&m("package p\n\nallow if { true }\n"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3: rego_parse_error: var cannot be used for rule name"),
+            "{e}"
+        );
+        for ok in [
+            "package p\n\nimport future.keywords.if\n\nallow if { true }\n",
+            "package p\n\nimport future.keywords\n\nallow if { true }\n",
+            "package p\n\n# if only in a comment\nallow { \"if\" != \"\" }\n",
+            "package p\n\nallow { contains(\"verify\", \"if\") }\n",
+            "package p\n\nif = 2\n\nx = if\n",
+        ] {
+            check_module(&m(ok), false).unwrap();
         }
     }
 

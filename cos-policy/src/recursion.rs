@@ -20,7 +20,8 @@
 //! misses conflicts), object comprehensions (duplicate keys not detected),
 //! and array comprehensions whose term may be undefined (the VM keeps an
 //! undefined element where OPA skips the iteration), and calls to the
-//! `glob.*` builtins cos replaces (the VM would call regorus's own).
+//! builtins cos replaces (`glob.match`, `glob.quote_meta`, `time.add_date`:
+//! the VM would call regorus's own).
 //! Entrypoints depending
 //! on such a rule are evaluated by the interpreter.
 
@@ -30,6 +31,10 @@ use regorus::unstable::{AssignOp, Expr, Literal, Query, Rule, RuleHead};
 
 use crate::error::{Error, Result};
 use crate::pack::Module;
+
+/// Builtins cos implements itself with OPA's semantics (registered as
+/// regorus extensions, which the register VM does not call).
+pub(crate) const REPLACED_BUILTINS: [&str; 3] = ["glob.match", "glob.quote_meta", "time.add_date"];
 
 /// Deepest expression nesting walked; deeper policies are refused.
 const MAX_DEPTH: usize = 512;
@@ -271,9 +276,11 @@ impl Walker<'_> {
             }
             Expr::Call { fcn, params, .. } => {
                 if let Some((root, segs)) = static_ref(fcn) {
-                    // cos replaces these builtins (crate::glob); the VM
-                    // would call regorus's own.
-                    if root == "glob" {
+                    // cos replaces these builtins; the VM would call
+                    // regorus's own.
+                    if segs.len() == 1
+                        && REPLACED_BUILTINS.contains(&format!("{root}.{}", segs[0]).as_str())
+                    {
                         self.vm_unsafe = true;
                     }
                     self.resolve(&root, &segs);

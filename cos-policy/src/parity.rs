@@ -10,7 +10,7 @@
 //!   most of these ("cannot be shadowed"), this is the backstop;
 //! - `some x` followed by `x := …` in the same body (`var x declared above`);
 //! - recursive rules and functions, and a name used both for a rule and a
-//!   function, across the pack's modules ([`crate::recursion`]);
+//!   function, across the pack's modules (`recursion.rs`);
 //! - builtin calls with the wrong number of arguments (`count: arity
 //!   mismatch`), and negations that would output a variable (`var _ is
 //!   unsafe`).

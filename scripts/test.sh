@@ -61,6 +61,21 @@ if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; th
 fi
 "$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest.log"
 
+step "Python package companyos (pip install ./bindings/python, then its pytest suite)"
+pyvenv="${COS_PYTHON_VENV:-$root/.venv-python}"
+pyreq="$root/bindings/python/tests/requirements.txt"
+pystamp="$pyvenv/.requirements.sha256"
+pywant=$(sha256sum "$pyreq" | cut -d' ' -f1)
+if [[ ! -x "$pyvenv/bin/python" || "$(cat "$pystamp" 2>/dev/null)" != "$pywant" ]]; then
+  rm -rf "$pyvenv"
+  python3 -m venv "$pyvenv"
+  "$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$pyreq"
+  echo "$pywant" > "$pystamp"
+fi
+# The README's command; maturin comes from the package's build requirements.
+"$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$root/bindings/python"
+"$pyvenv/bin/python" -m pytest "$root/bindings/python/tests" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest-python.log"
+
 if [[ -f fuzz/Cargo.toml ]]; then
   step "fuzz targets type-check (stable; run them with cargo +nightly fuzz, see fuzz/README.md)"
   cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
@@ -69,7 +84,10 @@ fi
 # One closing line over every runner: cargo's per-binary results and pytest's.
 read -r passed failed < <(
   { grep -hE '^test result:' "$log_dir/cargo-test.log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/'
-    tail -n 1 "$log_dir/pytest.log" | grep -oE '[0-9]+ passed' | sed -E 's/ passed/ 0/'
+    for log in "$log_dir/pytest.log" "$log_dir/pytest-python.log"; do
+      tail -n 1 "$log" | grep -oE '[0-9]+ passed' | sed -E 's/ passed/ 0/'
+      tail -n 1 "$log" | grep -oE '[0-9]+ failed' | sed -E 's/([0-9]+) failed/0 \1/'
+    done
   } | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
 step "all suites passed in $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed"

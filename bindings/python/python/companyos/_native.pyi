@@ -1,0 +1,80 @@
+"""Type stubs for the native module (see companyos.core and companyos.policy)."""
+
+from os import PathLike
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+class CosError(Exception):
+    """Base class of every cos error; `code` is a stable machine code."""
+
+    code: str
+
+class CoreError(CosError): ...
+class VerificationError(CoreError): ...
+class PolicyError(CosError): ...
+
+def digest(data: bytes, algorithm: str = "sha256") -> str:
+    """`sha256:<hex>` (or `sha512:<hex>`) of `data`."""
+
+def canonicalize(json: bytes) -> bytes:
+    """RFC 8785 canonical form of a JSON text."""
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of a Python value."""
+
+class SigningKey:
+    """A private signing key (Ed25519 or ECDSA P-256)."""
+
+    @staticmethod
+    def generate(algorithm: str = "ed25519") -> "SigningKey": ...
+    @staticmethod
+    def from_pem(pem: str) -> "SigningKey": ...
+    def to_pem(self) -> str: ...
+    def public_pem(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def algorithm(self) -> str: ...
+
+def dsse_sign(payload: bytes, payload_type: str, keys: Sequence[SigningKey]) -> bytes:
+    """A DSSE envelope (JSON bytes) signed by every key."""
+
+def dsse_verify(
+    envelope: bytes,
+    public_keys: Sequence[str],
+    threshold: int = 1,
+    payload_type: Optional[str] = None,
+) -> Tuple[bytes, str, List[str]]:
+    """(payload, payload_type, key ids that verified); raises VerificationError."""
+
+class Pack:
+    """A policy pack or OPA bundle, loaded with size limits."""
+
+    @staticmethod
+    def load(path: Union[str, "PathLike[str]"]) -> "Pack": ...
+    @staticmethod
+    def from_bytes(data: bytes) -> "Pack": ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def revision(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def entrypoints(self) -> Dict[str, str]: ...
+    def build_bundle(self) -> bytes: ...
+    def run_tests(
+        self, run: Optional[str] = None, strict_builtin_errors: bool = False
+    ) -> Tuple[List[Dict[str, Any]], bool]: ...
+
+class Engine:
+    """A compiled pack; thread-safe, releases the GIL while evaluating."""
+
+    def __init__(
+        self, pack: Pack, strict_builtin_errors: bool = False, timeout_ms: int = 1000
+    ) -> None: ...
+    def evaluate(self, path: str, input: Any = None) -> Any:
+        """OPA Data API semantics: the value, or None when undefined."""
+    def decide(self, entrypoint: str, input: Any) -> Dict[str, Any]: ...
+    def runs_on_vm(self, path: str) -> bool: ...

@@ -1,0 +1,23 @@
+"""Digests, RFC 8785 canonical JSON, signing keys and DSSE envelopes (cos-core)."""
+
+from ._native import (
+    CoreError,
+    SigningKey,
+    VerificationError,
+    canonical_json,
+    canonicalize,
+    digest,
+    dsse_sign,
+    dsse_verify,
+)
+
+__all__ = [
+    "CoreError",
+    "VerificationError",
+    "SigningKey",
+    "digest",
+    "canonicalize",
+    "canonical_json",
+    "dsse_sign",
+    "dsse_verify",
+]

@@ -1,0 +1,475 @@
+//! Python bindings for cos-core and cos-policy (the `companyos` package).
+//!
+//! Bindings hold no logic: every function here converts arguments, calls
+//! the crate, and maps the result or error. Behaviour is tested in the
+//! crates; `bindings/python/tests` checks the mapping.
+#![allow(
+    unsafe_code,
+    reason = "pyo3's macros expand to FFI glue; no unsafe code is written here"
+)]
+#![allow(
+    missing_docs,
+    reason = "the Python API is documented in python/companyos/*.pyi"
+)]
+
+use std::time::Duration;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+create_exception!(
+    companyos,
+    CosError,
+    PyException,
+    "Base class of every error cos raises; `code` is the stable machine code."
+);
+create_exception!(
+    companyos,
+    CoreError,
+    CosError,
+    "An error from cos-core (digests, canonical JSON, keys, DSSE)."
+);
+create_exception!(
+    companyos,
+    VerificationError,
+    CoreError,
+    "A signature, digest or threshold did not verify: the evidence does not hold."
+);
+create_exception!(
+    companyos,
+    PolicyError,
+    CosError,
+    "An error from cos-policy (packs, compilation, evaluation, signatures)."
+);
+
+fn with_code(err: PyErr, py: Python<'_>, code: &str) -> PyErr {
+    // Best effort: the message is what matters if the attribute cannot be set.
+    let _ = err.value(py).setattr("code", code);
+    err
+}
+
+fn core_err(e: cos_core::Error) -> PyErr {
+    Python::attach(|py| {
+        let err = if e.is_verification_failure() {
+            VerificationError::new_err(e.to_string())
+        } else {
+            CoreError::new_err(e.to_string())
+        };
+        with_code(err, py, e.code())
+    })
+}
+
+/// Every cos-policy error is a `PolicyError` (also when its cause is a
+/// cos-core error, whose code it carries).
+fn policy_err(e: cos_policy::Error) -> PyErr {
+    Python::attach(|py| with_code(PolicyError::new_err(e.to_string()), py, e.code()))
+}
+
+// ---------------------------------------------------------------- JSON mapping
+
+/// Deepest Python structure converted (as serde_json's parser limit).
+const MAX_DEPTH: usize = 128;
+
+fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
+    use serde_json::Value;
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "input nested more than {MAX_DEPTH} deep"
+        )));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        // Beyond 64 bits: as JSON does, through its decimal text.
+        let text: String = obj.str()?.extract()?;
+        return serde_json::from_str(&text)
+            .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return serde_json::Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| PyValueError::new_err("NaN and infinities are not JSON"));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = serde_json::Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err("JSON object keys must be str"))?
+                .to_cow()?
+                .into_owned();
+            map.insert(key, to_json(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return l.iter().map(|x| to_json(&x, depth + 1)).collect();
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return t.iter().map(|x| to_json(&x, depth + 1)).collect();
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot convert {} to JSON",
+        obj.get_type().name()?
+    )))
+}
+
+fn from_json<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(a) => {
+            let items = a
+                .iter()
+                .map(|x| from_json(py, x))
+                .collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, from_json(py, x)?)?;
+            }
+            d.into_any()
+        }
+    })
+}
+
+// ---------------------------------------------------------------- cos-core
+
+/// `sha256:<hex>` (or `sha512:<hex>`) of `data`.
+#[pyfunction]
+#[pyo3(signature = (data, algorithm = "sha256"))]
+fn digest(data: &[u8], algorithm: &str) -> PyResult<String> {
+    let alg = match algorithm {
+        "sha256" => cos_core::DigestAlgorithm::Sha256,
+        "sha512" => cos_core::DigestAlgorithm::Sha512,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown digest algorithm {other:?} (sha256, sha512)"
+            )));
+        }
+    };
+    Ok(cos_core::Digest::of_bytes(alg, data).to_string())
+}
+
+/// RFC 8785 canonical form of a JSON text.
+#[pyfunction]
+fn canonicalize<'py>(py: Python<'py>, json: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let out = cos_core::canonical::canonicalize(json).map_err(core_err)?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// RFC 8785 canonical JSON of a Python value (dict, list, str, numbers…).
+#[pyfunction]
+fn canonical_json<'py>(
+    py: Python<'py>,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let v = to_json(value, 0)?;
+    let out = cos_core::canonical::to_canonical_vec(&v).map_err(core_err)?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// A private signing key (Ed25519 or ECDSA P-256).
+#[pyclass(frozen, module = "companyos._native")]
+struct SigningKey(cos_core::PrivateKey);
+
+#[pymethods]
+impl SigningKey {
+    /// A new random key: `algorithm` is `"ed25519"` or `"ecdsa-p256"`.
+    #[staticmethod]
+    #[pyo3(signature = (algorithm = "ed25519"))]
+    fn generate(algorithm: &str) -> PyResult<Self> {
+        let alg: cos_core::KeyAlgorithm = algorithm.parse().map_err(core_err)?;
+        Ok(SigningKey(
+            cos_core::PrivateKey::generate(alg).map_err(core_err)?,
+        ))
+    }
+
+    /// A key from its PKCS#8 PEM text.
+    #[staticmethod]
+    fn from_pem(pem: &str) -> PyResult<Self> {
+        Ok(SigningKey(
+            cos_core::PrivateKey::from_pem(pem).map_err(core_err)?,
+        ))
+    }
+
+    /// The PKCS#8 PEM text (secret: handle with care).
+    fn to_pem(&self) -> PyResult<String> {
+        Ok(self.0.to_pem().map_err(core_err)?.to_string())
+    }
+
+    /// The public key's SPKI PEM text.
+    fn public_pem(&self) -> String {
+        self.0.public_key().to_pem()
+    }
+
+    /// `sha256` of the public key's SPKI DER, hex.
+    #[getter]
+    fn key_id(&self) -> String {
+        self.0.public_key().key_id().to_owned()
+    }
+
+    /// `"ed25519"` or `"ecdsa-p256"`.
+    #[getter]
+    fn algorithm(&self) -> &'static str {
+        self.0.public_key().algorithm().as_str()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "SigningKey(algorithm={:?}, key_id={:?})",
+            self.algorithm(),
+            self.key_id()
+        )
+    }
+}
+
+/// Signs `payload` as a DSSE envelope (JSON bytes) with every key given.
+#[pyfunction]
+fn dsse_sign<'py>(
+    py: Python<'py>,
+    payload: &[u8],
+    payload_type: &str,
+    keys: Vec<Bound<'py, SigningKey>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let signers: Vec<&dyn cos_core::Signer> = keys
+        .iter()
+        .map(|k| &k.get().0 as &dyn cos_core::Signer)
+        .collect();
+    let env = cos_core::dsse::Envelope::sign(payload_type, payload, &signers).map_err(core_err)?;
+    Ok(PyBytes::new(py, &env.to_json()))
+}
+
+/// Verifies a DSSE envelope against public keys (SPKI PEM texts): at least
+/// `threshold` distinct keys must have signed, and the payload type must be
+/// `payload_type` when given. Returns `(payload, payload_type, key_ids)`.
+#[pyfunction]
+#[pyo3(signature = (envelope, public_keys, threshold = 1, payload_type = None))]
+fn dsse_verify<'py>(
+    py: Python<'py>,
+    envelope: &[u8],
+    public_keys: Vec<String>,
+    threshold: usize,
+    payload_type: Option<&str>,
+) -> PyResult<(Bound<'py, PyBytes>, String, Vec<String>)> {
+    let keys = public_keys
+        .iter()
+        .map(|p| cos_core::PublicKey::from_pem(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(core_err)?;
+    let verifiers: Vec<&dyn cos_core::Verifier> =
+        keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
+    let env = cos_core::dsse::Envelope::from_json(envelope).map_err(core_err)?;
+    let verified = env
+        .verify(&verifiers, threshold, payload_type)
+        .map_err(core_err)?;
+    Ok((
+        PyBytes::new(py, &env.payload),
+        verified.payload_type,
+        verified.key_ids,
+    ))
+}
+
+// ---------------------------------------------------------------- cos-policy
+
+/// A policy pack (or OPA bundle), checked and loaded with size limits.
+#[pyclass(frozen, module = "companyos._native")]
+struct Pack(cos_policy::Pack);
+
+#[pymethods]
+impl Pack {
+    /// Loads a pack directory, a pack or bundle `.tar.gz`.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Self> {
+        py.detach(|| cos_policy::Pack::load(&path, &cos_policy::Limits::default()))
+            .map(Pack)
+            .map_err(policy_err)
+    }
+
+    /// Loads a pack or bundle from `.tar.gz` bytes.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        py.detach(|| cos_policy::Pack::from_bytes(data, &cos_policy::Limits::default()))
+            .map(Pack)
+            .map_err(policy_err)
+    }
+
+    /// `name`, `version`, `revision` and `digest` of the pack.
+    #[getter]
+    fn name(&self) -> String {
+        self.0.manifest().name.clone()
+    }
+
+    #[getter]
+    fn version(&self) -> String {
+        self.0.manifest().version.to_string()
+    }
+
+    #[getter]
+    fn revision(&self) -> String {
+        self.0.manifest().revision.clone()
+    }
+
+    #[getter]
+    fn digest(&self) -> String {
+        self.0.digest().to_string()
+    }
+
+    /// Entrypoint name → document path, from the manifest.
+    #[getter]
+    fn entrypoints(&self) -> std::collections::BTreeMap<String, String> {
+        self.0
+            .manifest()
+            .entrypoints
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes).
+    fn build_bundle<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let out = py.detach(|| self.0.build_bundle()).map_err(policy_err)?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Runs the pack's tests like `opa test`; returns OPA's JSON report
+    /// (a list of results) and whether every test passed.
+    #[pyo3(signature = (run = None, strict_builtin_errors = false))]
+    fn run_tests<'py>(
+        &self,
+        py: Python<'py>,
+        run: Option<&str>,
+        strict_builtin_errors: bool,
+    ) -> PyResult<(Bound<'py, PyAny>, bool)> {
+        let options = cos_policy::EngineOptions {
+            strict_builtin_errors,
+            ..Default::default()
+        };
+        let report = py
+            .detach(|| cos_policy::run_tests(&self.0, options, run))
+            .map_err(policy_err)?;
+        Ok((from_json(py, &report.to_json())?, report.success()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Pack(name={:?}, version={:?}, digest={:?})",
+            self.name(),
+            self.version(),
+            self.digest()
+        )
+    }
+}
+
+/// A compiled pack: evaluate many times, from any thread (the GIL is
+/// released while evaluating).
+#[pyclass(frozen, module = "companyos._native")]
+struct Engine(cos_policy::PolicyEngine);
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (pack, strict_builtin_errors = false, timeout_ms = 1000))]
+    fn new(
+        py: Python<'_>,
+        pack: &Pack,
+        strict_builtin_errors: bool,
+        timeout_ms: u64,
+    ) -> PyResult<Self> {
+        let options = cos_policy::EngineOptions {
+            strict_builtin_errors,
+            time_limit: Some(Duration::from_millis(timeout_ms)),
+            ..Default::default()
+        };
+        py.detach(|| cos_policy::PolicyEngine::new(&pack.0, options))
+            .map(Engine)
+            .map_err(policy_err)
+    }
+
+    /// Evaluates a document (`data.a.b` or `a/b`) with OPA's Data API
+    /// semantics: the value, or `None` when it is undefined.
+    #[pyo3(signature = (path, input = None))]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        path: &str,
+        input: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = input.map(|i| to_json(i, 0)).transpose()?;
+        let out = py
+            .detach(|| self.0.evaluate_opt(path, input.as_ref()))
+            .map_err(policy_err)?;
+        match out {
+            Some(v) => from_json(py, &v),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// A typed decision for a manifest entrypoint (or a path), as a dict:
+    /// allow, reasons, obligations, pack, decision_id, timestamp, eval_ns.
+    fn decide<'py>(
+        &self,
+        py: Python<'py>,
+        entrypoint: &str,
+        input: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = to_json(input, 0)?;
+        let d = py
+            .detach(|| self.0.decide(entrypoint, &input))
+            .map_err(policy_err)?;
+        let v = serde_json::to_value(&d)
+            .map_err(|e| PyValueError::new_err(format!("decision is not JSON: {e}")))?;
+        from_json(py, &v)
+    }
+
+    /// Whether `path` is evaluated on the register VM (see ADR-0005).
+    fn runs_on_vm(&self, py: Python<'_>, path: &str) -> bool {
+        py.detach(|| self.0.runs_on_vm(path))
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("CosError", py.get_type::<CosError>())?;
+    m.add("CoreError", py.get_type::<CoreError>())?;
+    m.add("VerificationError", py.get_type::<VerificationError>())?;
+    m.add("PolicyError", py.get_type::<PolicyError>())?;
+    m.add_function(wrap_pyfunction!(digest, m)?)?;
+    m.add_function(wrap_pyfunction!(canonicalize, m)?)?;
+    m.add_function(wrap_pyfunction!(canonical_json, m)?)?;
+    m.add_function(wrap_pyfunction!(dsse_sign, m)?)?;
+    m.add_function(wrap_pyfunction!(dsse_verify, m)?)?;
+    m.add_class::<SigningKey>()?;
+    m.add_class::<Pack>()?;
+    m.add_class::<Engine>()?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+"""companyos.policy: packs, decisions and errors through the native module."""
+
+import pathlib
+import threading
+
+import pytest
+
+import companyos
+from companyos.policy import Engine, Pack
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+BASELINE = ROOT / "examples" / "policy-packs" / "companyos-baseline"
+
+ABAC_INPUT = {
+    "subject": {"id": "u1", "tenant": "acme", "roles": ["analyst"], "attributes": {"clearance": "CONFIDENTIAL", "step_up": False}},
+    "action": "read",
+    "resource": {"type": "dataset", "id": "d1", "tenant": "acme", "classification": "CONFIDENTIAL", "residency": "EU-Only"},
+    "context": {"time": "2026-11-22T10:00:00Z", "grants": []},
+}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return Pack.load(BASELINE)
+
+
+@pytest.fixture(scope="module")
+def engine(pack):
+    return Engine(pack)
+
+
+def test_pack_metadata_and_bundle(pack):
+    assert pack.name == "companyos-baseline"
+    assert pack.version == "1.0.0"
+    assert pack.revision
+    assert pack.digest.startswith("sha256:")
+    assert pack.entrypoints["abac"] == "companyos/abac/decision"
+    bundle = pack.build_bundle()
+    again = Pack.from_bytes(bundle)
+    assert again.name == pack.name
+    assert bundle == again.build_bundle()  # deterministic
+    assert "companyos-baseline" in repr(pack)
+
+
+def test_pack_tests_run(pack):
+    report, ok = pack.run_tests()
+    assert ok
+    assert len(report) > 50
+    report, ok = pack.run_tests(run="abac")
+    assert ok and all("abac" in r["package"] for r in report)
+
+
+def test_evaluate_and_decide(engine):
+    assert engine.evaluate("data.companyos.abac.decision", ABAC_INPUT)["allow"] is True
+    assert engine.evaluate("companyos/abac/nothing", ABAC_INPUT) is None  # undefined
+    d = engine.decide("abac", ABAC_INPUT)
+    assert d["allow"] is True and d["reasons"] == []
+    assert d["pack"]["name"] == "companyos-baseline" and d["decision_id"]
+    denied = engine.decide("abac", dict(ABAC_INPUT, action="delete"))
+    assert denied["allow"] is False
+    assert [r["code"] for r in denied["reasons"]] == ["NOT_PERMITTED"]
+    assert engine.runs_on_vm("companyos/abac/decision")
+    # AC-4: EU-Only data to a US region needs an approved disclosure pack.
+    residency = {
+        "dataset": {"id": "ds-eu-1", "classification": "CONFIDENTIAL", "residency": "EU-Only"},
+        "destination": {"region": "us-east-1", "party": "internal"},
+        "context": {"time": "2026-11-22T10:00:00Z"},
+        "purpose": "support",
+    }
+    assert engine.decide("residency", residency)["allow"] is False
+
+
+def test_shared_across_threads(engine):
+    results = []
+
+    def work():
+        for _ in range(50):
+            results.append(engine.decide("abac", ABAC_INPUT)["allow"])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [True] * 200
+
+
+def test_errors(tmp_path, engine):
+    with pytest.raises(companyos.PolicyError) as e:
+        Pack.load(tmp_path / "missing")
+    assert e.value.code and isinstance(e.value, companyos.CosError)
+    with pytest.raises(companyos.PolicyError):
+        Pack.from_bytes(b"not a tarball")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.yaml").write_text("name: bad\nversion: 1.0.0\nroots: [bad]\n")
+    (bad / "p.rego").write_text("package bad\n\nf(x) := f(x)\n")
+    with pytest.raises(companyos.PolicyError) as e:
+        Engine(Pack.load(bad))
+    assert e.value.code == "compile_error"
+    assert "rego_recursion_error" in str(e.value)
+    with pytest.raises(companyos.PolicyError):
+        engine.evaluate("data.a\x00b", {})
+    with pytest.raises(TypeError):
+        engine.evaluate("data.companyos.abac.decision", {"x": object()})
+    with pytest.raises(ValueError):
+        nested = []
+        for _ in range(200):
+            nested = [nested]
+        engine.evaluate("data.companyos.abac.decision", nested)

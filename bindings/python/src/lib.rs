@@ -360,6 +360,51 @@ impl Pack {
         Ok(PyBytes::new(py, &out))
     }
 
+    /// Whether the pack carries an OPA `.signatures.json`.
+    #[getter]
+    fn is_signed(&self) -> bool {
+        self.0.is_signed()
+    }
+
+    /// The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 JWS
+    /// in `.signatures.json`, verifiable by `opa run --verification-key`).
+    #[pyo3(signature = (key, key_id = None, scope = None))]
+    fn build_signed_bundle<'py>(
+        &self,
+        py: Python<'py>,
+        key: &SigningKey,
+        key_id: Option<String>,
+        scope: Option<String>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let opts = cos_policy::SignatureOptions { key_id, scope };
+        let out = py
+            .detach(|| self.0.build_signed_bundle(&key.0, &opts))
+            .map_err(policy_err)?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Verifies the pack's `.signatures.json` against its files with a
+    /// public key (SPKI PEM); returns the signed claims and the `kid`.
+    /// Raises `PolicyError` naming the missing, extra or changed file.
+    #[pyo3(signature = (public_pem, key_id = None, scope = None))]
+    fn verify_signature<'py>(
+        &self,
+        py: Python<'py>,
+        public_pem: &str,
+        key_id: Option<String>,
+        scope: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let key = cos_core::PublicKey::from_pem(public_pem).map_err(core_err)?;
+        let opts = cos_policy::SignatureOptions { key_id, scope };
+        let v = py
+            .detach(|| self.0.verify_signature(&key, &opts))
+            .map_err(policy_err)?;
+        let claims = serde_json::to_value(&v.claims)
+            .map_err(|e| PyValueError::new_err(format!("claims are not JSON: {e}")))?;
+        let out = serde_json::json!({"claims": claims, "key_id": v.key_id});
+        from_json(py, &out)
+    }
+
     /// Runs the pack's tests like `opa test`; returns OPA's JSON report
     /// (a list of results) and whether every test passed.
     #[pyo3(signature = (run = None, strict_builtin_errors = false))]

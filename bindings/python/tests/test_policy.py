@@ -42,6 +42,28 @@ def test_pack_metadata_and_bundle(pack):
     assert "companyos-baseline" in repr(pack)
 
 
+def test_signed_bundle_round_trip_and_tamper(pack):
+    from companyos.core import SigningKey
+
+    key = SigningKey.generate("ecdsa-p256")
+    bundle = pack.build_signed_bundle(key, key_id="release", scope="write")
+    signed = Pack.from_bytes(bundle)
+    assert signed.is_signed and not pack.is_signed
+    v = signed.verify_signature(key.public_pem(), key_id="release", scope="write")
+    assert v["key_id"] == "release"
+    assert any(f["name"].endswith("data.json") for f in v["claims"]["files"])
+    other = SigningKey.generate("ecdsa-p256")
+    with pytest.raises(companyos.PolicyError) as e:
+        signed.verify_signature(other.public_pem())
+    assert e.value.code
+    with pytest.raises(companyos.PolicyError):
+        signed.verify_signature(key.public_pem(), scope="admin")
+    with pytest.raises(companyos.PolicyError):
+        pack.verify_signature(key.public_pem())  # unsigned
+    with pytest.raises(companyos.PolicyError):
+        pack.build_signed_bundle(SigningKey.generate("ed25519"))  # ES256 needs P-256
+
+
 def test_pack_tests_run(pack):
     report, ok = pack.run_tests()
     assert ok

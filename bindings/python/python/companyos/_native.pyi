@@ -63,7 +63,17 @@ class Pack:
     def digest(self) -> str: ...
     @property
     def entrypoints(self) -> Dict[str, str]: ...
+    @property
+    def is_signed(self) -> bool: ...
     def build_bundle(self) -> bytes: ...
+    def build_signed_bundle(
+        self, key: SigningKey, key_id: Optional[str] = None, scope: Optional[str] = None
+    ) -> bytes:
+        """An OPA bundle signed with an ECDSA P-256 key (`.signatures.json`)."""
+    def verify_signature(
+        self, public_pem: str, key_id: Optional[str] = None, scope: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """{"claims": ..., "key_id": ...}; raises PolicyError naming a bad file."""
     def run_tests(
         self, run: Optional[str] = None, strict_builtin_errors: bool = False
     ) -> Tuple[List[Dict[str, Any]], bool]: ...

@@ -265,3 +265,39 @@ mod tests {
         }
     }
 }
+
+/// The `{allow, reason}` shape that OPA REST clients commonly reduce a
+/// result to (as the TypeScript clients that cos replaces do): `allow` is
+/// true only when the result is an object whose `allow` is exactly `true`,
+/// and `reason` is the result's `reason` when it is a string. A document
+/// that is undefined, not an object, or has a non-boolean `allow` denies.
+///
+/// ```
+/// use cos_policy::decision::AllowReason;
+/// let r = AllowReason::from_result(Some(&serde_json::json!({"allow": true, "reason": "ok"})));
+/// assert_eq!(r, AllowReason { allow: true, reason: Some("ok".into()) });
+/// assert!(!AllowReason::from_result(Some(&serde_json::json!({"allow": "yes"}))).allow);
+/// assert!(!AllowReason::from_result(None).allow);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowReason {
+    /// Whether the result allows.
+    pub allow: bool,
+    /// The result's `reason`, when it is a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl AllowReason {
+    /// Reduces an OPA result (`None`: undefined) to `{allow, reason}`.
+    pub fn from_result(result: Option<&serde_json::Value>) -> Self {
+        let obj = result.and_then(serde_json::Value::as_object);
+        AllowReason {
+            allow: obj.and_then(|o| o.get("allow")) == Some(&serde_json::Value::Bool(true)),
+            reason: obj
+                .and_then(|o| o.get("reason"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+        }
+    }
+}

@@ -376,6 +376,19 @@ impl PolicyEngine {
         self.eval_on(&mut engine, query)
     }
 
+    /// Evaluates `query` and reduces the result to `{allow, reason}` the way
+    /// OPA REST clients do ([`crate::decision::AllowReason`]): an in-process
+    /// replacement for `POST /v1/data/<path>` followed by that reduction.
+    /// Evaluation errors are errors (not a silent deny).
+    pub fn allow_reason(
+        &self,
+        query: &str,
+        input: &serde_json::Value,
+    ) -> Result<crate::decision::AllowReason> {
+        let result = self.evaluate(query, input)?;
+        Ok(crate::decision::AllowReason::from_result(result.as_ref()))
+    }
+
     /// Compiles the register-VM programs of every manifest entrypoint now,
     /// so that no later decision pays for it (about 1 ms each). Returns how
     /// many entrypoints run on the VM; the others use the interpreter.
@@ -617,6 +630,25 @@ mod tests {
         std::fs::write(dir.path().join("data/t.json"), r#"{"admins": ["alice"]}"#).unwrap();
         let pack = Pack::from_files(PackFiles::from_dir(dir.path(), &Limits::default())?)?;
         PolicyEngine::new(&pack, options)
+    }
+
+    #[test]
+    fn allow_reason_reduces_like_opa_clients() {
+        let e = engine_with(
+            "package t\n\ndecision := {\"allow\": input.ok == true, \"reason\": \"because\"}\n\nbare := true\n\nweird := {\"allow\": \"true\", \"reason\": 7}\n",
+            EngineOptions::default(),
+        )
+        .unwrap();
+        let r = e.allow_reason("t/decision", &json!({"ok": true})).unwrap();
+        assert!(r.allow);
+        assert_eq!(r.reason.as_deref(), Some("because"));
+        assert!(!e.allow_reason("t/decision", &json!({})).unwrap().allow);
+        // Not an object, undefined, or a non-boolean allow: deny, as the
+        // TypeScript clients do (`result?.allow === true`).
+        assert!(!e.allow_reason("t/bare", &json!({})).unwrap().allow);
+        assert!(!e.allow_reason("t/missing", &json!({})).unwrap().allow);
+        let w = e.allow_reason("t/weird", &json!({})).unwrap();
+        assert!(!w.allow && w.reason.is_none());
     }
 
     #[test]

@@ -14,7 +14,7 @@ mod recursion;
 pub mod signature;
 pub mod testing;
 
-pub use decision::{Decision, Obligation, PackRef, Reason};
+pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};
 pub use decision_log::{DecisionEvent, DecisionLogger, JsonLinesWriter};
 pub use engine::{EngineOptions, PolicyEngine};
 pub use error::{Error, Result};

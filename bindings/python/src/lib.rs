@@ -495,6 +495,25 @@ impl Engine {
         from_json(py, &v)
     }
 
+    /// `{"allow": bool, "reason": str | None}` from the document at `path`,
+    /// reduced as OPA REST clients do (`result.allow is True`, a string
+    /// `result.reason`): the in-process replacement for an OPA client call.
+    fn allow_reason<'py>(
+        &self,
+        py: Python<'py>,
+        path: &str,
+        input: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = to_json(input, 0)?;
+        let r = py
+            .detach(|| self.0.allow_reason(path, &input))
+            .map_err(policy_err)?;
+        from_json(
+            py,
+            &serde_json::json!({"allow": r.allow, "reason": r.reason}),
+        )
+    }
+
     /// Whether `path` is evaluated on the register VM (see ADR-0005).
     fn runs_on_vm(&self, py: Python<'_>, path: &str) -> bool {
         py.detach(|| self.0.runs_on_vm(path))

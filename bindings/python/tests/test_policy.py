@@ -82,6 +82,9 @@ def test_evaluate_and_decide(engine):
     assert denied["allow"] is False
     assert [r["code"] for r in denied["reasons"]] == ["NOT_PERMITTED"]
     assert engine.runs_on_vm("companyos/abac/decision")
+    # The {allow, reason} shape of OPA REST clients, in-process.
+    assert engine.allow_reason("companyos/abac/decision", ABAC_INPUT) == {"allow": True, "reason": None}
+    assert engine.allow_reason("companyos/abac/missing", ABAC_INPUT) == {"allow": False, "reason": None}
     # AC-4: EU-Only data to a US region needs an approved disclosure pack.
     residency = {
         "dataset": {"id": "ds-eu-1", "classification": "CONFIDENTIAL", "residency": "EU-Only"},

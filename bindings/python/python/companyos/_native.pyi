@@ -87,4 +87,6 @@ class Engine:
     def evaluate(self, path: str, input: Any = None) -> Any:
         """OPA Data API semantics: the value, or None when undefined."""
     def decide(self, entrypoint: str, input: Any) -> Dict[str, Any]: ...
+    def allow_reason(self, path: str, input: Any) -> Dict[str, Any]:
+        """{"allow": bool, "reason": str | None}, reduced as OPA REST clients do."""
     def runs_on_vm(self, path: str) -> bool: ...

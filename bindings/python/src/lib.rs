@@ -520,6 +520,121 @@ impl Engine {
     }
 }
 
+fn from_py<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    serde_json::from_value(to_json(obj, 0)?)
+        .map_err(|e| PyValueError::new_err(format!("not a {what}: {e}")))
+}
+
+fn to_py<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(v).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    from_json(py, &json)
+}
+
+/// Builds OPA decision-log events for an engine, applying the pack's
+/// `system.log.mask` and `system.log.drop` rules.
+#[pyclass(frozen, module = "companyos._native")]
+struct DecisionLogger(cos_policy::DecisionLogger);
+
+#[pymethods]
+impl DecisionLogger {
+    #[new]
+    #[pyo3(signature = (labels = None))]
+    fn new(labels: Option<std::collections::BTreeMap<String, String>>) -> Self {
+        DecisionLogger(cos_policy::DecisionLogger::new(labels.unwrap_or_default()))
+    }
+
+    /// The event for a decision dict from `Engine.decide`, or `None` when
+    /// the pack's drop rule drops it.
+    #[pyo3(signature = (engine, decision, input = None, requested_by = None))]
+    fn event_for_decision<'py>(
+        &self,
+        py: Python<'py>,
+        engine: &Engine,
+        decision: &Bound<'py, PyAny>,
+        input: Option<&Bound<'py, PyAny>>,
+        requested_by: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let decision: cos_policy::Decision = from_py(decision, "decision")?;
+        let input = input.map(|i| to_json(i, 0)).transpose()?;
+        let ev = py
+            .detach(|| {
+                self.0
+                    .event_for_decision(&engine.0, &decision, input.as_ref(), requested_by)
+            })
+            .map_err(policy_err)?;
+        match ev {
+            Some(ev) => to_py(py, &ev),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// The event for a plain evaluation (`Engine.evaluate`), or `None` when
+    /// dropped.
+    #[pyo3(signature = (engine, path, input = None, result = None, eval_ns = 0))]
+    fn event_for_result<'py>(
+        &self,
+        py: Python<'py>,
+        engine: &Engine,
+        path: &str,
+        input: Option<&Bound<'py, PyAny>>,
+        result: Option<&Bound<'py, PyAny>>,
+        eval_ns: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = input.map(|i| to_json(i, 0)).transpose()?;
+        let result = result.map(|r| to_json(r, 0)).transpose()?;
+        let ev = py
+            .detach(|| {
+                self.0
+                    .event_for_result(&engine.0, path, input.as_ref(), result.as_ref(), eval_ns)
+            })
+            .map_err(policy_err)?;
+        match ev {
+            Some(ev) => to_py(py, &ev),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+}
+
+/// Appends decision-log events to a file as JSON lines (flushed per event).
+#[pyclass(module = "companyos._native")]
+struct JsonLinesWriter(Option<cos_policy::JsonLinesWriter<std::fs::File>>);
+
+#[pymethods]
+impl JsonLinesWriter {
+    #[new]
+    fn new(path: std::path::PathBuf) -> PyResult<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| {
+                core_err(cos_core::Error::Io {
+                    op: "open decision log",
+                    path: path.clone(),
+                    source: e,
+                })
+            })?;
+        Ok(JsonLinesWriter(Some(cos_policy::JsonLinesWriter::new(
+            file,
+        ))))
+    }
+
+    /// Writes one event (a dict from `DecisionLogger`).
+    fn write(&mut self, event: &Bound<'_, PyAny>) -> PyResult<()> {
+        let event: cos_policy::DecisionEvent = from_py(event, "decision-log event")?;
+        let w = self
+            .0
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the writer is closed"))?;
+        w.write(&event).map_err(policy_err)
+    }
+
+    /// Closes the file; later writes raise `ValueError`.
+    fn close(&mut self) {
+        self.0 = None;
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -535,5 +650,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SigningKey>()?;
     m.add_class::<Pack>()?;
     m.add_class::<Engine>()?;
+    m.add_class::<DecisionLogger>()?;
+    m.add_class::<JsonLinesWriter>()?;
     Ok(())
 }

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 import companyos
-from companyos.policy import Engine, Pack
+from companyos.policy import DecisionLogger, Engine, JsonLinesWriter, Pack
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 BASELINE = ROOT / "examples" / "policy-packs" / "companyos-baseline"
@@ -133,3 +133,32 @@ def test_errors(tmp_path, engine):
         for _ in range(200):
             nested = [nested]
         engine.evaluate("data.companyos.abac.decision", nested)
+
+
+def test_decision_log(tmp_path, engine):
+    import json
+
+    logger = DecisionLogger({"service": "billing"})
+    d = engine.decide("abac", ABAC_INPUT)
+    ev = logger.event_for_decision(engine, d, ABAC_INPUT, requested_by="10.0.0.1")
+    assert ev["decision_id"] == d["decision_id"] and ev["path"] == d["path"]
+    assert ev["labels"]["service"] == "billing" and ev["labels"]["id"]
+    assert ev["bundles"]["companyos-baseline"]["revision"] == "2026.11.22-1"
+    assert ev["result"]["allow"] is True
+    ev2 = logger.event_for_result(engine, "companyos/abac/decision", ABAC_INPUT, {"allow": True}, 1234)
+    assert ev2["metrics"]["timer_rego_query_eval_ns"] == 1234
+    log = tmp_path / "decisions.jsonl"
+    w = JsonLinesWriter(log)
+    w.write(ev)
+    w.write(ev2)
+    w.close()
+    lines = log.read_text().splitlines()
+    assert [json.loads(x)["decision_id"] for x in lines] == [ev["decision_id"], ev2["decision_id"]]
+    with pytest.raises(ValueError):
+        w.write(ev)
+    with pytest.raises(ValueError):
+        JsonLinesWriter(tmp_path / "other.jsonl").write({"not": "an event"})
+    with pytest.raises(ValueError):
+        logger.event_for_decision(engine, {"allow": "maybe"})
+    with pytest.raises(companyos.CoreError):
+        JsonLinesWriter(tmp_path / "no" / "such" / "dir.jsonl")

@@ -90,3 +90,30 @@ class Engine:
     def allow_reason(self, path: str, input: Any) -> Dict[str, Any]:
         """{"allow": bool, "reason": str | None}, reduced as OPA REST clients do."""
     def runs_on_vm(self, path: str) -> bool: ...
+
+class DecisionLogger:
+    """OPA decision-log events for an engine, with the pack's mask/drop rules."""
+
+    def __init__(self, labels: Optional[Dict[str, str]] = None) -> None: ...
+    def event_for_decision(
+        self,
+        engine: Engine,
+        decision: Dict[str, Any],
+        input: Any = None,
+        requested_by: Optional[str] = None,
+    ) -> Optional[Dict[str, Any]]: ...
+    def event_for_result(
+        self,
+        engine: Engine,
+        path: str,
+        input: Any = None,
+        result: Any = None,
+        eval_ns: int = 0,
+    ) -> Optional[Dict[str, Any]]: ...
+
+class JsonLinesWriter:
+    """Appends events to a file as JSON lines, flushed per event."""
+
+    def __init__(self, path: Union[str, "PathLike[str]"]) -> None: ...
+    def write(self, event: Dict[str, Any]) -> None: ...
+    def close(self) -> None: ...

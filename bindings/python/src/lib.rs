@@ -298,6 +298,69 @@ fn dsse_verify<'py>(
     ))
 }
 
+/// A validated in-toto Statement v1 (as a dict): `subjects` are
+/// `(name, "sha256:<hex>")` pairs.
+#[pyfunction]
+fn statement<'py>(
+    py: Python<'py>,
+    predicate_type: &str,
+    predicate: &Bound<'py, PyAny>,
+    subjects: Vec<(String, String)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut st = cos_core::statement::Statement::new(predicate_type, to_json(predicate, 0)?);
+    for (name, digest) in &subjects {
+        let d = cos_core::Digest::parse_prefixed(digest).map_err(core_err)?;
+        st = st.with_subject(cos_core::statement::Subject::new(name.as_str(), &d));
+    }
+    st.validate().map_err(core_err)?;
+    to_py(py, &st)
+}
+
+fn statement_from_py(obj: &Bound<'_, PyAny>) -> PyResult<cos_core::statement::Statement> {
+    let json =
+        serde_json::to_vec(&to_json(obj, 0)?).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    cos_core::statement::Statement::from_json(&json).map_err(core_err)
+}
+
+/// Signs a statement (dict) into a DSSE envelope (JSON bytes) of type
+/// `application/vnd.in-toto+json`.
+#[pyfunction]
+fn statement_sign<'py>(
+    py: Python<'py>,
+    statement: &Bound<'py, PyAny>,
+    keys: Vec<Bound<'py, SigningKey>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let st = statement_from_py(statement)?;
+    let signers: Vec<&dyn cos_core::Signer> = keys
+        .iter()
+        .map(|k| &k.get().0 as &dyn cos_core::Signer)
+        .collect();
+    let env = st.sign(&signers).map_err(core_err)?;
+    Ok(PyBytes::new(py, &env.to_json()))
+}
+
+/// Verifies an in-toto DSSE envelope and returns the statement (dict).
+#[pyfunction]
+#[pyo3(signature = (envelope, public_keys, threshold = 1))]
+fn statement_verify<'py>(
+    py: Python<'py>,
+    envelope: &[u8],
+    public_keys: Vec<String>,
+    threshold: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let keys = public_keys
+        .iter()
+        .map(|p| cos_core::PublicKey::from_pem(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(core_err)?;
+    let verifiers: Vec<&dyn cos_core::Verifier> =
+        keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
+    let env = cos_core::dsse::Envelope::from_json(envelope).map_err(core_err)?;
+    let st = cos_core::statement::Statement::verify_envelope(&env, &verifiers, threshold)
+        .map_err(core_err)?;
+    to_py(py, &st)
+}
+
 // ---------------------------------------------------------------- cos-policy
 
 /// A policy pack (or OPA bundle), checked and loaded with size limits.
@@ -647,6 +710,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(canonical_json, m)?)?;
     m.add_function(wrap_pyfunction!(dsse_sign, m)?)?;
     m.add_function(wrap_pyfunction!(dsse_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(statement, m)?)?;
+    m.add_function(wrap_pyfunction!(statement_sign, m)?)?;
+    m.add_function(wrap_pyfunction!(statement_verify, m)?)?;
     m.add_class::<SigningKey>()?;
     m.add_class::<Pack>()?;
     m.add_class::<Engine>()?;

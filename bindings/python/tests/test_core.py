@@ -70,3 +70,23 @@ def test_dsse_errors():
         core.SigningKey.from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     with pytest.raises(companyos.CoreError):
         core.SigningKey.generate("rsa")
+
+
+def test_in_toto_statements():
+    k = core.SigningKey.generate("ecdsa-p256")
+    d = core.digest(b"artifact")
+    st = core.statement("https://slsa.dev/provenance/v1", {"buildType": "x"}, [("app.tar", d)])
+    assert st["_type"] == "https://in-toto.io/Statement/v1"
+    assert st["subject"] == [{"name": "app.tar", "digest": {"sha256": d.split(":")[1]}}]
+    env = core.statement_sign(st, [k])
+    assert json.loads(env)["payloadType"] == "application/vnd.in-toto+json"
+    assert core.statement_verify(env, [k.public_pem()]) == st
+    with pytest.raises(companyos.CoreError):
+        core.statement("p", {}, [])  # no subject
+    with pytest.raises(companyos.CoreError):
+        core.statement("p", {}, [("a", "sha256:zz")])
+    with pytest.raises(companyos.CoreError):
+        core.statement_sign({"_type": "nope"}, [k])
+    other = core.dsse_sign(b"{}", "application/json", [k])
+    with pytest.raises(companyos.CoreError):
+        core.statement_verify(other, [k.public_pem()])

@@ -46,6 +46,19 @@ def dsse_verify(
 ) -> Tuple[bytes, str, List[str]]:
     """(payload, payload_type, key ids that verified); raises VerificationError."""
 
+def statement(
+    predicate_type: str, predicate: Any, subjects: Sequence[Tuple[str, str]]
+) -> Dict[str, Any]:
+    """A validated in-toto Statement v1; subjects are (name, "sha256:<hex>")."""
+
+def statement_sign(statement: Dict[str, Any], keys: Sequence[SigningKey]) -> bytes:
+    """A DSSE envelope (application/vnd.in-toto+json) over the statement."""
+
+def statement_verify(
+    envelope: bytes, public_keys: Sequence[str], threshold: int = 1
+) -> Dict[str, Any]:
+    """The statement of a verified in-toto envelope."""
+
 class Pack:
     """A policy pack or OPA bundle, loaded with size limits."""
 

@@ -9,6 +9,9 @@ from ._native import (
     digest,
     dsse_sign,
     dsse_verify,
+    statement,
+    statement_sign,
+    statement_verify,
 )
 
 __all__ = [
@@ -20,4 +23,7 @@ __all__ = [
     "canonical_json",
     "dsse_sign",
     "dsse_verify",
+    "statement",
+    "statement_sign",
+    "statement_verify",
 ]

@@ -33,6 +33,22 @@ fn main() {
     )
     .unwrap();
     let base_input = cos_benches::baseline_abac_input();
+    // COS_BENCH_EVAL_ONLY=N: just N baseline evaluations (for instruction
+    // counts under callgrind, compared with the same calls from Python:
+    // benches/python/bench_evaluate.py --callgrind).
+    if let Some(n) = std::env::var("COS_BENCH_EVAL_ONLY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        for _ in 0..n {
+            std::hint::black_box(
+                baseline
+                    .evaluate("companyos/abac/decision", &base_input)
+                    .unwrap(),
+            );
+        }
+        return;
+    }
     for _ in 0..n / 10 {
         engine.decide("abac", &allow).unwrap();
     }

@@ -192,6 +192,25 @@ fn without_redundant_future_imports(src: &str) -> String {
         .collect()
 }
 
+/// Whether an undefined value sits anywhere inside `v` (the register VM's
+/// sign of a construct it evaluated unlike OPA). Deeper than 64 levels
+/// counts as yes, so the interpreter decides.
+fn holds_undefined(v: &regorus::Value, depth: usize) -> bool {
+    use regorus::Value;
+    if depth > 64 {
+        return true;
+    }
+    match v {
+        Value::Undefined => true,
+        Value::Array(a) => a.iter().any(|x| holds_undefined(x, depth + 1)),
+        Value::Set(s) => s.iter().any(|x| holds_undefined(x, depth + 1)),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, x)| holds_undefined(k, depth + 1) || holds_undefined(x, depth + 1)),
+        _ => false,
+    }
+}
+
 fn is_timeout(message: &str) -> bool {
     message.to_ascii_lowercase().contains("exceeded time limit")
 }
@@ -493,6 +512,9 @@ impl PolicyEngine {
             // The VM answers "undefined" where OPA reports a conflict
             // (complete rule with two values): let the interpreter decide.
             Ok(regorus::Value::Undefined) => VmOutcome::Fallback,
+            // Safety net for constructs the load-time gate does not know:
+            // OPA never yields an undefined element inside a value.
+            Ok(value) if holds_undefined(&value, 0) => VmOutcome::Fallback,
             Ok(value) => {
                 if let Ok(mut idle) = slot.idle.lock() {
                     if idle.len() < VM_POOL_MAX {
@@ -649,6 +671,23 @@ mod tests {
         assert!(!e.allow_reason("t/missing", &json!({})).unwrap().allow);
         let w = e.allow_reason("t/weird", &json!({})).unwrap();
         assert!(!w.allow && w.reason.is_none());
+    }
+
+    #[test]
+    fn undefined_inside_a_vm_result_is_caught() {
+        use regorus::Value;
+        let ok = Value::from(vec![Value::from(1u64), Value::from("a")]);
+        assert!(!holds_undefined(&ok, 0));
+        let bad = Value::from(vec![Value::from(1u64), Value::Undefined]);
+        assert!(holds_undefined(&bad, 0));
+        let nested = Value::from(vec![bad]);
+        assert!(holds_undefined(&nested, 0));
+        // Too deep to look through: the interpreter decides.
+        let mut deep = Value::from(1u64);
+        for _ in 0..70 {
+            deep = Value::from(vec![deep]);
+        }
+        assert!(holds_undefined(&deep, 0));
     }
 
     #[test]

@@ -355,6 +355,21 @@ mod tests {
         assert!(!m(r"a\*b", &[], "axb"));
     }
 
+    proptest::proptest! {
+        /// Any pattern, value and delimiters: an answer or an error, never
+        /// a panic (patterns from the glob alphabet, to reach every branch).
+        #[test]
+        fn never_panics(
+            p in "[a-c*?\\[\\]{},!\\\\.:-]{0,24}",
+            v in "[a-c.:*-]{0,24}",
+            d in proptest::collection::vec(proptest::char::range('*', ':'), 0..3),
+        ) {
+            if let Ok(g) = Glob::new(&p, d) {
+                let _ = g.is_match(&v);
+            }
+        }
+    }
+
     #[test]
     fn bad_patterns_are_errors_and_hostile_ones_are_bounded() {
         for p in ["[abc", "{a,b", "a\\", "[]", "[z-a]", "[a-]", "[]a]"] {

@@ -535,6 +535,7 @@ impl Engine {
         let out = py
             .detach(|| self.0.evaluate_opt(path, input.as_ref()))
             .map_err(policy_err)?;
+        // Straight from the JSON value (no serialize round trip: hot path).
         match out {
             Some(v) => from_json(py, &v),
             None => Ok(py.None().into_bound(py)),
@@ -593,6 +594,16 @@ fn to_py<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py
     from_json(py, &json)
 }
 
+fn opt_to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    v: Option<&T>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match v {
+        Some(v) => to_py(py, v),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
 /// Builds OPA decision-log events for an engine, applying the pack's
 /// `system.log.mask` and `system.log.drop` rules.
 #[pyclass(frozen, module = "companyos._native")]
@@ -625,10 +636,7 @@ impl DecisionLogger {
                     .event_for_decision(&engine.0, &decision, input.as_ref(), requested_by)
             })
             .map_err(policy_err)?;
-        match ev {
-            Some(ev) => to_py(py, &ev),
-            None => Ok(py.None().into_bound(py)),
-        }
+        opt_to_py(py, ev.as_ref())
     }
 
     /// The event for a plain evaluation (`Engine.evaluate`), or `None` when
@@ -651,10 +659,7 @@ impl DecisionLogger {
                     .event_for_result(&engine.0, path, input.as_ref(), result.as_ref(), eval_ns)
             })
             .map_err(policy_err)?;
-        match ev {
-            Some(ev) => to_py(py, &ev),
-            None => Ok(py.None().into_bound(py)),
-        }
+        opt_to_py(py, ev.as_ref())
     }
 }
 

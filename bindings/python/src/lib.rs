@@ -554,9 +554,7 @@ impl Engine {
         let d = py
             .detach(|| self.0.decide(entrypoint, &input))
             .map_err(policy_err)?;
-        let v = serde_json::to_value(&d)
-            .map_err(|e| PyValueError::new_err(format!("decision is not JSON: {e}")))?;
-        from_json(py, &v)
+        to_py(py, &d)
     }
 
     /// `{"allow": bool, "reason": str | None}` from the document at `path`,

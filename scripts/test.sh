@@ -44,6 +44,10 @@ export COS_OPA_BIN
 opa_version=$("$COS_OPA_BIN" version)
 echo "${opa_version%%$'\n'*}"
 
+step "cosign oracle (scripts/oracles/cosign.sh: go install of a pinned cosign, once)"
+COS_COSIGN_BIN="$(bash "$root/scripts/oracles/cosign.sh" | tail -n 1)"
+export COS_COSIGN_BIN
+
 step "conformance expectations still match OPA (tests/conformance/regenerate.py --check)"
 python3 "$root/tests/conformance/regenerate.py" --opa "$COS_OPA_BIN" --check
 python3 "$root/tests/conformance/topics/regenerate.py" --opa "$COS_OPA_BIN" --check

@@ -133,7 +133,18 @@ impl Digest {
     /// Parses the HTTP `Digest` header form (RFC 3230): `sha-256=<base64>`.
     ///
     /// Several comma-separated instance digests may be given; the strongest
-    /// supported one is returned.
+    /// supported one is returned. A value of exactly twice the digest length
+    /// in hex digits is read as hex (`sha-256=<64 hex digits>`, the form the
+    /// TypeScript `cos-policy-fetcher` expects); it cannot be mistaken for
+    /// base64, which would decode to the wrong length.
+    ///
+    /// ```
+    /// use cos_core::Digest;
+    /// let b64 = Digest::parse_http_header("SHA-256=LCa0a2j/xo/5m0U8HTBBNBNCLXBkg7+g+YpeiGJm564=").unwrap();
+    /// let hex = Digest::parse_http_header(
+    ///     "sha-256=2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae").unwrap();
+    /// assert_eq!(b64, hex);
+    /// ```
     pub fn parse_http_header(s: &str) -> Result<Self> {
         let mut best: Option<Digest> = None;
         for part in s.split(',') {
@@ -147,12 +158,20 @@ impl Digest {
             let Ok(algorithm) = DigestAlgorithm::from_name(alg.trim()) else {
                 continue; // unknown instance digests (md5, unixsum, …) are skipped
             };
-            let bytes = STANDARD
-                .decode(value.trim())
-                .map_err(|e| Error::InvalidDigest {
+            let value = value.trim();
+            let is_hex = value.len() == 2 * algorithm.output_len()
+                && value.bytes().all(|b| b.is_ascii_hexdigit());
+            let bytes = if is_hex {
+                hex::decode(value).map_err(|e| Error::InvalidDigest {
+                    input: excerpt(s),
+                    reason: format!("bad hex: {e}"),
+                })?
+            } else {
+                STANDARD.decode(value).map_err(|e| Error::InvalidDigest {
                     input: excerpt(s),
                     reason: format!("bad base64: {e}"),
-                })?;
+                })?
+            };
             let d = Self::from_bytes(algorithm, &bytes)?;
             if best.as_ref().is_none_or(|b| b.algorithm < d.algorithm) {
                 best = Some(d);

@@ -165,6 +165,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Sigstore bundle is malformed or of an unsupported kind.
+    #[error("invalid Sigstore bundle: {reason}")]
+    InvalidSigstoreBundle {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A signature is about another artefact than the one being verified.
+    #[error("artifact mismatch: {reason}")]
+    ArtifactMismatch {
+        /// Which digests differ.
+        reason: String,
+    },
+
     /// Input read from outside is larger than the limit for it.
     #[error("{what} is larger than the limit of {limit} bytes")]
     TooLarge {
@@ -213,6 +227,8 @@ impl Error {
             Error::ThresholdNotMet { .. } => "threshold_not_met",
             Error::InvalidThreshold { .. } => "invalid_threshold",
             Error::InvalidStatement { .. } => "invalid_statement",
+            Error::InvalidSigstoreBundle { .. } => "invalid_sigstore_bundle",
+            Error::ArtifactMismatch { .. } => "artifact_mismatch",
             Error::TooLarge { .. } => "too_large",
             Error::Io { .. } => "io",
         }
@@ -229,6 +245,8 @@ impl Error {
                 | Error::PayloadTypeMismatch { .. }
                 | Error::ThresholdNotMet { .. }
                 | Error::InvalidEnvelope { .. }
+                | Error::ArtifactMismatch { .. }
+                | Error::InvalidSigstoreBundle { .. }
         )
     }
 }

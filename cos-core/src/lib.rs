@@ -10,6 +10,7 @@ pub mod file;
 pub mod id;
 pub mod key;
 pub mod region;
+pub mod sigstore;
 pub mod statement;
 
 pub use classification::Classification;

@@ -109,6 +109,35 @@ pub enum Error {
         reason: String,
     },
 
+    /// A downloaded pack came without its digest or its Sigstore bundle.
+    /// (The message is the TypeScript `cos-policy-fetcher`'s.)
+    #[error("missing verification headers")]
+    MissingVerification,
+
+    /// A downloaded pack's bytes do not have the digest it was served with.
+    #[error("digest mismatch: {actual} != {expected}")]
+    DigestMismatch {
+        /// Hex digest of the bytes received.
+        actual: String,
+        /// Hex digest the server announced.
+        expected: String,
+    },
+
+    /// A pack's Sigstore bundle is malformed or does not verify with the key.
+    /// (The prefix is the TypeScript `cos-policy-fetcher`'s, which ran cosign.)
+    #[error("cosign verify failed: {reason}")]
+    BundleVerification {
+        /// Why verification failed.
+        reason: String,
+    },
+
+    /// Something this build of cos-policy does not do.
+    #[error("not supported: {what}")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
+
     /// An error from `cos-core` (digests, keys, files).
     #[error(transparent)]
     Core(#[from] cos_core::Error),
@@ -129,6 +158,10 @@ impl Error {
             Error::UnknownEntrypoint { .. } => "unknown_entrypoint",
             Error::InvalidDecision { .. } => "invalid_decision",
             Error::SignatureInvalid { .. } => "signature_invalid",
+            Error::MissingVerification => "missing_verification",
+            Error::DigestMismatch { .. } => "digest_mismatch",
+            Error::BundleVerification { .. } => "bundle_verification_failed",
+            Error::Unsupported { .. } => "unsupported",
             Error::Core(e) => e.code(),
         }
     }

@@ -298,6 +298,83 @@ fn dsse_verify<'py>(
     ))
 }
 
+/// Signs `artifact` with `key` and returns a Sigstore bundle (v0.3 JSON
+/// bytes, public-key hint, no transparency-log entry).
+#[pyfunction]
+fn sigstore_sign_blob<'py>(
+    py: Python<'py>,
+    artifact: &[u8],
+    key: &SigningKey,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bundle = cos_core::sigstore::sign_blob(artifact, &key.0).map_err(core_err)?;
+    Ok(PyBytes::new(py, &bundle))
+}
+
+/// Verifies `artifact` against a Sigstore bundle (or cosign's older blob
+/// bundle) with a public key (SPKI PEM), offline. Returns a dict: `key_id`,
+/// `artifact_digest`, `payload_type`, `unchecked_tlog_entries`,
+/// `unchecked_timestamps`.
+#[pyfunction]
+fn sigstore_verify_blob<'py>(
+    py: Python<'py>,
+    artifact: &[u8],
+    bundle: &[u8],
+    public_key: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let key = cos_core::PublicKey::from_pem(public_key).map_err(core_err)?;
+    let v = cos_core::sigstore::Bundle::from_json(bundle)
+        .and_then(|b| b.verify_blob(artifact, &key))
+        .map_err(core_err)?;
+    to_py(
+        py,
+        &serde_json::json!({
+            "key_id": v.key_id,
+            "artifact_digest": v.artifact_digest.to_string(),
+            "payload_type": v.payload_type,
+            "unchecked_tlog_entries": v.unchecked_tlog_entries,
+            "unchecked_timestamps": v.unchecked_timestamps,
+        }),
+    )
+}
+
+/// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (a
+/// path or `file:` URL) with `public_key` (SPKI PEM) against its Sigstore
+/// bundle (`bundle`, else `<file>.sigstore.json` / `<file>.bundle`) and the
+/// `digest` header value when given, then unpacks it; returns the directory.
+#[pyfunction]
+#[pyo3(signature = (url, public_key, bundle = None, digest = None, dest = None))]
+fn fetch_and_verify(
+    py: Python<'_>,
+    url: &str,
+    public_key: &str,
+    bundle: Option<Vec<u8>>,
+    digest: Option<String>,
+    dest: Option<std::path::PathBuf>,
+) -> PyResult<String> {
+    let key = cos_core::PublicKey::from_pem(public_key).map_err(core_err)?;
+    let dir = py
+        .detach(|| {
+            cos_policy::distribution::fetch_and_verify(
+                url,
+                digest.as_deref(),
+                bundle.as_deref(),
+                &key,
+                dest.as_deref(),
+                &cos_policy::Limits::default(),
+            )
+        })
+        .map_err(policy_err)?;
+    Ok(dir.to_string_lossy().into_owned())
+}
+
+/// The TypeScript `fetchAttestation`: the Sigstore bundle at `url` (a path
+/// or `file:` URL) as text.
+#[pyfunction]
+fn fetch_attestation(py: Python<'_>, url: &str) -> PyResult<String> {
+    py.detach(|| cos_policy::distribution::fetch_attestation(url))
+        .map_err(policy_err)
+}
+
 /// A validated in-toto Statement v1 (as a dict): `subjects` are
 /// `(name, "sha256:<hex>")` pairs.
 #[pyfunction]
@@ -716,6 +793,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(statement, m)?)?;
     m.add_function(wrap_pyfunction!(statement_sign, m)?)?;
     m.add_function(wrap_pyfunction!(statement_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(sigstore_sign_blob, m)?)?;
+    m.add_function(wrap_pyfunction!(sigstore_verify_blob, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_and_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(fetch_attestation, m)?)?;
     m.add_class::<SigningKey>()?;
     m.add_class::<Pack>()?;
     m.add_class::<Engine>()?;

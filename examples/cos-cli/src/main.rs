@@ -16,6 +16,8 @@ use cos_core::{Digest, DigestAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, Ver
 const MAX_JSON_INPUT: u64 = 64 * 1024 * 1024;
 /// Largest payload `cos dsse sign` reads (the envelope adds a third for base64).
 const MAX_PAYLOAD: u64 = MAX_ENVELOPE_SIZE / 4 * 3 - 64 * 1024;
+/// Largest file `cos sign-blob` / `cos verify-blob` reads (held in memory).
+const MAX_BLOB: u64 = 1 << 30;
 
 #[derive(Parser)]
 #[command(name = "cos", version, about = "CompanyOS primitives: keys, digests, canonical JSON, DSSE, policy packs", long_about = None)]
@@ -53,6 +55,29 @@ enum Command {
     /// Print the RFC 8785 canonical form of a JSON document (`-` for standard input).
     Canon {
         /// The JSON file.
+        file: PathBuf,
+    },
+    /// Sign FILE with a key and write a Sigstore bundle (v0.3, public-key hint, no log entry).
+    SignBlob {
+        /// Private key (PKCS#8 PEM).
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        /// Where to write the bundle (atomically).
+        #[arg(long, value_name = "OUT")]
+        bundle: PathBuf,
+        /// The file to sign (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Verify FILE against a Sigstore bundle with a public key (key mode, offline;
+    /// transparency-log entries are not checked, like cosign's --insecure-ignore-tlog).
+    VerifyBlob {
+        /// Trusted public key (SPKI PEM, e.g. cosign.pub).
+        #[arg(long, value_name = "PUB")]
+        key: PathBuf,
+        /// The bundle (Sigstore JSON, or cosign's older blob bundle).
+        #[arg(long, value_name = "BUNDLE")]
+        bundle: PathBuf,
+        /// The file that was signed (`-` for standard input).
         file: PathBuf,
     },
     /// Sign and verify DSSE envelopes.
@@ -306,6 +331,8 @@ fn run(command: Command) -> Result<(), Failure> {
             file,
         }) => dsse_sign(&keys, &payload_type, out.as_deref(), &file),
         Command::Dsse(DsseCommand::Verify(args)) => dsse_verify(&args),
+        Command::SignBlob { key, bundle, file } => sign_blob(&key, &bundle, &file),
+        Command::VerifyBlob { key, bundle, file } => verify_blob(&key, &bundle, &file),
         Command::Policy(PolicyCommand::Eval {
             pack,
             query,
@@ -628,6 +655,33 @@ fn dsse_sign(
         Some(p) => Ok(write_atomic(p, &json, None, Overwrite::Replace)?),
         None => write_stdout(&json),
     }
+}
+
+fn sign_blob(key: &Path, bundle: &Path, file: &Path) -> Result<(), Failure> {
+    let key = PrivateKey::load(key)?;
+    let blob = read_input(file, MAX_BLOB)?;
+    let mut json = cos_core::sigstore::sign_blob(&blob, &key)?;
+    json.push(b'\n');
+    Ok(write_atomic(bundle, &json, None, Overwrite::Replace)?)
+}
+
+fn verify_blob(key: &Path, bundle: &Path, file: &Path) -> Result<(), Failure> {
+    let key = PublicKey::load(key)?;
+    let bundle = read_input(bundle, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
+    let blob = read_input(file, MAX_BLOB)?;
+    let verified = cos_core::sigstore::Bundle::from_json(&bundle)?.verify_blob(&blob, &key)?;
+    let unchecked = verified.unchecked_tlog_entries + verified.unchecked_timestamps;
+    eprintln!(
+        "cos: verified: {} signed by key {}{}",
+        verified.artifact_digest,
+        verified.key_id,
+        if unchecked > 0 {
+            format!(" ({unchecked} transparency-log entries / timestamps not checked in key mode)")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
 }
 
 fn dsse_verify(args: &VerifyArgs) -> Result<(), Failure> {

@@ -59,6 +59,33 @@ def statement_verify(
 ) -> Dict[str, Any]:
     """The statement of a verified in-toto envelope."""
 
+def sigstore_sign_blob(artifact: bytes, key: SigningKey) -> bytes:
+    """A Sigstore bundle (v0.3 JSON) signing `artifact` with `key` (public-key hint, no log entry)."""
+
+def sigstore_verify_blob(artifact: bytes, bundle: bytes, public_key: str) -> Dict[str, Any]:
+    """Verify `artifact` against a Sigstore (or legacy cosign) bundle with a PEM public key, offline.
+
+    Returns key_id, artifact_digest, payload_type, unchecked_tlog_entries, unchecked_timestamps.
+    Raises VerificationError (code "artifact_mismatch", "signature_invalid", "invalid_sigstore_bundle").
+    """
+
+def fetch_and_verify(
+    url: str,
+    public_key: str,
+    bundle: Optional[bytes] = None,
+    digest: Optional[str] = None,
+    dest: Optional[Union[str, PathLike[str]]] = None,
+) -> str:
+    """Verify and unpack the pack at `url` (path or file: URL); returns the directory.
+
+    Errors are PolicyError with the TypeScript fetcher's messages and codes
+    "missing_verification", "digest_mismatch", "bundle_verification_failed";
+    http(s) URLs raise code "unsupported" in this build.
+    """
+
+def fetch_attestation(url: str) -> str:
+    """The Sigstore bundle at `url` (path or file: URL) as text."""
+
 class Pack:
     """A policy pack or OPA bundle, loaded with size limits."""
 

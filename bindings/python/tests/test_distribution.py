@@ -1,0 +1,100 @@
+"""Sigstore key bundles and the in-process fetchAndVerify drop-in."""
+
+import json
+import pathlib
+
+import pytest
+
+import companyos
+from companyos.core import SigningKey, digest, sigstore_sign_blob, sigstore_verify_blob
+from companyos.policy import Engine, Pack, fetch_and_verify, fetch_attestation
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+BASELINE = ROOT / "examples" / "policy-packs" / "companyos-baseline"
+
+
+@pytest.fixture(scope="module")
+def key():
+    return SigningKey.generate("ecdsa-p256")
+
+
+@pytest.fixture
+def signed_pack(tmp_path, key):
+    archive = Pack.load(BASELINE).build_bundle()
+    path = tmp_path / "pack.tar.gz"
+    path.write_bytes(archive)
+    (tmp_path / "pack.tar.gz.sigstore.json").write_bytes(sigstore_sign_blob(archive, key))
+    return path, archive
+
+
+def test_sigstore_round_trip_and_tamper(key):
+    bundle = sigstore_sign_blob(b"artifact", key)
+    assert json.loads(bundle)["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    ok = sigstore_verify_blob(b"artifact", bundle, key.public_pem())
+    assert ok["key_id"] == key.key_id
+    assert ok["artifact_digest"] == digest(b"artifact")
+    assert ok["unchecked_tlog_entries"] == 0
+    with pytest.raises(companyos.VerificationError) as e:
+        sigstore_verify_blob(b"artifact!", bundle, key.public_pem())
+    assert e.value.code == "artifact_mismatch"
+    other = SigningKey.generate("ecdsa-p256")
+    with pytest.raises(companyos.VerificationError) as e:
+        sigstore_verify_blob(b"artifact", bundle, other.public_pem())
+    assert e.value.code == "signature_invalid"
+    with pytest.raises(companyos.VerificationError) as e:
+        sigstore_verify_blob(b"artifact", b"{}", key.public_pem())
+    assert e.value.code == "invalid_sigstore_bundle"
+    with pytest.raises(companyos.CoreError) as e:
+        sigstore_verify_blob(b"artifact", bundle, "not a key")
+    assert e.value.code == "invalid_key"
+
+
+def test_fetch_and_verify_unpacks_a_usable_pack(signed_pack, key):
+    path, archive = signed_pack
+    directory = fetch_and_verify(str(path), key.public_pem())
+    assert pathlib.Path(directory).name == "unpacked"
+    engine = Engine(Pack.load(directory))
+    assert engine.runs_on_vm("data.cos.abac.decision") in (True, False)
+    # file: URL, explicit bundle and the fetcher's digest header form
+    hex_digest = digest(archive).split(":", 1)[1]
+    dest = path.parent / "out"
+    got = fetch_and_verify(
+        f"file://{path}",
+        key.public_pem(),
+        bundle=fetch_attestation(f"{path}.sigstore.json").encode(),
+        digest=f"sha-256={hex_digest}",
+        dest=dest,
+    )
+    assert got == str(dest)
+    assert (dest / ".manifest").is_file()
+
+
+def test_fetch_and_verify_errors_carry_the_fetcher_messages(signed_pack, key, tmp_path):
+    path, archive = signed_pack
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(path), key.public_pem(), digest="sha-256=" + "0" * 64)
+    assert e.value.code == "digest_mismatch"
+    assert str(e.value).startswith("digest mismatch: ")
+    assert str(e.value).endswith(" != " + "0" * 64)
+
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(path), SigningKey.generate("ecdsa-p256").public_pem())
+    assert e.value.code == "bundle_verification_failed"
+    assert str(e.value).startswith("cosign verify failed: ")
+
+    lonely = tmp_path / "lonely.tar.gz"
+    lonely.write_bytes(archive)
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(lonely), key.public_pem())
+    assert str(e.value) == "missing verification headers"
+    assert e.value.code == "missing_verification"
+
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify("https://packs.example.invalid/p", key.public_pem())
+    assert e.value.code == "unsupported"
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_attestation("http://packs.example.invalid/p/attestation")
+    assert e.value.code == "unsupported"
+    with pytest.raises(companyos.CoreError) as e:
+        fetch_and_verify(str(path), "not a key")
+    assert e.value.code == "invalid_key"

@@ -475,3 +475,101 @@ fn policy_check_like_opa_check_strict() {
     let o = cos(&["policy", "check", s(&f.path("missing"))]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 }
+
+#[test]
+fn sign_blob_verify_blob_and_tampers() {
+    let f = Fixture::new();
+    for alg in ["ed25519", "ecdsa-p256"] {
+        let (key, public) = f.keygen(alg, alg);
+        let (_, other) = f.keygen(alg, &format!("{alg}-other"));
+        let blob = f.write("blob.bin", b"release artefact bytes");
+        let bundle = f.path(&format!("{alg}.sigstore.json"));
+        let o = cos(&[
+            "sign-blob",
+            "--key",
+            s(&key),
+            "--bundle",
+            s(&bundle),
+            s(&blob),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let o = cos(&[
+            "verify-blob",
+            "--key",
+            s(&public),
+            "--bundle",
+            s(&bundle),
+            s(&blob),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(stderr(&o).contains("verified"));
+
+        let invalid = |o: &Output, what: &str| {
+            assert_eq!(code(o), 1, "{alg}: {what} accepted: {}", stderr(o));
+            assert!(stderr(o).starts_with("cos: invalid: "), "{}", stderr(o));
+        };
+        let o = cos(&[
+            "verify-blob",
+            "--key",
+            s(&other),
+            "--bundle",
+            s(&bundle),
+            s(&blob),
+        ]);
+        invalid(&o, "wrong key");
+        let changed = f.write("changed.bin", b"release artefact bytes!");
+        let o = cos(&[
+            "verify-blob",
+            "--key",
+            s(&public),
+            "--bundle",
+            s(&bundle),
+            s(&changed),
+        ]);
+        invalid(&o, "changed blob");
+
+        // Every single-byte change of the signature or of the digest is refused.
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+        let tampered = f.path("tampered.json");
+        for field in ["signature", "digest"] {
+            let raw = if field == "signature" {
+                doc["messageSignature"]["signature"].as_str().unwrap()
+            } else {
+                doc["messageSignature"]["messageDigest"]["digest"]
+                    .as_str()
+                    .unwrap()
+            };
+            let bytes = STANDARD.decode(raw).unwrap();
+            for i in (0..bytes.len()).step_by(7) {
+                let mut b = bytes.clone();
+                b[i] ^= 0x01;
+                let mut t = doc.clone();
+                if field == "signature" {
+                    t["messageSignature"]["signature"] = STANDARD.encode(&b).into();
+                } else {
+                    t["messageSignature"]["messageDigest"]["digest"] = STANDARD.encode(&b).into();
+                }
+                std::fs::write(&tampered, serde_json::to_vec(&t).unwrap()).unwrap();
+                let o = cos(&[
+                    "verify-blob",
+                    "--key",
+                    s(&public),
+                    "--bundle",
+                    s(&tampered),
+                    s(&blob),
+                ]);
+                invalid(&o, &format!("{field} byte {i} changed"));
+            }
+        }
+        let o = cos(&[
+            "verify-blob",
+            "--key",
+            s(&public),
+            "--bundle",
+            s(&f.write("junk", b"{")),
+            s(&blob),
+        ]);
+        invalid(&o, "malformed bundle");
+    }
+}

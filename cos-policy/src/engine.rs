@@ -195,6 +195,47 @@ fn without_redundant_future_imports(src: &str) -> String {
 /// Whether an undefined value sits anywhere inside `v` (the register VM's
 /// sign of a construct it evaluated unlike OPA). Deeper than 64 levels
 /// counts as yes, so the interpreter decides.
+/// An evaluation input in the engine's own form, made once (from any serde
+/// data format: `Input::deserialize`, or [`Input::from_json`]) and usable
+/// for many evaluations. Non-finite numbers are refused, as OPA does.
+#[derive(Debug, Clone)]
+pub struct Input(regorus::Value);
+
+impl<'de> serde::Deserialize<'de> for Input {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        <regorus::Value as serde::Deserialize>::deserialize(d).map(Input)
+    }
+}
+
+impl Input {
+    /// The input for a JSON document.
+    pub fn from_json(value: &serde_json::Value) -> std::result::Result<Self, serde_json::Error> {
+        <Input as serde::Deserialize>::deserialize(value)
+    }
+}
+
+/// A defined evaluation result in the engine's own form; it serialises
+/// (serde) as the JSON OPA would return, without an intermediate copy.
+#[derive(Debug, Clone)]
+pub struct Output(regorus::Value);
+
+impl serde::Serialize for Output {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl Output {
+    fn defined(v: regorus::Value) -> Option<Self> {
+        (v != regorus::Value::Undefined).then_some(Output(v))
+    }
+
+    /// The result as a JSON value.
+    pub fn to_json(&self) -> std::result::Result<serde_json::Value, serde_json::Error> {
+        serde_json::to_value(&self.0)
+    }
+}
+
 fn holds_undefined(v: &regorus::Value, depth: usize) -> bool {
     use regorus::Value;
     if depth > 64 {
@@ -369,30 +410,43 @@ impl PolicyEngine {
         // Deserialized from the borrowed JSON (what `Value::from` does after
         // a deep clone): one copy of the input instead of two.
         let input = match input {
-            Some(i) => Some(
-                <regorus::Value as serde::Deserialize>::deserialize(i).map_err(|e| {
-                    Error::Evaluation {
-                        query: query.to_owned(),
-                        message: format!("input is not valid: {e}"),
-                    }
-                })?,
-            ),
+            Some(i) => Some(Input::from_json(i).map_err(|e| Error::Evaluation {
+                query: query.to_owned(),
+                message: format!("input is not valid: {e}"),
+            })?),
             None => None,
         };
+        match self.evaluate_input(query, input.as_ref())? {
+            Some(out) => out.to_json().map(Some).map_err(|e| Error::Evaluation {
+                query: query.to_owned(),
+                message: format!("result is not JSON: {e}"),
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// Evaluates a document for an [`Input`] already in the engine's own
+    /// form, and returns the result in that form ([`Output`], which
+    /// serialises with serde without a JSON copy). Bindings use this to go
+    /// from their language's objects to the engine and back in one copy each
+    /// way; semantics are those of [`PolicyEngine::evaluate_opt`].
+    pub fn evaluate_input(&self, query: &str, input: Option<&Input>) -> Result<Option<Output>> {
         if self.options.vm {
             let segments = query_segments(query)?;
             let rego_ref = ref_of(query, &segments)?;
-            match self.eval_vm(&rego_ref, &segments, input.as_ref()) {
-                VmOutcome::Value(v) => return self.to_json(query, v),
+            match self.eval_vm(&rego_ref, &segments, input.map(|i| &i.0)) {
+                VmOutcome::Value(v) => return Ok(Output::defined(v)),
                 VmOutcome::Timeout => return Err(self.timeout(query)),
                 VmOutcome::Fallback => {}
             }
         }
         let mut engine = self.engine.clone();
         if let Some(input) = input {
-            engine.set_input(input);
+            engine.set_input(input.0.clone());
         }
-        self.eval_on(&mut engine, query)
+        Ok(self
+            .eval_value_on(&mut engine, query)?
+            .and_then(Output::defined))
     }
 
     /// Evaluates `query` and reduces the result to `{allow, reason}` the way
@@ -537,13 +591,24 @@ impl PolicyEngine {
         engine: &mut regorus::Engine,
         query: &str,
     ) -> Result<Option<serde_json::Value>> {
+        match self.eval_value_on(engine, query)? {
+            Some(value) => self.to_json(query, value),
+            None => Ok(None),
+        }
+    }
+
+    fn eval_value_on(
+        &self,
+        engine: &mut regorus::Engine,
+        query: &str,
+    ) -> Result<Option<regorus::Value>> {
         let rego_ref = to_rego_ref(query)?;
         // eval_rule skips parsing a query (a third of the cost of a small
         // decision) but fails where OPA answers "undefined" (package paths,
         // missing rules); eval_query then gives OPA's answer, or the same
         // evaluation error again.
         if let Ok(value) = engine.eval_rule(rego_ref.clone()) {
-            return self.to_json(query, value);
+            return Ok(Some(value));
         }
         let results = engine
             .eval_query(rego_ref, false)
@@ -554,7 +619,7 @@ impl PolicyEngine {
         let Some(expr) = first.expressions.into_iter().next() else {
             return Ok(None);
         };
-        self.to_json(query, expr.value)
+        Ok(Some(expr.value))
     }
 
     fn to_json(&self, query: &str, value: regorus::Value) -> Result<Option<serde_json::Value>> {
@@ -639,6 +704,36 @@ mod tests {
     use super::*;
     use crate::pack::{Limits, PackFiles};
     use serde_json::json;
+
+    #[test]
+    fn evaluate_input_agrees_with_evaluate_on_both_paths() {
+        let policy =
+            "package t\nimport rego.v1\ndecision := {\"allow\": input.n > 1, \"echo\": input}\n";
+        for vm in [true, false] {
+            let engine = engine_with(
+                policy,
+                EngineOptions {
+                    vm,
+                    ..EngineOptions::default()
+                },
+            )
+            .unwrap();
+            for input in [
+                json!({"n": 2, "s": ["x", {"y": null}]}),
+                json!({"n": 0.5}),
+                json!({}),
+            ] {
+                let via_json = engine.evaluate("t/decision", &input).unwrap();
+                let raw = engine
+                    .evaluate_input("t/decision", Some(&Input::from_json(&input).unwrap()))
+                    .unwrap()
+                    .map(|o| o.to_json().unwrap());
+                assert_eq!(via_json, raw, "vm={vm} input={input}");
+            }
+            assert!(engine.evaluate_input("t/missing", None).unwrap().is_none());
+        }
+        assert!(Input::from_json(&json!({"a": [1, 2.5, "x", true, null]})).is_ok());
+    }
 
     fn engine_with(policy: &str, options: EngineOptions) -> Result<PolicyEngine> {
         let dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project: the second command of README.md, and what
 # .ci/run runs. Works on a fresh machine of the `polyglot` kind: it installs
-# what the tests need (a Python venv with the interop oracles) by itself.
+# what the tests need (Python venvs with the oracles, OPA and cosign built with
+# go install, the Node package's npm dev dependencies, Maven's Kotlin and JNA)
+# by itself.
 #
 #   scripts/test.sh            everything
 #   COS_SKIP_LINT=1 scripts/test.sh   skip fmt/clippy/doc (local iteration only;
@@ -80,6 +82,12 @@ fi
 "$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$root/bindings/python"
 "$pyvenv/bin/python" -m pytest "$root/bindings/python/tests" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest-python.log"
 
+step "Node package @companyos/cos (bindings/node/test.sh: npm ci, npm run build, node:test, tsc --noEmit)"
+bash "$root/bindings/node/test.sh" 2>&1 | tee "$log_dir/node.log"
+
+step "uniffi bindings (bindings/uniffi/test.sh: generate Kotlin/Swift/Python, mvn test on the JVM, Python unittest)"
+bash "$root/bindings/uniffi/test.sh" 2>&1 | tee "$log_dir/uniffi.log"
+
 if [[ -f fuzz/Cargo.toml ]]; then
   step "fuzz targets type-check (stable; run them with cargo +nightly fuzz, see fuzz/README.md)"
   cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
@@ -93,6 +101,9 @@ read -r passed failed < <(
       tail -n 1 "$log" | grep -oE '[0-9]+ passed' | sed -E 's/ passed/ 0/' || true
       tail -n 1 "$log" | grep -oE '[0-9]+ failed' | sed -E 's/([0-9]+) failed/0 \1/' || true
     done
+    # "node binding: P passed, F failed; …" and "uniffi: ok: kotlin P passed, F failed (…); python P passed, F failed …"
+    tail -n 1 "$log_dir/node.log" | grep -oE '[0-9]+ passed, [0-9]+ failed' | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/' || true
+    tail -n 1 "$log_dir/uniffi.log" | grep -oE '[0-9]+ passed, [0-9]+ failed' | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/' || true
   } | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
 step "all suites passed in $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed"

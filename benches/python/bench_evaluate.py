@@ -53,11 +53,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--opa-site", help="dir with the unzipped opa-golib-python-bindings wheel")
+    ap.add_argument(
+        "--loop",
+        type=int,
+        metavar="N",
+        help="only run N evaluations, untimed (for instruction counts under callgrind)",
+    )
     args = ap.parse_args()
 
     from companyos.policy import Engine, Pack
 
     engine = Engine(Pack.load(PACK))
+    if args.loop is not None:
+        for _ in range(args.loop):
+            engine.evaluate(PATH, INPUT)
+        return
     expected = engine.evaluate(PATH, INPUT)
     assert expected["allow"] is True, expected
     measure("python/companyos/evaluate", lambda: engine.evaluate(PATH, INPUT), args.n)

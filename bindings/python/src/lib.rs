@@ -129,6 +129,203 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> 
     )))
 }
 
+/// Python objects read as serde data (what `to_json` accepts, with the same
+/// errors and depth limit), so an evaluation input goes straight into the
+/// engine's own value: one copy instead of two.
+struct PyDe<'a, 'py> {
+    obj: &'a Bound<'py, PyAny>,
+    depth: usize,
+}
+
+#[derive(Debug)]
+enum DeError {
+    Py(PyErr),
+    Custom(String),
+}
+
+impl std::fmt::Display for DeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeError::Py(e) => e.fmt(f),
+            DeError::Custom(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl serde::de::Error for DeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        DeError::Custom(msg.to_string())
+    }
+}
+
+impl From<PyErr> for DeError {
+    fn from(e: PyErr) -> Self {
+        DeError::Py(e)
+    }
+}
+
+impl From<DeError> for PyErr {
+    fn from(e: DeError) -> Self {
+        match e {
+            DeError::Py(e) => e,
+            DeError::Custom(m) => PyValueError::new_err(m),
+        }
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for PyDe<'_, '_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
+        let obj = self.obj;
+        if self.depth > MAX_DEPTH {
+            return Err(
+                PyValueError::new_err(format!("input nested more than {MAX_DEPTH} deep")).into(),
+            );
+        }
+        if obj.is_none() {
+            return v.visit_unit();
+        }
+        if let Ok(b) = obj.cast::<PyBool>() {
+            return v.visit_bool(b.is_true());
+        }
+        if obj.is_instance_of::<PyInt>() {
+            if let Ok(i) = obj.extract::<i64>() {
+                return v.visit_i64(i);
+            }
+            if let Ok(u) = obj.extract::<u64>() {
+                return v.visit_u64(u);
+            }
+            // Beyond 64 bits: as JSON does, through its decimal text.
+            let text: String = obj.str()?.extract()?;
+            let n: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")))?;
+            return serde::Deserializer::deserialize_any(n, v)
+                .map_err(|e| DeError::Custom(e.to_string()));
+        }
+        if let Ok(f) = obj.cast::<PyFloat>() {
+            let x = f.value();
+            if !x.is_finite() {
+                return Err(PyValueError::new_err("NaN and infinities are not JSON").into());
+            }
+            return v.visit_f64(x);
+        }
+        if let Ok(s) = obj.cast::<PyString>() {
+            // Under the 3.9 stable ABI `to_cow` encodes to a bytes object and
+            // then copies it; borrowing the bytes object saves the copy.
+            let utf8 = s.encode_utf8()?;
+            let text = std::str::from_utf8(utf8.as_bytes())
+                .map_err(|e| PyValueError::new_err(format!("string is not UTF-8: {e}")))?;
+            return v.visit_str(text);
+        }
+        let depth = self.depth + 1;
+        if let Ok(d) = obj.cast::<PyDict>() {
+            // Collected first: no Python code runs while a dict is walked, so
+            // an `int.__str__` that mutates it later cannot break iteration.
+            return v.visit_map(DictAccess {
+                items: d.iter().collect::<Vec<_>>().into_iter(),
+                value: None,
+                depth,
+            });
+        }
+        if let Ok(l) = obj.cast::<PyList>() {
+            return v.visit_seq(SeqAccess {
+                items: l.iter().collect::<Vec<_>>().into_iter(),
+                depth,
+            });
+        }
+        if let Ok(t) = obj.cast::<PyTuple>() {
+            return v.visit_seq(SeqAccess {
+                items: t.iter().collect::<Vec<_>>().into_iter(),
+                depth,
+            });
+        }
+        Err(
+            PyTypeError::new_err(format!("cannot convert {} to JSON", obj.get_type().name()?))
+                .into(),
+        )
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct SeqAccess<'py> {
+    items: std::vec::IntoIter<Bound<'py, PyAny>>,
+    depth: usize,
+}
+
+impl<'de> serde::de::SeqAccess<'de> for SeqAccess<'_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        match self.items.next() {
+            Some(x) => seed
+                .deserialize(PyDe {
+                    obj: &x,
+                    depth: self.depth,
+                })
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+struct DictAccess<'py> {
+    items: std::vec::IntoIter<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    value: Option<Bound<'py, PyAny>>,
+    depth: usize,
+}
+
+impl<'de> serde::de::MapAccess<'de> for DictAccess<'_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        let Some((k, v)) = self.items.next() else {
+            return Ok(None);
+        };
+        if !k.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("JSON object keys must be str").into());
+        }
+        self.value = Some(v);
+        seed.deserialize(PyDe {
+            obj: &k,
+            depth: self.depth,
+        })
+        .map(Some)
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DeError> {
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| DeError::Custom("a dict value was read before its key".into()))?;
+        seed.deserialize(PyDe {
+            obj: &v,
+            depth: self.depth,
+        })
+    }
+}
+
+fn py_input(obj: &Bound<'_, PyAny>) -> PyResult<cos_policy::Input> {
+    use serde::Deserialize as _;
+    Ok(cos_policy::Input::deserialize(PyDe { obj, depth: 0 })?)
+}
+
 fn from_json<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
     use serde_json::Value;
     Ok(match v {
@@ -608,13 +805,15 @@ impl Engine {
         path: &str,
         input: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let input = input.map(|i| to_json(i, 0)).transpose()?;
+        // Hot path: Python objects → engine value → Python objects, with no
+        // JSON value in between.
+        let input = input.map(py_input).transpose()?;
         let out = py
-            .detach(|| self.0.evaluate_opt(path, input.as_ref()))
+            .detach(|| self.0.evaluate_input(path, input.as_ref()))
             .map_err(policy_err)?;
-        // Straight from the JSON value (no serialize round trip: hot path).
         match out {
-            Some(v) => from_json(py, &v),
+            Some(v) => pythonize::pythonize(py, &v)
+                .map_err(|e| PyValueError::new_err(format!("result: {e}"))),
             None => Ok(py.None().into_bound(py)),
         }
     }

@@ -162,3 +162,30 @@ def test_decision_log(tmp_path, engine):
         logger.event_for_decision(engine, {"allow": "maybe"})
     with pytest.raises(companyos.CoreError):
         JsonLinesWriter(tmp_path / "no" / "such" / "dir.jsonl")
+
+
+def test_inputs_that_are_not_json_raise_typed_errors(engine):
+    cyclic = []
+    cyclic.append(cyclic)
+    cases = [
+        (cyclic, ValueError),
+        ({1: 2}, TypeError),
+        ({"x": float("nan")}, ValueError),
+        ({"x": object()}, TypeError),
+        ({"k": "\ud800"}, UnicodeEncodeError),
+    ]
+    for bad, exc in cases:
+        with pytest.raises(exc):
+            engine.evaluate("companyos/abac/decision", bad)
+    # Big integers and tuples convert as JSON would.
+    assert engine.evaluate("companyos/abac/decision", {"x": 10**40, "t": ("a", 1)}) is not None
+
+
+def test_input_mutated_while_converted_is_safe(engine):
+    class Sneaky(int):
+        def __str__(self):
+            victim.clear()
+            return "1"
+
+    victim = {"a": Sneaky(10**30), "b": 1, "c": 2}
+    assert engine.evaluate("companyos/abac/decision", victim) is not None

@@ -1,0 +1,31 @@
+// @companyos/cos (ES module): named exports of the same native module as
+// index.js (one instance: both load ./cos.node through require).
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const native = require('./index.js');
+
+export const {
+  // cos-core
+  digest,
+  canonicalize,
+  canonicalJson,
+  SigningKey,
+  dsseSign,
+  dsseVerify,
+  statement,
+  statementSign,
+  statementVerify,
+  sigstoreSignBlob,
+  sigstoreVerifyBlob,
+  // cos-policy
+  Pack,
+  loadPackAsync,
+  Engine,
+  DecisionLogger,
+  JsonLinesWriter,
+  fetchAndVerify,
+  fetchAttestation,
+} = native;
+
+export default native;

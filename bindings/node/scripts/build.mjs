@@ -1,0 +1,38 @@
+// Builds the native module with cargo and copies it to ./cos.node, the file
+// index.js loads. `--debug` builds the dev profile (faster to compile).
+//
+//   node scripts/build.mjs [--debug]
+//
+// Plain cargo, no napi CLI: `cargo build -p companyos-node --release --locked`
+// in the workspace this package lives in (CARGO_TARGET_DIR is honoured).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const debug = process.argv.includes('--debug');
+const cargo = process.env.CARGO || 'cargo';
+
+const args = ['build', '-p', 'companyos-node', '--locked'];
+if (!debug) args.push('--release');
+console.log(`> ${cargo} ${args.join(' ')}`);
+execFileSync(cargo, args, { cwd: pkgDir, stdio: 'inherit' });
+
+const meta = JSON.parse(
+  execFileSync(cargo, ['metadata', '--format-version', '1', '--no-deps'], {
+    cwd: pkgDir,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  }),
+);
+const lib = {
+  darwin: 'libcompanyos_node.dylib',
+  win32: 'companyos_node.dll',
+}[process.platform] ?? 'libcompanyos_node.so';
+const from = join(meta.target_directory, debug ? 'debug' : 'release', lib);
+const to = join(pkgDir, 'cos.node');
+// Copy then rename: a process that has the old module loaded keeps its mapping.
+copyFileSync(from, `${to}.tmp`);
+renameSync(`${to}.tmp`, to);
+console.log(`${from} -> ${to}`);

@@ -1,0 +1,994 @@
+//! Node.js bindings (napi-rs) for cos-core and cos-policy: the native half
+//! of the `@companyos/cos` npm package.
+//!
+//! Bindings hold no logic: every function here converts arguments, calls
+//! the crate, and maps the result or error. Behaviour is tested in the
+//! crates; `bindings/node/test` (node:test) checks the mapping.
+//!
+//! Errors are JavaScript `Error` objects whose `code` is the crate error's
+//! stable code (`cos_core::Error::code`, `cos_policy::Error::code`), the
+//! codes the Python binding exposes. Arguments that cannot be mapped carry
+//! napi-rs's own codes (`InvalidArg`, `StringExpected`, …), and so do the
+//! few checks made here (a negative count, a closed writer). Async variants
+//! (`loadPackAsync`, `Engine.evaluateAsync`, `Engine.decideAsync`) run on
+//! the libuv thread pool and reject with the same errors. JSON values cross
+//! as text through V8's `JSON.stringify`/`JSON.parse` (see `json_in`).
+//! The JavaScript API is declared, with its documentation, in `index.d.ts`.
+#![allow(
+    unsafe_code,
+    reason = "napi-rs's macros expand to FFI glue; no unsafe code is written here"
+)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{
+    AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, ToNapiValue, Uint8Array,
+};
+use napi::{Env, JSON, JsValue, ScopedTask, Status, Task, Unknown};
+use napi_derive::napi;
+use serde_json::Value;
+
+/// Errors thrown to JavaScript: `code` is a cos error code or `InvalidArg`.
+/// (`&'static str`: every code is a crate's `Error::code` or [`INVALID_ARG`].)
+type Result<T> = napi::Result<T, &'static str>;
+
+/// The code of arguments that cannot be mapped (napi-rs's own code for them).
+const INVALID_ARG: &str = "InvalidArg";
+
+fn core_err(e: cos_core::Error) -> napi::Error<&'static str> {
+    napi::Error::new(e.code(), e.to_string())
+}
+
+fn policy_err(e: cos_policy::Error) -> napi::Error<&'static str> {
+    napi::Error::new(e.code(), e.to_string())
+}
+
+fn invalid_arg(reason: impl Into<String>) -> napi::Error<&'static str> {
+    napi::Error::new(INVALID_ARG, reason.into())
+}
+
+/// A rejection for a Promise: a JavaScript `Error` with `code` (async tasks
+/// settle through napi's `Status`-typed errors, so the object is built here).
+fn rejection(env: &Env, code: &str, reason: String) -> napi::Error {
+    let built = env
+        .create_error(napi::Error::new(Status::GenericFailure, reason))
+        .and_then(|mut err| {
+            err.set_named_property("code", code)?;
+            Ok(napi::Error::from(err.to_unknown()))
+        });
+    match built {
+        Ok(e) | Err(e) => e,
+    }
+}
+
+/// Bytes from JavaScript: a string (its UTF-8) or a `Uint8Array`/`Buffer`.
+type Bytes = Either<String, Uint8Array>;
+
+fn bytes(b: &Bytes) -> &[u8] {
+    match b {
+        Either::A(s) => s.as_bytes(),
+        Either::B(u) => u,
+    }
+}
+
+// JSON crosses the boundary as text, through V8's own `JSON.stringify` and
+// `JSON.parse`: several times faster than walking objects property by
+// property through N-API, and JavaScript's JSON semantics (`toJSON`,
+// `undefined` properties left out, NaN as null, cycles rejected).
+
+fn json_object<'e>(env: &'e Env) -> Result<JSON<'e>> {
+    env.get_global()
+        .and_then(|g| g.get_named_property_unchecked::<JSON<'e>>("JSON"))
+        .map_err(|e| invalid_arg(e.reason))
+}
+
+/// A JavaScript value as JSON: `None` for what `JSON.stringify` gives
+/// `undefined` for (`undefined`, functions, symbols).
+fn json_in(env: &Env, value: Unknown<'_>) -> Result<Option<Value>> {
+    let stringify: Function<'_, Unknown<'_>, Option<String>> = json_object(env)?
+        .get_named_property_unchecked("stringify")
+        .map_err(|e| invalid_arg(e.reason))?;
+    // A throw (a cycle, a BigInt, a throwing toJSON) is an argument error.
+    let Some(text) = stringify.call(value).map_err(|e| invalid_arg(e.reason))? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
+}
+
+/// An evaluation input: the `JSON.stringify` text parsed straight into the
+/// engine's own value (no intermediate JSON tree).
+fn input_in(env: &Env, value: Option<Unknown<'_>>) -> Result<Option<cos_policy::Input>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let stringify: Function<'_, Unknown<'_>, Option<String>> = json_object(env)?
+        .get_named_property_unchecked("stringify")
+        .map_err(|e| invalid_arg(e.reason))?;
+    let Some(text) = stringify.call(value).map_err(|e| invalid_arg(e.reason))? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
+}
+
+/// A JavaScript value that must be JSON (`what` names it in the error).
+fn json_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<Value> {
+    json_in(env, value)?.ok_or_else(|| invalid_arg(format!("{what} is not a JSON value")))
+}
+
+/// An optional argument: `undefined` or `null` is none.
+fn json_opt(env: &Env, value: Option<Unknown<'_>>) -> Result<Option<Value>> {
+    match value {
+        Some(v) => json_in(env, v),
+        None => Ok(None),
+    }
+}
+
+/// A Rust value as a JavaScript value, through `JSON.parse`.
+fn json_out<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>> {
+    let text = serde_json::to_string(value).map_err(|e| invalid_arg(e.to_string()))?;
+    let parse: Function<'e, String, Unknown<'e>> = json_object(env)?
+        .get_named_property_unchecked("parse")
+        .map_err(|e| invalid_arg(e.reason))?;
+    parse.call(text).map_err(|e| invalid_arg(e.reason))
+}
+
+/// `undefined` for `None` (OPA's undefined document, a dropped event).
+fn json_out_opt<'e, T: serde::Serialize>(env: &'e Env, value: Option<&T>) -> Result<Unknown<'e>> {
+    match value {
+        Some(v) => json_out(env, v),
+        None => ().into_unknown(env).map_err(|e| invalid_arg(e.reason)),
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| invalid_arg(e.to_string()))
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| invalid_arg(format!("not a {what}: {e}")))
+}
+
+fn public_keys(pems: &[String]) -> Result<Vec<cos_core::PublicKey>> {
+    pems.iter()
+        .map(|p| cos_core::PublicKey::from_pem(p))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(core_err)
+}
+
+/// JavaScript numbers arrive as `i64` (napi-rs wraps negatives into `u32`).
+fn threshold(t: Option<i64>) -> Result<usize> {
+    let t = t.unwrap_or(1);
+    usize::try_from(t).map_err(|_| invalid_arg(format!("threshold {t} is negative")))
+}
+
+// ---------------------------------------------------------------- cos-core
+
+/// `sha256:<hex>` (or `sha512:<hex>`) of `data`.
+#[napi]
+pub fn digest(data: Bytes, algorithm: Option<String>) -> Result<String> {
+    let alg: cos_core::DigestAlgorithm = algorithm
+        .as_deref()
+        .unwrap_or("sha256")
+        .parse()
+        .map_err(core_err)?;
+    Ok(cos_core::Digest::of_bytes(alg, bytes(&data)).to_string())
+}
+
+/// RFC 8785 canonical form of a JSON text.
+#[napi]
+pub fn canonicalize(json: Bytes) -> Result<Buffer> {
+    let out = cos_core::canonical::canonicalize(bytes(&json)).map_err(core_err)?;
+    Ok(out.into())
+}
+
+/// RFC 8785 canonical JSON of a JavaScript value.
+#[napi]
+pub fn canonical_json(env: &Env, value: Unknown<'_>) -> Result<Buffer> {
+    let value = json_arg(env, value, "value")?;
+    let out = cos_core::canonical::to_canonical_vec(&value).map_err(core_err)?;
+    Ok(out.into())
+}
+
+/// A private signing key (Ed25519 or ECDSA P-256).
+#[napi]
+pub struct SigningKey(cos_core::PrivateKey);
+
+#[napi]
+impl SigningKey {
+    /// A new random key: `algorithm` is `"ed25519"` (default) or `"ecdsa-p256"`.
+    #[napi(factory)]
+    pub fn generate(algorithm: Option<String>) -> Result<Self> {
+        let alg: cos_core::KeyAlgorithm = algorithm
+            .as_deref()
+            .unwrap_or("ed25519")
+            .parse()
+            .map_err(core_err)?;
+        Ok(SigningKey(
+            cos_core::PrivateKey::generate(alg).map_err(core_err)?,
+        ))
+    }
+
+    /// A key from its PKCS#8 PEM text.
+    #[napi(factory)]
+    pub fn from_pem(pem: String) -> Result<Self> {
+        Ok(SigningKey(
+            cos_core::PrivateKey::from_pem(&pem).map_err(core_err)?,
+        ))
+    }
+
+    /// The PKCS#8 PEM text (secret: handle with care).
+    #[napi]
+    pub fn to_pem(&self) -> Result<String> {
+        Ok(self.0.to_pem().map_err(core_err)?.to_string())
+    }
+
+    /// The public key's SPKI PEM text.
+    #[napi]
+    pub fn public_pem(&self) -> String {
+        self.0.public_key().to_pem()
+    }
+
+    /// `sha256` of the public key's SPKI DER, hex.
+    #[napi(getter)]
+    pub fn key_id(&self) -> String {
+        self.0.public_key().key_id().to_owned()
+    }
+
+    /// `"ed25519"` or `"ecdsa-p256"`.
+    #[napi(getter)]
+    pub fn algorithm(&self) -> &'static str {
+        self.0.public_key().algorithm().as_str()
+    }
+
+    /// `SigningKey(algorithm=…, keyId=…)`: never the secret.
+    #[napi(js_name = "toString")]
+    pub fn describe(&self) -> String {
+        format!(
+            "SigningKey(algorithm={:?}, keyId={:?})",
+            self.algorithm(),
+            self.key_id()
+        )
+    }
+}
+
+fn signers<'a>(keys: &'a [ClassInstance<'_, SigningKey>]) -> Vec<&'a dyn cos_core::Signer> {
+    keys.iter().map(|k| &k.0 as &dyn cos_core::Signer).collect()
+}
+
+/// Signs `payload` as a DSSE envelope (JSON bytes) with every key given.
+#[napi]
+pub fn dsse_sign(
+    payload: Bytes,
+    payload_type: String,
+    keys: Vec<ClassInstance<'_, SigningKey>>,
+) -> Result<Buffer> {
+    let env = cos_core::dsse::Envelope::sign(&payload_type, bytes(&payload), &signers(&keys))
+        .map_err(core_err)?;
+    Ok(env.to_json().into())
+}
+
+/// What `dsseVerify` returns.
+#[napi(object)]
+pub struct DsseVerified {
+    /// The verified payload.
+    pub payload: Buffer,
+    /// Its payload type.
+    pub payload_type: String,
+    /// Key ids of the keys whose signatures verified.
+    pub key_ids: Vec<String>,
+}
+
+/// Verifies a DSSE envelope against public keys (SPKI PEM texts): at least
+/// `threshold` (default 1) distinct keys must have signed, and the payload
+/// type must be `payloadType` when given.
+#[napi]
+pub fn dsse_verify(
+    envelope: Bytes,
+    public_keys_pem: Vec<String>,
+    threshold_keys: Option<i64>,
+    payload_type: Option<String>,
+) -> Result<DsseVerified> {
+    let keys = public_keys(&public_keys_pem)?;
+    let verifiers: Vec<&dyn cos_core::Verifier> =
+        keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
+    let env = cos_core::dsse::Envelope::from_json(bytes(&envelope)).map_err(core_err)?;
+    let verified = env
+        .verify(
+            &verifiers,
+            threshold(threshold_keys)?,
+            payload_type.as_deref(),
+        )
+        .map_err(core_err)?;
+    Ok(DsseVerified {
+        payload: env.payload.clone().into(),
+        payload_type: verified.payload_type,
+        key_ids: verified.key_ids,
+    })
+}
+
+/// A subject of an in-toto statement.
+#[napi(object)]
+pub struct SubjectInput {
+    /// The artefact's name.
+    pub name: String,
+    /// Its digest, `sha256:<hex>`.
+    pub digest: String,
+}
+
+/// A validated in-toto Statement v1 (a plain object).
+#[napi]
+pub fn statement<'e>(
+    env: &'e Env,
+    predicate_type: String,
+    predicate: Unknown<'_>,
+    subjects: Vec<SubjectInput>,
+) -> Result<Unknown<'e>> {
+    let predicate = json_arg(env, predicate, "predicate")?;
+    let mut st = cos_core::statement::Statement::new(&predicate_type, predicate);
+    for s in &subjects {
+        let d = cos_core::Digest::parse_prefixed(&s.digest).map_err(core_err)?;
+        st = st.with_subject(cos_core::statement::Subject::new(s.name.as_str(), &d));
+    }
+    st.validate().map_err(core_err)?;
+    json_out(env, &st)
+}
+
+fn statement_from_value(v: &Value) -> Result<cos_core::statement::Statement> {
+    let json = serde_json::to_vec(v).map_err(|e| invalid_arg(e.to_string()))?;
+    cos_core::statement::Statement::from_json(&json).map_err(core_err)
+}
+
+/// Signs a statement into a DSSE envelope (JSON bytes) of type
+/// `application/vnd.in-toto+json`.
+#[napi]
+pub fn statement_sign(
+    env: &Env,
+    statement: Unknown<'_>,
+    keys: Vec<ClassInstance<'_, SigningKey>>,
+) -> Result<Buffer> {
+    let st = statement_from_value(&json_arg(env, statement, "statement")?)?;
+    let envelope = st.sign(&signers(&keys)).map_err(core_err)?;
+    Ok(envelope.to_json().into())
+}
+
+/// Verifies an in-toto DSSE envelope and returns the statement.
+#[napi]
+pub fn statement_verify<'e>(
+    env: &'e Env,
+    envelope: Bytes,
+    public_keys_pem: Vec<String>,
+    threshold_keys: Option<i64>,
+) -> Result<Unknown<'e>> {
+    let keys = public_keys(&public_keys_pem)?;
+    let verifiers: Vec<&dyn cos_core::Verifier> =
+        keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
+    let parsed = cos_core::dsse::Envelope::from_json(bytes(&envelope)).map_err(core_err)?;
+    let st = cos_core::statement::Statement::verify_envelope(
+        &parsed,
+        &verifiers,
+        threshold(threshold_keys)?,
+    )
+    .map_err(core_err)?;
+    json_out(env, &st)
+}
+
+// ---------------------------------------------------------------- cos-policy
+
+/// Options of a bundle signature (`buildSignedBundle`, `verifySignature`).
+#[napi(object)]
+pub struct SignatureOptions {
+    /// The `kid` header (default: the key's id).
+    pub key_id: Option<String>,
+    /// The `scope` claim.
+    pub scope: Option<String>,
+}
+
+fn signature_options(o: Option<SignatureOptions>) -> cos_policy::SignatureOptions {
+    let o = o.unwrap_or(SignatureOptions {
+        key_id: None,
+        scope: None,
+    });
+    cos_policy::SignatureOptions {
+        key_id: o.key_id,
+        scope: o.scope,
+    }
+}
+
+/// What `Pack.verifySignature` returns.
+#[napi(object)]
+pub struct VerifiedSignature {
+    /// The signed claims (`files`, `keyid`, `scope`…), as OPA writes them.
+    pub claims: Value,
+    /// The `kid` header, if any.
+    pub key_id: Option<String>,
+}
+
+/// Options of `Pack.runTests`.
+#[napi(object)]
+pub struct RunTestsOptions {
+    /// Run only tests whose package or name matches (as `opa test --run`).
+    pub run: Option<String>,
+    /// OPA's `--strict-builtin-errors`.
+    pub strict_builtin_errors: Option<bool>,
+}
+
+/// What `Pack.runTests` returns.
+#[napi(object)]
+pub struct TestRun {
+    /// OPA's JSON test report (one object per test).
+    pub report: Value,
+    /// Whether every test passed.
+    pub success: bool,
+}
+
+/// A policy pack (or OPA bundle), checked and loaded with size limits.
+#[napi]
+pub struct Pack(Arc<cos_policy::Pack>);
+
+#[napi]
+impl Pack {
+    /// Loads a pack directory, or a pack or bundle `.tar.gz`.
+    #[napi(factory)]
+    pub fn load(path: String) -> Result<Self> {
+        cos_policy::Pack::load(std::path::Path::new(&path), &cos_policy::Limits::default())
+            .map(|p| Pack(Arc::new(p)))
+            .map_err(policy_err)
+    }
+
+    /// Loads a pack or bundle from `.tar.gz` bytes.
+    #[napi(factory)]
+    pub fn from_bytes(data: Uint8Array) -> Result<Self> {
+        cos_policy::Pack::from_bytes(&data, &cos_policy::Limits::default())
+            .map(|p| Pack(Arc::new(p)))
+            .map_err(policy_err)
+    }
+
+    /// The pack's name.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.0.manifest().name.clone()
+    }
+
+    /// The pack's semver version.
+    #[napi(getter)]
+    pub fn version(&self) -> String {
+        self.0.manifest().version.to_string()
+    }
+
+    /// The pack's revision.
+    #[napi(getter)]
+    pub fn revision(&self) -> String {
+        self.0.manifest().revision.clone()
+    }
+
+    /// The pack's digest, `sha256:<hex>`.
+    #[napi(getter)]
+    pub fn digest(&self) -> String {
+        self.0.digest().to_string()
+    }
+
+    /// Entrypoint name → document path, from the manifest.
+    #[napi(getter)]
+    pub fn entrypoints(&self) -> BTreeMap<String, String> {
+        self.0
+            .manifest()
+            .entrypoints
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Whether the pack carries an OPA `.signatures.json`.
+    #[napi(getter)]
+    pub fn is_signed(&self) -> bool {
+        self.0.is_signed()
+    }
+
+    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes).
+    #[napi]
+    pub fn build_bundle(&self) -> Result<Buffer> {
+        Ok(self.0.build_bundle().map_err(policy_err)?.into())
+    }
+
+    /// The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 JWS
+    /// in `.signatures.json`, verifiable by `opa run --verification-key`).
+    #[napi]
+    pub fn build_signed_bundle(
+        &self,
+        key: &SigningKey,
+        options: Option<SignatureOptions>,
+    ) -> Result<Buffer> {
+        let out = self
+            .0
+            .build_signed_bundle(&key.0, &signature_options(options))
+            .map_err(policy_err)?;
+        Ok(out.into())
+    }
+
+    /// Verifies the pack's `.signatures.json` against its files with a
+    /// public key (SPKI PEM); throws naming the missing, extra or changed file.
+    #[napi]
+    pub fn verify_signature(
+        &self,
+        public_pem: String,
+        options: Option<SignatureOptions>,
+    ) -> Result<VerifiedSignature> {
+        let key = cos_core::PublicKey::from_pem(&public_pem).map_err(core_err)?;
+        let v = self
+            .0
+            .verify_signature(&key, &signature_options(options))
+            .map_err(policy_err)?;
+        Ok(VerifiedSignature {
+            claims: to_value(&v.claims)?,
+            key_id: v.key_id,
+        })
+    }
+
+    /// Runs the pack's tests like `opa test`.
+    #[napi]
+    pub fn run_tests(&self, options: Option<RunTestsOptions>) -> Result<TestRun> {
+        let mut engine_options = cos_policy::EngineOptions::default();
+        let mut run = None;
+        if let Some(o) = options {
+            if let Some(strict) = o.strict_builtin_errors {
+                engine_options.strict_builtin_errors = strict;
+            }
+            run = o.run;
+        }
+        let report =
+            cos_policy::run_tests(&self.0, engine_options, run.as_deref()).map_err(policy_err)?;
+        Ok(TestRun {
+            report: report.to_json(),
+            success: report.success(),
+        })
+    }
+
+    /// `Pack(name=…, version=…, digest=…)`.
+    #[napi(js_name = "toString")]
+    pub fn describe(&self) -> String {
+        format!(
+            "Pack(name={:?}, version={:?}, digest={:?})",
+            self.name(),
+            self.version(),
+            self.digest()
+        )
+    }
+}
+
+/// Loads a pack off the main thread (see `Pack.load`).
+pub struct LoadPack(PathBuf);
+
+impl Task for LoadPack {
+    type Output = std::result::Result<cos_policy::Pack, cos_policy::Error>;
+    type JsValue = Pack;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(cos_policy::Pack::load(
+            &self.0,
+            &cos_policy::Limits::default(),
+        ))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Pack> {
+        output
+            .map(|p| Pack(Arc::new(p)))
+            .map_err(|e| rejection(&env, e.code(), e.to_string()))
+    }
+}
+
+/// `Pack.load` on the libuv thread pool: a Promise of the pack.
+#[napi(ts_return_type = "Promise<Pack>")]
+pub fn load_pack_async(path: String) -> AsyncTask<LoadPack> {
+    AsyncTask::new(LoadPack(PathBuf::from(path)))
+}
+
+/// A Sigstore bundle (v0.3 JSON bytes, public-key hint, no log entry)
+/// signing `artifact` with `key`.
+#[napi]
+pub fn sigstore_sign_blob(artifact: Bytes, key: &SigningKey) -> Result<Buffer> {
+    cos_core::sigstore::sign_blob(bytes(&artifact), &key.0)
+        .map(Buffer::from)
+        .map_err(core_err)
+}
+
+/// What `sigstoreVerifyBlob` established.
+#[napi(object)]
+pub struct SigstoreVerified {
+    /// Id of the key whose signature verified.
+    pub key_id: String,
+    /// `sha256:<hex>` of the artifact.
+    pub artifact_digest: String,
+    /// The DSSE payload type, when the bundle held an envelope.
+    pub payload_type: Option<String>,
+    /// Transparency-log entries the bundle carries (not checked in key mode).
+    pub unchecked_tlog_entries: u32,
+    /// RFC 3161 timestamps the bundle carries (not checked in key mode).
+    pub unchecked_timestamps: u32,
+}
+
+/// Verifies `artifact` against a Sigstore bundle (or cosign's older blob
+/// bundle) with a public key (SPKI PEM), offline.
+#[napi]
+pub fn sigstore_verify_blob(
+    artifact: Bytes,
+    bundle: Bytes,
+    public_key_pem: String,
+) -> Result<SigstoreVerified> {
+    let key = cos_core::PublicKey::from_pem(&public_key_pem).map_err(core_err)?;
+    let v = cos_core::sigstore::Bundle::from_json(bytes(&bundle))
+        .and_then(|b| b.verify_blob(bytes(&artifact), &key))
+        .map_err(core_err)?;
+    Ok(SigstoreVerified {
+        key_id: v.key_id,
+        artifact_digest: v.artifact_digest.to_string(),
+        payload_type: v.payload_type,
+        unchecked_tlog_entries: u32::try_from(v.unchecked_tlog_entries).unwrap_or(u32::MAX),
+        unchecked_timestamps: u32::try_from(v.unchecked_timestamps).unwrap_or(u32::MAX),
+    })
+}
+
+/// Options of `fetchAndVerify` (the TypeScript `cos-policy-fetcher`'s
+/// `{url, cosignPath?}`, with a public key instead of a cosign binary).
+#[napi(object)]
+pub struct FetchOptions {
+    /// The pack: a path or `file:` URL (HTTP(S) is refused in this build).
+    pub url: String,
+    /// The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack.
+    pub public_key: String,
+    /// The Sigstore bundle; default `<file>.sigstore.json` or `<file>.bundle`.
+    pub bundle: Option<Bytes>,
+    /// The `Digest` header value (`sha-256=<hex>` or RFC 3230 base64).
+    pub digest: Option<String>,
+    /// Unpack here (must not exist) instead of a new temporary directory.
+    pub dest: Option<String>,
+}
+
+/// `fetchAndVerify` off the main thread.
+pub struct FetchAndVerify {
+    url: String,
+    key: cos_core::PublicKey,
+    bundle: Option<Vec<u8>>,
+    digest: Option<String>,
+    dest: Option<PathBuf>,
+}
+
+impl Task for FetchAndVerify {
+    type Output = std::result::Result<PathBuf, cos_policy::Error>;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(cos_policy::distribution::fetch_and_verify(
+            &self.url,
+            self.digest.as_deref(),
+            self.bundle.as_deref(),
+            &self.key,
+            self.dest.as_deref(),
+            &cos_policy::Limits::default(),
+        ))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<String> {
+        output
+            .map(|p| p.to_string_lossy().into_owned())
+            .map_err(|e| rejection(&env, e.code(), e.to_string()))
+    }
+}
+
+/// The TypeScript `fetchAndVerify` in-process: verifies the pack (digest,
+/// Sigstore bundle with `publicKey`), unpacks it, and resolves to the
+/// directory. Rejections carry the fetcher's messages with a `code`.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn fetch_and_verify(options: FetchOptions) -> Result<AsyncTask<FetchAndVerify>> {
+    let key = cos_core::PublicKey::from_pem(&options.public_key).map_err(core_err)?;
+    Ok(AsyncTask::new(FetchAndVerify {
+        url: options.url,
+        key,
+        bundle: options.bundle.as_ref().map(|b| bytes(b).to_vec()),
+        digest: options.digest,
+        dest: options.dest.map(PathBuf::from),
+    }))
+}
+
+/// `fetchAttestation` off the main thread.
+pub struct FetchAttestation(String);
+
+impl Task for FetchAttestation {
+    type Output = std::result::Result<String, cos_policy::Error>;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(cos_policy::distribution::fetch_attestation(&self.0))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<String> {
+        output.map_err(|e| rejection(&env, e.code(), e.to_string()))
+    }
+}
+
+/// The TypeScript `fetchAttestation`: the Sigstore bundle at `url` (a path
+/// or `file:` URL) as text.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn fetch_attestation(url: String) -> AsyncTask<FetchAttestation> {
+    AsyncTask::new(FetchAttestation(url))
+}
+
+/// Options of `new Engine(pack, options)`.
+#[napi(object)]
+pub struct EngineOptions {
+    /// Fail an evaluation when a builtin fails (OPA's `--strict-builtin-errors`).
+    pub strict_builtin_errors: Option<bool>,
+    /// Wall-clock limit of one evaluation in milliseconds (default 1000).
+    pub timeout_ms: Option<i64>,
+}
+
+/// What `Engine.allowReason` returns.
+#[napi(object)]
+pub struct AllowReason {
+    /// `result.allow === true`.
+    pub allow: bool,
+    /// `result.reason` when it is a string.
+    pub reason: Option<String>,
+}
+
+/// A compiled pack: evaluate many times; the async variants run on the
+/// libuv thread pool.
+#[napi]
+pub struct Engine(Arc<cos_policy::PolicyEngine>);
+
+#[napi]
+impl Engine {
+    /// Compiles a pack.
+    #[napi(constructor)]
+    pub fn new(pack: &Pack, options: Option<EngineOptions>) -> Result<Self> {
+        let mut engine_options = cos_policy::EngineOptions::default();
+        if let Some(o) = options {
+            if let Some(strict) = o.strict_builtin_errors {
+                engine_options.strict_builtin_errors = strict;
+            }
+            if let Some(ms) = o.timeout_ms {
+                let ms = u64::try_from(ms)
+                    .map_err(|_| invalid_arg(format!("timeoutMs {ms} is negative")))?;
+                engine_options.time_limit = Some(Duration::from_millis(ms));
+            }
+        }
+        cos_policy::PolicyEngine::new(&pack.0, engine_options)
+            .map(|e| Engine(Arc::new(e)))
+            .map_err(policy_err)
+    }
+
+    /// Evaluates a document (`data.a.b` or `a/b`) with OPA's Data API
+    /// semantics: the value, or `undefined` when it is undefined.
+    #[napi(ts_return_type = "any")]
+    pub fn evaluate<'e>(
+        &self,
+        env: &'e Env,
+        path: String,
+        input: Option<Unknown<'_>>,
+    ) -> Result<Unknown<'e>> {
+        let input = input_in(env, input)?;
+        let out = self
+            .0
+            .evaluate_input(&path, input.as_ref())
+            .map_err(policy_err)?;
+        json_out_opt(env, out.as_ref())
+    }
+
+    /// `evaluate` on the libuv thread pool.
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn evaluate_async(
+        &self,
+        env: &Env,
+        path: String,
+        input: Option<Unknown<'_>>,
+    ) -> Result<AsyncTask<Evaluate>> {
+        Ok(AsyncTask::new(Evaluate {
+            engine: Arc::clone(&self.0),
+            path,
+            input: input_in(env, input)?,
+        }))
+    }
+
+    /// A typed decision for a manifest entrypoint (or a path): allow,
+    /// reasons, obligations, pack, decision_id, timestamp, eval_ns.
+    #[napi(ts_return_type = "Decision")]
+    pub fn decide<'e>(
+        &self,
+        env: &'e Env,
+        entrypoint: String,
+        input: Unknown<'_>,
+    ) -> Result<Unknown<'e>> {
+        let input = json_arg(env, input, "input")?;
+        let d = self.0.decide(&entrypoint, &input).map_err(policy_err)?;
+        json_out(env, &d)
+    }
+
+    /// `decide` on the libuv thread pool.
+    #[napi(ts_return_type = "Promise<Decision>")]
+    pub fn decide_async(
+        &self,
+        env: &Env,
+        entrypoint: String,
+        input: Unknown<'_>,
+    ) -> Result<AsyncTask<Decide>> {
+        Ok(AsyncTask::new(Decide {
+            engine: Arc::clone(&self.0),
+            entrypoint,
+            input: json_arg(env, input, "input")?,
+        }))
+    }
+
+    /// `{allow, reason}` from the document at `path`, reduced as OPA REST
+    /// clients do (`result.allow === true`, a string `result.reason`).
+    #[napi]
+    pub fn allow_reason(&self, env: &Env, path: String, input: Unknown<'_>) -> Result<AllowReason> {
+        let input = json_arg(env, input, "input")?;
+        let r = self.0.allow_reason(&path, &input).map_err(policy_err)?;
+        Ok(AllowReason {
+            allow: r.allow,
+            reason: r.reason,
+        })
+    }
+
+    /// Whether `path` is evaluated on the register VM (see ADR-0005).
+    #[napi]
+    pub fn runs_on_vm(&self, path: String) -> bool {
+        self.0.runs_on_vm(&path)
+    }
+}
+
+/// `Engine.evaluate` off the main thread.
+pub struct Evaluate {
+    engine: Arc<cos_policy::PolicyEngine>,
+    path: String,
+    input: Option<cos_policy::Input>,
+}
+
+impl<'task> ScopedTask<'task> for Evaluate {
+    type Output = std::result::Result<Option<cos_policy::Output>, cos_policy::Error>;
+    type JsValue = Unknown<'task>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self.engine.evaluate_input(&self.path, self.input.as_ref()))
+    }
+
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
+        let value = output.map_err(|e| rejection(env, e.code(), e.to_string()))?;
+        json_out_opt(env, value.as_ref()).map_err(|e| rejection(env, e.status, e.reason))
+    }
+}
+
+/// `Engine.decide` off the main thread.
+pub struct Decide {
+    engine: Arc<cos_policy::PolicyEngine>,
+    entrypoint: String,
+    input: Value,
+}
+
+impl<'task> ScopedTask<'task> for Decide {
+    type Output = std::result::Result<cos_policy::Decision, cos_policy::Error>;
+    type JsValue = Unknown<'task>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self.engine.decide(&self.entrypoint, &self.input))
+    }
+
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
+        let d = output.map_err(|e| rejection(env, e.code(), e.to_string()))?;
+        json_out(env, &d).map_err(|e| rejection(env, e.status, e.reason))
+    }
+}
+
+/// Builds OPA decision-log events for an engine, applying the pack's
+/// `system.log.mask` and `system.log.drop` rules.
+#[napi]
+pub struct DecisionLogger(cos_policy::DecisionLogger);
+
+#[napi]
+impl DecisionLogger {
+    /// A logger whose events carry `labels` (plus an `id` label).
+    #[napi(constructor)]
+    pub fn new(labels: Option<BTreeMap<String, String>>) -> Self {
+        DecisionLogger(cos_policy::DecisionLogger::new(labels.unwrap_or_default()))
+    }
+
+    /// The event for a decision from `Engine.decide`, or `undefined` when
+    /// the pack's drop rule drops it.
+    #[napi(ts_return_type = "DecisionEvent | undefined")]
+    pub fn event_for_decision<'e>(
+        &self,
+        env: &'e Env,
+        engine: &Engine,
+        decision: Unknown<'_>,
+        input: Option<Unknown<'_>>,
+        requested_by: Option<String>,
+    ) -> Result<Unknown<'e>> {
+        let decision: cos_policy::Decision =
+            from_value(json_arg(env, decision, "decision")?, "decision")?;
+        let input = json_opt(env, input)?;
+        let ev = self
+            .0
+            .event_for_decision(
+                &engine.0,
+                &decision,
+                input.as_ref(),
+                requested_by.as_deref(),
+            )
+            .map_err(policy_err)?;
+        json_out_opt(env, ev.as_ref())
+    }
+
+    /// The event for a plain evaluation (`Engine.evaluate`), or `undefined`
+    /// when dropped.
+    #[napi(ts_return_type = "DecisionEvent | undefined")]
+    pub fn event_for_result<'e>(
+        &self,
+        env: &'e Env,
+        engine: &Engine,
+        path: String,
+        input: Option<Unknown<'_>>,
+        result: Option<Unknown<'_>>,
+        eval_ns: Option<i64>,
+    ) -> Result<Unknown<'e>> {
+        let eval_ns = u64::try_from(eval_ns.unwrap_or(0))
+            .map_err(|_| invalid_arg("evalNs must not be negative"))?;
+        let input = json_opt(env, input)?;
+        let result = json_opt(env, result)?;
+        let ev = self
+            .0
+            .event_for_result(&engine.0, &path, input.as_ref(), result.as_ref(), eval_ns)
+            .map_err(policy_err)?;
+        json_out_opt(env, ev.as_ref())
+    }
+}
+
+/// Appends decision-log events to a file as JSON lines (flushed per event).
+#[napi]
+pub struct JsonLinesWriter(Option<cos_policy::JsonLinesWriter<std::fs::File>>);
+
+#[napi]
+impl JsonLinesWriter {
+    /// Opens (creates or appends to) the file at `path`.
+    #[napi(constructor)]
+    pub fn new(path: String) -> Result<Self> {
+        let path = PathBuf::from(path);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| {
+                core_err(cos_core::Error::Io {
+                    op: "open decision log",
+                    path: path.clone(),
+                    source: e,
+                })
+            })?;
+        Ok(JsonLinesWriter(Some(cos_policy::JsonLinesWriter::new(
+            file,
+        ))))
+    }
+
+    /// Writes one event (an object from `DecisionLogger`).
+    #[napi]
+    pub fn write(&mut self, env: &Env, event: Unknown<'_>) -> Result<()> {
+        let event: cos_policy::DecisionEvent =
+            from_value(json_arg(env, event, "event")?, "decision-log event")?;
+        let w = self
+            .0
+            .as_mut()
+            .ok_or_else(|| invalid_arg("the writer is closed"))?;
+        w.write(&event).map_err(policy_err)
+    }
+
+    /// Closes the file; later writes throw (`code: "InvalidArg"`).
+    #[napi]
+    pub fn close(&mut self) {
+        self.0 = None;
+    }
+}

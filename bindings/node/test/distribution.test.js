@@ -1,0 +1,86 @@
+// Sigstore key bundles and the in-process fetchAndVerify / fetchAttestation
+// (drop-in for BrianCLong/summit clients/cos-policy-fetcher).
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const cos = require('..');
+const { BASELINE, ABAC_INPUT, code } = require('./fixtures');
+
+function signedPack(key) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-node-dist-'));
+  const archive = cos.Pack.load(BASELINE).buildBundle();
+  const file = path.join(dir, 'pack.tar.gz');
+  fs.writeFileSync(file, archive);
+  fs.writeFileSync(`${file}.sigstore.json`, cos.sigstoreSignBlob(archive, key));
+  return { dir, file, archive };
+}
+
+test('sigstoreSignBlob / sigstoreVerifyBlob round trip and tampers', () => {
+  const key = cos.SigningKey.generate('ecdsa-p256');
+  const bundle = cos.sigstoreSignBlob(Buffer.from('artifact'), key);
+  assert.equal(JSON.parse(bundle.toString()).mediaType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+  const ok = cos.sigstoreVerifyBlob('artifact', bundle, key.publicPem());
+  assert.equal(ok.keyId, key.keyId);
+  assert.equal(ok.artifactDigest, cos.digest('artifact'));
+  assert.equal(ok.uncheckedTlogEntries, 0);
+  assert.throws(() => cos.sigstoreVerifyBlob('artifact!', bundle, key.publicPem()), code('artifact_mismatch'));
+  const other = cos.SigningKey.generate('ecdsa-p256');
+  assert.throws(() => cos.sigstoreVerifyBlob('artifact', bundle, other.publicPem()), code('signature_invalid'));
+  assert.throws(() => cos.sigstoreVerifyBlob('artifact', '{}', key.publicPem()), code('invalid_sigstore_bundle'));
+  assert.throws(() => cos.sigstoreVerifyBlob('artifact', bundle, 'not a key'), code('invalid_key'));
+});
+
+test('fetchAndVerify resolves to a directory holding a usable pack', async () => {
+  const key = cos.SigningKey.generate('ecdsa-p256');
+  const { dir, file, archive } = signedPack(key);
+  const unpacked = await cos.fetchAndVerify({ url: file, publicKey: key.publicPem() });
+  assert.equal(path.basename(unpacked), 'unpacked');
+  const engine = new cos.Engine(cos.Pack.load(unpacked));
+  assert.equal(typeof engine.evaluate('companyos/abac/decision', ABAC_INPUT).allow, 'boolean');
+
+  const hex = cos.digest(archive).split(':')[1];
+  const dest = path.join(dir, 'out');
+  const got = await cos.fetchAndVerify({
+    url: `file://${file}`,
+    publicKey: key.publicPem(),
+    bundle: Buffer.from(await cos.fetchAttestation(`${file}.sigstore.json`)),
+    digest: `sha-256=${hex}`,
+    dest,
+  });
+  assert.equal(got, dest);
+  assert.ok(fs.existsSync(path.join(dest, '.manifest')));
+  fs.rmSync(path.dirname(unpacked), { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('fetchAndVerify rejects with the fetcher messages and codes', async () => {
+  const key = cos.SigningKey.generate('ecdsa-p256');
+  const { dir, file, archive } = signedPack(key);
+  await assert.rejects(
+    cos.fetchAndVerify({ url: file, publicKey: key.publicPem(), digest: `sha-256=${'0'.repeat(64)}` }),
+    code('digest_mismatch', new RegExp(`^digest mismatch: [0-9a-f]{64} != ${'0'.repeat(64)}$`)),
+  );
+  const other = cos.SigningKey.generate('ecdsa-p256');
+  await assert.rejects(
+    cos.fetchAndVerify({ url: file, publicKey: other.publicPem() }),
+    code('bundle_verification_failed', /^cosign verify failed: /),
+  );
+  const lonely = path.join(dir, 'lonely.tar.gz');
+  fs.writeFileSync(lonely, archive);
+  await assert.rejects(
+    cos.fetchAndVerify({ url: lonely, publicKey: key.publicPem() }),
+    code('missing_verification', /^missing verification headers$/),
+  );
+  await assert.rejects(
+    cos.fetchAndVerify({ url: 'https://packs.example.invalid/p', publicKey: key.publicPem() }),
+    code('unsupported'),
+  );
+  await assert.rejects(cos.fetchAttestation('http://packs.example.invalid/p/attestation'), code('unsupported'));
+  assert.throws(() => cos.fetchAndVerify({ url: file, publicKey: 'not a key' }), code('invalid_key'));
+  fs.rmSync(dir, { recursive: true, force: true });
+});

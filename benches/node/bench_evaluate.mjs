@@ -2,6 +2,7 @@
 // and output format as benches/python/bench_evaluate.py).
 //
 //     node benches/node/bench_evaluate.mjs [--n 20000]
+//     node benches/node/bench_evaluate.mjs --loop N   # N untimed calls (callgrind)
 //
 // Needs the built package (`cd bindings/node && npm install && npm run build`).
 // The Rust figure for the same call is
@@ -65,11 +66,18 @@ async function measureAsync(name, fn, n) {
   return report(name, samples);
 }
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '20000' } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '20000' }, loop: { type: 'string' } },
+});
 const n = Number.parseInt(values.n, 10);
 assert.ok(n > 0, '--n must be a positive integer');
 
 const engine = new Engine(Pack.load(PACK));
+if (values.loop !== undefined) {
+  const loops = Number.parseInt(values.loop, 10);
+  for (let i = 0; i < loops; i++) engine.evaluate(PATH, INPUT);
+  process.exit(0);
+}
 const expected = engine.evaluate(PATH, INPUT);
 assert.equal(expected.allow, true, JSON.stringify(expected));
 measure('node/companyos/evaluate', () => engine.evaluate(PATH, INPUT), n);

@@ -15,8 +15,8 @@ const PKG = path.resolve(__dirname, '..');
 const README = fs.readFileSync(path.join(PKG, 'README.md'), 'utf8');
 
 /** The first ```lang block after `heading`, and the ```text block after it. */
-function section(heading, lang) {
-  const rest = README.split(`\n## ${heading}\n`)[1];
+function section(heading, lang, readme = README) {
+  const rest = readme.split(`\n## ${heading}\n`)[1];
   assert.ok(rest, `README has a "## ${heading}" section`);
   const code = rest.match(new RegExp('```' + lang + '\\n([\\s\\S]*?)```'));
   assert.ok(code, `a ${lang} block under ${heading}`);
@@ -45,6 +45,17 @@ test('README CommonJS example', () => {
 test('README ES module example', () => {
   const { code, expected } = section('ES modules', 'mjs');
   assert.equal(run('.readme-example.mjs', code), expected);
+});
+
+test('README drop-in example (summit fetcher and OPA client)', () => {
+  const { code, expected } = section('Drop-in for the summit fetcher and OPA clients', 'mjs');
+  assert.equal(run('.readme-dropin.mjs', code), expected);
+});
+
+test("the repository README's Node example", () => {
+  const main = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const { code, expected } = section('Node', 'js', main);
+  assert.equal(run('.readme-root.cjs', code), expected);
 });
 
 test('README TypeScript example type-checks', () => {

@@ -172,6 +172,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Sigstore bundle is well-formed but does not establish trust: its
+    /// certificate does not chain to the trusted root, the identity or
+    /// issuer is not the expected one, or its transparency-log or timestamp
+    /// evidence does not verify.
+    #[error("Sigstore bundle not trusted: {reason}")]
+    BundleNotTrusted {
+        /// What failed.
+        reason: String,
+    },
+
     /// A signature is about another artefact than the one being verified.
     #[error("artifact mismatch: {reason}")]
     ArtifactMismatch {
@@ -229,6 +239,7 @@ impl Error {
             Error::InvalidStatement { .. } => "invalid_statement",
             Error::InvalidSigstoreBundle { .. } => "invalid_sigstore_bundle",
             Error::ArtifactMismatch { .. } => "artifact_mismatch",
+            Error::BundleNotTrusted { .. } => "bundle_not_trusted",
             Error::TooLarge { .. } => "too_large",
             Error::Io { .. } => "io",
         }
@@ -247,6 +258,7 @@ impl Error {
                 | Error::InvalidEnvelope { .. }
                 | Error::ArtifactMismatch { .. }
                 | Error::InvalidSigstoreBundle { .. }
+                | Error::BundleNotTrusted { .. }
         )
     }
 }

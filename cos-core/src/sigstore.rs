@@ -35,7 +35,7 @@ use serde_json::{Map, Value, json};
 use crate::digest::{Digest, DigestAlgorithm};
 use crate::dsse::{Envelope, decode_b64};
 use crate::error::{Error, Result, excerpt};
-use crate::key::{Signer, Verifier};
+use crate::key::{PublicKey, Signer, Verifier};
 use crate::statement::{PAYLOAD_TYPE, Statement};
 
 /// Largest bundle cos parses (16 MiB: bundles carry a few certificates and
@@ -84,14 +84,19 @@ pub struct Bundle {
     timestamps: usize,
 }
 
-/// What [`Bundle::verify_blob`] established.
+/// What [`Bundle::verify_blob`] (or another [`BlobVerifier`]) established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifiedBlob {
     /// The bundle's form.
     pub format: BundleFormat,
-    /// Id of the key whose signature verified.
+    /// Id of the key whose signature verified (key mode); empty for a
+    /// keyless bundle, whose signer is [`VerifiedBlob::identity`].
     pub key_id: String,
+    /// The certificate identity (SAN) a keyless bundle was verified for.
+    pub identity: Option<String>,
+    /// The OIDC issuer a keyless bundle was verified for.
+    pub issuer: Option<String>,
     /// SHA-256 of the blob that was verified.
     pub artifact_digest: Digest,
     /// The DSSE payload type, when the bundle held an envelope.
@@ -322,11 +327,53 @@ impl Bundle {
         Ok(VerifiedBlob {
             format: self.format.clone(),
             key_id: key.key_id().to_owned(),
+            identity: None,
+            issuer: None,
             artifact_digest,
             payload_type,
             unchecked_tlog_entries: self.tlog_entries,
             unchecked_timestamps: self.timestamps,
         })
+    }
+}
+
+impl VerifiedBlob {
+    /// The result of a keyless verification (certificate chain to a trusted
+    /// root, transparency log and timestamps all checked by the verifier
+    /// that builds it, e.g. `cos-supplychain`'s).
+    pub fn keyless(
+        media_type: impl Into<String>,
+        artifact_digest: Digest,
+        identity: impl Into<String>,
+        issuer: impl Into<String>,
+        payload_type: Option<String>,
+    ) -> Self {
+        VerifiedBlob {
+            format: BundleFormat::Sigstore(media_type.into()),
+            key_id: String::new(),
+            identity: Some(identity.into()),
+            issuer: Some(issuer.into()),
+            artifact_digest,
+            payload_type,
+            unchecked_tlog_entries: 0,
+            unchecked_timestamps: 0,
+        }
+    }
+}
+
+/// Something that decides whether a Sigstore bundle vouches for a blob: a
+/// [`PublicKey`] (key mode, [`Bundle::verify_blob`]), or a keyless verifier
+/// holding a trusted root and the expected identity (`cos-supplychain`).
+/// Callers such as `cos_policy::distribution` take `&dyn BlobVerifier`, so
+/// they work with either.
+pub trait BlobVerifier: Send + Sync {
+    /// Verifies `artifact` against the bundle's JSON.
+    fn verify_blob(&self, artifact: &[u8], bundle: &[u8]) -> Result<VerifiedBlob>;
+}
+
+impl BlobVerifier for PublicKey {
+    fn verify_blob(&self, artifact: &[u8], bundle: &[u8]) -> Result<VerifiedBlob> {
+        Bundle::from_json(bundle)?.verify_blob(artifact, self)
     }
 }
 

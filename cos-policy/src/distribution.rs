@@ -39,8 +39,8 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use cos_core::sigstore::{Bundle, VerifiedBlob};
-use cos_core::{Digest, DigestAlgorithm, Verifier};
+use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
+use cos_core::{Digest, DigestAlgorithm};
 
 use crate::error::{Error, Result};
 use crate::pack::{Limits, Pack, PackFiles};
@@ -57,8 +57,9 @@ pub struct Verification<'a> {
     pub digest_header: Option<&'a str>,
     /// The Sigstore bundle's JSON (new or legacy cosign format).
     pub bundle: Option<&'a [u8]>,
-    /// The public key that must have signed the archive.
-    pub key: &'a dyn Verifier,
+    /// Who must have signed the archive: a `cos_core::PublicKey` (key
+    /// mode), or a keyless verifier with a trusted root and identity.
+    pub key: &'a dyn BlobVerifier,
 }
 
 /// A pack whose archive passed [`verify_archive`].
@@ -115,14 +116,11 @@ fn check_digest(archive: &[u8], header: &str) -> Result<()> {
     Ok(())
 }
 
-fn verify_bundle(archive: &[u8], bundle: &[u8], key: &dyn Verifier) -> Result<VerifiedBlob> {
-    let failed = |e: cos_core::Error| Error::BundleVerification {
-        reason: e.to_string(),
-    };
-    Bundle::from_json(bundle)
-        .map_err(failed)?
-        .verify_blob(archive, key)
-        .map_err(failed)
+fn verify_bundle(archive: &[u8], bundle: &[u8], key: &dyn BlobVerifier) -> Result<VerifiedBlob> {
+    key.verify_blob(archive, bundle)
+        .map_err(|e| Error::BundleVerification {
+            reason: e.to_string(),
+        })
 }
 
 /// Writes a pack's files under `dest`, which must not exist yet: they are
@@ -186,7 +184,7 @@ pub fn verify_and_unpack_file(
     path: &Path,
     digest_header: Option<&str>,
     bundle: Option<&[u8]>,
-    key: &dyn Verifier,
+    key: &dyn BlobVerifier,
     dest: Option<&Path>,
     limits: &Limits,
 ) -> Result<PathBuf> {
@@ -246,7 +244,7 @@ pub fn fetch_and_verify(
     url: &str,
     digest_header: Option<&str>,
     bundle: Option<&[u8]>,
-    key: &dyn Verifier,
+    key: &dyn BlobVerifier,
     dest: Option<&Path>,
     limits: &Limits,
 ) -> Result<PathBuf> {
@@ -332,7 +330,7 @@ mod tests {
         let bundle = sign_blob(&archive, &key).unwrap();
         let header = hex_header(&archive);
         let limits = Limits::default();
-        let check = |h: Option<&str>, b: Option<&[u8]>, k: &dyn Verifier, a: &[u8]| {
+        let check = |h: Option<&str>, b: Option<&[u8]>, k: &dyn BlobVerifier, a: &[u8]| {
             verify_archive(
                 a,
                 &Verification {

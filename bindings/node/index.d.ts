@@ -51,6 +51,10 @@ export type CosErrorCode =
   | 'io'
   | 'invalid_sigstore_bundle'
   | 'artifact_mismatch'
+  | 'bundle_not_trusted'
+  // cos-supplychain
+  | 'invalid_trusted_root'
+  | 'invalid_policy'
   // cos-policy
   | 'invalid_manifest'
   | 'invalid_file'
@@ -170,6 +174,34 @@ export declare function sigstoreVerifyBlob(
   publicKeyPem: string,
 ): SigstoreVerified;
 
+/** What `sigstoreVerifyBlobKeyless` returns. */
+export interface KeylessVerified {
+  /** The certificate identity (SAN) that signed. */
+  identity: string;
+  /** Its OIDC issuer. */
+  issuer: string;
+  /** `sha256:<hex>` of the artifact. */
+  artifactDigest: string;
+  /** The DSSE payload type, when the bundle held an envelope. */
+  payloadType?: string;
+}
+
+/**
+ * Verifies `artifact` against a keyless Sigstore bundle, offline, with a
+ * `trusted_root.json`: certificate chain, SCT, Rekor inclusion proof,
+ * checkpoint and signed entry timestamp, timestamps, and the exact identity
+ * and OIDC issuer. Throws with `code` `bundle_not_trusted`,
+ * `artifact_mismatch`, `invalid_sigstore_bundle`, `invalid_trusted_root` or
+ * `invalid_policy`.
+ */
+export declare function sigstoreVerifyBlobKeyless(
+  artifact: Bytes,
+  bundle: Bytes,
+  trustedRoot: Bytes,
+  identity: string,
+  issuer: string,
+): KeylessVerified;
+
 /** A subject of an in-toto statement. */
 export interface SubjectInput {
   name: string;
@@ -287,7 +319,13 @@ export interface FetchOptions {
   /** The pack: a path or `file:` URL (HTTP(S) rejects with code `unsupported` in this build). */
   url: string;
   /** The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack. */
-  publicKey: string;
+  publicKey?: string;
+  /** Keyless instead of `publicKey`: the `trusted_root.json` (text or bytes)… */
+  trustedRoot?: Bytes;
+  /** …the certificate identity (exact SAN: e-mail or URI) that must have signed… */
+  identity?: string;
+  /** …and its OIDC issuer. */
+  issuer?: string;
   /** The Sigstore bundle; default `<file>.sigstore.json`, then `<file>.bundle`. */
   bundle?: Bytes;
   /** The `Digest` header value: `sha-256=<hex>` or RFC 3230 `sha-256=<base64>`. */

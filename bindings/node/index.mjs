@@ -18,6 +18,7 @@ export const {
   statementVerify,
   sigstoreSignBlob,
   sigstoreVerifyBlob,
+  sigstoreVerifyBlobKeyless,
   // cos-policy
   Pack,
   loadPackAsync,

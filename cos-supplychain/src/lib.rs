@@ -1,1 +1,7 @@
 #![doc = include_str!("../README.md")]
+
+pub mod error;
+#[cfg(feature = "sigstore")]
+pub mod sigstore;
+
+pub use error::{Error, Result};

@@ -634,6 +634,78 @@ pub fn sigstore_verify_blob(
     })
 }
 
+fn supplychain_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
+    match e {
+        cos_supplychain::Error::Core(e) => core_err(e),
+        other => napi::Error::new(other.code(), other.to_string()),
+    }
+}
+
+/// Who must have signed: a public key (key mode), or a trusted root with the
+/// expected identity and issuer (keyless).
+fn blob_verifier(
+    public_key: Option<&str>,
+    trusted_root: Option<&[u8]>,
+    identity: Option<&str>,
+    issuer: Option<&str>,
+) -> Result<Box<dyn cos_core::sigstore::BlobVerifier>> {
+    match (public_key, trusted_root) {
+        (Some(pem), None) => Ok(Box::new(
+            cos_core::PublicKey::from_pem(pem).map_err(core_err)?,
+        )),
+        (None, Some(root)) => Ok(Box::new(
+            cos_supplychain::sigstore::KeylessVerifier::new(
+                root,
+                identity.unwrap_or_default(),
+                issuer.unwrap_or_default(),
+            )
+            .map_err(supplychain_err)?,
+        )),
+        _ => Err(invalid_arg(
+            "give either publicKey, or trustedRoot with identity and issuer",
+        )),
+    }
+}
+
+/// What `sigstoreVerifyBlobKeyless` established.
+#[napi(object)]
+pub struct KeylessVerified {
+    /// The certificate identity (SAN) that signed.
+    pub identity: String,
+    /// Its OIDC issuer.
+    pub issuer: String,
+    /// `sha256:<hex>` of the artifact.
+    pub artifact_digest: String,
+    /// The DSSE payload type, when the bundle held an envelope.
+    pub payload_type: Option<String>,
+}
+
+/// Verifies `artifact` against a keyless Sigstore bundle, offline, with a
+/// `trusted_root.json` for the expected identity (exact SAN) and issuer.
+#[napi]
+pub fn sigstore_verify_blob_keyless(
+    artifact: Bytes,
+    bundle: Bytes,
+    trusted_root: Bytes,
+    identity: String,
+    issuer: String,
+) -> Result<KeylessVerified> {
+    let v = blob_verifier(
+        None,
+        Some(bytes(&trusted_root)),
+        Some(&identity),
+        Some(&issuer),
+    )?
+    .verify_blob(bytes(&artifact), bytes(&bundle))
+    .map_err(core_err)?;
+    Ok(KeylessVerified {
+        identity: v.identity.unwrap_or_default(),
+        issuer: v.issuer.unwrap_or_default(),
+        artifact_digest: v.artifact_digest.to_string(),
+        payload_type: v.payload_type,
+    })
+}
+
 /// Options of `fetchAndVerify` (the TypeScript `cos-policy-fetcher`'s
 /// `{url, cosignPath?}`, with a public key instead of a cosign binary).
 #[napi(object)]
@@ -641,7 +713,13 @@ pub struct FetchOptions {
     /// The pack: a path or `file:` URL (HTTP(S) is refused in this build).
     pub url: String,
     /// The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack.
-    pub public_key: String,
+    pub public_key: Option<String>,
+    /// Keyless instead: the `trusted_root.json` (text or bytes) ...
+    pub trusted_root: Option<Bytes>,
+    /// ... the certificate identity (exact SAN) that must have signed ...
+    pub identity: Option<String>,
+    /// ... and its OIDC issuer.
+    pub issuer: Option<String>,
     /// The Sigstore bundle; default `<file>.sigstore.json` or `<file>.bundle`.
     pub bundle: Option<Bytes>,
     /// The `Digest` header value (`sha-256=<hex>` or RFC 3230 base64).
@@ -653,7 +731,7 @@ pub struct FetchOptions {
 /// `fetchAndVerify` off the main thread.
 pub struct FetchAndVerify {
     url: String,
-    key: cos_core::PublicKey,
+    key: Box<dyn cos_core::sigstore::BlobVerifier>,
     bundle: Option<Vec<u8>>,
     digest: Option<String>,
     dest: Option<PathBuf>,
@@ -668,7 +746,7 @@ impl Task for FetchAndVerify {
             &self.url,
             self.digest.as_deref(),
             self.bundle.as_deref(),
-            &self.key,
+            self.key.as_ref(),
             self.dest.as_deref(),
             &cos_policy::Limits::default(),
         ))
@@ -686,7 +764,12 @@ impl Task for FetchAndVerify {
 /// directory. Rejections carry the fetcher's messages with a `code`.
 #[napi(ts_return_type = "Promise<string>")]
 pub fn fetch_and_verify(options: FetchOptions) -> Result<AsyncTask<FetchAndVerify>> {
-    let key = cos_core::PublicKey::from_pem(&options.public_key).map_err(core_err)?;
+    let key = blob_verifier(
+        options.public_key.as_deref(),
+        options.trusted_root.as_ref().map(bytes),
+        options.identity.as_deref(),
+        options.issuer.as_deref(),
+    )?;
     Ok(AsyncTask::new(FetchAndVerify {
         url: options.url,
         key,

@@ -84,3 +84,40 @@ test('fetchAndVerify rejects with the fetcher messages and codes', async () => {
   assert.throws(() => cos.fetchAndVerify({ url: file, publicKey: 'not a key' }), code('invalid_key'));
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+const SIGSTORE_DATA = path.join(__dirname, '..', '..', '..', 'cos-supplychain', 'tests', 'data', 'sigstore');
+const COSIGN_ID = ['w.vollprecht@gmail.com', 'https://github.com/login/oauth'];
+
+test('sigstoreVerifyBlobKeyless on a bundle published by others', () => {
+  const root = fs.readFileSync(path.join(SIGSTORE_DATA, 'public-good-trusted-root.json'));
+  const blob = fs.readFileSync(path.join(SIGSTORE_DATA, 'cosign-v3-blob.txt'));
+  const bundle = fs.readFileSync(path.join(SIGSTORE_DATA, 'cosign-v3-blob.sigstore.json'));
+  const ok = cos.sigstoreVerifyBlobKeyless(blob, bundle, root, ...COSIGN_ID);
+  assert.equal(ok.identity, COSIGN_ID[0]);
+  assert.equal(ok.issuer, COSIGN_ID[1]);
+  assert.equal(ok.artifactDigest, cos.digest(blob));
+  assert.throws(() => cos.sigstoreVerifyBlobKeyless(blob, bundle, root, 'x@example.com', COSIGN_ID[1]), code('bundle_not_trusted'));
+  assert.throws(() => cos.sigstoreVerifyBlobKeyless(Buffer.concat([blob, Buffer.from('!')]), bundle, root, ...COSIGN_ID), code('artifact_mismatch'));
+  assert.throws(() => cos.sigstoreVerifyBlobKeyless(blob, bundle, '{}', ...COSIGN_ID), code('invalid_trusted_root'));
+  assert.throws(() => cos.sigstoreVerifyBlobKeyless(blob, bundle, root, '', COSIGN_ID[1]), code('invalid_policy'));
+});
+
+test('fetchAndVerify keyless: trusted root, identity and issuer instead of a key', async () => {
+  const root = fs.readFileSync(path.join(SIGSTORE_DATA, 'public-good-trusted-root.json'));
+  const bundle = fs.readFileSync(path.join(SIGSTORE_DATA, 'cosign-v3-blob.sigstore.json'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-node-keyless-'));
+  const file = path.join(dir, 'blob.txt');
+  fs.copyFileSync(path.join(SIGSTORE_DATA, 'cosign-v3-blob.txt'), file);
+  // Verification passes (the refusal is about the content: not a pack)...
+  await assert.rejects(
+    cos.fetchAndVerify({ url: file, bundle, trustedRoot: root, identity: COSIGN_ID[0], issuer: COSIGN_ID[1] }),
+    code('invalid_pack'),
+  );
+  // ...and the wrong identity fails it.
+  await assert.rejects(
+    cos.fetchAndVerify({ url: file, bundle, trustedRoot: root, identity: 'x@example.com', issuer: COSIGN_ID[1] }),
+    code('bundle_verification_failed', /^cosign verify failed: /),
+  );
+  assert.throws(() => cos.fetchAndVerify({ url: file, bundle }), code('InvalidArg'));
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -22,6 +22,7 @@ import cos, {
   JsonLinesWriter,
   sigstoreSignBlob,
   sigstoreVerifyBlob,
+  sigstoreVerifyBlobKeyless,
   fetchAndVerify,
   fetchAttestation,
 } from '@companyos/cos';
@@ -34,7 +35,7 @@ test('ESM named exports are the CommonJS exports (one native module)', () => {
   const named = {
     digest, canonicalize, canonicalJson, SigningKey, dsseSign, dsseVerify, statement,
     statementSign, statementVerify, Pack, loadPackAsync, Engine, DecisionLogger, JsonLinesWriter,
-    sigstoreSignBlob, sigstoreVerifyBlob, fetchAndVerify, fetchAttestation,
+    sigstoreSignBlob, sigstoreVerifyBlob, sigstoreVerifyBlobKeyless, fetchAndVerify, fetchAttestation,
   };
   assert.deepEqual(Object.keys(named).sort(), Object.keys(cjs).sort());
   for (const [name, value] of Object.entries(named)) assert.equal(value, cjs[name], name);

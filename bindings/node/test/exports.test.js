@@ -81,9 +81,9 @@ test('package.json entry points exist', () => {
   }
 });
 
-test('CosErrorCode lists the codes of cos-core and cos-policy', () => {
+test('CosErrorCode lists the codes of cos-core, cos-supplychain and cos-policy', () => {
   const root = path.resolve(PKG, '..', '..');
-  const crateCodes = ['cos-core', 'cos-policy'].flatMap((crate) => {
+  const crateCodes = ['cos-core', 'cos-supplychain', 'cos-policy'].flatMap((crate) => {
     const src = fs.readFileSync(path.join(root, crate, 'src', 'error.rs'), 'utf8');
     const body = src.slice(src.indexOf('fn code(&self)'));
     const end = body.indexOf('\n    }\n');

@@ -534,28 +534,99 @@ fn sigstore_verify_blob<'py>(
     )
 }
 
-/// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (a
-/// path or `file:` URL) with `public_key` (SPKI PEM) against its Sigstore
-/// bundle (`bundle`, else `<file>.sigstore.json` / `<file>.bundle`) and the
-/// `digest` header value when given, then unpacks it; returns the directory.
+fn supplychain_err(e: cos_supplychain::Error) -> PyErr {
+    match e {
+        cos_supplychain::Error::Core(e) => core_err(e),
+        other => {
+            Python::attach(|py| with_code(CoreError::new_err(other.to_string()), py, other.code()))
+        }
+    }
+}
+
+/// Who must have signed: a public key (key mode), or a trusted root with
+/// the expected identity and issuer (keyless).
+fn blob_verifier(
+    public_key: Option<&str>,
+    trusted_root: Option<&[u8]>,
+    identity: Option<&str>,
+    issuer: Option<&str>,
+) -> PyResult<Box<dyn cos_core::sigstore::BlobVerifier>> {
+    match (public_key, trusted_root) {
+        (Some(pem), None) => Ok(Box::new(
+            cos_core::PublicKey::from_pem(pem).map_err(core_err)?,
+        )),
+        (None, Some(root)) => Ok(Box::new(
+            cos_supplychain::sigstore::KeylessVerifier::new(
+                root,
+                identity.unwrap_or_default(),
+                issuer.unwrap_or_default(),
+            )
+            .map_err(supplychain_err)?,
+        )),
+        _ => Err(PyValueError::new_err(
+            "give either public_key, or trusted_root with identity and issuer",
+        )),
+    }
+}
+
+/// Verifies `artifact` against a keyless Sigstore bundle, offline, with a
+/// trusted root (`trusted_root.json` bytes) for the expected certificate
+/// `identity` (exact SAN) and OIDC `issuer`. Returns a dict like
+/// `sigstore_verify_blob`'s, with `identity` and `issuer`.
 #[pyfunction]
-#[pyo3(signature = (url, public_key, bundle = None, digest = None, dest = None))]
+fn sigstore_verify_blob_keyless<'py>(
+    py: Python<'py>,
+    artifact: &[u8],
+    bundle: &[u8],
+    trusted_root: &[u8],
+    identity: &str,
+    issuer: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    let verifier = blob_verifier(None, Some(trusted_root), Some(identity), Some(issuer))?;
+    let v = py
+        .detach(|| verifier.verify_blob(artifact, bundle))
+        .map_err(core_err)?;
+    to_py(
+        py,
+        &serde_json::json!({
+            "identity": v.identity,
+            "issuer": v.issuer,
+            "artifact_digest": v.artifact_digest.to_string(),
+            "payload_type": v.payload_type,
+        }),
+    )
+}
+
+/// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (a
+/// path or `file:` URL) against its Sigstore bundle (`bundle`, else
+/// `<file>.sigstore.json` / `<file>.bundle`) with `public_key` (SPKI PEM), or
+/// keyless with `trusted_root` + `identity` + `issuer`, and the `digest`
+/// header value when given, then unpacks it; returns the directory.
+#[pyfunction]
+#[pyo3(signature = (url, public_key = None, bundle = None, digest = None, dest = None, *, trusted_root = None, identity = None, issuer = None))]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "mirrors the keyword options of the TypeScript fetcher"
+)]
 fn fetch_and_verify(
     py: Python<'_>,
     url: &str,
-    public_key: &str,
+    public_key: Option<&str>,
     bundle: Option<Vec<u8>>,
     digest: Option<String>,
     dest: Option<std::path::PathBuf>,
+    trusted_root: Option<Vec<u8>>,
+    identity: Option<&str>,
+    issuer: Option<&str>,
 ) -> PyResult<String> {
-    let key = cos_core::PublicKey::from_pem(public_key).map_err(core_err)?;
+    let verifier = blob_verifier(public_key, trusted_root.as_deref(), identity, issuer)?;
     let dir = py
         .detach(|| {
             cos_policy::distribution::fetch_and_verify(
                 url,
                 digest.as_deref(),
                 bundle.as_deref(),
-                &key,
+                verifier.as_ref(),
                 dest.as_deref(),
                 &cos_policy::Limits::default(),
             )
@@ -994,6 +1065,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(statement_verify, m)?)?;
     m.add_function(wrap_pyfunction!(sigstore_sign_blob, m)?)?;
     m.add_function(wrap_pyfunction!(sigstore_verify_blob, m)?)?;
+    m.add_function(wrap_pyfunction!(sigstore_verify_blob_keyless, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_and_verify, m)?)?;
     m.add_function(wrap_pyfunction!(fetch_attestation, m)?)?;
     m.add_class::<SigningKey>()?;

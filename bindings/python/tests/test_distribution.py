@@ -6,7 +6,13 @@ import pathlib
 import pytest
 
 import companyos
-from companyos.core import SigningKey, digest, sigstore_sign_blob, sigstore_verify_blob
+from companyos.core import (
+    SigningKey,
+    digest,
+    sigstore_sign_blob,
+    sigstore_verify_blob,
+    sigstore_verify_blob_keyless,
+)
 from companyos.policy import Engine, Pack, fetch_and_verify, fetch_attestation
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -98,3 +104,42 @@ def test_fetch_and_verify_errors_carry_the_fetcher_messages(signed_pack, key, tm
     with pytest.raises(companyos.CoreError) as e:
         fetch_and_verify(str(path), "not a key")
     assert e.value.code == "invalid_key"
+
+
+SIGSTORE_DATA = ROOT / "cos-supplychain" / "tests" / "data" / "sigstore"
+COSIGN_ID = ("w.vollprecht@gmail.com", "https://github.com/login/oauth")
+
+
+def test_keyless_bundle_published_by_others():
+    root = (SIGSTORE_DATA / "public-good-trusted-root.json").read_bytes()
+    blob = (SIGSTORE_DATA / "cosign-v3-blob.txt").read_bytes()
+    bundle = (SIGSTORE_DATA / "cosign-v3-blob.sigstore.json").read_bytes()
+    ok = sigstore_verify_blob_keyless(blob, bundle, root, *COSIGN_ID)
+    assert ok["identity"] == COSIGN_ID[0] and ok["issuer"] == COSIGN_ID[1]
+    assert ok["artifact_digest"] == digest(blob)
+    with pytest.raises(companyos.VerificationError) as e:
+        sigstore_verify_blob_keyless(blob, bundle, root, "someone@example.com", COSIGN_ID[1])
+    assert e.value.code == "bundle_not_trusted"
+    with pytest.raises(companyos.VerificationError) as e:
+        sigstore_verify_blob_keyless(blob + b"!", bundle, root, *COSIGN_ID)
+    assert e.value.code == "artifact_mismatch"
+    with pytest.raises(companyos.CoreError) as e:
+        sigstore_verify_blob_keyless(blob, bundle, b"{}", *COSIGN_ID)
+    assert e.value.code == "invalid_trusted_root"
+
+
+def test_fetch_and_verify_keyless(tmp_path):
+    # A keyless-signed file that is not a pack: verification passes (so the
+    # error is about the pack, not the signature); the wrong identity fails it.
+    root = (SIGSTORE_DATA / "public-good-trusted-root.json").read_bytes()
+    bundle = (SIGSTORE_DATA / "cosign-v3-blob.sigstore.json").read_bytes()
+    blob = tmp_path / "blob.txt"
+    blob.write_bytes((SIGSTORE_DATA / "cosign-v3-blob.txt").read_bytes())
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(blob), bundle=bundle, trusted_root=root, identity=COSIGN_ID[0], issuer=COSIGN_ID[1])
+    assert e.value.code == "invalid_pack"
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(blob), bundle=bundle, trusted_root=root, identity="x@example.com", issuer=COSIGN_ID[1])
+    assert e.value.code == "bundle_verification_failed"
+    with pytest.raises(ValueError):
+        fetch_and_verify(str(blob), bundle=bundle)

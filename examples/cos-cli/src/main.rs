@@ -68,12 +68,24 @@ enum Command {
         /// The file to sign (`-` for standard input).
         file: PathBuf,
     },
-    /// Verify FILE against a Sigstore bundle with a public key (key mode, offline;
-    /// transparency-log entries are not checked, like cosign's --insecure-ignore-tlog).
+    /// Verify FILE against a Sigstore bundle, offline: with a public key (key mode;
+    /// transparency-log entries are not checked, like cosign's --insecure-ignore-tlog),
+    /// or keyless against a trusted root for an expected identity and issuer
+    /// (certificate chain, SCT, Rekor inclusion proof, checkpoint and SET, timestamps).
+    #[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "trusted_root"])))]
     VerifyBlob {
         /// Trusted public key (SPKI PEM, e.g. cosign.pub).
         #[arg(long, value_name = "PUB")]
-        key: PathBuf,
+        key: Option<PathBuf>,
+        /// trusted_root.json (keyless bundles).
+        #[arg(long, value_name = "JSON", requires_all = ["certificate_identity", "certificate_oidc_issuer"])]
+        trusted_root: Option<PathBuf>,
+        /// Expected certificate identity (SAN: e-mail or URI, exact).
+        #[arg(long, value_name = "ID")]
+        certificate_identity: Option<String>,
+        /// Expected OIDC issuer of the certificate.
+        #[arg(long, value_name = "URL")]
+        certificate_oidc_issuer: Option<String>,
         /// The bundle (Sigstore JSON, or cosign's older blob bundle).
         #[arg(long, value_name = "BUNDLE")]
         bundle: PathBuf,
@@ -332,7 +344,21 @@ fn run(command: Command) -> Result<(), Failure> {
         }) => dsse_sign(&keys, &payload_type, out.as_deref(), &file),
         Command::Dsse(DsseCommand::Verify(args)) => dsse_verify(&args),
         Command::SignBlob { key, bundle, file } => sign_blob(&key, &bundle, &file),
-        Command::VerifyBlob { key, bundle, file } => verify_blob(&key, &bundle, &file),
+        Command::VerifyBlob {
+            key,
+            trusted_root,
+            certificate_identity,
+            certificate_oidc_issuer,
+            bundle,
+            file,
+        } => verify_blob(
+            key.as_deref(),
+            trusted_root.as_deref(),
+            certificate_identity.as_deref().unwrap_or_default(),
+            certificate_oidc_issuer.as_deref().unwrap_or_default(),
+            &bundle,
+            &file,
+        ),
         Command::Policy(PolicyCommand::Eval {
             pack,
             query,
@@ -665,16 +691,44 @@ fn sign_blob(key: &Path, bundle: &Path, file: &Path) -> Result<(), Failure> {
     Ok(write_atomic(bundle, &json, None, Overwrite::Replace)?)
 }
 
-fn verify_blob(key: &Path, bundle: &Path, file: &Path) -> Result<(), Failure> {
-    let key = PublicKey::load(key)?;
+fn verify_blob(
+    key: Option<&Path>,
+    trusted_root: Option<&Path>,
+    identity: &str,
+    issuer: &str,
+    bundle: &Path,
+    file: &Path,
+) -> Result<(), Failure> {
+    use cos_core::sigstore::BlobVerifier;
+    let verifier: Box<dyn BlobVerifier> = match (key, trusted_root) {
+        (Some(key), _) => Box::new(PublicKey::load(key)?),
+        (None, Some(root)) => {
+            let root = read_input(
+                root,
+                cos_supplychain::sigstore::MAX_TRUSTED_ROOT_SIZE as u64,
+            )?;
+            Box::new(
+                cos_supplychain::sigstore::KeylessVerifier::new(&root, identity, issuer).map_err(
+                    |e| match e {
+                        cos_supplychain::Error::Core(e) => Failure::from(e),
+                        other => Failure::Usage(other.to_string()),
+                    },
+                )?,
+            )
+        }
+        (None, None) => return Err(Failure::Usage("give --key or --trusted-root".into())),
+    };
     let bundle = read_input(bundle, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
     let blob = read_input(file, MAX_BLOB)?;
-    let verified = cos_core::sigstore::Bundle::from_json(&bundle)?.verify_blob(&blob, &key)?;
+    let verified = verifier.verify_blob(&blob, &bundle)?;
     let unchecked = verified.unchecked_tlog_entries + verified.unchecked_timestamps;
+    let signer = match (&verified.identity, &verified.issuer) {
+        (Some(id), Some(iss)) => format!("{id} (issuer {iss})"),
+        _ => format!("key {}", verified.key_id),
+    };
     eprintln!(
-        "cos: verified: {} signed by key {}{}",
+        "cos: verified: {} signed by {signer}{}",
         verified.artifact_digest,
-        verified.key_id,
         if unchecked > 0 {
             format!(" ({unchecked} transparency-log entries / timestamps not checked in key mode)")
         } else {

@@ -573,3 +573,46 @@ fn sign_blob_verify_blob_and_tampers() {
         invalid(&o, "malformed bundle");
     }
 }
+
+#[test]
+fn verify_blob_keyless_against_a_trusted_root() {
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../cos-supplychain/tests/data/sigstore");
+    let root = data.join("public-good-trusted-root.json");
+    let blob = data.join("cosign-v3-blob.txt");
+    let bundle = data.join("cosign-v3-blob.sigstore.json");
+    let keyless = |id: &str, file: &Path| {
+        cos(&[
+            "verify-blob",
+            "--trusted-root",
+            s(&root),
+            "--certificate-identity",
+            id,
+            "--certificate-oidc-issuer",
+            "https://github.com/login/oauth",
+            "--bundle",
+            s(&bundle),
+            s(file),
+        ])
+    };
+    let o = keyless("w.vollprecht@gmail.com", &blob);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("w.vollprecht@gmail.com (issuer https://github.com/login/oauth)"));
+    let o = keyless("someone@example.com", &blob);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let f = Fixture::new();
+    let o = keyless("w.vollprecht@gmail.com", &f.write("other", b"other"));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // Usage: a trust anchor is required, and a trusted root needs identity and issuer.
+    let o = cos(&["verify-blob", "--bundle", s(&bundle), s(&blob)]);
+    assert_eq!(code(&o), 2);
+    let o = cos(&[
+        "verify-blob",
+        "--trusted-root",
+        s(&root),
+        "--bundle",
+        s(&bundle),
+        s(&blob),
+    ]);
+    assert_eq!(code(&o), 2);
+}

@@ -69,15 +69,33 @@ def sigstore_verify_blob(artifact: bytes, bundle: bytes, public_key: str) -> Dic
     Raises VerificationError (code "artifact_mismatch", "signature_invalid", "invalid_sigstore_bundle").
     """
 
+def sigstore_verify_blob_keyless(
+    artifact: bytes, bundle: bytes, trusted_root: bytes, identity: str, issuer: str
+) -> Dict[str, Any]:
+    """Verify `artifact` against a keyless Sigstore bundle, offline, with a trusted_root.json.
+
+    Checks the certificate chain, SCT, Rekor inclusion proof, checkpoint and
+    signed entry timestamp, timestamps, and the exact identity (SAN) and OIDC
+    issuer. Returns identity, issuer, artifact_digest, payload_type. Raises
+    VerificationError (codes "bundle_not_trusted", "artifact_mismatch",
+    "invalid_sigstore_bundle") or CoreError ("invalid_trusted_root", "invalid_policy").
+    """
+
 def fetch_and_verify(
     url: str,
-    public_key: str,
+    public_key: Optional[str] = None,
     bundle: Optional[bytes] = None,
     digest: Optional[str] = None,
     dest: Optional[Union[str, PathLike[str]]] = None,
+    *,
+    trusted_root: Optional[bytes] = None,
+    identity: Optional[str] = None,
+    issuer: Optional[str] = None,
 ) -> str:
     """Verify and unpack the pack at `url` (path or file: URL); returns the directory.
 
+    Signed with `public_key` (SPKI PEM), or keyless: `trusted_root`
+    (trusted_root.json bytes) with the expected `identity` and `issuer`.
     Errors are PolicyError with the TypeScript fetcher's messages and codes
     "missing_verification", "digest_mismatch", "bundle_verification_failed";
     http(s) URLs raise code "unsupported" in this build.

@@ -1,0 +1,138 @@
+//! Keyless Sigstore bundles: verify a blob against a bundle whose signer is
+//! a Fulcio certificate identity, offline, with a given `trusted_root.json`
+//! (as `cosign verify-blob --bundle B --certificate-identity I
+//! --certificate-oidc-issuer O --trusted-root R` and sigstore-python's
+//! `Verifier(trusted_root=…).verify_artifact(…, policy.Identity(…))` do).
+//!
+//! The checks are `sigstore-verify`'s (ADR-0008): the certificate chains to
+//! a Fulcio CA of the trusted root valid at signing time, its SCT verifies
+//! against a CT log key, the signature (message or DSSE) verifies with the
+//! certificate's key and is about this artifact, the Rekor entry's
+//! inclusion proof, checkpoint and signed entry timestamp verify against a
+//! log key of the root, RFC 3161 timestamps verify against a TSA of the
+//! root, and the identity (exact SAN) and OIDC issuer are the expected ones.
+//!
+//! Key-mode bundles (a public key instead of a certificate) are verified by
+//! `cos_core::sigstore`; both implement [`cos_core::sigstore::BlobVerifier`],
+//! so `cos_policy::distribution` accepts either.
+
+use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
+use cos_core::{Digest, DigestAlgorithm};
+use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::{Bundle, SignatureContent};
+use sigstore_verify::{VerificationPolicy, Verifier};
+
+use crate::error::{Error, Result};
+
+/// Largest `trusted_root.json` read (the public-good root is ~7 KiB).
+pub const MAX_TRUSTED_ROOT_SIZE: usize = 1024 * 1024;
+
+/// Verifies keyless bundles for one identity and issuer against one
+/// trusted root. Build it once and use it for many blobs.
+///
+/// ```
+/// # let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sigstore");
+/// use cos_core::sigstore::BlobVerifier;
+/// use cos_supplychain::sigstore::KeylessVerifier;
+///
+/// let root = std::fs::read(dir.join("public-good-trusted-root.json")).unwrap();
+/// let verifier = KeylessVerifier::new(&root, "w.vollprecht@gmail.com", "https://github.com/login/oauth").unwrap();
+/// let blob = std::fs::read(dir.join("cosign-v3-blob.txt")).unwrap();
+/// let bundle = std::fs::read(dir.join("cosign-v3-blob.sigstore.json")).unwrap();
+/// let ok = verifier.verify_blob(&blob, &bundle).unwrap();
+/// assert_eq!(ok.identity.as_deref(), Some("w.vollprecht@gmail.com"));
+/// assert!(verifier.verify_blob(b"another blob", &bundle).is_err());
+/// ```
+pub struct KeylessVerifier {
+    verifier: Verifier,
+    policy: VerificationPolicy,
+    identity: String,
+    issuer: String,
+}
+
+impl std::fmt::Debug for KeylessVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeylessVerifier")
+            .field("identity", &self.identity)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeylessVerifier {
+    /// A verifier trusting the CAs, logs and timestamp authorities of
+    /// `trusted_root` (the JSON of a `trusted_root.json`), for signatures by
+    /// `identity` (the certificate's SAN, exactly: an e-mail address or a
+    /// URI such as a workflow ref) issued by `issuer` (the OIDC issuer URL).
+    pub fn new(trusted_root: &[u8], identity: &str, issuer: &str) -> Result<Self> {
+        if identity.is_empty() || issuer.is_empty() {
+            return Err(Error::InvalidPolicy {
+                reason: "the expected identity and issuer must both be given".into(),
+            });
+        }
+        if trusted_root.len() > MAX_TRUSTED_ROOT_SIZE {
+            return Err(Error::Core(cos_core::Error::TooLarge {
+                what: "trusted root".into(),
+                limit: MAX_TRUSTED_ROOT_SIZE as u64,
+            }));
+        }
+        let text = std::str::from_utf8(trusted_root).map_err(|e| Error::InvalidTrustedRoot {
+            reason: format!("not UTF-8: {e}"),
+        })?;
+        let root = TrustedRoot::from_json(text).map_err(|e| Error::InvalidTrustedRoot {
+            reason: e.to_string(),
+        })?;
+        let verifier = Verifier::new(&root).map_err(|e| Error::InvalidTrustedRoot {
+            reason: e.to_string(),
+        })?;
+        Ok(KeylessVerifier {
+            verifier,
+            policy: VerificationPolicy::new(identity, issuer),
+            identity: identity.to_owned(),
+            issuer: issuer.to_owned(),
+        })
+    }
+}
+
+impl BlobVerifier for KeylessVerifier {
+    fn verify_blob(&self, artifact: &[u8], bundle: &[u8]) -> cos_core::Result<VerifiedBlob> {
+        let bad = |reason: String| cos_core::Error::InvalidSigstoreBundle { reason };
+        if bundle.len() as u64 > cos_core::sigstore::MAX_BUNDLE_SIZE {
+            return Err(cos_core::Error::TooLarge {
+                what: "Sigstore bundle".into(),
+                limit: cos_core::sigstore::MAX_BUNDLE_SIZE,
+            });
+        }
+        let text = std::str::from_utf8(bundle).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+        let parsed = Bundle::from_json(text).map_err(|e| bad(e.to_string()))?;
+        let result = self
+            .verifier
+            .verify(artifact, &parsed, &self.policy)
+            .map_err(|e| match e {
+                sigstore_verify::Error::ArtifactMismatch(reason) => {
+                    cos_core::Error::ArtifactMismatch { reason }
+                }
+                other => cos_core::Error::BundleNotTrusted {
+                    reason: other.to_string(),
+                },
+            })?;
+        // The policy demanded both; a verifier that returned without them
+        // would be a bug, refused rather than trusted.
+        if !result.identity_policy_checked() || !result.certificate_verified() {
+            return Err(cos_core::Error::BundleNotTrusted {
+                reason: "the certificate or its identity was not checked".into(),
+            });
+        }
+        let payload_type = match &parsed.content {
+            SignatureContent::DsseEnvelope(env) => Some(env.payload_type.clone()),
+            _ => None,
+        };
+        Ok(VerifiedBlob::keyless(
+            parsed.media_type().as_str(),
+            Digest::of_bytes(DigestAlgorithm::Sha256, artifact),
+            self.identity.clone(),
+            self.issuer.clone(),
+            payload_type,
+        ))
+    }
+}

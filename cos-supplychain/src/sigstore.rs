@@ -17,7 +17,7 @@
 //! so `cos_policy::distribution` accepts either.
 
 use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
-use cos_core::{Digest, DigestAlgorithm};
+use cos_core::{Digest, DigestAlgorithm, PublicKey};
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{Bundle, SignatureContent};
 use sigstore_verify::{VerificationPolicy, Verifier};
@@ -134,5 +134,39 @@ impl BlobVerifier for KeylessVerifier {
             self.issuer.clone(),
             payload_type,
         ))
+    }
+}
+
+/// The verifier a caller's options ask for: a public key (SPKI PEM; key
+/// mode, `cos_core::sigstore`), or a trusted root with the expected
+/// identity and issuer (keyless, [`KeylessVerifier`]). Exactly one of
+/// `public_key_pem` and `trusted_root` must be given
+/// ([`Error::InvalidPolicy`] otherwise). The CLI and the bindings use this,
+/// so they all choose the same way.
+///
+/// ```
+/// let key = cos_core::PrivateKey::generate(cos_core::KeyAlgorithm::EcdsaP256).unwrap();
+/// let pem = key.public_key().to_pem();
+/// let v = cos_supplychain::sigstore::blob_verifier(Some(&pem), None, None, None).unwrap();
+/// let bundle = cos_core::sigstore::sign_blob(b"x", &key).unwrap();
+/// assert!(v.verify_blob(b"x", &bundle).is_ok());
+/// assert!(cos_supplychain::sigstore::blob_verifier(None, None, None, None).is_err());
+/// ```
+pub fn blob_verifier(
+    public_key_pem: Option<&str>,
+    trusted_root: Option<&[u8]>,
+    identity: Option<&str>,
+    issuer: Option<&str>,
+) -> Result<Box<dyn BlobVerifier>> {
+    match (public_key_pem, trusted_root) {
+        (Some(pem), None) => Ok(Box::new(PublicKey::from_pem(pem)?)),
+        (None, Some(root)) => Ok(Box::new(KeylessVerifier::new(
+            root,
+            identity.unwrap_or_default(),
+            issuer.unwrap_or_default(),
+        )?)),
+        _ => Err(Error::InvalidPolicy {
+            reason: "give either a public key, or a trusted root with identity and issuer".into(),
+        }),
     }
 }

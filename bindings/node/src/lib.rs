@@ -641,30 +641,14 @@ fn supplychain_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
     }
 }
 
-/// Who must have signed: a public key (key mode), or a trusted root with the
-/// expected identity and issuer (keyless).
 fn blob_verifier(
     public_key: Option<&str>,
     trusted_root: Option<&[u8]>,
     identity: Option<&str>,
     issuer: Option<&str>,
 ) -> Result<Box<dyn cos_core::sigstore::BlobVerifier>> {
-    match (public_key, trusted_root) {
-        (Some(pem), None) => Ok(Box::new(
-            cos_core::PublicKey::from_pem(pem).map_err(core_err)?,
-        )),
-        (None, Some(root)) => Ok(Box::new(
-            cos_supplychain::sigstore::KeylessVerifier::new(
-                root,
-                identity.unwrap_or_default(),
-                issuer.unwrap_or_default(),
-            )
-            .map_err(supplychain_err)?,
-        )),
-        _ => Err(invalid_arg(
-            "give either publicKey, or trustedRoot with identity and issuer",
-        )),
-    }
+    cos_supplychain::sigstore::blob_verifier(public_key, trusted_root, identity, issuer)
+        .map_err(supplychain_err)
 }
 
 /// What `sigstoreVerifyBlobKeyless` established.

@@ -118,6 +118,6 @@ test('fetchAndVerify keyless: trusted root, identity and issuer instead of a key
     cos.fetchAndVerify({ url: file, bundle, trustedRoot: root, identity: 'x@example.com', issuer: COSIGN_ID[1] }),
     code('bundle_verification_failed', /^cosign verify failed: /),
   );
-  assert.throws(() => cos.fetchAndVerify({ url: file, bundle }), code('InvalidArg'));
+  assert.throws(() => cos.fetchAndVerify({ url: file, bundle }), code('invalid_policy'));
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -543,30 +543,14 @@ fn supplychain_err(e: cos_supplychain::Error) -> PyErr {
     }
 }
 
-/// Who must have signed: a public key (key mode), or a trusted root with
-/// the expected identity and issuer (keyless).
 fn blob_verifier(
     public_key: Option<&str>,
     trusted_root: Option<&[u8]>,
     identity: Option<&str>,
     issuer: Option<&str>,
 ) -> PyResult<Box<dyn cos_core::sigstore::BlobVerifier>> {
-    match (public_key, trusted_root) {
-        (Some(pem), None) => Ok(Box::new(
-            cos_core::PublicKey::from_pem(pem).map_err(core_err)?,
-        )),
-        (None, Some(root)) => Ok(Box::new(
-            cos_supplychain::sigstore::KeylessVerifier::new(
-                root,
-                identity.unwrap_or_default(),
-                issuer.unwrap_or_default(),
-            )
-            .map_err(supplychain_err)?,
-        )),
-        _ => Err(PyValueError::new_err(
-            "give either public_key, or trusted_root with identity and issuer",
-        )),
-    }
+    cos_supplychain::sigstore::blob_verifier(public_key, trusted_root, identity, issuer)
+        .map_err(supplychain_err)
 }
 
 /// Verifies `artifact` against a keyless Sigstore bundle, offline, with a

@@ -141,5 +141,6 @@ def test_fetch_and_verify_keyless(tmp_path):
     with pytest.raises(companyos.PolicyError) as e:
         fetch_and_verify(str(blob), bundle=bundle, trusted_root=root, identity="x@example.com", issuer=COSIGN_ID[1])
     assert e.value.code == "bundle_verification_failed"
-    with pytest.raises(ValueError):
+    with pytest.raises(companyos.CoreError) as e:
         fetch_and_verify(str(blob), bundle=bundle)
+    assert e.value.code == "invalid_policy"

@@ -699,25 +699,25 @@ fn verify_blob(
     bundle: &Path,
     file: &Path,
 ) -> Result<(), Failure> {
-    use cos_core::sigstore::BlobVerifier;
-    let verifier: Box<dyn BlobVerifier> = match (key, trusted_root) {
-        (Some(key), _) => Box::new(PublicKey::load(key)?),
-        (None, Some(root)) => {
-            let root = read_input(
-                root,
-                cos_supplychain::sigstore::MAX_TRUSTED_ROOT_SIZE as u64,
-            )?;
-            Box::new(
-                cos_supplychain::sigstore::KeylessVerifier::new(&root, identity, issuer).map_err(
-                    |e| match e {
-                        cos_supplychain::Error::Core(e) => Failure::from(e),
-                        other => Failure::Usage(other.to_string()),
-                    },
-                )?,
-            )
-        }
-        (None, None) => return Err(Failure::Usage("give --key or --trusted-root".into())),
-    };
+    let key = key
+        .map(|k| read_input(k, cos_core::key::MAX_KEY_FILE))
+        .transpose()?;
+    let key = key
+        .map(|k| String::from_utf8(k).map_err(|_| Failure::Usage("the key is not PEM text".into())))
+        .transpose()?;
+    let root = trusted_root
+        .map(|r| read_input(r, cos_supplychain::sigstore::MAX_TRUSTED_ROOT_SIZE as u64))
+        .transpose()?;
+    let verifier = cos_supplychain::sigstore::blob_verifier(
+        key.as_deref(),
+        root.as_deref(),
+        Some(identity),
+        Some(issuer),
+    )
+    .map_err(|e| match e {
+        cos_supplychain::Error::Core(e) => Failure::from(e),
+        other => Failure::Usage(other.to_string()),
+    })?;
     let bundle = read_input(bundle, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
     let blob = read_input(file, MAX_BLOB)?;
     let verified = verifier.verify_blob(&blob, &bundle)?;

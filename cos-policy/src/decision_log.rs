@@ -324,10 +324,45 @@ impl<W: Write> JsonLinesWriter<W> {
     }
 }
 
+impl JsonLinesWriter<std::fs::File> {
+    /// Opens the decision-log file at `path` for appending (created if it
+    /// does not exist; existing events are kept).
+    pub fn append(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|source| {
+                Error::Core(cos_core::Error::Io {
+                    op: "open decision log",
+                    path: path.to_path_buf(),
+                    source,
+                })
+            })?;
+        Ok(JsonLinesWriter::new(file))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::EngineOptions;
+
+    #[test]
+    fn append_keeps_earlier_events_and_reports_unopenable_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("decisions.jsonl");
+        std::fs::write(&path, "{\"earlier\":true}\n").unwrap();
+        let w = JsonLinesWriter::append(&path).unwrap();
+        drop(w);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"earlier\":true}\n"
+        );
+        let e = JsonLinesWriter::append(dir.path().join("no/such/dir/x.jsonl")).unwrap_err();
+        assert_eq!(e.code(), "io");
+    }
     use crate::pack::{Limits, Pack, PackFiles};
     use serde_json::json;
 

@@ -1024,21 +1024,9 @@ impl JsonLinesWriter {
     /// Opens (creates or appends to) the file at `path`.
     #[napi(constructor)]
     pub fn new(path: String) -> Result<Self> {
-        let path = PathBuf::from(path);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| {
-                core_err(cos_core::Error::Io {
-                    op: "open decision log",
-                    path: path.clone(),
-                    source: e,
-                })
-            })?;
-        Ok(JsonLinesWriter(Some(cos_policy::JsonLinesWriter::new(
-            file,
-        ))))
+        cos_policy::JsonLinesWriter::append(path)
+            .map(|w| JsonLinesWriter(Some(w)))
+            .map_err(policy_err)
     }
 
     /// Writes one event (an object from `DecisionLogger`).

@@ -1000,20 +1000,13 @@ struct JsonLinesWriter(Option<cos_policy::JsonLinesWriter<std::fs::File>>);
 impl JsonLinesWriter {
     #[new]
     fn new(path: std::path::PathBuf) -> PyResult<Self> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| {
-                core_err(cos_core::Error::Io {
-                    op: "open decision log",
-                    path: path.clone(),
-                    source: e,
-                })
-            })?;
-        Ok(JsonLinesWriter(Some(cos_policy::JsonLinesWriter::new(
-            file,
-        ))))
+        // Opening the file is an I/O error (CoreError), as before.
+        cos_policy::JsonLinesWriter::append(path)
+            .map(|w| JsonLinesWriter(Some(w)))
+            .map_err(|e| match e {
+                cos_policy::Error::Core(e) => core_err(e),
+                other => policy_err(other),
+            })
     }
 
     /// Writes one event (a dict from `DecisionLogger`).

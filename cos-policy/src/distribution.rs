@@ -39,8 +39,8 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use cos_core::Digest;
 use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
-use cos_core::{Digest, DigestAlgorithm};
 
 use crate::error::{Error, Result};
 use crate::pack::{Limits, Pack, PackFiles};
@@ -66,10 +66,9 @@ pub struct Verification<'a> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct VerifiedArchive {
-    /// The pack, parsed and checked (limits, paths, manifest).
+    /// The pack, parsed and checked (limits, paths, manifest); its
+    /// `files()` are what [`unpack`] writes.
     pub pack: Pack,
-    /// The archive's files (what [`unpack`] writes).
-    pub files: PackFiles,
     /// SHA-256 of the archive.
     pub archive_digest: Digest,
     /// What the Sigstore bundle check established.
@@ -86,18 +85,32 @@ pub fn verify_archive(
     check: &Verification<'_>,
     limits: &Limits,
 ) -> Result<VerifiedArchive> {
-    let (Some(header), Some(bundle)) = (check.digest_header, check.bundle) else {
+    let Some(header) = check.digest_header else {
         return Err(Error::MissingVerification);
     };
-    check_digest(archive, header)?;
-    let archive_digest = Digest::of_bytes(DigestAlgorithm::Sha256, archive);
-    let signature = verify_bundle(archive, bundle, check.key)?;
-    let files = PackFiles::from_archive(archive, limits)?;
-    let pack = Pack::from_files(files.clone())?;
+    verify_parts(archive, Some(header), check.bundle, check.key, limits)
+}
+
+/// [`verify_archive`] with the digest optional (a file on disk has no
+/// transport whose integrity a header would vouch for).
+fn verify_parts(
+    archive: &[u8],
+    digest_header: Option<&str>,
+    bundle: Option<&[u8]>,
+    key: &dyn BlobVerifier,
+    limits: &Limits,
+) -> Result<VerifiedArchive> {
+    let Some(bundle) = bundle else {
+        return Err(Error::MissingVerification);
+    };
+    if let Some(header) = digest_header {
+        check_digest(archive, header)?;
+    }
+    let signature = verify_bundle(archive, bundle, key)?;
+    let pack = Pack::from_files(PackFiles::from_archive(archive, limits)?)?;
     Ok(VerifiedArchive {
         pack,
-        files,
-        archive_digest,
+        archive_digest: signature.artifact_digest.clone(),
         signature,
     })
 }
@@ -205,21 +218,12 @@ pub fn verify_and_unpack_file(
         },
     };
     let bundle = bundle.or(beside.as_deref());
-    let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &archive);
-    let header = digest_header
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("sha-256={}", digest.hex()));
-    let verified = verify_archive(
-        &archive,
-        &Verification {
-            digest_header: Some(&header),
-            bundle,
-            key,
-        },
-        limits,
-    )?;
-    let dir = match dest {
-        Some(d) => d.to_path_buf(),
+    let verified = verify_parts(&archive, digest_header, bundle, key, limits)?;
+    match dest {
+        Some(d) => {
+            unpack(verified.pack.files(), d)?;
+            Ok(d.to_path_buf())
+        }
         None => {
             let base = std::env::temp_dir().join(format!("policy-pack-{}", random_suffix()));
             create_private_dir(&base).map_err(|source| {
@@ -229,11 +233,15 @@ pub fn verify_and_unpack_file(
                     source,
                 })
             })?;
-            base.join("unpacked")
+            let dir = base.join("unpacked");
+            if let Err(e) = unpack(verified.pack.files(), &dir) {
+                // Nothing of ours is left behind.
+                let _ = fs::remove_dir_all(&base);
+                return Err(e);
+            }
+            Ok(dir)
         }
-    };
-    unpack(&verified.files, &dir)?;
-    Ok(dir)
+    }
 }
 
 /// Where [`fetch_and_verify`] reads a pack from: a local path or a `file:`
@@ -305,7 +313,7 @@ fn create_private_dir(path: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use cos_core::sigstore::sign_blob;
-    use cos_core::{KeyAlgorithm, PrivateKey};
+    use cos_core::{DigestAlgorithm, KeyAlgorithm, PrivateKey};
 
     fn baseline_archive() -> Vec<u8> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job (first command of README.md): builds `cos` and walks through
 # what it does today: keys, digests, canonical JSON, DSSE sign and verify,
-# and a tampered envelope being rejected. Output goes to ./demo-out.
+# a tampered envelope being rejected, a signed policy bundle (OPA signatures
+# and a Sigstore bundle) and decisions from it. Output goes to ./demo-out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,10 @@ echo "==> a policy pack: build a signed OPA bundle, verify it, decide from it"
 pack=benches/fixtures/abac-pack
 run pack build "$pack" -o "$out/abac.bundle.tar.gz" --sign "$out/bob.key"
 run pack verify "$out/abac.bundle.tar.gz" --pub "$out/bob.pub"
+# The same bundle as a Sigstore-signed blob (what a pack server publishes
+# beside the pack for fetchAndVerify; `cosign verify-blob --key` accepts it).
+run sign-blob --key "$out/alice.key" --bundle "$out/abac.bundle.tar.gz.sigstore.json" "$out/abac.bundle.tar.gz"
+run verify-blob --key "$out/alice.pub" --bundle "$out/abac.bundle.tar.gz.sigstore.json" "$out/abac.bundle.tar.gz"
 run policy eval --pack "$out/abac.bundle.tar.gz" --query data.bench.abac.decision --input "$pack/input.json"
 python3 - "$pack/input.json" "$out/deny.input.json" <<'PY'
 import json, sys

@@ -23,18 +23,6 @@ if [[ "$have" == *"GitVersion:"*"${COSIGN_VERSION}"* ]]; then
   echo "$bin"
   exit 0
 fi
-go_bin=$(command -v go || true)
-[[ -z "$go_bin" && -x /usr/local/go/bin/go ]] && go_bin=/usr/local/go/bin/go
-if [[ -z "$go_bin" ]]; then
-  echo "cosign.sh: no Go toolchain (go not on PATH, no /usr/local/go/bin/go)" >&2
-  exit 1
-fi
-mkdir -p "$dir/bin"
-echo "building cosign $COSIGN_VERSION with $("$go_bin" version) (5-10 minutes cold on 2 cores)" >&2
-start=$(date +%s)
-# (`cosign version` reports the module version go install recorded.)
-GOBIN="$dir/bin" GOFLAGS=-mod=mod CGO_ENABLED=0 \
-  "$go_bin" install "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION" >&2
-echo "built cosign in $(( $(date +%s) - start )) s" >&2
-"$bin" version >&2 || true
-echo "$bin"
+# shellcheck source=go-install.sh
+source "$(dirname "$0")/go-install.sh"
+go_install_oracle cosign "github.com/sigstore/cosign/v2/cmd/cosign@$COSIGN_VERSION" "$dir" "5-10 minutes cold on 2 cores"

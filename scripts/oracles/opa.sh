@@ -32,17 +32,6 @@ if [[ $'\n'"$have" == *$'\n'"Version: ${OPA_VERSION#v}"$'\n'* ]]; then
   echo "$bin"
   exit 0
 fi
-go_bin=$(command -v go || true)
-[[ -z "$go_bin" && -x /usr/local/go/bin/go ]] && go_bin=/usr/local/go/bin/go
-if [[ -z "$go_bin" ]]; then
-  echo "opa.sh: no Go toolchain (go not on PATH, no /usr/local/go/bin/go)" >&2
-  exit 1
-fi
-mkdir -p "$dir/bin"
-echo "building opa $OPA_VERSION with $("$go_bin" version) (about 2-3 minutes cold on 2 cores)" >&2
-start=$(date +%s)
-GOBIN="$dir/bin" GOFLAGS=-mod=mod CGO_ENABLED=0 \
-  "$go_bin" install "github.com/open-policy-agent/opa@$OPA_VERSION" >&2
-echo "built opa in $(( $(date +%s) - start )) s" >&2
-"$bin" version >&2
-echo "$bin"
+# shellcheck source=go-install.sh
+source "$(dirname "$0")/go-install.sh"
+go_install_oracle opa "github.com/open-policy-agent/opa@$OPA_VERSION" "$dir" "about 2-3 minutes cold on 2 cores"

@@ -20,6 +20,50 @@ if [[ "${COS_SKIP_LINT:-}" == 1 && "${CI:-}" == true ]]; then
   exit 2
 fi
 
+log_dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$log_dir"' EXIT
+
+# venv DIR REQUIREMENTS: a Python venv with REQUIREMENTS installed, rebuilt
+# only when the requirements file changed (its sha256 is kept in the venv).
+venv() {
+  local dir=$1 req=$2 stamp want
+  stamp="$dir/.requirements.sha256"
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [[ ! -x "$dir/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
+    echo "$want" > "$stamp"
+  fi
+}
+
+# The oracles (Go builds of OPA and cosign, pip installs of the Python
+# oracles) are mostly downloads and single-threaded phases: they are prepared
+# in the background while cargo lints, builds and tests, and waited for
+# (their output shown) just before the first test that needs them.
+venv_interop="${COS_INTEROP_VENV:-$root/.venv-interop}"
+venv_python="${COS_PYTHON_VENV:-$root/.venv-python}"
+(
+  bash "$root/scripts/oracles/opa.sh" | tail -n 1 > "$log_dir/opa.path"
+  bash "$root/scripts/oracles/cosign.sh" | tail -n 1 > "$log_dir/cosign.path"
+) > "$log_dir/oracles-go.log" 2>&1 &
+oracles_go=$!
+(
+  venv "$venv_interop" "$root/tests/interop/requirements.txt"
+  venv "$venv_python" "$root/bindings/python/tests/requirements.txt"
+) > "$log_dir/oracles-py.log" 2>&1 &
+oracles_py=$!
+# await PID NAME: wait for a background preparation, show its output, stop on failure.
+await() {
+  local status=0
+  wait "$1" || status=$?
+  cat "$log_dir/$2.log"
+  if (( status != 0 )); then
+    echo "preparing $2 failed (exit $status)" >&2
+    exit "$status"
+  fi
+}
+
 if [[ "${COS_SKIP_LINT:-}" != 1 ]]; then
   step "cargo fmt --check"
   cargo fmt --all -- --check
@@ -29,9 +73,6 @@ if [[ "${COS_SKIP_LINT:-}" != 1 ]]; then
   RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 fi
 
-log_dir=$(mktemp -d)
-trap 'rm -rf "$log_dir"' EXIT
-
 step "cargo test (unit, property, doc and CLI tests)"
 cargo test --workspace --locked 2>&1 | tee "$log_dir/cargo-test.log"
 
@@ -39,45 +80,26 @@ step "build the cos binary for the interop tests"
 cargo build -p cos-cli --locked --quiet
 export COS_BIN="$root/target/debug/cos"
 
-step "OPA oracle (scripts/oracles/opa.sh: go install of a pinned OPA, once)"
-COS_OPA_BIN="$(bash "$root/scripts/oracles/opa.sh" | tail -n 1)"
-export COS_OPA_BIN
+step "OPA and cosign oracles (scripts/oracles/opa.sh, cosign.sh: go install of pinned versions, once; started in the background)"
+await "$oracles_go" oracles-go
+COS_OPA_BIN="$(cat "$log_dir/opa.path")"
+COS_COSIGN_BIN="$(cat "$log_dir/cosign.path")"
+export COS_OPA_BIN COS_COSIGN_BIN
 # (no `| head`: under pipefail an early-closing reader kills the writer with SIGPIPE)
 opa_version=$("$COS_OPA_BIN" version)
 echo "${opa_version%%$'\n'*}"
-
-step "cosign oracle (scripts/oracles/cosign.sh: go install of a pinned cosign, once)"
-COS_COSIGN_BIN="$(bash "$root/scripts/oracles/cosign.sh" | tail -n 1)"
-export COS_COSIGN_BIN
 
 step "conformance expectations still match OPA (tests/conformance/regenerate.py --check)"
 python3 "$root/tests/conformance/regenerate.py" --opa "$COS_OPA_BIN" --check
 python3 "$root/tests/conformance/topics/regenerate.py" --opa "$COS_OPA_BIN" --check
 
-step "Python interop oracles (tests/interop/requirements.txt)"
-venv="${COS_INTEROP_VENV:-$root/.venv-interop}"
-req="$root/tests/interop/requirements.txt"
-stamp="$venv/.requirements.sha256"
-want=$(sha256sum "$req" | cut -d' ' -f1)
-if [[ ! -x "$venv/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
-  echo "$want" > "$stamp"
-fi
+step "Python interop oracles (tests/interop/requirements.txt; venvs prepared in the background)"
+await "$oracles_py" oracles-py
+venv="$venv_interop"
 "$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest.log"
 
 step "Python package companyos (pip install ./bindings/python, then its pytest suite)"
-pyvenv="${COS_PYTHON_VENV:-$root/.venv-python}"
-pyreq="$root/bindings/python/tests/requirements.txt"
-pystamp="$pyvenv/.requirements.sha256"
-pywant=$(sha256sum "$pyreq" | cut -d' ' -f1)
-if [[ ! -x "$pyvenv/bin/python" || "$(cat "$pystamp" 2>/dev/null)" != "$pywant" ]]; then
-  rm -rf "$pyvenv"
-  python3 -m venv "$pyvenv"
-  "$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$pyreq"
-  echo "$pywant" > "$pystamp"
-fi
+pyvenv="$venv_python"
 # The README's command; maturin comes from the package's build requirements.
 "$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$root/bindings/python"
 "$pyvenv/bin/python" -m pytest "$root/bindings/python/tests" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest-python.log"
@@ -90,7 +112,9 @@ bash "$root/bindings/uniffi/test.sh" 2>&1 | tee "$log_dir/uniffi.log"
 
 if [[ -f fuzz/Cargo.toml ]]; then
   step "fuzz targets type-check (stable; run them with cargo +nightly fuzz, see fuzz/README.md)"
-  cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
+  # The workspace's target dir: the fuzz crate's dependencies that resolve
+  # alike (most of them) are not compiled a second time.
+  CARGO_TARGET_DIR="$root/target" cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
 fi
 
 # One closing line over every runner: cargo's per-binary results and pytest's.

@@ -131,6 +131,37 @@ pub enum Error {
         reason: String,
     },
 
+    /// A candidate pack's own tests failed (or are missing where the store
+    /// requires them), so it was not activated.
+    #[error("candidate pack refused: its tests did not pass: {reason}")]
+    CandidateTests {
+        /// Which tests failed, or why none ran.
+        reason: String,
+    },
+
+    /// A candidate pack is older than the active one; going back is only
+    /// done by an explicit rollback.
+    #[error(
+        "candidate {candidate} is older than the active {active}; roll back explicitly to go back"
+    )]
+    OlderVersion {
+        /// The candidate (`name@version (revision)`).
+        candidate: String,
+        /// The active pack.
+        active: String,
+    },
+
+    /// A rollout, shadow or rollback step cannot be taken now.
+    #[error("rollout step refused: {reason}")]
+    Rollout {
+        /// Why.
+        reason: String,
+    },
+
+    /// No pack has been activated yet, so nothing can decide.
+    #[error("no policy pack is active yet")]
+    NoActivePack,
+
     /// Something this build of cos-policy does not do.
     #[error("not supported: {what}")]
     Unsupported {
@@ -161,6 +192,10 @@ impl Error {
             Error::MissingVerification => "missing_verification",
             Error::DigestMismatch { .. } => "digest_mismatch",
             Error::BundleVerification { .. } => "bundle_verification_failed",
+            Error::CandidateTests { .. } => "candidate_tests_failed",
+            Error::OlderVersion { .. } => "older_version",
+            Error::Rollout { .. } => "rollout_refused",
+            Error::NoActivePack => "no_active_pack",
             Error::Unsupported { .. } => "unsupported",
             Error::Core(e) => e.code(),
         }

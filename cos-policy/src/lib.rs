@@ -13,6 +13,7 @@ pub mod pack;
 pub mod parity;
 mod recursion;
 pub mod signature;
+pub mod store;
 pub mod testing;
 
 pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};

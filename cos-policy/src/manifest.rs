@@ -54,6 +54,10 @@ pub struct Manifest {
     /// How to roll back a bad rollout of this pack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<RollbackPlan>,
+    /// How this pack is judged while it runs in the shadow of the active
+    /// one, before promotion (see [`crate::store`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<ShadowPlan>,
     /// Free-form metadata, copied into the OPA bundle manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
@@ -92,6 +96,52 @@ pub struct RollbackPlan {
     /// Version to return to (default: the previous active one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<semver::Version>,
+}
+
+/// Shadow evaluation of a candidate pack: a share of live decisions is also
+/// evaluated on the candidate, and its promotion is refused while the
+/// answers differ too often or it denies too much more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowPlan {
+    /// Share of decisions also evaluated on the candidate (0–1, default 1).
+    #[serde(default = "one")]
+    pub sample_rate: f64,
+    /// Compared decisions needed before promotion is judged (default 100).
+    #[serde(default = "hundred")]
+    pub min_samples: u64,
+    /// Refuse promotion when more than this share of compared decisions
+    /// differ (allow, reason codes or obligations). Default 0.01.
+    #[serde(default = "one_percent")]
+    pub max_difference_rate: f64,
+    /// Refuse promotion when the candidate's deny rate on the compared
+    /// decisions exceeds the active pack's by more than this. Default 0.05.
+    #[serde(default = "five_percent")]
+    pub max_deny_rate_increase: f64,
+}
+
+impl Default for ShadowPlan {
+    fn default() -> Self {
+        ShadowPlan {
+            sample_rate: one(),
+            min_samples: hundred(),
+            max_difference_rate: one_percent(),
+            max_deny_rate_increase: five_percent(),
+        }
+    }
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn hundred() -> u64 {
+    100
+}
+fn one_percent() -> f64 {
+    0.01
+}
+fn five_percent() -> f64 {
+    0.05
 }
 
 /// Rollback strategy.
@@ -218,6 +268,19 @@ impl Manifest {
                 }
             }
         }
+        if let Some(s) = &self.shadow {
+            for (what, v) in [
+                ("sample_rate", s.sample_rate),
+                ("max_difference_rate", s.max_difference_rate),
+                ("max_deny_rate_increase", s.max_deny_rate_increase),
+            ] {
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(bad(format!(
+                        "shadow.{what} {v} is not a fraction within 0-1"
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -252,6 +315,23 @@ impl Manifest {
                 "entrypoints".into(),
                 serde_json::to_value(&self.entrypoints).unwrap_or_default(),
             );
+        }
+        // The rollout plan travels with the bundle, so that a pack fetched
+        // as an archive rolls out, is judged and rolls back as written.
+        if !self.cohorts.is_empty() {
+            metadata.insert(
+                "cohorts".into(),
+                serde_json::to_value(&self.cohorts).unwrap_or_default(),
+            );
+        }
+        if let Some(r) = &self.rollback {
+            metadata.insert(
+                "rollback".into(),
+                serde_json::to_value(r).unwrap_or_default(),
+            );
+        }
+        if let Some(s) = &self.shadow {
+            metadata.insert("shadow".into(), serde_json::to_value(s).unwrap_or_default());
         }
         BundleManifest {
             revision: self.revision.clone(),

@@ -495,6 +495,21 @@ impl Pack {
     }
 
     fn from_bundle_files(files: PackFiles) -> Result<Self> {
+        // The rollout plan cos writes into the bundle metadata
+        // (`Manifest::to_bundle_manifest`); absent in bundles of other tools.
+        fn plan<T: serde::de::DeserializeOwned>(
+            meta: &serde_json::Value,
+            key: &str,
+        ) -> Result<Option<T>> {
+            meta.get(key)
+                .map(|v| {
+                    serde_json::from_value(v.clone()).map_err(|e| Error::InvalidManifest {
+                        file: BUNDLE_MANIFEST.into(),
+                        reason: format!("metadata.{key}: {e}"),
+                    })
+                })
+                .transpose()
+        }
         let bm = match files.get(BUNDLE_MANIFEST) {
             Some(b) => BundleManifest::from_json(b)?,
             None => BundleManifest {
@@ -532,10 +547,16 @@ impl Pack {
             rego_version: bm.rego_version.unwrap_or(1),
             roots,
             entrypoints,
-            cohorts: Vec::new(),
-            rollback: None,
+            cohorts: plan(&meta, "cohorts")?.unwrap_or_default(),
+            rollback: plan(&meta, "rollback")?,
+            shadow: plan(&meta, "shadow")?,
             metadata: bm.metadata.clone(),
         };
+        if !manifest.cohorts.is_empty() || manifest.rollback.is_some() || manifest.shadow.is_some()
+        {
+            // A cos-built bundle: its plan is held to manifest.yaml's rules.
+            manifest.validate()?;
+        }
         // <dir>/data.json (or .yaml, .yml) mounts at <dir>.
         let mount_of = |path: &str| {
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));

@@ -1,0 +1,592 @@
+//! Hot reload, last known good, rollback, cohorts and shadow evaluation
+//! (`cos_policy::store`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failure should panic with context"
+)]
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cos_core::{KeyAlgorithm, PrivateKey, TenantId, sigstore};
+use cos_policy::store::{
+    Activation, Candidate, PolicyStore, ShadowDifference, StoreOptions, TestPolicy, in_cohort,
+    tenant_bucket,
+};
+use cos_policy::{Pack, SignatureOptions};
+use serde_json::json;
+
+const ALLOW_ALICE: &str = r#"package demo
+import rego.v1
+default decision := {"allow": false, "reasons": [{"code": "DENY", "message": "not alice"}], "obligations": []}
+decision := {"allow": true, "reasons": [], "obligations": []} if input.user == "alice"
+"#;
+
+const ALLOW_ALICE_AND_BOB: &str = r#"package demo
+import rego.v1
+default decision := {"allow": false, "reasons": [{"code": "DENY", "message": "not alice"}], "obligations": []}
+decision := {"allow": true, "reasons": [], "obligations": []} if input.user in {"alice", "bob"}
+"#;
+
+const DENY_ALL: &str = r#"package demo
+import rego.v1
+decision := {"allow": false, "reasons": [{"code": "DENY", "message": "closed"}], "obligations": []}
+"#;
+
+/// Errors (a conflict) for every input with `boom`.
+const BOOM: &str = r#"package demo
+import rego.v1
+default decision := {"allow": false, "reasons": [{"code": "DENY", "message": "not alice"}], "obligations": []}
+decision := {"allow": true, "reasons": [], "obligations": []} if input.user == "alice"
+decision := {"allow": false, "reasons": [], "obligations": []} if input.boom
+decision := {"allow": true, "reasons": [], "obligations": []} if input.boom
+"#;
+
+const TEST_ALICE: &str = r#"package demo_test
+import rego.v1
+import data.demo
+test_alice if demo.decision.allow with input as {"user": "alice"}
+"#;
+
+const TEST_CAROL: &str = r#"package demo_test
+import rego.v1
+import data.demo
+test_carol if demo.decision.allow with input as {"user": "carol"}
+"#;
+
+fn archive(version: &str, policy: &str, test: Option<&str>, extra_manifest: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        format!(
+            "name: demo\nversion: {version}\nrevision: r-{version}\nroots: [demo, demo_test]\nentrypoints: {{authz: demo/decision}}\n{extra_manifest}"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("policy.rego"), policy).unwrap();
+    if let Some(t) = test {
+        std::fs::create_dir(dir.path().join("tests")).unwrap();
+        std::fs::write(dir.path().join("tests/policy_test.rego"), t).unwrap();
+    }
+    let pack = Pack::load(dir.path(), &Default::default()).unwrap();
+    pack.build_bundle_with_tests().unwrap()
+}
+
+fn v(version: &str) -> Candidate {
+    Candidate::new(archive(version, ALLOW_ALICE, Some(TEST_ALICE), ""))
+}
+
+fn tenant(s: &str) -> TenantId {
+    TenantId::new(s).unwrap()
+}
+
+fn version_for(store: &PolicyStore, t: Option<&TenantId>) -> String {
+    store.pack_for(t).unwrap().pack().version.clone()
+}
+
+#[test]
+fn activates_verified_packs_and_refuses_older_ones() {
+    let store = PolicyStore::new(StoreOptions::default());
+    assert!(!store.is_ready());
+    let err = store.decide(None, "authz", &json!({})).unwrap_err();
+    assert_eq!(err.code(), "no_active_pack");
+
+    assert!(matches!(
+        store.activate(v("1.0.0")).unwrap(),
+        Activation::Activated(_)
+    ));
+    assert!(
+        store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap()
+            .allow
+    );
+    assert!(matches!(
+        store.activate(v("1.0.0")).unwrap(),
+        Activation::Unchanged(_)
+    ));
+    store.activate(v("1.1.0")).unwrap();
+
+    let err = store.activate(v("1.0.5")).unwrap_err();
+    assert_eq!(err.code(), "older_version", "{err}");
+    assert!(err.to_string().contains("demo@1.0.5"), "{err}");
+    assert_eq!(version_for(&store, None), "1.1.0");
+    let status = store.status();
+    assert_eq!(status.refusals, 1);
+    assert_eq!(status.activations, 2);
+    assert!(status.last_error.unwrap().detail.unwrap().contains("older"));
+    // An explicit rollback may go back.
+    store.roll_back_to(v("1.0.5")).unwrap();
+    assert_eq!(version_for(&store, None), "1.0.5");
+    assert_eq!(store.status().rollbacks, 1);
+}
+
+#[test]
+fn candidates_that_fail_verification_never_decide() {
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let store = PolicyStore::new(StoreOptions {
+        sigstore: Some(Arc::new(key.public_key().clone())),
+        ..StoreOptions::default()
+    });
+    let good = archive("1.0.0", ALLOW_ALICE, Some(TEST_ALICE), "");
+    let signed = |a: &[u8], k: &PrivateKey| sigstore::sign_blob(a, k).unwrap();
+    store
+        .activate(Candidate::new(good.clone()).with_sigstore_bundle(signed(&good, &key)))
+        .unwrap();
+
+    let next = archive("2.0.0", ALLOW_ALICE, Some(TEST_ALICE), "");
+    let cases: Vec<(&str, Candidate)> = vec![
+        ("missing_verification", Candidate::new(next.clone())),
+        (
+            "bundle_verification_failed",
+            Candidate::new(next.clone()).with_sigstore_bundle(signed(&next, &other)),
+        ),
+        ("bundle_verification_failed", {
+            let mut tampered = next.clone();
+            let last = tampered.len() - 1;
+            tampered[last] ^= 1;
+            Candidate::new(tampered).with_sigstore_bundle(signed(&next, &key))
+        }),
+        ("candidate_tests_failed", {
+            let a = archive("2.0.0", ALLOW_ALICE, Some(TEST_CAROL), "");
+            Candidate::new(a.clone()).with_sigstore_bundle(signed(&a, &key))
+        }),
+        ("compile_error", {
+            let a = archive("2.0.0", "package demo\ndecision := {", None, "");
+            Candidate::new(a.clone()).with_sigstore_bundle(signed(&a, &key))
+        }),
+        ("invalid_pack", {
+            let a = b"not an archive".to_vec();
+            Candidate::new(a.clone()).with_sigstore_bundle(signed(&a, &key))
+        }),
+    ];
+    for (i, (code, candidate)) in cases.into_iter().enumerate() {
+        let err = store.activate(candidate).unwrap_err();
+        assert!(
+            err.code() == code || (code == "invalid_pack" && err.code().starts_with("invalid")),
+            "case {i}: expected {code}, got {} ({err})",
+            err.code()
+        );
+        assert_eq!(version_for(&store, None), "1.0.0", "case {i}");
+        assert!(
+            store
+                .decide(None, "authz", &json!({"user": "alice"}))
+                .unwrap()
+                .allow
+        );
+    }
+    assert_eq!(store.status().refusals, 6);
+}
+
+#[test]
+fn opa_signature_and_required_tests() {
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let opts = SignatureOptions::default();
+    let store = PolicyStore::new(StoreOptions {
+        opa_signature: Some((key.public_key().clone(), opts.clone())),
+        tests: TestPolicy::Required,
+        ..StoreOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        "name: demo\nversion: 1.0.0\nroots: [demo]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("policy.rego"), ALLOW_ALICE).unwrap();
+    let pack = Pack::load(dir.path(), &Default::default()).unwrap();
+    // Unsigned: refused.
+    let err = store
+        .activate(Candidate::new(pack.build_bundle().unwrap()))
+        .unwrap_err();
+    assert_eq!(err.code(), "signature_invalid", "{err}");
+    // Signed but without tests, which this store requires: refused.
+    let signed = pack.build_signed_bundle(&key, &opts).unwrap();
+    let err = store.activate(Candidate::new(signed)).unwrap_err();
+    assert_eq!(err.code(), "candidate_tests_failed", "{err}");
+    assert!(!store.is_ready());
+}
+
+#[test]
+fn last_known_good_survives_a_restart_and_is_verified_again() {
+    let state = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        state_dir: Some(state.path().join("lkg")),
+        ..StoreOptions::default()
+    };
+    {
+        let store = PolicyStore::open(options.clone()).unwrap();
+        assert!(!store.is_ready());
+        store.activate(v("1.0.0")).unwrap();
+        store.activate(v("1.2.0")).unwrap();
+        assert!(store.activate(v("1.1.0")).is_err());
+    }
+    let store = PolicyStore::open(options.clone()).unwrap();
+    assert_eq!(version_for(&store, None), "1.2.0");
+    assert_eq!(store.status().events[0].kind, "loaded_last_known_good");
+    // Only the current pack's files are kept.
+    let files: Vec<String> = std::fs::read_dir(state.path().join("lkg"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+
+    // A rollback moves the last known good back as well.
+    store.activate(v("1.3.0")).unwrap();
+    store.rollback().unwrap();
+    drop(store);
+    assert_eq!(
+        version_for(&PolicyStore::open(options.clone()).unwrap(), None),
+        "1.2.0"
+    );
+
+    // Tampered on disk: refused at start, nothing unverified decides.
+    let archive = std::fs::read_dir(state.path().join("lkg"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "gz"))
+        .unwrap();
+    let mut bytes = std::fs::read(&archive).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&archive, bytes).unwrap();
+    let err = PolicyStore::open(options).unwrap_err();
+    assert_eq!(err.code(), "digest_mismatch", "{err}");
+}
+
+#[test]
+fn rollback_returns_to_the_previous_pack() {
+    let store = PolicyStore::new(StoreOptions::default());
+    assert_eq!(store.rollback().unwrap_err().code(), "rollout_refused");
+    store.activate(v("1.0.0")).unwrap();
+    store
+        .activate(Candidate::new(archive("2.0.0", DENY_ALL, None, "")))
+        .unwrap();
+    assert!(
+        !store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap()
+            .allow
+    );
+    let back = store.rollback().unwrap();
+    assert_eq!(back.version, "1.0.0");
+    assert!(
+        store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap()
+            .allow
+    );
+    assert!(store.rollback().is_err(), "history is empty now");
+}
+
+#[test]
+fn automatic_rollback_on_error_rate() {
+    let store = PolicyStore::new(StoreOptions {
+        min_samples: 32,
+        ..StoreOptions::default()
+    });
+    store.activate(v("1.0.0")).unwrap();
+    let plan = "rollback: {strategy: automatic, max_error_rate: 0.1}\n";
+    store
+        .activate(Candidate::new(archive("2.0.0", BOOM, None, plan)))
+        .unwrap();
+    let mut errors = 0;
+    for i in 0..64 {
+        let input = if i % 2 == 0 {
+            json!({"boom": true})
+        } else {
+            json!({"user": "alice"})
+        };
+        if store.decide(None, "authz", &input).is_err() {
+            errors += 1;
+        }
+    }
+    assert!(errors > 0);
+    assert_eq!(version_for(&store, None), "1.0.0", "rolled back by itself");
+    let status = store.status();
+    let last = status.events.last().unwrap();
+    assert_eq!(last.kind, "rolled_back_automatically");
+    assert!(
+        last.detail.as_ref().unwrap().contains("error rate"),
+        "{last:?}"
+    );
+}
+
+#[test]
+fn automatic_rollback_on_deny_rate_increase() {
+    let store = PolicyStore::new(StoreOptions {
+        min_samples: 32,
+        ..StoreOptions::default()
+    });
+    store.activate(v("1.0.0")).unwrap();
+    for _ in 0..64 {
+        store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap();
+    }
+    let plan = "rollback: {strategy: automatic, max_deny_rate_increase: 0.05}\n";
+    store
+        .activate(Candidate::new(archive("2.0.0", DENY_ALL, None, plan)))
+        .unwrap();
+    for _ in 0..64 {
+        store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap();
+    }
+    assert_eq!(version_for(&store, None), "1.0.0");
+    // A manual plan is never rolled back by the store.
+    let manual = "rollback: {strategy: manual, max_deny_rate_increase: 0.05}\n";
+    store
+        .activate(Candidate::new(archive("3.0.0", DENY_ALL, None, manual)))
+        .unwrap();
+    for _ in 0..64 {
+        store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap();
+    }
+    assert_eq!(version_for(&store, None), "3.0.0");
+}
+
+#[test]
+fn tenant_buckets_are_stable_and_cohorts_nest() {
+    // Pinned: a tenant's bucket never changes between versions or machines.
+    assert_eq!(
+        tenant_bucket(&tenant("acme")),
+        tenant_bucket(&tenant("acme"))
+    );
+    let pinned: Vec<u16> = ["acme", "acme-eu", "globex", "initech"]
+        .iter()
+        .map(|t| tenant_bucket(&tenant(t)))
+        .collect();
+    assert_eq!(pinned, expected_buckets());
+    let cohort = |p: f64| cos_policy::manifest::Cohort {
+        name: "c".into(),
+        percent: Some(p),
+        tenants: None,
+    };
+    let mut in_5 = 0;
+    for i in 0..2000 {
+        let t = tenant(&format!("tenant-{i}"));
+        let (five, fifty) = (in_cohort(&cohort(5.0), &t), in_cohort(&cohort(50.0), &t));
+        assert!(!five || fifty, "5% cohort inside the 50% one");
+        in_5 += usize::from(five);
+        assert!(in_cohort(&cohort(100.0), &t));
+        assert!(!in_cohort(&cohort(0.0), &t));
+    }
+    assert!((60..=140).contains(&in_5), "about 5% of 2000: {in_5}");
+}
+
+/// sha256("acme") etc., first 8 bytes big-endian, mod 10,000 (computed
+/// independently with Python's hashlib).
+fn expected_buckets() -> Vec<u16> {
+    vec![
+        EXPECTED_ACME,
+        EXPECTED_ACME_EU,
+        EXPECTED_GLOBEX,
+        EXPECTED_INITECH,
+    ]
+}
+const EXPECTED_ACME: u16 = 9872;
+const EXPECTED_ACME_EU: u16 = 8392;
+const EXPECTED_GLOBEX: u16 = 6599;
+const EXPECTED_INITECH: u16 = 5763;
+
+#[test]
+fn cohort_rollout_promote_halt_rollback() {
+    let store = PolicyStore::new(StoreOptions::default());
+    store.activate(v("1.0.0")).unwrap();
+    let cohorts = "cohorts:\n  - {name: pilot, tenants: [acme-eu]}\n  - {name: half, percent: 50}\n  - {name: all, percent: 100}\n";
+    let next = Candidate::new(archive(
+        "1.1.0",
+        ALLOW_ALICE_AND_BOB,
+        Some(TEST_ALICE),
+        cohorts,
+    ));
+    store.start_rollout(next).unwrap();
+
+    let (pilot, others): (TenantId, Vec<TenantId>) = (
+        tenant("acme-eu"),
+        (0..200).map(|i| tenant(&format!("t-{i}"))).collect(),
+    );
+    assert_eq!(version_for(&store, Some(&pilot)), "1.1.0");
+    assert_eq!(version_for(&store, None), "1.0.0", "no tenant: stable");
+    assert!(
+        others
+            .iter()
+            .all(|t| version_for(&store, Some(t)) == "1.0.0")
+    );
+    // Two versions decide at once.
+    assert!(
+        store
+            .decide(Some(&pilot), "authz", &json!({"user": "bob"}))
+            .unwrap()
+            .allow
+    );
+    assert!(
+        !store
+            .decide(Some(&others[0]), "authz", &json!({"user": "bob"}))
+            .unwrap()
+            .allow
+    );
+
+    store.halt().unwrap();
+    assert_eq!(store.promote().unwrap_err().code(), "rollout_refused");
+    assert!(store.status().rollout.unwrap().halted);
+    store.resume().unwrap();
+
+    store.promote().unwrap(); // half
+    let on_new = others
+        .iter()
+        .filter(|t| version_for(&store, Some(t)) == "1.1.0")
+        .count();
+    assert!((70..=130).contains(&on_new), "about half of 200: {on_new}");
+    let status = store.status();
+    let rollout = status.rollout.unwrap();
+    assert_eq!(rollout.cohorts, ["pilot", "half"]);
+    assert_eq!(rollout.remaining, ["all"]);
+
+    // Rolling back a rollout sends everyone back to the stable pack.
+    store.rollback().unwrap();
+    assert!(
+        others
+            .iter()
+            .chain([&pilot])
+            .all(|t| version_for(&store, Some(t)) == "1.0.0")
+    );
+
+    // Again, to the end: the last promotion makes it stable.
+    let next = Candidate::new(archive(
+        "1.1.0",
+        ALLOW_ALICE_AND_BOB,
+        Some(TEST_ALICE),
+        cohorts,
+    ));
+    store.start_rollout(next).unwrap();
+    for _ in 0..3 {
+        store.promote().unwrap();
+    }
+    assert!(store.status().rollout.is_none());
+    assert_eq!(version_for(&store, None), "1.1.0");
+    assert_eq!(store.promote().unwrap_err().code(), "rollout_refused");
+}
+
+#[test]
+fn cohorts_travel_in_the_bundle() {
+    let cohorts = "cohorts:\n  - {name: pilot, tenants: [acme-eu]}\nshadow: {sample_rate: 0.5, min_samples: 10}\nrollback: {strategy: automatic, max_error_rate: 0.02}\n";
+    let a = archive("1.0.0", ALLOW_ALICE, None, cohorts);
+    let pack = Pack::from_bytes(&a, &Default::default()).unwrap();
+    let m = pack.manifest();
+    assert_eq!(m.cohorts[0].name, "pilot");
+    assert_eq!(m.shadow.as_ref().unwrap().min_samples, 10);
+    assert_eq!(m.rollback.as_ref().unwrap().max_error_rate, Some(0.02));
+}
+
+#[test]
+fn shadow_counts_differences_and_gates_promotion() {
+    let seen: Arc<Mutex<Vec<ShadowDifference>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let store = PolicyStore::new(StoreOptions::default()).with_shadow_observer(Arc::new(
+        move |d: &ShadowDifference| sink.lock().unwrap().push(d.clone()),
+    ));
+    assert_eq!(
+        store.start_shadow(v("1.0.0")).unwrap_err().code(),
+        "rollout_refused"
+    );
+    store.activate(v("1.0.0")).unwrap();
+
+    // A candidate that also allows bob differs on every bob decision.
+    let plan = "shadow: {sample_rate: 0.5, min_samples: 20, max_difference_rate: 0.1}\n";
+    store
+        .start_shadow(Candidate::new(archive(
+            "1.1.0",
+            ALLOW_ALICE_AND_BOB,
+            None,
+            plan,
+        )))
+        .unwrap();
+    for i in 0..80 {
+        let user = if i % 4 == 0 { "bob" } else { "alice" };
+        let d = store.decide(None, "authz", &json!({"user": user})).unwrap();
+        assert_eq!(d.allow, user == "alice", "the shadow decides nothing");
+    }
+    let shadow = store.status().shadow.unwrap();
+    assert!((25..=55).contains(&shadow.compared), "about half sampled: {shadow:?}");
+    assert!(shadow.differences >= 5, "{shadow:?}");
+    assert_eq!(seen.lock().unwrap().len() as u64, shadow.differences);
+    let first = seen.lock().unwrap()[0].clone();
+    assert_eq!(first.candidate["allow"], true);
+    assert_eq!(first.active["allow"], false);
+    let err = store.promote().unwrap_err();
+    assert!(err.to_string().contains("difference rate"), "{err}");
+    store.rollback().unwrap();
+    assert!(store.status().shadow.is_none());
+
+    // Too few samples: refused; an equivalent candidate then passes.
+    let same = "shadow: {sample_rate: 1, min_samples: 20}\n";
+    store
+        .start_shadow(Candidate::new(archive("1.2.0", ALLOW_ALICE, None, same)))
+        .unwrap();
+    assert!(store.promote().unwrap_err().to_string().contains("needed"));
+    for i in 0..30 {
+        let user = if i % 2 == 0 { "bob" } else { "alice" };
+        store.decide(None, "authz", &json!({"user": user})).unwrap();
+    }
+    store.promote().unwrap();
+    assert_eq!(version_for(&store, None), "1.2.0");
+}
+
+#[test]
+fn shadow_deny_rate_gate() {
+    let store = PolicyStore::new(StoreOptions::default());
+    store.activate(v("1.0.0")).unwrap();
+    // Differences allowed, but the candidate denies far more.
+    let plan = "shadow: {min_samples: 10, max_difference_rate: 1, max_deny_rate_increase: 0.2}\n";
+    store
+        .start_shadow(Candidate::new(archive("1.1.0", DENY_ALL, None, plan)))
+        .unwrap();
+    for _ in 0..20 {
+        store
+            .decide(None, "authz", &json!({"user": "alice"}))
+            .unwrap();
+    }
+    let err = store.promote().unwrap_err();
+    assert!(err.to_string().contains("deny rate"), "{err}");
+}
+
+#[test]
+fn swaps_under_load_fail_no_decision() {
+    let store = Arc::new(PolicyStore::new(StoreOptions {
+        tests: TestPolicy::Skip,
+        ..StoreOptions::default()
+    }));
+    store.activate(v("1.0.0")).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let decided = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (store, stop, decided) =
+                (Arc::clone(&store), Arc::clone(&stop), Arc::clone(&decided));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let d = store
+                        .decide(None, "authz", &json!({"user": "alice"}))
+                        .unwrap();
+                    assert!(d.allow);
+                    decided.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for minor in 1..=50 {
+        store.activate(v(&format!("1.{minor}.0"))).unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().expect("no decision failed during the swaps");
+    }
+    assert_eq!(version_for(&store, None), "1.50.0");
+    assert!(decided.load(Ordering::Relaxed) > 0);
+    assert_eq!(store.status().history.len(), 4, "bounded history");
+}

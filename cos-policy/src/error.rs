@@ -162,6 +162,26 @@ pub enum Error {
     #[error("no policy pack is active yet")]
     NoActivePack,
 
+    /// A pack server answered with an unexpected HTTP status. (The message
+    /// is the TypeScript `cos-policy-fetcher`'s.)
+    #[error("HTTP {status}")]
+    HttpStatus {
+        /// The status code.
+        status: u16,
+        /// The URL requested.
+        url: String,
+    },
+
+    /// A pack server could not be reached, or the transfer failed or timed
+    /// out (after the configured retries).
+    #[error("fetching {url} failed: {reason}")]
+    Transport {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// Something this build of cos-policy does not do.
     #[error("not supported: {what}")]
     Unsupported {
@@ -196,6 +216,8 @@ impl Error {
             Error::OlderVersion { .. } => "older_version",
             Error::Rollout { .. } => "rollout_refused",
             Error::NoActivePack => "no_active_pack",
+            Error::HttpStatus { .. } => "http_status",
+            Error::Transport { .. } => "transport",
             Error::Unsupported { .. } => "unsupported",
             Error::Core(e) => e.code(),
         }

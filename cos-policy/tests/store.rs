@@ -512,7 +512,10 @@ fn shadow_counts_differences_and_gates_promotion() {
         assert_eq!(d.allow, user == "alice", "the shadow decides nothing");
     }
     let shadow = store.status().shadow.unwrap();
-    assert!((25..=55).contains(&shadow.compared), "about half sampled: {shadow:?}");
+    assert!(
+        (25..=55).contains(&shadow.compared),
+        "about half sampled: {shadow:?}"
+    );
     assert!(shadow.differences >= 5, "{shadow:?}");
     assert_eq!(seen.lock().unwrap().len() as u64, shadow.differences);
     let first = seen.lock().unwrap()[0].clone();

@@ -35,6 +35,11 @@
 //! assert_eq!(verified.pack.manifest().name, pack.manifest().name);
 //! ```
 
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
+pub mod publish;
+
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -219,6 +224,11 @@ pub fn verify_and_unpack_file(
     };
     let bundle = bundle.or(beside.as_deref());
     let verified = verify_parts(&archive, digest_header, bundle, key, limits)?;
+    unpack_verified(&verified, dest)
+}
+
+/// Unpacks into `dest`, or a new private `<tmp>/policy-pack-<random>/unpacked`.
+fn unpack_verified(verified: &VerifiedArchive, dest: Option<&Path>) -> Result<PathBuf> {
     match dest {
         Some(d) => {
             unpack(verified.pack.files(), d)?;
@@ -244,10 +254,13 @@ pub fn verify_and_unpack_file(
     }
 }
 
-/// Where [`fetch_and_verify`] reads a pack from: a local path or a `file:`
-/// URL. `http:` / `https:` URLs are refused with [`Error::Unsupported`]
-/// until the opt-in HTTP distribution client lands; the checks and errors are
-/// the same for both.
+/// The TypeScript fetcher's `fetchAndVerify`, in-process: reads a pack
+/// from a local path or `file:` URL, or, with the `http` feature, GETs an
+/// `http:` / `https:` URL ([`http::PackClient`] with default options: the
+/// `Digest` header is required and checked, the Sigstore bundle comes from
+/// `x-cosign-bundle` or `<url>/attestation` unless `bundle` is given), then
+/// verifies and unpacks as [`verify_and_unpack_file`]. Without the feature,
+/// HTTP URLs are refused with [`Error::Unsupported`].
 pub fn fetch_and_verify(
     url: &str,
     digest_header: Option<&str>,
@@ -256,14 +269,46 @@ pub fn fetch_and_verify(
     dest: Option<&Path>,
     limits: &Limits,
 ) -> Result<PathBuf> {
+    #[cfg(feature = "http")]
+    if is_http(url) {
+        let client = http::PackClient::new(http::ClientOptions {
+            max_archive_bytes: limits.max_decompressed_size,
+            sigstore_bundle: bundle.is_none(),
+            ..Default::default()
+        });
+        let fetched = client.fetch(url, None)?.ok_or_else(|| Error::HttpStatus {
+            status: 304,
+            url: url.to_owned(),
+        })?;
+        let header = fetched
+            .digest
+            .as_ref()
+            .map(|d| format!("sha-256={}", d.hex()));
+        let header = digest_header.map(str::to_owned).or(header);
+        let bundle = bundle.or(fetched.sigstore_bundle.as_deref());
+        let verified = verify_parts(&fetched.archive, header.as_deref(), bundle, key, limits)?;
+        return unpack_verified(&verified, dest);
+    }
     let path = local_path(url)?;
     verify_and_unpack_file(&path, digest_header, bundle, key, dest, limits)
+}
+
+fn is_http(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// Reads a Sigstore bundle (the fetcher's `fetchAttestation`): from a local
 /// path or `file:` URL, at most [`cos_core::sigstore::MAX_BUNDLE_SIZE`]
 /// bytes, as UTF-8 text. `http:` / `https:` as in [`fetch_and_verify`].
 pub fn fetch_attestation(url: &str) -> Result<String> {
+    #[cfg(feature = "http")]
+    let bytes = if is_http(url) {
+        http::PackClient::new(http::ClientOptions::default()).fetch_attestation(url)?
+    } else {
+        cos_core::file::read_limited(local_path(url)?, cos_core::sigstore::MAX_BUNDLE_SIZE)?
+    };
+    #[cfg(not(feature = "http"))]
     let bytes =
         cos_core::file::read_limited(local_path(url)?, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
     String::from_utf8(bytes).map_err(|_| Error::BundleVerification {
@@ -272,11 +317,10 @@ pub fn fetch_attestation(url: &str) -> Result<String> {
 }
 
 fn local_path(url: &str) -> Result<PathBuf> {
-    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    if is_http(url) {
         return Err(Error::Unsupported {
-            what: "fetching packs over HTTP(S) in this build (the distribution client is not \
-                   included yet); download the pack and pass its path or a file: URL"
+            what: "fetching packs over HTTP(S) in this build (cos-policy's `http` feature is \
+                   off); download the pack and pass its path or a file: URL"
                 .into(),
         });
     }

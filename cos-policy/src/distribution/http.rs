@@ -1,0 +1,358 @@
+//! Fetching packs over HTTP(S) (feature `http`): conditional requests with
+//! `ETag` / `If-None-Match`, long polling (`Prefer: wait=<s>`, as OPA's
+//! bundle plugin sends it), the `Digest` header checked against the body
+//! (RFC 3230 base64 or the hex form of the TypeScript fetcher), the Sigstore
+//! bundle from the `x-cosign-bundle` header or `<url>/attestation`, size
+//! limits, timeouts, and retries with exponential backoff.
+//!
+//! A fetched pack is a [`crate::store::Candidate`]; the
+//! [`crate::store::PolicyStore`] verifies it (signatures, compile, tests)
+//! before it decides anything. [`PackClient::poll`] is the loop a service
+//! runs: fetch, offer, keep the ETag, repeat.
+//!
+//! ```no_run
+//! use cos_policy::distribution::http::{ClientOptions, PackClient};
+//! use cos_policy::store::{PolicyStore, StoreOptions};
+//!
+//! let client = PackClient::new(ClientOptions::default());
+//! let store = PolicyStore::new(StoreOptions::default());
+//! let mut etag = None;
+//! if let Some(fetched) = client.fetch("https://packs.example/baseline.tar.gz", etag.as_deref())? {
+//!     etag = fetched.etag.clone();
+//!     store.activate(fetched.into_candidate())?;
+//! }
+//! # Ok::<(), cos_policy::Error>(())
+//! ```
+
+use std::time::{Duration, Instant};
+
+use cos_core::Digest;
+
+use crate::error::{Error, Result};
+
+/// How a [`PackClient`] fetches.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Limit for one attempt (connect, headers and body); default 30 s.
+    pub timeout: Duration,
+    /// With an ETag, ask the server to hold the request up to this long for
+    /// a new revision (`Prefer: wait=<seconds>`); `None` for plain polling.
+    pub long_poll: Option<Duration>,
+    /// Largest archive accepted; default 32 MiB.
+    pub max_archive_bytes: u64,
+    /// Largest Sigstore bundle accepted; default 1 MiB.
+    pub max_bundle_bytes: u64,
+    /// Retries after the first attempt, on connection errors, timeouts,
+    /// 429 and 5xx answers; default 3.
+    pub retries: u32,
+    /// First wait before a retry, doubled each time; default 200 ms.
+    pub backoff: Duration,
+    /// Longest wait between retries; default 5 s.
+    pub max_backoff: Duration,
+    /// Require a `Digest` header (the fetcher does: `missing verification
+    /// headers`); default true.
+    pub require_digest: bool,
+    /// Fetch the Sigstore bundle (header or `<url>/attestation`); default
+    /// true. A missing one is then an error.
+    pub sigstore_bundle: bool,
+    /// Extra request headers (e.g. `Authorization`).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(30),
+            long_poll: None,
+            max_archive_bytes: 32 << 20,
+            max_bundle_bytes: cos_core::sigstore::MAX_BUNDLE_SIZE,
+            retries: 3,
+            backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            require_digest: true,
+            sigstore_bundle: true,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A pack fetched and checked against its `Digest` header.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Fetched {
+    /// The URL it came from.
+    pub url: String,
+    /// The archive's bytes.
+    pub archive: Vec<u8>,
+    /// The response's `ETag`, for the next conditional request.
+    pub etag: Option<String>,
+    /// The digest the server announced (and the body matched), if any.
+    pub digest: Option<Digest>,
+    /// The Sigstore bundle, from the `x-cosign-bundle` header or
+    /// `<url>/attestation`.
+    pub sigstore_bundle: Option<Vec<u8>>,
+}
+
+impl Fetched {
+    /// The pack as a store candidate.
+    pub fn into_candidate(self) -> crate::store::Candidate {
+        crate::store::Candidate {
+            archive: self.archive,
+            sigstore_bundle: self.sigstore_bundle,
+        }
+    }
+}
+
+/// A blocking HTTP(S) client for packs; cheap to clone (shared connection
+/// pool).
+#[derive(Debug, Clone)]
+pub struct PackClient {
+    agent: ureq::Agent,
+    options: ClientOptions,
+}
+
+/// Why an attempt failed: worth retrying (connection error, timeout, 429,
+/// 5xx), or not (a 4xx, a digest mismatch, a body over the limit).
+enum Failure {
+    Retry(Error),
+    Fail(Error),
+}
+
+type Attempt<T> = std::result::Result<T, Failure>;
+
+impl PackClient {
+    /// A client with its own connection pool.
+    pub fn new(options: ClientOptions) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(options.timeout))
+            .max_redirects(5)
+            .user_agent(concat!("cos-policy/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .into();
+        PackClient { agent, options }
+    }
+
+    /// The options it was made with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// GETs a pack. With `etag`, the request is conditional (and long-polls
+    /// when [`ClientOptions::long_poll`] is set): `Ok(None)` when the server
+    /// answers 304 Not Modified. Otherwise the body is read up to the size
+    /// limit, checked against the `Digest` header, and the Sigstore bundle
+    /// is taken from `x-cosign-bundle` or fetched from `<url>/attestation`.
+    ///
+    /// Errors keep the TypeScript fetcher's messages: `HTTP <status>`,
+    /// `missing verification headers`, `digest mismatch: <a> != <b>`.
+    pub fn fetch(&self, url: &str, etag: Option<&str>) -> Result<Option<Fetched>> {
+        self.with_retries(url, || self.attempt(url, etag))
+    }
+
+    /// GETs a Sigstore bundle (`fetchAttestation`): UTF-8 JSON, at most
+    /// [`ClientOptions::max_bundle_bytes`].
+    pub fn fetch_attestation(&self, url: &str) -> Result<Vec<u8>> {
+        self.with_retries(url, || {
+            let mut response = self.request(url, None, None)?;
+            let status = response.status().as_u16();
+            if status != 200 {
+                return Err(status_error(url, status));
+            }
+            read_body(url, response.body_mut(), self.options.max_bundle_bytes)
+        })
+    }
+
+    fn with_retries<T>(&self, url: &str, mut attempt: impl FnMut() -> Attempt<T>) -> Result<T> {
+        let mut wait = self.options.backoff;
+        let mut tries = 0;
+        loop {
+            match attempt() {
+                Ok(v) => return Ok(v),
+                Err(Failure::Fail(e)) => return Err(e),
+                Err(Failure::Retry(e)) if tries >= self.options.retries => {
+                    return Err(match e {
+                        Error::Transport { url, reason } => Error::Transport {
+                            url,
+                            reason: format!("{reason} (after {} attempts)", tries + 1),
+                        },
+                        other => other,
+                    });
+                }
+                Err(Failure::Retry(_)) => {
+                    std::thread::sleep(jitter(wait, url, tries));
+                    wait = (wait * 2).min(self.options.max_backoff);
+                    tries += 1;
+                }
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        wait: Option<Duration>,
+    ) -> Attempt<ureq::http::Response<ureq::Body>> {
+        let mut req = self.agent.get(url);
+        for (k, v) in &self.options.headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        if let Some(etag) = etag {
+            req = req.header("If-None-Match", etag);
+        }
+        if let Some(wait) = wait {
+            req = req
+                .header("Prefer", format!("wait={}", wait.as_secs().max(1)))
+                .config()
+                .timeout_global(Some(self.options.timeout + wait))
+                .build();
+        }
+        req.call().map_err(|e| Failure::Retry(transport(url, &e)))
+    }
+
+    fn attempt(&self, url: &str, etag: Option<&str>) -> Attempt<Option<Fetched>> {
+        let wait = etag.and(self.options.long_poll);
+        let mut response = self.request(url, etag, wait)?;
+        let status = response.status().as_u16();
+        if status == 304 {
+            return Ok(None);
+        }
+        if status != 200 {
+            return Err(status_error(url, status));
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (etag, digest_header, bundle_header) =
+            (header("etag"), header("digest"), header("x-cosign-bundle"));
+        if digest_header.is_none() && self.options.require_digest {
+            return Err(Failure::Fail(Error::MissingVerification));
+        }
+        let archive = read_body(url, response.body_mut(), self.options.max_archive_bytes)?;
+        let digest = match digest_header {
+            Some(h) => {
+                super::check_digest(&archive, &h).map_err(Failure::Fail)?;
+                Digest::parse_http_header(&h).ok()
+            }
+            None => None,
+        };
+        let sigstore_bundle = if !self.options.sigstore_bundle {
+            None
+        } else if let Some(b) = bundle_header {
+            Some(b.into_bytes())
+        } else {
+            let att = if url.ends_with("/attestation") {
+                url.to_owned()
+            } else {
+                format!("{url}/attestation")
+            };
+            Some(self.fetch_attestation(&att).map_err(Failure::Fail)?)
+        };
+        Ok(Some(Fetched {
+            url: url.to_owned(),
+            archive,
+            etag,
+            digest,
+            sigstore_bundle,
+        }))
+    }
+
+    /// Keeps a store up to date: fetches `url` (conditionally, long-polling
+    /// when configured), offers every new pack to `offer` (usually
+    /// `|c| store.activate(c)`), and sleeps `interval` between rounds, until
+    /// `stop` returns true. A failed fetch or a refused pack leaves the store
+    /// as it was; `on_error` hears about it, and the loop goes on.
+    pub fn poll(
+        &self,
+        url: &str,
+        interval: Duration,
+        mut offer: impl FnMut(crate::store::Candidate) -> Result<crate::store::Activation>,
+        mut on_error: impl FnMut(&Error),
+        stop: impl Fn() -> bool,
+    ) {
+        let mut etag: Option<String> = None;
+        while !stop() {
+            let started = Instant::now();
+            match self.fetch(url, etag.as_deref()) {
+                Ok(Some(fetched)) => {
+                    let next = fetched.etag.clone();
+                    match offer(fetched.into_candidate()) {
+                        Ok(_) => etag = next,
+                        Err(e) => {
+                            // Refused: remember it, so the same bytes are not
+                            // verified again every round.
+                            etag = next;
+                            on_error(&e);
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => on_error(&e),
+            }
+            // A long poll that returned early (new pack, 304 after the wait)
+            // goes straight back; plain polling waits the interval.
+            let long_polled = etag.is_some() && self.options.long_poll.is_some();
+            if !long_polled || started.elapsed() < Duration::from_millis(50) {
+                sleep_until(interval, &stop);
+            }
+        }
+    }
+}
+
+fn status_error(url: &str, status: u16) -> Failure {
+    let e = Error::HttpStatus {
+        status,
+        url: url.to_owned(),
+    };
+    if status == 429 || status >= 500 {
+        Failure::Retry(e)
+    } else {
+        Failure::Fail(e)
+    }
+}
+
+fn read_body(url: &str, body: &mut ureq::Body, limit: u64) -> Attempt<Vec<u8>> {
+    body.with_config()
+        .limit(limit)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => Failure::Fail(Error::LimitExceeded {
+                what: format!("response body from {url}"),
+                limit,
+            }),
+            other => Failure::Retry(transport(url, &other)),
+        })
+}
+
+fn transport(url: &str, e: &ureq::Error) -> Error {
+    Error::Transport {
+        url: url.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Up to +25 % of `wait`, derived from the URL and attempt (no RNG needed):
+/// clients restarted together do not retry in step.
+fn jitter(wait: Duration, url: &str, attempt: u32) -> Duration {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in url.bytes().chain(attempt.to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    wait + wait.mul_f64((h % 1000) as f64 / 4000.0)
+}
+
+fn sleep_until(total: Duration, stop: &impl Fn() -> bool) {
+    let end = Instant::now() + total;
+    while !stop() {
+        let now = Instant::now();
+        if now >= end {
+            return;
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
+}

@@ -3,6 +3,8 @@
 //! Exit codes: 0 valid / done, 1 invalid (the evidence does not hold; a
 //! one-line reason on stderr), 2 usage error or unreadable input.
 
+mod serve;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -212,6 +214,30 @@ enum PackCommand {
         /// Pack directory, pack or bundle `.tar.gz`.
         path: PathBuf,
     },
+    /// Serve packs over HTTP for the TypeScript cos-policy-fetcher, OPA's
+    /// bundle plugin and cos's own client: ETag, Digest, x-cosign-bundle,
+    /// `<name>/attestation`, and long polling (`Prefer: wait=<s>` with
+    /// `If-None-Match`). Changed files are published by themselves.
+    Serve {
+        /// A pack archive (`.tar.gz`), a directory of archives (each with
+        /// its optional `<file>.sigstore.json` beside it), or a pack source
+        /// directory (with manifest.yaml; built with its tests).
+        path: PathBuf,
+        /// Address to listen on (port 0 picks a free one; the address is
+        /// printed on standard output).
+        #[arg(long, default_value = "127.0.0.1:8282", value_name = "ADDR")]
+        listen: String,
+        /// Sign archives that have no bundle beside them with this key
+        /// (Sigstore bundle, public-key hint).
+        #[arg(long, value_name = "KEY")]
+        sign_key: Option<PathBuf>,
+        /// Longest a long poll is held, in seconds.
+        #[arg(long, default_value_t = 60, value_name = "S")]
+        max_wait: u64,
+        /// How often files are checked for changes, in milliseconds.
+        #[arg(long, default_value_t = 200, value_name = "MS")]
+        watch_ms: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -270,6 +296,15 @@ enum Failure {
     Invalid(String),
     /// Usage error or unreadable input (exit 2).
     Usage(String),
+}
+
+impl Failure {
+    /// The one-line reason.
+    fn message(&self) -> &str {
+        match self {
+            Failure::Invalid(m) | Failure::Usage(m) => m,
+        }
+    }
 }
 
 impl From<cos_core::Error> for Failure {
@@ -399,6 +434,21 @@ fn run(command: Command) -> Result<(), Failure> {
             pack_verify(&path, &public, &sig.options())
         }
         Command::Pack(PackCommand::Inspect { path }) => pack_inspect(&path),
+        Command::Pack(PackCommand::Serve {
+            path,
+            listen,
+            sign_key,
+            max_wait,
+            watch_ms,
+        }) => {
+            let sign_key = sign_key.as_deref().map(PrivateKey::load).transpose()?;
+            serve::serve(
+                serve::Source { path, sign_key },
+                &listen,
+                std::time::Duration::from_secs(max_wait),
+                std::time::Duration::from_millis(watch_ms.max(10)),
+            )
+        }
     }
 }
 

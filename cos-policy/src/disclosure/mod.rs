@@ -113,7 +113,7 @@ pub const MAX_APPROVALS: usize = 64;
 ///     "classification": "CONFIDENTIAL",
 ///     "residency": ["EU-Only"],
 ///     "objects": [{"name": "tickets.jsonl",
-///                  "digest": "sha256:0e8b2ea3c46e3e1f2e76e3fb7cd3f6e4bda1a1f2f9cc6a0c4a5e8b4f3b4ba1d2"}]
+///                  "digest": "sha256:439876d1ceb924bd276c7b32893e1233940824c7545a1e411f05178403f8b2dd"}]
 ///   }],
 ///   "approvals": [{"approver": "ann", "role": "dpo", "time": "2026-11-20T09:00:00Z"}],
 ///   "created": "2026-11-20T08:00:00Z",

@@ -5,11 +5,11 @@
 
 use regorus::Value;
 
-const NS_PER_DAY: i128 = 86_400 * 1_000_000_000;
+pub(crate) const NS_PER_DAY: i128 = 86_400 * 1_000_000_000;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (any month and day
 /// are accepted once the month is in 1..=12).
-fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
+pub(crate) fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -19,7 +19,7 @@ fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
     era * 146_097 + doe - 719_468
 }
 
-fn civil_from_days(z: i128) -> (i128, i128, i128) {
+pub(crate) fn civil_from_days(z: i128) -> (i128, i128, i128) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -189,6 +189,84 @@ pub enum Error {
         what: String,
     },
 
+    /// A disclosure pack (or its DSSE envelope) is malformed, too large, or
+    /// breaks a rule of the format (no dataset, expiry not after creation, a
+    /// digest that is not sha256, …).
+    #[error("invalid disclosure pack: {reason}")]
+    DisclosureInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// No signature on a disclosure pack verifies with a trusted key whose
+    /// key id it names (a forged, altered or corrupted signature), or fewer
+    /// than the required number verify.
+    #[error("disclosure pack signature invalid: {reason}")]
+    DisclosureSignatureInvalid {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A disclosure pack is signed, but by none of the trusted keys.
+    #[error("disclosure pack is not signed by a trusted key (signed by: {key_ids})")]
+    DisclosureUntrustedKey {
+        /// The key ids the envelope's signatures name (hints, unauthenticated).
+        key_ids: String,
+    },
+
+    /// A DSSE envelope given as a disclosure pack carries another payload type.
+    #[error("not a disclosure pack: payload type {found:?}, expected {expected:?}")]
+    DisclosurePayloadType {
+        /// The payload type expected.
+        expected: &'static str,
+        /// The payload type found (shortened).
+        found: String,
+    },
+
+    /// A disclosure pack's expiry is not after the time of verification.
+    #[error("disclosure pack {id:?} expired at {expires} (checked at {now})")]
+    DisclosureExpired {
+        /// The pack id.
+        id: String,
+        /// The pack's expiry (RFC 3339).
+        expires: String,
+        /// The time of verification (RFC 3339).
+        now: String,
+    },
+
+    /// A disclosure pack's creation time is after the time of verification.
+    #[error("disclosure pack {id:?} is not valid before {created} (checked at {now})")]
+    DisclosureNotYetValid {
+        /// The pack id.
+        id: String,
+        /// The pack's creation time (RFC 3339).
+        created: String,
+        /// The time of verification (RFC 3339).
+        now: String,
+    },
+
+    /// A disclosure pack lacks the approvals the approval policy requires
+    /// (too few distinct approvers, or a required role missing).
+    #[error("disclosure pack {id:?} lacks approvals: {reason}")]
+    DisclosureApprovals {
+        /// The pack id.
+        id: String,
+        /// What is missing.
+        reason: String,
+    },
+
+    /// Data bytes do not have the digest a disclosure pack lists for them,
+    /// or the pack lists no such object.
+    #[error("disclosure pack data {dataset}/{object}: {reason}")]
+    DisclosureDigestMismatch {
+        /// The dataset id.
+        dataset: String,
+        /// The object name within the dataset.
+        object: String,
+        /// Expected and actual digest, or that the object is not listed.
+        reason: String,
+    },
+
     /// An error from `cos-core` (digests, keys, files).
     #[error(transparent)]
     Core(#[from] cos_core::Error),
@@ -219,6 +297,14 @@ impl Error {
             Error::HttpStatus { .. } => "http_status",
             Error::Transport { .. } => "transport",
             Error::Unsupported { .. } => "unsupported",
+            Error::DisclosureInvalid { .. } => "disclosure_invalid",
+            Error::DisclosureSignatureInvalid { .. } => "disclosure_signature_invalid",
+            Error::DisclosureUntrustedKey { .. } => "disclosure_untrusted_key",
+            Error::DisclosurePayloadType { .. } => "disclosure_payload_type",
+            Error::DisclosureExpired { .. } => "disclosure_expired",
+            Error::DisclosureNotYetValid { .. } => "disclosure_not_yet_valid",
+            Error::DisclosureApprovals { .. } => "disclosure_insufficient_approvals",
+            Error::DisclosureDigestMismatch { .. } => "disclosure_digest_mismatch",
             Error::Core(e) => e.code(),
         }
     }

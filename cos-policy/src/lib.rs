@@ -4,6 +4,7 @@ pub mod builtins;
 mod dates;
 pub mod decision;
 pub mod decision_log;
+pub mod disclosure;
 pub mod distribution;
 pub mod engine;
 pub mod error;

@@ -47,7 +47,7 @@ pub(crate) fn serve(
     max_wait: Duration,
     watch: Duration,
 ) -> Result<(), Failure> {
-    let (packs, mut fingerprint) = scan(&source)?;
+    let (packs, mut fingerprint) = scan(&source, &BTreeMap::new())?;
     if packs.is_empty() {
         return Err(Failure::Usage(format!(
             "{}: no pack archives (*.tar.gz) or manifest.yaml to serve",
@@ -85,7 +85,8 @@ pub(crate) fn serve(
                 if now == fingerprint {
                     continue;
                 }
-                match scan(&source) {
+                let previous = read(&watcher.packs).clone();
+                match scan(&source, &previous) {
                     Ok((packs, f)) if !packs.is_empty() => {
                         fingerprint = f;
                         let changed = !same(&read(&watcher.packs), &packs);
@@ -161,7 +162,11 @@ async fn handle(
             None => (StatusCode::NOT_FOUND, "no attestation\n").into_response(),
         };
     }
-    let text = |name: &str| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let if_none_match = text("if-none-match").map(str::to_owned);
     let wait = prefer_wait(text("prefer"), shared.max_wait);
     let mut changes = shared.generation.subscribe();
@@ -191,9 +196,15 @@ async fn handle(
         "application/gzip"
     };
     let mut h = vec![
-        (header::CONTENT_TYPE.as_str().to_owned(), content_type.to_owned()),
+        (
+            header::CONTENT_TYPE.as_str().to_owned(),
+            content_type.to_owned(),
+        ),
         (header::ETAG.as_str().to_owned(), pack.etag().to_owned()),
-        (header::CACHE_CONTROL.as_str().to_owned(), "no-cache".to_owned()),
+        (
+            header::CACHE_CONTROL.as_str().to_owned(),
+            "no-cache".to_owned(),
+        ),
     ];
     if pack.not_modified(if_none_match.as_deref()) {
         return (StatusCode::NOT_MODIFIED, headers_of(h)).into_response();
@@ -279,7 +290,10 @@ fn fingerprint_of(path: &Path) -> Fingerprint {
 }
 
 /// Reads what `source` holds now.
-fn scan(source: &Source) -> Result<(BTreeMap<String, PublishedPack>, Fingerprint), Failure> {
+fn scan(
+    source: &Source,
+    previous: &BTreeMap<String, PublishedPack>,
+) -> Result<(BTreeMap<String, PublishedPack>, Fingerprint), Failure> {
     let fingerprint = fingerprint_of(&source.path);
     let limits = cos_policy::Limits::default();
     let mut packs = BTreeMap::new();
@@ -295,8 +309,20 @@ fn scan(source: &Source) -> Result<(BTreeMap<String, PublishedPack>, Fingerprint
         let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         files.sort();
         for file in files.iter().filter(|f| is_archive(f)) {
-            let (name, p) = publish_file(source, file)?;
-            packs.insert(name, p);
+            match publish_file(source, file) {
+                Ok((name, p)) => {
+                    packs.insert(name, p);
+                }
+                // One bad file (half-written, not a pack) does not stop the
+                // others; what was published under its name stays.
+                Err(e) => {
+                    eprintln!("not publishing {}: {}", file.display(), e.message());
+                    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                    if let Some(p) = previous.get(name) {
+                        packs.insert(name.to_owned(), p.clone());
+                    }
+                }
+            }
         }
     } else {
         let (name, p) = publish_file(source, path)?;

@@ -316,7 +316,7 @@ export declare function loadPackAsync(path: string): Promise<Pack>;
  * `{ url, cosignPath? }`, with the public key instead of a cosign binary.
  */
 export interface FetchOptions {
-  /** The pack: a path or `file:` URL (HTTP(S) rejects with code `unsupported` in this build). */
+  /** The pack: an `http(s):` URL (its `Digest` header is required and checked; the bundle comes from `x-cosign-bundle` or `<url>/attestation`), a path or a `file:` URL. */
   url: string;
   /** The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack. */
   publicKey?: string;
@@ -344,7 +344,7 @@ export interface FetchOptions {
  */
 export declare function fetchAndVerify(options: FetchOptions): Promise<string>;
 
-/** The fetcher's `fetchAttestation`: the Sigstore bundle at `url` (path or `file:` URL) as text. */
+/** The fetcher's `fetchAttestation`: the Sigstore bundle at `url` (`http(s):` URL, path or `file:` URL) as text. */
 export declare function fetchAttestation(url: string): Promise<string>;
 
 /** Options of `new Engine(pack, options)`. */

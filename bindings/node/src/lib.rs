@@ -694,7 +694,7 @@ pub fn sigstore_verify_blob_keyless(
 /// `{url, cosignPath?}`, with a public key instead of a cosign binary).
 #[napi(object)]
 pub struct FetchOptions {
-    /// The pack: a path or `file:` URL (HTTP(S) is refused in this build).
+    /// The pack: an `http(s):` URL, a path or a `file:` URL.
     pub url: String,
     /// The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack.
     pub public_key: Option<String>,

@@ -581,8 +581,8 @@ fn sigstore_verify_blob_keyless<'py>(
     )
 }
 
-/// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (a
-/// path or `file:` URL) against its Sigstore bundle (`bundle`, else
+/// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (an
+/// `http(s):` URL, a path or a `file:` URL) against its Sigstore bundle (`bundle`, else
 /// `<file>.sigstore.json` / `<file>.bundle`) with `public_key` (SPKI PEM), or
 /// keyless with `trusted_root` + `identity` + `issuer`, and the `digest`
 /// header value when given, then unpacks it; returns the directory.

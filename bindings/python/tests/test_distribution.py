@@ -95,15 +95,42 @@ def test_fetch_and_verify_errors_carry_the_fetcher_messages(signed_pack, key, tm
     assert str(e.value) == "missing verification headers"
     assert e.value.code == "missing_verification"
 
-    with pytest.raises(companyos.PolicyError) as e:
-        fetch_and_verify("https://packs.example.invalid/p", key.public_pem())
-    assert e.value.code == "unsupported"
-    with pytest.raises(companyos.PolicyError) as e:
-        fetch_attestation("http://packs.example.invalid/p/attestation")
-    assert e.value.code == "unsupported"
     with pytest.raises(companyos.CoreError) as e:
         fetch_and_verify(str(path), "not a key")
     assert e.value.code == "invalid_key"
+
+
+def test_fetch_and_verify_over_http_from_cos_pack_serve(signed_pack, key):
+    """End to end against `cos pack serve` (COS_BIN, else target/debug/cos)."""
+    import os
+    import subprocess
+
+    path, archive = signed_pack
+    cos_bin = pathlib.Path(os.environ.get("COS_BIN") or ROOT / "target" / "debug" / "cos")
+    if not cos_bin.is_file():
+        pytest.fail(f"cos binary not found at {cos_bin}: cargo build -p cos-cli, or set COS_BIN")
+    server = subprocess.Popen(
+        [str(cos_bin), "pack", "serve", str(path.parent), "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        first = server.stdout.readline()
+        assert " on http://" in first, first
+        base = first.strip().rsplit(" on ", 1)[1]
+        url = f"{base}/pack.tar.gz"
+        directory = pathlib.Path(fetch_and_verify(url, key.public_pem()))
+        Engine(Pack.load(str(directory)))
+        bundle = fetch_attestation(f"{url}/attestation")
+        assert sigstore_verify_blob(archive, bundle.encode(), key.public_pem())["artifact_digest"] == digest(archive)
+        with pytest.raises(companyos.PolicyError) as e:
+            fetch_and_verify(url, SigningKey.generate("ecdsa-p256").public_pem())
+        assert e.value.code == "bundle_verification_failed"
+        with pytest.raises(companyos.PolicyError) as e:
+            fetch_and_verify(f"{base}/missing.tar.gz", key.public_pem())
+        assert (e.value.code, str(e.value)) == ("http_status", "HTTP 404")
+    finally:
+        server.kill()
+        server.communicate(timeout=10)
 
 
 SIGSTORE_DATA = ROOT / "cos-supplychain" / "tests" / "data" / "sigstore"

@@ -92,17 +92,19 @@ def fetch_and_verify(
     identity: Optional[str] = None,
     issuer: Optional[str] = None,
 ) -> str:
-    """Verify and unpack the pack at `url` (path or file: URL); returns the directory.
+    """Verify and unpack the pack at `url` (http(s) URL, path or file: URL); returns the directory.
 
     Signed with `public_key` (SPKI PEM), or keyless: `trusted_root`
     (trusted_root.json bytes) with the expected `identity` and `issuer`.
     Errors are PolicyError with the TypeScript fetcher's messages and codes
-    "missing_verification", "digest_mismatch", "bundle_verification_failed";
-    http(s) URLs raise code "unsupported" in this build.
+    "missing_verification", "digest_mismatch", "bundle_verification_failed",
+    and for HTTP "http_status" ("HTTP <status>") and "transport". Over HTTP
+    the `Digest` header is required and checked, and the bundle comes from
+    the `x-cosign-bundle` header or `<url>/attestation`.
     """
 
 def fetch_attestation(url: str) -> str:
-    """The Sigstore bundle at `url` (path or file: URL) as text."""
+    """The Sigstore bundle at `url` (http(s) URL, path or file: URL) as text."""
 
 class Pack:
     """A policy pack or OPA bundle, loaded with size limits."""

@@ -69,7 +69,21 @@ export type CosErrorCode =
   | 'missing_verification'
   | 'digest_mismatch'
   | 'bundle_verification_failed'
-  | 'unsupported';
+  | 'candidate_tests_failed'
+  | 'older_version'
+  | 'rollout_refused'
+  | 'no_active_pack'
+  | 'http_status'
+  | 'transport'
+  | 'unsupported'
+  | 'disclosure_invalid'
+  | 'disclosure_signature_invalid'
+  | 'disclosure_untrusted_key'
+  | 'disclosure_payload_type'
+  | 'disclosure_expired'
+  | 'disclosure_not_yet_valid'
+  | 'disclosure_insufficient_approvals'
+  | 'disclosure_digest_mismatch';
 
 /** Codes of argument errors (napi-rs's `Status` names). */
 export type ArgErrorCode =

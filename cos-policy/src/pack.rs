@@ -135,6 +135,17 @@ impl PackFiles {
         Ok(())
     }
 
+    /// Files given in memory (e.g. modules and data a server received), by
+    /// path; paths are checked and limits applied as for a directory.
+    pub fn from_map(files: BTreeMap<String, Vec<u8>>, limits: &Limits) -> Result<Self> {
+        let mut out = PackFiles::default();
+        for (path, bytes) in files {
+            let path = normalise(&path, false, limits)?;
+            out.insert(path, bytes, limits)?;
+        }
+        Ok(out)
+    }
+
     /// Files by path, sorted.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()))

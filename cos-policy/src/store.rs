@@ -216,6 +216,11 @@ impl ActivePack {
         self.engine.pack()
     }
 
+    /// The archive it came in.
+    pub fn archive(&self) -> &[u8] {
+        &self.archive
+    }
+
     /// SHA-256 of the archive it came in.
     pub fn archive_digest(&self) -> &Digest {
         &self.archive_digest
@@ -1070,6 +1075,18 @@ impl PolicyStore {
         query: &str,
         input: Option<&serde_json::Value>,
     ) -> Result<Option<serde_json::Value>> {
+        self.evaluate_with_pack(tenant, query, input)?.1
+    }
+
+    /// [`PolicyStore::evaluate`], also returning the pack that answered
+    /// (for a decision log); the outer error is [`Error::NoActivePack`].
+    #[allow(clippy::type_complexity, reason = "a pair of the pack and the evaluation's result")]
+    pub fn evaluate_with_pack(
+        &self,
+        tenant: Option<&TenantId>,
+        query: &str,
+        input: Option<&serde_json::Value>,
+    ) -> Result<(Arc<ActivePack>, Result<Option<serde_json::Value>>)> {
         let state = self.snapshot();
         let pack = state.assign(tenant).ok_or(Error::NoActivePack)?;
         let result = pack.engine.evaluate_opt(query, input);
@@ -1087,7 +1104,7 @@ impl PolicyStore {
             }
         }
         self.maybe_auto_rollback(&state, pack);
-        result
+        Ok((Arc::clone(pack), result))
     }
 
     /// Counts one shadow comparison; whether the answers differ.

@@ -1,0 +1,402 @@
+//! OPA's REST API as clients use it: the Data API (`GET`/`POST
+//! /v1/data/{path}`, `POST /`), the Policy API (`/v1/policies`), data writes
+//! (`PUT`/`PATCH`/`DELETE /v1/data/{path}`), `/health` (with `bundles` and
+//! `plugins`), `/metrics`; plus `/healthz` (ready) and `/livez` (alive).
+//! Bodies and error shapes are OPA's (`{"code", "message"}`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use cos_policy::decision_log::{DecisionLogger, JsonLinesWriter};
+use serde_json::{Value, json};
+
+use crate::Config;
+use crate::metrics::Metrics;
+use crate::policy::{Answerer, Policy, WriteError};
+
+pub(crate) struct App {
+    policy: Arc<Policy>,
+    metrics: Arc<Metrics>,
+    log: Option<(DecisionLogger, Mutex<JsonLinesWriter<std::fs::File>>)>,
+}
+
+impl App {
+    pub(crate) fn new(policy: Arc<Policy>, metrics: Arc<Metrics>, config: &Config) -> Result<Arc<Self>, String> {
+        let log = match &config.decision_log {
+            Some(path) => {
+                let writer = JsonLinesWriter::append(path).map_err(|e| e.to_string())?;
+                let labels = [("service".to_owned(), "cos-pdp".to_owned())].into_iter().collect();
+                Some((DecisionLogger::new(labels), Mutex::new(writer)))
+            }
+            None => None,
+        };
+        Ok(Arc::new(App { policy, metrics, log }))
+    }
+}
+
+type Shared = State<Arc<App>>;
+type Params = Query<HashMap<String, String>>;
+
+pub(crate) fn router(app: Arc<App>) -> axum::Router {
+    axum::Router::new()
+        .route("/", post(root_query))
+        .route(
+            "/v1/data",
+            get(data_get_root).post(data_post_root).put(data_put_root).patch(data_patch_root).delete(data_delete_root),
+        )
+        .route(
+            "/v1/data/{*path}",
+            get(data_get).post(data_post).put(data_put).patch(data_patch).delete(data_delete),
+        )
+        .route("/v1/policies", get(policies_list))
+        .route("/v1/policies/{*id}", get(policy_get).put(policy_put).delete(policy_delete))
+        .route("/health", get(health))
+        .route("/healthz", get(healthz))
+        .route("/livez", get(|| async { json_response(StatusCode::OK, &json!({}), false) }))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "resource_not_found", "the requested resource does not exist") })
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), observe))
+        .layer(DefaultBodyLimit::max(8 << 20))
+        .with_state(app)
+}
+
+/// Records `http_request_duration_seconds` for every request.
+async fn observe(State(app): Shared, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let handler = handler_of(req.uri().path());
+    let start = Instant::now();
+    let response = next.run(req).await;
+    app.metrics
+        .request(handler, &method, response.status().as_u16(), start.elapsed().as_secs_f64());
+    response
+}
+
+fn handler_of(path: &str) -> &'static str {
+    match path {
+        "/" => "v0/data",
+        p if p.starts_with("/v1/data") => "v1/data",
+        p if p.starts_with("/v1/policies") => "v1/policies",
+        "/health" | "/healthz" | "/livez" => "health",
+        "/metrics" => "metrics",
+        _ => "other",
+    }
+}
+
+fn json_response(status: StatusCode, body: &Value, pretty: bool) -> Response {
+    let text = if pretty {
+        serde_json::to_string_pretty(body)
+    } else {
+        serde_json::to_string(body)
+    }
+    .unwrap_or_else(|_| "{}".to_owned());
+    let mut r = (status, text).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+/// OPA's error body.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    json_response(status, &json!({"code": code, "message": message}), false)
+}
+
+fn truthy(params: &HashMap<String, String>, key: &str) -> bool {
+    params
+        .get(key)
+        .is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("true"))
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+// ------------------------------------------------------------------ Data API
+
+async fn data_get_root(app: Shared, params: Params) -> Response {
+    data_get(app, Path(String::new()), params).await
+}
+
+async fn data_get(State(app): Shared, Path(path): Path<String>, Query(params): Params) -> Response {
+    let input = match params.get("input") {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    &format!("parameter contains malformed input document: {e}"),
+                );
+            }
+        },
+        None => None,
+    };
+    evaluate(&app, &path, input, &params, false)
+}
+
+async fn data_post_root(app: Shared, params: Params, body: Bytes) -> Response {
+    data_post(app, Path(String::new()), params, body).await
+}
+
+async fn data_post(State(app): Shared, Path(path): Path<String>, Query(params): Params, body: Bytes) -> Response {
+    let (input, missing) = if body.iter().all(u8::is_ascii_whitespace) {
+        (None, true)
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(mut m)) => match m.remove("input") {
+                Some(i) => (Some(i), false),
+                None => (None, true),
+            },
+            Ok(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    "body contains malformed input document: expected an object with an \"input\" key",
+                );
+            }
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    &format!("body contains malformed input document: {e}"),
+                );
+            }
+        }
+    };
+    evaluate(&app, &path, input, &params, missing)
+}
+
+fn evaluate(app: &App, path: &str, input: Option<Value>, params: &HashMap<String, String>, warn_missing: bool) -> Response {
+    let started = Instant::now();
+    let query = if path.trim_matches('/').is_empty() {
+        "data".to_owned()
+    } else {
+        format!("data/{}", path.trim_matches('/'))
+    };
+    let (answerer, result) = match app.policy.evaluate(&query, input.as_ref()) {
+        Ok(pair) => pair,
+        Err(e) => {
+            app.metrics.decision("error");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &e.to_string());
+        }
+    };
+    let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            app.metrics.decision("error");
+            let status = match e {
+                cos_policy::Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let code = if status == StatusCode::BAD_REQUEST { "invalid_parameter" } else { "internal_error" };
+            return error(status, code, &e.to_string());
+        }
+    };
+    app.metrics.decision(if result.is_some() { "defined" } else { "undefined" });
+    let mut body = serde_json::Map::new();
+    if let Some((logger, writer)) = &app.log {
+        let display_path = path.trim_matches('/');
+        match logger.event_for_result(answerer.engine(), display_path, input.as_ref(), result.as_ref(), eval_ns) {
+            Ok(Some(event)) => {
+                body.insert("decision_id".into(), Value::String(event.decision_id.clone()));
+                let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+                if let Err(e) = w.write(&event) {
+                    // No decision without its log entry.
+                    return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &format!("decision log: {e}"));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &format!("decision log: {e}"));
+            }
+        }
+    }
+    if truthy(params, "metrics") {
+        body.insert("metrics".into(), json!({"timer_rego_query_eval_ns": eval_ns}));
+    }
+    if truthy(params, "provenance") {
+        if let Answerer::Pack(p) = &answerer {
+            let r = p.pack();
+            body.insert(
+                "provenance".into(),
+                json!({"version": env!("CARGO_PKG_VERSION"), "bundles": {r.name.clone(): {"revision": r.revision}}}),
+            );
+        }
+    }
+    if let Some(r) = result {
+        body.insert("result".into(), r);
+    }
+    if warn_missing {
+        body.insert(
+            "warning".into(),
+            json!({"code": "api_usage_warning", "message": "'input' key missing from the request"}),
+        );
+    }
+    json_response(StatusCode::OK, &Value::Object(body), truthy(params, "pretty"))
+}
+
+/// `POST /`: the body is the input; the answer is `data.system.main`, unwrapped.
+async fn root_query(State(app): Shared, Query(params): Params, body: Bytes) -> Response {
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return error(StatusCode::BAD_REQUEST, "invalid_parameter", &format!("body contains malformed input document: {e}"));
+            }
+        }
+    };
+    match app.policy.evaluate("data/system/main", input.as_ref()) {
+        Ok((_, Ok(Some(v)))) => json_response(StatusCode::OK, &v, truthy(&params, "pretty")),
+        Ok((_, Ok(None))) => error(StatusCode::NOT_FOUND, "undefined_document", "document missing: data.system.main"),
+        Ok((_, Err(e))) | Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &e.to_string()),
+    }
+}
+
+// ------------------------------------------------------------- data writes
+
+fn write_result(r: Result<(), WriteError>, ok: StatusCode) -> Response {
+    match r {
+        Ok(()) if ok == StatusCode::NO_CONTENT => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => json_response(ok, &json!({}), false),
+        Err(WriteError::OwnedByPack(m)) | Err(WriteError::Invalid(m)) => {
+            error(StatusCode::BAD_REQUEST, "invalid_parameter", &m)
+        }
+        Err(WriteError::NotFound(m)) => error(StatusCode::NOT_FOUND, "resource_not_found", &m),
+        Err(WriteError::Compile(file, m)) => json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({
+                "code": "invalid_parameter",
+                "message": "error(s) occurred while compiling module(s)",
+                "errors": [{"code": "rego_compile_error", "message": m, "location": {"file": file}}],
+            }),
+            false,
+        ),
+    }
+}
+
+fn parse_json(body: &Bytes) -> Result<Value, Response> {
+    serde_json::from_slice(body).map_err(|e| {
+        error(StatusCode::BAD_REQUEST, "invalid_parameter", &format!("body contains malformed JSON: {e}"))
+    })
+}
+
+async fn data_put_root(app: Shared, body: Bytes) -> Response {
+    data_put(app, Path(String::new()), body).await
+}
+
+async fn data_put(State(app): Shared, Path(path): Path<String>, body: Bytes) -> Response {
+    let value = match parse_json(&body) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    write_result(app.policy.put_data(&segments(&path), value), StatusCode::NO_CONTENT)
+}
+
+async fn data_patch_root(app: Shared, body: Bytes) -> Response {
+    data_patch(app, Path(String::new()), body).await
+}
+
+async fn data_patch(State(app): Shared, Path(path): Path<String>, body: Bytes) -> Response {
+    let ops = match parse_json(&body) {
+        Ok(Value::Array(ops)) => ops,
+        Ok(_) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", "a JSON Patch is an array of operations"),
+        Err(r) => return r,
+    };
+    write_result(app.policy.patch_data(&segments(&path), &ops), StatusCode::NO_CONTENT)
+}
+
+async fn data_delete_root(app: Shared) -> Response {
+    data_delete(app, Path(String::new())).await
+}
+
+async fn data_delete(State(app): Shared, Path(path): Path<String>) -> Response {
+    write_result(app.policy.delete_data(&segments(&path)), StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------- Policy API
+
+async fn policies_list(State(app): Shared) -> Response {
+    let list: Vec<Value> = app
+        .policy
+        .modules()
+        .into_iter()
+        .map(|(id, raw)| json!({"id": id, "raw": raw}))
+        .collect();
+    json_response(StatusCode::OK, &json!({"result": list}), false)
+}
+
+async fn policy_get(State(app): Shared, Path(id): Path<String>) -> Response {
+    match app.policy.modules().remove(&id) {
+        Some(raw) => json_response(StatusCode::OK, &json!({"result": {"id": id, "raw": raw}}), false),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "resource_not_found",
+            &format!("storage_not_found_error: policy id {id:?}"),
+        ),
+    }
+}
+
+async fn policy_put(State(app): Shared, Path(id): Path<String>, body: Bytes) -> Response {
+    let Ok(text) = String::from_utf8(body.to_vec()) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_parameter", "the policy is not UTF-8 text");
+    };
+    write_result(app.policy.put_module(&id, text), StatusCode::OK)
+}
+
+async fn policy_delete(State(app): Shared, Path(id): Path<String>) -> Response {
+    write_result(app.policy.delete_module(&id), StatusCode::OK)
+}
+
+// -------------------------------------------------------------- health, metrics
+
+async fn health(State(app): Shared, Query(params): Params) -> Response {
+    if params.contains_key("bundles") && !app.policy.ready() {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"error": "not all configured bundles have been activated"}),
+            false,
+        );
+    }
+    if params.contains_key("plugins") {
+        let download = crate::policy::read(&app.policy.download).clone();
+        if download.configured && (download.last_error.is_some() || !app.policy.ready()) {
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": "not all plugins in OK state", "bundle": download.last_error}),
+                false,
+            );
+        }
+    }
+    json_response(StatusCode::OK, &json!({}), false)
+}
+
+async fn healthz(State(app): Shared) -> Response {
+    let status = app.policy.store.as_ref().map(cos_policy::store::PolicyStore::status);
+    let body = json!({
+        "ready": app.policy.ready(),
+        "pack": status.as_ref().and_then(|s| s.stable.clone()),
+        "last_error": status.as_ref().and_then(|s| s.last_error.clone()),
+        "download_error": crate::policy::read(&app.policy.download).last_error,
+    });
+    let code = if app.policy.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    json_response(code, &body, false)
+}
+
+async fn metrics(State(app): Shared, method: Method) -> Response {
+    let text = app.metrics.render(&app.policy);
+    let mut r = if method == Method::HEAD { ().into_response() } else { text.into_response() };
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}

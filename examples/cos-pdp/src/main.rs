@@ -1,0 +1,111 @@
+//! `cos-pdp`: a policy decision daemon that speaks OPA's REST API as
+//! clients use it, deciding with verified, hot-reloaded cos packs.
+//!
+//! Policy comes from a pack file (`--pack`) or a pack server (`--pack-url`,
+//! polled or long-polled, verified by `cos_policy::store` before it decides
+//! anything, last known good kept in `--state-dir`), and from the REST API
+//! itself (`PUT /v1/policies/{id}`, `PUT /v1/data/{path}`), as an OPA
+//! hot-reload controller uses it. See docs/cos-pdp.md.
+
+mod api;
+mod metrics;
+mod policy;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Command line of `cos-pdp`.
+#[derive(Parser, Debug)]
+#[command(name = "cos-pdp", version, about = "Policy decision daemon compatible with OPA's REST API")]
+pub(crate) struct Config {
+    /// Address to listen on (port 0 picks a free one; the address is printed on standard output).
+    #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
+    pub(crate) listen: String,
+    /// A pack archive (`.tar.gz`) or pack directory to decide with.
+    #[arg(long, value_name = "PATH", conflicts_with = "pack_url")]
+    pub(crate) pack: Option<PathBuf>,
+    /// A pack server URL (e.g. `cos pack serve`) to fetch the pack from and poll.
+    #[arg(long, value_name = "URL")]
+    pub(crate) pack_url: Option<String>,
+    /// Seconds between polls of --pack-url.
+    #[arg(long, default_value_t = 10, value_name = "S")]
+    pub(crate) poll_interval: u64,
+    /// Long-poll --pack-url (`Prefer: wait=<S>`): new packs arrive as soon as they are published.
+    #[arg(long, value_name = "S")]
+    pub(crate) long_poll: Option<u64>,
+    /// Require a Sigstore bundle signed by this public key (SPKI PEM) on every pack.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) public_key: Option<PathBuf>,
+    /// Require an OPA `.signatures.json` made with this ES256 public key (SPKI PEM).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) opa_verification_key: Option<PathBuf>,
+    /// Refuse packs that carry no tests (packs that carry tests must pass them in any case).
+    #[arg(long)]
+    pub(crate) require_tests: bool,
+    /// Keep the last known good pack here, and start from it when the pack server is down.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// Append OPA-format decision-log events (JSON lines) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) decision_log: Option<PathBuf>,
+    /// Time limit of one evaluation, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub(crate) timeout_ms: u64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 8 << 20, value_name = "BYTES")]
+    pub(crate) max_body: usize,
+    /// Worker threads of the HTTP runtime (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let config = Config::parse();
+    match run(config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cos-pdp: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(config: Config) -> Result<(), String> {
+    let policy = Arc::new(policy::Policy::start(&config)?);
+    let metrics = Arc::new(metrics::Metrics::new());
+    if let Some(url) = config.pack_url.clone() {
+        policy::spawn_poller(
+            Arc::clone(&policy),
+            Arc::clone(&metrics),
+            url,
+            Duration::from_secs(config.poll_interval.max(1)),
+            config.long_poll.map(Duration::from_secs),
+        );
+    }
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(n) = config.threads {
+        runtime.worker_threads(n.max(1));
+    }
+    let runtime = runtime
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        println!("cos-pdp listening on http://{addr}");
+        let app = api::router(api::App::new(policy, metrics, &config)?);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| format!("server failed: {e}"))
+    })
+}

@@ -76,9 +76,10 @@ fi
 step "cargo test (unit, property, doc and CLI tests)"
 cargo test --workspace --locked 2>&1 | tee "$log_dir/cargo-test.log"
 
-step "build the cos binary for the interop tests"
-cargo build -p cos-cli --locked --quiet
+step "build the cos and cos-pdp binaries for the interop tests"
+cargo build -p cos-cli -p cos-pdp --locked --quiet
 export COS_BIN="$root/target/debug/cos"
+export COS_PDP_BIN="$root/target/debug/cos-pdp"
 
 step "OPA and cosign oracles (scripts/oracles/opa.sh, cosign.sh: go install of pinned versions, once; started in the background)"
 await "$oracles_go" oracles-go

@@ -1080,7 +1080,10 @@ impl PolicyStore {
 
     /// [`PolicyStore::evaluate`], also returning the pack that answered
     /// (for a decision log); the outer error is [`Error::NoActivePack`].
-    #[allow(clippy::type_complexity, reason = "a pair of the pack and the evaluation's result")]
+    #[allow(
+        clippy::type_complexity,
+        reason = "a pair of the pack and the evaluation's result"
+    )]
     pub fn evaluate_with_pack(
         &self,
         tenant: Option<&TenantId>,

@@ -317,7 +317,10 @@ fn scan(
                 // others; what was published under its name stays.
                 Err(e) => {
                     eprintln!("not publishing {}: {}", file.display(), e.message());
-                    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                    let name = file
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or_default();
                     if let Some(p) = previous.get(name) {
                         packs.insert(name.to_owned(), p.clone());
                     }

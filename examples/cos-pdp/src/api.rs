@@ -28,16 +28,26 @@ pub(crate) struct App {
 }
 
 impl App {
-    pub(crate) fn new(policy: Arc<Policy>, metrics: Arc<Metrics>, config: &Config) -> Result<Arc<Self>, String> {
+    pub(crate) fn new(
+        policy: Arc<Policy>,
+        metrics: Arc<Metrics>,
+        config: &Config,
+    ) -> Result<Arc<Self>, String> {
         let log = match &config.decision_log {
             Some(path) => {
                 let writer = JsonLinesWriter::append(path).map_err(|e| e.to_string())?;
-                let labels = [("service".to_owned(), "cos-pdp".to_owned())].into_iter().collect();
+                let labels = [("service".to_owned(), "cos-pdp".to_owned())]
+                    .into_iter()
+                    .collect();
                 Some((DecisionLogger::new(labels), Mutex::new(writer)))
             }
             None => None,
         };
-        Ok(Arc::new(App { policy, metrics, log }))
+        Ok(Arc::new(App {
+            policy,
+            metrics,
+            log,
+        }))
     }
 }
 
@@ -49,20 +59,43 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
         .route("/", post(root_query))
         .route(
             "/v1/data",
-            get(data_get_root).post(data_post_root).put(data_put_root).patch(data_patch_root).delete(data_delete_root),
+            get(data_get_root)
+                .post(data_post_root)
+                .put(data_put_root)
+                .patch(data_patch_root)
+                .delete(data_delete_root),
         )
         .route(
             "/v1/data/{*path}",
-            get(data_get).post(data_post).put(data_put).patch(data_patch).delete(data_delete),
+            get(data_get)
+                .post(data_post)
+                .put(data_put)
+                .patch(data_patch)
+                .delete(data_delete),
         )
         .route("/v1/policies", get(policies_list))
-        .route("/v1/policies/{*id}", get(policy_get).put(policy_put).delete(policy_delete))
+        .route(
+            "/v1/policies/{*id}",
+            get(policy_get).put(policy_put).delete(policy_delete),
+        )
         .route("/health", get(health))
         .route("/healthz", get(healthz))
-        .route("/livez", get(|| async { json_response(StatusCode::OK, &json!({}), false) }))
+        .route(
+            "/livez",
+            get(|| async { json_response(StatusCode::OK, &json!({}), false) }),
+        )
         .route("/metrics", get(metrics))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "resource_not_found", "the requested resource does not exist") })
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), observe))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "resource_not_found",
+                "the requested resource does not exist",
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            observe,
+        ))
         .layer(DefaultBodyLimit::max(8 << 20))
         .with_state(app)
 }
@@ -73,8 +106,12 @@ async fn observe(State(app): Shared, req: Request, next: Next) -> Response {
     let handler = handler_of(req.uri().path());
     let start = Instant::now();
     let response = next.run(req).await;
-    app.metrics
-        .request(handler, &method, response.status().as_u16(), start.elapsed().as_secs_f64());
+    app.metrics.request(
+        handler,
+        &method,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     response
 }
 
@@ -97,8 +134,10 @@ fn json_response(status: StatusCode, body: &Value, pretty: bool) -> Response {
     }
     .unwrap_or_else(|_| "{}".to_owned());
     let mut r = (status, text).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -114,7 +153,10 @@ fn truthy(params: &HashMap<String, String>, key: &str) -> bool {
 }
 
 fn segments(path: &str) -> Vec<String> {
-    path.split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 // ------------------------------------------------------------------ Data API
@@ -144,7 +186,12 @@ async fn data_post_root(app: Shared, params: Params, body: Bytes) -> Response {
     data_post(app, Path(String::new()), params, body).await
 }
 
-async fn data_post(State(app): Shared, Path(path): Path<String>, Query(params): Params, body: Bytes) -> Response {
+async fn data_post(
+    State(app): Shared,
+    Path(path): Path<String>,
+    Query(params): Params,
+    body: Bytes,
+) -> Response {
     let (input, missing) = if body.iter().all(u8::is_ascii_whitespace) {
         (None, true)
     } else {
@@ -172,7 +219,13 @@ async fn data_post(State(app): Shared, Path(path): Path<String>, Query(params): 
     evaluate(&app, &path, input, &params, missing)
 }
 
-fn evaluate(app: &App, path: &str, input: Option<Value>, params: &HashMap<String, String>, warn_missing: bool) -> Response {
+fn evaluate(
+    app: &App,
+    path: &str,
+    input: Option<Value>,
+    params: &HashMap<String, String>,
+    warn_missing: bool,
+) -> Response {
     let started = Instant::now();
     let query = if path.trim_matches('/').is_empty() {
         "data".to_owned()
@@ -183,7 +236,11 @@ fn evaluate(app: &App, path: &str, input: Option<Value>, params: &HashMap<String
         Ok(pair) => pair,
         Err(e) => {
             app.metrics.decision("error");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &e.to_string());
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                &e.to_string(),
+            );
         }
     };
     let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
@@ -195,31 +252,59 @@ fn evaluate(app: &App, path: &str, input: Option<Value>, params: &HashMap<String
                 cos_policy::Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            let code = if status == StatusCode::BAD_REQUEST { "invalid_parameter" } else { "internal_error" };
+            let code = if status == StatusCode::BAD_REQUEST {
+                "invalid_parameter"
+            } else {
+                "internal_error"
+            };
             return error(status, code, &e.to_string());
         }
     };
-    app.metrics.decision(if result.is_some() { "defined" } else { "undefined" });
+    app.metrics.decision(if result.is_some() {
+        "defined"
+    } else {
+        "undefined"
+    });
     let mut body = serde_json::Map::new();
     if let Some((logger, writer)) = &app.log {
         let display_path = path.trim_matches('/');
-        match logger.event_for_result(answerer.engine(), display_path, input.as_ref(), result.as_ref(), eval_ns) {
+        match logger.event_for_result(
+            answerer.engine(),
+            display_path,
+            input.as_ref(),
+            result.as_ref(),
+            eval_ns,
+        ) {
             Ok(Some(event)) => {
-                body.insert("decision_id".into(), Value::String(event.decision_id.clone()));
+                body.insert(
+                    "decision_id".into(),
+                    Value::String(event.decision_id.clone()),
+                );
                 let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = w.write(&event) {
                     // No decision without its log entry.
-                    return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &format!("decision log: {e}"));
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal_error",
+                        &format!("decision log: {e}"),
+                    );
                 }
             }
             Ok(None) => {}
             Err(e) => {
-                return error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &format!("decision log: {e}"));
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    &format!("decision log: {e}"),
+                );
             }
         }
     }
     if truthy(params, "metrics") {
-        body.insert("metrics".into(), json!({"timer_rego_query_eval_ns": eval_ns}));
+        body.insert(
+            "metrics".into(),
+            json!({"timer_rego_query_eval_ns": eval_ns}),
+        );
     }
     if truthy(params, "provenance") {
         if let Answerer::Pack(p) = &answerer {
@@ -239,7 +324,11 @@ fn evaluate(app: &App, path: &str, input: Option<Value>, params: &HashMap<String
             json!({"code": "api_usage_warning", "message": "'input' key missing from the request"}),
         );
     }
-    json_response(StatusCode::OK, &Value::Object(body), truthy(params, "pretty"))
+    json_response(
+        StatusCode::OK,
+        &Value::Object(body),
+        truthy(params, "pretty"),
+    )
 }
 
 /// `POST /`: the body is the input; the answer is `data.system.main`, unwrapped.
@@ -250,14 +339,26 @@ async fn root_query(State(app): Shared, Query(params): Params, body: Bytes) -> R
         match serde_json::from_slice::<Value>(&body) {
             Ok(v) => Some(v),
             Err(e) => {
-                return error(StatusCode::BAD_REQUEST, "invalid_parameter", &format!("body contains malformed input document: {e}"));
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_parameter",
+                    &format!("body contains malformed input document: {e}"),
+                );
             }
         }
     };
     match app.policy.evaluate("data/system/main", input.as_ref()) {
         Ok((_, Ok(Some(v)))) => json_response(StatusCode::OK, &v, truthy(&params, "pretty")),
-        Ok((_, Ok(None))) => error(StatusCode::NOT_FOUND, "undefined_document", "document missing: data.system.main"),
-        Ok((_, Err(e))) | Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", &e.to_string()),
+        Ok((_, Ok(None))) => error(
+            StatusCode::NOT_FOUND,
+            "undefined_document",
+            "document missing: data.system.main",
+        ),
+        Ok((_, Err(e))) | Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            &e.to_string(),
+        ),
     }
 }
 
@@ -283,9 +384,13 @@ fn write_result(r: Result<(), WriteError>, ok: StatusCode) -> Response {
     }
 }
 
-fn parse_json(body: &Bytes) -> Result<Value, Response> {
+fn parse_json(body: &Bytes) -> Result<Value, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
-        error(StatusCode::BAD_REQUEST, "invalid_parameter", &format!("body contains malformed JSON: {e}"))
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            &format!("body contains malformed JSON: {e}"),
+        ))
     })
 }
 
@@ -296,9 +401,12 @@ async fn data_put_root(app: Shared, body: Bytes) -> Response {
 async fn data_put(State(app): Shared, Path(path): Path<String>, body: Bytes) -> Response {
     let value = match parse_json(&body) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
-    write_result(app.policy.put_data(&segments(&path), value), StatusCode::NO_CONTENT)
+    write_result(
+        app.policy.put_data(&segments(&path), value),
+        StatusCode::NO_CONTENT,
+    )
 }
 
 async fn data_patch_root(app: Shared, body: Bytes) -> Response {
@@ -308,10 +416,19 @@ async fn data_patch_root(app: Shared, body: Bytes) -> Response {
 async fn data_patch(State(app): Shared, Path(path): Path<String>, body: Bytes) -> Response {
     let ops = match parse_json(&body) {
         Ok(Value::Array(ops)) => ops,
-        Ok(_) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", "a JSON Patch is an array of operations"),
-        Err(r) => return r,
+        Ok(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "a JSON Patch is an array of operations",
+            );
+        }
+        Err(r) => return *r,
     };
-    write_result(app.policy.patch_data(&segments(&path), &ops), StatusCode::NO_CONTENT)
+    write_result(
+        app.policy.patch_data(&segments(&path), &ops),
+        StatusCode::NO_CONTENT,
+    )
 }
 
 async fn data_delete_root(app: Shared) -> Response {
@@ -319,7 +436,10 @@ async fn data_delete_root(app: Shared) -> Response {
 }
 
 async fn data_delete(State(app): Shared, Path(path): Path<String>) -> Response {
-    write_result(app.policy.delete_data(&segments(&path)), StatusCode::NO_CONTENT)
+    write_result(
+        app.policy.delete_data(&segments(&path)),
+        StatusCode::NO_CONTENT,
+    )
 }
 
 // ---------------------------------------------------------------- Policy API
@@ -336,7 +456,11 @@ async fn policies_list(State(app): Shared) -> Response {
 
 async fn policy_get(State(app): Shared, Path(id): Path<String>) -> Response {
     match app.policy.modules().remove(&id) {
-        Some(raw) => json_response(StatusCode::OK, &json!({"result": {"id": id, "raw": raw}}), false),
+        Some(raw) => json_response(
+            StatusCode::OK,
+            &json!({"result": {"id": id, "raw": raw}}),
+            false,
+        ),
         None => error(
             StatusCode::NOT_FOUND,
             "resource_not_found",
@@ -347,7 +471,11 @@ async fn policy_get(State(app): Shared, Path(id): Path<String>) -> Response {
 
 async fn policy_put(State(app): Shared, Path(id): Path<String>, body: Bytes) -> Response {
     let Ok(text) = String::from_utf8(body.to_vec()) else {
-        return error(StatusCode::BAD_REQUEST, "invalid_parameter", "the policy is not UTF-8 text");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "the policy is not UTF-8 text",
+        );
     };
     write_result(app.policy.put_module(&id, text), StatusCode::OK)
 }
@@ -380,20 +508,32 @@ async fn health(State(app): Shared, Query(params): Params) -> Response {
 }
 
 async fn healthz(State(app): Shared) -> Response {
-    let status = app.policy.store.as_ref().map(cos_policy::store::PolicyStore::status);
+    let status = app
+        .policy
+        .store
+        .as_ref()
+        .map(cos_policy::store::PolicyStore::status);
     let body = json!({
         "ready": app.policy.ready(),
         "pack": status.as_ref().and_then(|s| s.stable.clone()),
         "last_error": status.as_ref().and_then(|s| s.last_error.clone()),
         "download_error": crate::policy::read(&app.policy.download).last_error,
     });
-    let code = if app.policy.ready() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if app.policy.ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     json_response(code, &body, false)
 }
 
 async fn metrics(State(app): Shared, method: Method) -> Response {
     let text = app.metrics.render(&app.policy);
-    let mut r = if method == Method::HEAD { ().into_response() } else { text.into_response() };
+    let mut r = if method == Method::HEAD {
+        ().into_response()
+    } else {
+        text.into_response()
+    };
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -20,7 +20,11 @@ use clap::Parser;
 
 /// Command line of `cos-pdp`.
 #[derive(Parser, Debug)]
-#[command(name = "cos-pdp", version, about = "Policy decision daemon compatible with OPA's REST API")]
+#[command(
+    name = "cos-pdp",
+    version,
+    about = "Policy decision daemon compatible with OPA's REST API"
+)]
 pub(crate) struct Config {
     /// Address to listen on (port 0 picks a free one; the address is printed on standard output).
     #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
@@ -31,9 +35,12 @@ pub(crate) struct Config {
     /// A pack server URL (e.g. `cos pack serve`) to fetch the pack from and poll.
     #[arg(long, value_name = "URL")]
     pub(crate) pack_url: Option<String>,
-    /// Seconds between polls of --pack-url.
-    #[arg(long, default_value_t = 10, value_name = "S")]
-    pub(crate) poll_interval: u64,
+    /// Seconds between polls of --pack-url (fractions allowed).
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub(crate) poll_interval: f64,
+    /// Seconds one fetch attempt of --pack-url may take (fractions allowed).
+    #[arg(long, default_value_t = 30.0, value_name = "S")]
+    pub(crate) fetch_timeout: f64,
     /// Long-poll --pack-url (`Prefer: wait=<S>`): new packs arrive as soon as they are published.
     #[arg(long, value_name = "S")]
     pub(crate) long_poll: Option<u64>,
@@ -74,6 +81,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// A duration from seconds given on the command line (10 ms to a day).
+fn seconds(s: f64, what: &str) -> Result<Duration, String> {
+    if s.is_finite() && (0.01..=86_400.0).contains(&s) {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(format!(
+            "{what} {s}: expected seconds between 0.01 and 86400"
+        ))
+    }
+}
+
 fn run(config: Config) -> Result<(), String> {
     let policy = Arc::new(policy::Policy::start(&config)?);
     let metrics = Arc::new(metrics::Metrics::new());
@@ -82,7 +100,8 @@ fn run(config: Config) -> Result<(), String> {
             Arc::clone(&policy),
             Arc::clone(&metrics),
             url,
-            Duration::from_secs(config.poll_interval.max(1)),
+            seconds(config.poll_interval, "--poll-interval")?,
+            seconds(config.fetch_timeout, "--fetch-timeout")?,
             config.long_poll.map(Duration::from_secs),
         );
     }

@@ -60,20 +60,50 @@ fn latency_buckets() -> impl Iterator<Item = f64> {
 impl Metrics {
     pub(crate) fn new() -> Self {
         let mut registry = Registry::default();
-        let http = Family::<HttpLabels, Histogram>::new_with_constructor(|| Histogram::new(latency_buckets()));
-        registry.register("http_request_duration_seconds", "HTTP request latency (as OPA names it)", http.clone());
+        let http = Family::<HttpLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(latency_buckets())
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency (as OPA names it)",
+            http.clone(),
+        );
         let decisions = Family::<OutcomeLabels, Counter>::default();
-        registry.register("cos_pdp_decisions", "Data API evaluations by outcome: defined, undefined, error", decisions.clone());
+        registry.register(
+            "cos_pdp_decisions",
+            "Data API evaluations by outcome: defined, undefined, error",
+            decisions.clone(),
+        );
         let fetch_failures = Family::<CodeLabels, Counter>::default();
-        registry.register("cos_pdp_pack_fetch_failures", "Failed pack fetches or refused packs, by error code", fetch_failures.clone());
+        registry.register(
+            "cos_pdp_pack_fetch_failures",
+            "Failed pack fetches or refused packs, by error code",
+            fetch_failures.clone(),
+        );
         let pack_info = Family::<PackLabels, Gauge>::default();
-        registry.register("cos_pdp_pack_info", "The stable pack deciding (value 1)", pack_info.clone());
+        registry.register(
+            "cos_pdp_pack_info",
+            "The stable pack deciding (value 1)",
+            pack_info.clone(),
+        );
         let activations = Gauge::default();
-        registry.register("cos_pdp_pack_activations", "Packs activated since start", activations.clone());
+        registry.register(
+            "cos_pdp_pack_activations",
+            "Packs activated since start",
+            activations.clone(),
+        );
         let refusals = Gauge::default();
-        registry.register("cos_pdp_pack_refusals", "Candidate packs refused since start", refusals.clone());
+        registry.register(
+            "cos_pdp_pack_refusals",
+            "Candidate packs refused since start",
+            refusals.clone(),
+        );
         let rollbacks = Gauge::default();
-        registry.register("cos_pdp_pack_rollbacks", "Rollbacks since start (explicit and automatic)", rollbacks.clone());
+        registry.register(
+            "cos_pdp_pack_rollbacks",
+            "Rollbacks since start (explicit and automatic)",
+            rollbacks.clone(),
+        );
         let ready = Gauge::default();
         registry.register("cos_pdp_ready", "1 when a policy is active", ready.clone());
         Metrics {
@@ -110,7 +140,9 @@ impl Metrics {
 
     pub(crate) fn fetch_failed(&self, code: &str) {
         self.fetch_failures
-            .get_or_create(&CodeLabels { code: code.to_owned() })
+            .get_or_create(&CodeLabels {
+                code: code.to_owned(),
+            })
             .inc();
     }
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use cos_policy::distribution::http::{ClientOptions, PackClient};
-use cos_policy::store::{ActivePack, Candidate, PolicyStore, StoreOptions, TestPolicy};
 use cos_policy::pack::PackFiles;
+use cos_policy::store::{ActivePack, Candidate, PolicyStore, StoreOptions, TestPolicy};
 use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
 use serde_json::Value;
 
@@ -187,7 +187,10 @@ impl Policy {
             return Some(String::new());
         }
         roots.into_iter().find(|r| {
-            path == r || path.starts_with(&format!("{r}/")) || r.starts_with(&format!("{path}/")) || path.is_empty()
+            path == r
+                || path.starts_with(&format!("{r}/"))
+                || r.starts_with(&format!("{path}/"))
+                || path.is_empty()
         })
     }
 
@@ -211,10 +214,9 @@ impl Policy {
 
     pub(crate) fn delete_module(&self, id: &str) -> Result<(), WriteError> {
         self.change(|o| {
-            o.modules
-                .remove(id)
-                .map(|_| ())
-                .ok_or_else(|| WriteError::NotFound(format!("storage_not_found_error: policy id {id:?}")))
+            o.modules.remove(id).map(|_| ()).ok_or_else(|| {
+                WriteError::NotFound(format!("storage_not_found_error: policy id {id:?}"))
+            })
         })
     }
 
@@ -228,7 +230,9 @@ impl Policy {
                         o.data = m;
                         Ok(())
                     }
-                    _ => Err(WriteError::Invalid("the root document must be an object".into())),
+                    _ => Err(WriteError::Invalid(
+                        "the root document must be an object".into(),
+                    )),
                 };
             }
             let mut node = &mut o.data;
@@ -259,7 +263,12 @@ impl Policy {
                 o.data.clear();
                 return Ok(());
             }
-            let missing = || WriteError::NotFound(format!("storage_not_found_error: {}: document does not exist", slash(path)));
+            let missing = || {
+                WriteError::NotFound(format!(
+                    "storage_not_found_error: {}: document does not exist",
+                    slash(path)
+                ))
+            };
             let mut node = &mut o.data;
             for seg in &path[..path.len() - 1] {
                 node = match node.get_mut(seg) {
@@ -285,7 +294,11 @@ impl Policy {
             })();
             match root {
                 Value::Object(m) => o.data = m,
-                _ => return Err(WriteError::Invalid("the root document must be an object".into())),
+                _ => {
+                    return Err(WriteError::Invalid(
+                        "the root document must be an object".into(),
+                    ));
+                }
             }
             result
         })
@@ -379,8 +392,11 @@ fn compile(
         files.insert(rest_path(i), text.clone().into_bytes());
     }
     if !overlay.data.is_empty() {
-        let bytes = serde_json::to_vec(&Value::Object(overlay.data.clone()))
-            .map_err(|e| cos_policy::Error::InvalidPack { reason: e.to_string() })?;
+        let bytes = serde_json::to_vec(&Value::Object(overlay.data.clone())).map_err(|e| {
+            cos_policy::Error::InvalidPack {
+                reason: e.to_string(),
+            }
+        })?;
         files.insert("data.json".to_owned(), bytes);
     }
     let pack = Pack::from_files(PackFiles::from_map(files, &Limits::default())?)?;
@@ -395,8 +411,14 @@ fn rest_path(i: usize) -> String {
 
 fn apply_patch(root: &mut Value, base: &[String], op: &Value) -> Result<(), WriteError> {
     let bad = |m: &str| WriteError::Invalid(format!("invalid patch operation: {m}"));
-    let kind = op.get("op").and_then(Value::as_str).ok_or_else(|| bad("no op"))?;
-    let pointer = op.get("path").and_then(Value::as_str).ok_or_else(|| bad("no path"))?;
+    let kind = op
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no op"))?;
+    let pointer = op
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no path"))?;
     let mut segs: Vec<String> = base.to_vec();
     segs.extend(
         pointer
@@ -417,9 +439,12 @@ fn apply_patch(root: &mut Value, base: &[String], op: &Value) -> Result<(), Writ
     let mut node = &mut *root;
     for seg in parents {
         node = match node {
-            Value::Object(m) => m
-                .get_mut(seg)
-                .ok_or_else(|| WriteError::NotFound(format!("storage_not_found_error: {}: document does not exist", segs.join("/"))))?,
+            Value::Object(m) => m.get_mut(seg).ok_or_else(|| {
+                WriteError::NotFound(format!(
+                    "storage_not_found_error: {}: document does not exist",
+                    segs.join("/")
+                ))
+            })?,
             _ => return Err(bad("path through a non-object")),
         };
     }
@@ -428,7 +453,10 @@ fn apply_patch(root: &mut Value, base: &[String], op: &Value) -> Result<(), Writ
     };
     match kind {
         "add" => {
-            map.insert(last.clone(), op.get("value").cloned().ok_or_else(|| bad("no value"))?);
+            map.insert(
+                last.clone(),
+                op.get("value").cloned().ok_or_else(|| bad("no value"))?,
+            );
         }
         "replace" => {
             if !map.contains_key(last) {
@@ -437,11 +465,17 @@ fn apply_patch(root: &mut Value, base: &[String], op: &Value) -> Result<(), Writ
                     segs.join("/")
                 )));
             }
-            map.insert(last.clone(), op.get("value").cloned().ok_or_else(|| bad("no value"))?);
+            map.insert(
+                last.clone(),
+                op.get("value").cloned().ok_or_else(|| bad("no value"))?,
+            );
         }
         "remove" => {
             map.remove(last).ok_or_else(|| {
-                WriteError::NotFound(format!("storage_not_found_error: {}: document does not exist", segs.join("/")))
+                WriteError::NotFound(format!(
+                    "storage_not_found_error: {}: document does not exist",
+                    segs.join("/")
+                ))
             })?;
         }
         other => return Err(bad(&format!("unsupported op {other:?}"))),
@@ -456,7 +490,8 @@ fn read_candidate(path: &std::path::Path, with_bundle: bool) -> Result<Candidate
             .and_then(|p| p.build_bundle_with_tests())
             .map_err(|e| format!("{}: {e}", path.display()))?
     } else {
-        cos_core::file::read_limited(path, limits.max_decompressed_size).map_err(|e| e.to_string())?
+        cos_core::file::read_limited(path, limits.max_decompressed_size)
+            .map_err(|e| e.to_string())?
     };
     let mut candidate = Candidate::new(archive);
     if with_bundle {
@@ -468,7 +503,12 @@ fn read_candidate(path: &std::path::Path, with_bundle: bool) -> Result<Candidate
                 std::path::PathBuf::from(p)
             })
             .find(|p| p.is_file())
-            .ok_or_else(|| format!("{}: no Sigstore bundle beside it (.sigstore.json)", path.display()))?;
+            .ok_or_else(|| {
+                format!(
+                    "{}: no Sigstore bundle beside it (.sigstore.json)",
+                    path.display()
+                )
+            })?;
         candidate = candidate.with_sigstore_bundle(
             cos_core::file::read_limited(&bundle, cos_core::sigstore::MAX_BUNDLE_SIZE)
                 .map_err(|e| e.to_string())?,
@@ -484,11 +524,13 @@ pub(crate) fn spawn_poller(
     metrics: Arc<Metrics>,
     url: String,
     interval: Duration,
+    timeout: Duration,
     long_poll: Option<Duration>,
 ) {
     std::thread::spawn(move || {
         let client = PackClient::new(ClientOptions {
             long_poll,
+            timeout,
             sigstore_bundle: policy
                 .store
                 .as_ref()

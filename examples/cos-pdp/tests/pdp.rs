@@ -1,0 +1,408 @@
+//! cos-pdp end to end (loopback, bounded): decisions with their log entries
+//! and metrics, and the fault tests of issue 5: under steady load 50 pack
+//! swaps fail no request; a pack server answering 500, timing out, or
+//! serving truncated, tampered or wrongly signed packs leaves the last good
+//! pack deciding, with the failure visible in `/health` and `/metrics`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failure should panic with context"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cos_core::{KeyAlgorithm, PrivateKey, sigstore};
+use cos_policy::distribution::publish::PublishedPack;
+use serde_json::{Value, json};
+
+struct Pdp {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Pdp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pdp(args: &[&str]) -> Pdp {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit_once(" on ").unwrap().1.to_owned();
+    Pdp { child, base }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
+    let mut r = agent.post(url).send(body.to_string().as_bytes()).unwrap();
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn get(agent: &ureq::Agent, url: &str) -> (u16, String) {
+    let mut r = agent.get(url).call().unwrap();
+    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+}
+
+fn archive(version: &str, allowed: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        format!("name: demo\nversion: {version}\nrevision: r-{version}\nroots: [demo]\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.rego"),
+        format!("package demo\nimport rego.v1\nallow if input.user == \"{allowed}\"\nversion := \"{version}\"\n"),
+    )
+    .unwrap();
+    cos_policy::Pack::load(dir.path(), &Default::default())
+        .unwrap()
+        .build_bundle()
+        .unwrap()
+}
+
+#[test]
+fn decides_logs_and_reports_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let pack = dir.path().join("demo.tar.gz");
+    let bytes = archive("1.0.0", "alice");
+    std::fs::write(&pack, &bytes).unwrap();
+    std::fs::write(
+        dir.path().join("demo.tar.gz.sigstore.json"),
+        sigstore::sign_blob(&bytes, &key).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("k.pub"), key.public_key().to_pem()).unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let server = pdp(&[
+        "--pack",
+        pack.to_str().unwrap(),
+        "--public-key",
+        dir.path().join("k.pub").to_str().unwrap(),
+        "--decision-log",
+        log.to_str().unwrap(),
+    ]);
+    let a = agent();
+    let (status, body) = post(
+        &a,
+        &format!("{}/v1/data/demo/allow", server.base),
+        &json!({"input": {"user": "alice"}}),
+    );
+    assert_eq!((status, &body["result"]), (200, &json!(true)));
+    let id = body["decision_id"].as_str().unwrap().to_owned();
+    let (_, body) = post(
+        &a,
+        &format!("{}/v1/data/demo/nothing", server.base),
+        &json!({"input": {}}),
+    );
+    assert!(body.get("result").is_none(), "undefined: {body}");
+
+    let events: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["decision_id"], id);
+    assert_eq!(events[0]["path"], "demo/allow");
+    assert_eq!(events[0]["input"], json!({"user": "alice"}));
+    assert_eq!(events[0]["result"], true);
+    assert_eq!(events[0]["bundles"]["demo"]["revision"], "r-1.0.0");
+
+    let (status, text) = get(&a, &format!("{}/metrics", server.base));
+    assert_eq!(status, 200);
+    for needle in [
+        "http_request_duration_seconds_count{code=\"200\",handler=\"v1/data\",method=\"POST\"} 2",
+        "cos_pdp_decisions_total{outcome=\"defined\"} 1",
+        "cos_pdp_decisions_total{outcome=\"undefined\"} 1",
+        "cos_pdp_pack_info{name=\"demo\",version=\"1.0.0\",revision=\"r-1.0.0\"",
+        "cos_pdp_ready 1",
+    ] {
+        assert!(text.contains(needle), "{needle} not in\n{text}");
+    }
+    assert_eq!(get(&a, &format!("{}/healthz", server.base)).0, 200);
+    assert_eq!(get(&a, &format!("{}/livez", server.base)).0, 200);
+    assert_eq!(
+        get(&a, &format!("{}/health?bundles&plugins", server.base)).0,
+        200
+    );
+}
+
+#[test]
+fn an_unsigned_pack_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    std::fs::write(dir.path().join("demo.tar.gz"), archive("1.0.0", "alice")).unwrap();
+    std::fs::write(dir.path().join("k.pub"), key.public_key().to_pem()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
+        .args(["--listen", "127.0.0.1:0", "--pack"])
+        .arg(dir.path().join("demo.tar.gz"))
+        .arg("--public-key")
+        .arg(dir.path().join("k.pub"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Sigstore bundle"));
+}
+
+/// What the scripted pack server does now.
+#[derive(Clone)]
+enum Mode {
+    Serve(PublishedPack),
+    Fail500,
+    Hang,
+    Truncate(PublishedPack),
+}
+
+/// A pack server whose behaviour the test switches; long polls are not
+/// offered (each request is answered at once).
+fn pack_server(mode: Arc<Mutex<Mode>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mode = Arc::clone(&mode);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let (mut first, mut inm) = (String::new(), None);
+                if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                    return;
+                }
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = h.split_once(':') {
+                        if k.eq_ignore_ascii_case("if-none-match") {
+                            inm = Some(v.trim().to_owned());
+                        }
+                    }
+                }
+                let attestation = first.contains("/attestation");
+                let m = mode.lock().unwrap().clone();
+                let (status, headers, body, length): (u16, Vec<String>, Vec<u8>, Option<usize>) =
+                    match m {
+                        Mode::Fail500 => (500, vec![], b"down".to_vec(), None),
+                        Mode::Hang => {
+                            std::thread::sleep(Duration::from_secs(5));
+                            return;
+                        }
+                        Mode::Serve(p) | Mode::Truncate(p) if attestation => (
+                            200,
+                            vec![],
+                            p.sigstore_bundle().map(|b| b.to_vec()).unwrap_or_default(),
+                            None,
+                        ),
+                        Mode::Serve(p) if p.not_modified(inm.as_deref()) => {
+                            (304, vec![format!("ETag: {}", p.etag())], vec![], None)
+                        }
+                        Mode::Serve(p) => (
+                            200,
+                            vec![
+                                format!("ETag: {}", p.etag()),
+                                format!("Digest: {}", p.digest_header()),
+                            ],
+                            p.archive().to_vec(),
+                            None,
+                        ),
+                        Mode::Truncate(p) => (
+                            200,
+                            vec![format!("Digest: {}", p.digest_header())],
+                            p.archive()[..p.archive().len() / 2].to_vec(),
+                            Some(p.archive().len()),
+                        ),
+                    };
+                let mut out = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    length.unwrap_or(body.len())
+                );
+                for h in headers {
+                    out.push_str(&h);
+                    out.push_str("\r\n");
+                }
+                out.push_str("\r\n");
+                let _ = stream.write_all(out.as_bytes());
+                let _ = stream.write_all(&body);
+                let _ = stream.flush();
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(10)));
+                let _ = reader.read_to_end(&mut Vec::new());
+            });
+        }
+    });
+    base
+}
+
+fn signed(version: &str, allowed: &str, key: &PrivateKey) -> PublishedPack {
+    let a = archive(version, allowed);
+    let b = sigstore::sign_blob(&a, key).unwrap();
+    PublishedPack::new("demo.tar.gz", a, Some(b))
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn faults_leave_the_last_good_pack_and_swaps_fail_no_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    std::fs::write(dir.path().join("k.pub"), key.public_key().to_pem()).unwrap();
+    let mode = Arc::new(Mutex::new(Mode::Serve(signed("1.0.0", "alice", &key))));
+    let base = pack_server(Arc::clone(&mode));
+    let server = pdp(&[
+        "--pack-url",
+        &format!("{base}/demo.tar.gz"),
+        "--poll-interval",
+        "0.05",
+        "--fetch-timeout",
+        "0.5",
+        "--public-key",
+        dir.path().join("k.pub").to_str().unwrap(),
+        "--state-dir",
+        dir.path().join("state").to_str().unwrap(),
+    ]);
+    let a = agent();
+    let version = |a: &ureq::Agent| {
+        post(
+            a,
+            &format!("{}/v1/data/demo/version", server.base),
+            &json!({"input": {}}),
+        )
+        .1["result"]
+            .clone()
+    };
+    wait_until("the first pack", || version(&a) == json!("1.0.0"));
+
+    // Steady load on two threads while the pack changes 50 times.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let load: Vec<_> = (0..2)
+        .map(|_| {
+            let (stop, ok, failed, url) = (
+                Arc::clone(&stop),
+                Arc::clone(&ok),
+                Arc::clone(&failed),
+                server.base.clone(),
+            );
+            std::thread::spawn(move || {
+                let a = agent();
+                while !stop.load(Ordering::Relaxed) {
+                    let (status, body) = post(
+                        &a,
+                        &format!("{url}/v1/data/demo/allow"),
+                        &json!({"input": {"user": "alice"}}),
+                    );
+                    if status == 200 && body.get("result").is_some() {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for minor in 1..=50 {
+        let v = format!("1.{minor}.0");
+        *mode.lock().unwrap() = Mode::Serve(signed(&v, "alice", &key));
+        wait_until(&format!("version {v}"), || version(&a) == json!(v));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in load {
+        t.join().unwrap();
+    }
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "failed requests during 50 swaps"
+    );
+    assert!(ok.load(Ordering::Relaxed) > 50);
+
+    // Each fault: the last good pack keeps deciding; the failure shows.
+    let failures = |a: &ureq::Agent| get(a, &format!("{}/metrics", server.base)).1;
+    let faults: Vec<(&str, Mode, &str)> = vec![
+        ("500", Mode::Fail500, "code=\"http_status\""),
+        ("timeout", Mode::Hang, "code=\"transport\""),
+        (
+            "truncated",
+            Mode::Truncate(signed("2.0.0", "bob", &key)),
+            "code=\"transport\"",
+        ),
+        (
+            "tampered",
+            Mode::Serve({
+                let good = signed("2.0.0", "bob", &key);
+                let mut bytes = good.archive().to_vec();
+                let n = bytes.len() - 1;
+                bytes[n] ^= 1;
+                PublishedPack::new(
+                    "demo.tar.gz",
+                    bytes,
+                    good.sigstore_bundle().map(|b| b.to_vec()),
+                )
+            }),
+            "code=\"bundle_verification_failed\"",
+        ),
+        (
+            "wrongly signed",
+            Mode::Serve(signed("2.0.0", "bob", &other)),
+            "code=\"bundle_verification_failed\"",
+        ),
+    ];
+    for (name, m, metric) in faults {
+        *mode.lock().unwrap() = m;
+        wait_until(&format!("{name} to show in /health and /metrics"), || {
+            get(&a, &format!("{}/health?plugins", server.base)).0 == 500
+                && failures(&a).contains(metric)
+        });
+        assert_eq!(
+            version(&a),
+            json!("1.50.0"),
+            "{name}: the last good pack decides"
+        );
+        let (_, health) = get(&a, &format!("{}/healthz", server.base));
+        assert!(health.contains("download_error"), "{health}");
+        // Back to good before the next fault.
+        *mode.lock().unwrap() = Mode::Serve(signed("1.50.0", "alice", &key));
+        wait_until("recovery", || {
+            get(&a, &format!("{}/health?plugins", server.base)).0 == 200
+        });
+    }
+}

@@ -5,6 +5,7 @@ mod dates;
 pub mod decision;
 pub mod decision_log;
 pub mod distribution;
+pub mod dlp;
 pub mod engine;
 pub mod error;
 mod glob;

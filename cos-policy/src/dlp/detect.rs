@@ -672,9 +672,6 @@ fn e164(b: &[u8], i: usize) -> Option<usize> {
             (run(b, p, DIGIT, 16), 0)
         };
         if g == 0 || total + g > 15 {
-            if total + g > 15 {
-                return None;
-            }
             break;
         }
         total += g;
@@ -966,6 +963,7 @@ mod tests {
         one("tel:+14155550132", Detector::Phone, "+14155550132");
         one("+1 (415) 555-0132", Detector::Phone, "+1 (415) 555-0132");
         one("+49 30 1234567", Detector::Phone, "+49 30 1234567");
+        one("+44 20 7946 0958 2024", Detector::Phone, "+44 20 7946 0958");
         // near misses
         none("order 4155550132 shipped");
         none("415-555-01325");

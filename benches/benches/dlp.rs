@@ -17,13 +17,72 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use std::hint::black_box;
 
 const WORDS: &[&str] = &[
-    "the", "a", "and", "of", "to", "in", "is", "for", "customer", "account", "data", "be",
-    "each", "can", "deployment", "after", "before", "between", "fast", "cache", "decision",
-    "policy", "request", "was", "denied", "because", "region", "tenant", "support", "ticket",
-    "shipped", "order", "invoice", "regarding", "follow-up", "escalated", "service", "at",
-    "on", "with", "from", "by", "engineering", "review", "approved", "deadline", "added",
-    "feedback", "defect", "build", "release", "rollback", "café", "über", "naïve", "2024",
-    "42", "3.5", "12:30", "v1.2.3", "(see", "note)", "e.g.", "10-12", "std::io", "x86_64",
+    "the",
+    "a",
+    "and",
+    "of",
+    "to",
+    "in",
+    "is",
+    "for",
+    "customer",
+    "account",
+    "data",
+    "be",
+    "each",
+    "can",
+    "deployment",
+    "after",
+    "before",
+    "between",
+    "fast",
+    "cache",
+    "decision",
+    "policy",
+    "request",
+    "was",
+    "denied",
+    "because",
+    "region",
+    "tenant",
+    "support",
+    "ticket",
+    "shipped",
+    "order",
+    "invoice",
+    "regarding",
+    "follow-up",
+    "escalated",
+    "service",
+    "at",
+    "on",
+    "with",
+    "from",
+    "by",
+    "engineering",
+    "review",
+    "approved",
+    "deadline",
+    "added",
+    "feedback",
+    "defect",
+    "build",
+    "release",
+    "rollback",
+    "café",
+    "über",
+    "naïve",
+    "2024",
+    "42",
+    "3.5",
+    "12:30",
+    "v1.2.3",
+    "(see",
+    "note)",
+    "e.g.",
+    "10-12",
+    "std::io",
+    "x86_64",
 ];
 
 const PII: &[&str] = &[
@@ -63,7 +122,13 @@ fn mixed_text(size: usize) -> String {
         } else {
             s.push_str(WORDS[(r >> 8) as usize % WORDS.len()]);
         }
-        s.push(if r % 13 == 0 { '\n' } else if r % 11 == 0 { ',' } else { ' ' });
+        s.push(if r % 13 == 0 {
+            '\n'
+        } else if r % 11 == 0 {
+            ','
+        } else {
+            ' '
+        });
         if r % 11 == 0 {
             s.push(' ');
         }
@@ -75,7 +140,10 @@ fn text(c: &mut Criterion) {
     let text = mixed_text(4 << 20);
     let all = Dlp::default();
     let found = all.scan(&text).unwrap().len();
-    assert!(found > 1000, "the text has personal data ({found} findings)");
+    assert!(
+        found > 1000,
+        "the text has personal data ({found} findings)"
+    );
     let custom = Dlp::builder()
         .pattern(CustomPattern::new("employee_id", r"\bEMP-[0-9]{6}\b"))
         .build()
@@ -120,9 +188,10 @@ fn text(c: &mut Criterion) {
     let mut g = c.benchmark_group("dlp");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.sample_size(20);
-    g.bench_function(BenchmarkId::new("redact_json", format!("{}KiB", bytes >> 10)), |b| {
-        b.iter(|| all.redact_json(black_box(&doc), &rules).unwrap())
-    });
+    g.bench_function(
+        BenchmarkId::new("redact_json", format!("{}KiB", bytes >> 10)),
+        |b| b.iter(|| all.redact_json(black_box(&doc), &rules).unwrap()),
+    );
     g.finish();
 }
 

@@ -1,9 +1,12 @@
 //! The built-in detectors: one pass over the bytes.
 //!
-//! The scanner walks the text once. Most bytes are letters and spaces and
-//! cost one table lookup. At the start of a word (a byte of `[A-Za-z0-9_]`
-//! after one that is not) the first byte and a few following ones decide
-//! which detectors can start there at all (a digit: numbers; `AKIA`, `eyJ`,
+//! The scanner walks the text once. Every finding has, at or near its
+//! start, a digit, a capital or one of `_ - : . + (` (`ghp_`, `xoxb-`,
+//! `eyJ`, `de:ad:…`); lower-case words, spaces and other bytes cost one
+//! table lookup in a tight, well-predicted loop. At such a byte the word it
+//! is in (or the word just before it) is tried once from its start: the
+//! first byte and a few following ones decide which detectors can start
+//! there at all (a digit: numbers; `AKIA`, `eyJ`,
 //! `ghp_`, …: keys; two capitals and two digits: an IBAN); only those run
 //! their precise check (checksum, ranges, parse). `+`, `(`, `:` and `-`
 //! start phone numbers, IPv6 addresses and PEM headers. E-mail addresses are
@@ -148,6 +151,7 @@ const UPPER: u8 = 8;
 const B64URL: u8 = 16; // [A-Za-z0-9_-]
 const TRIGGER: u8 = 32; // + ( : -  (start something outside a word)
 const ALNUM: u8 = 64;
+const KEY: u8 = 128; // digits, capitals, `_ - : . + (`: every finding has one near its start
 
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -175,6 +179,12 @@ const CLASS: [u8; 256] = {
         }
         if b == b'+' || b == b'(' || b == b':' {
             v |= TRIGGER;
+        }
+        if b.is_ascii_digit()
+            || b.is_ascii_uppercase()
+            || matches!(b, b'_' | b'-' | b':' | b'.' | b'+' | b'(')
+        {
+            v |= KEY;
         }
         t[c] = v;
         c += 1;
@@ -271,23 +281,57 @@ pub(crate) fn scan(text: &str, set: DetectorSet, out: &mut Vec<Hit>) {
     }
     let n = b.len();
     let mut i = 0;
+    // Everything before `done` was a match or a word already tried.
+    let mut done = 0;
     while i < n {
-        let c = CLASS[b[i] as usize];
-        if c & WORD != 0 {
-            if let Some((end, detector)) = at_word(b, i, c, set) {
-                out.push(Hit {
-                    start: i,
-                    end,
-                    detector,
-                });
-                i = end;
-                continue;
+        // Skip to a byte every finding has near its start (prose is mostly
+        // lower-case words and spaces, which cannot start one).
+        loop {
+            // Eight bytes at a time while none is in `(`..=`_`.
+            while i + 8 <= n && !maybe_key(load8(b, i)) {
+                i += 8;
             }
-            i += 1;
-            while i < n && CLASS[b[i] as usize] & WORD != 0 {
+            let lim = n.min(i + 8);
+            while i < lim && CLASS[b[i] as usize] & KEY == 0 {
                 i += 1;
             }
-            continue;
+            if i >= n || CLASS[b[i] as usize] & KEY != 0 {
+                break;
+            }
+        }
+        if i >= n {
+            break;
+        }
+        let c = CLASS[b[i] as usize];
+        // The word this byte is in, or the word just before it (`xoxb-`,
+        // `de:ad:…`): tried once, from its start.
+        let probe = if c & WORD != 0 { i } else { i.wrapping_sub(1) };
+        if probe < n && probe >= done && CLASS[b[probe] as usize] & WORD != 0 {
+            let mut ws = probe;
+            while ws > done && CLASS[b[ws - 1] as usize] & WORD != 0 {
+                ws -= 1;
+            }
+            if ws == 0 || CLASS[b[ws - 1] as usize] & WORD == 0 {
+                if let Some((end, detector)) = at_word(b, ws, CLASS[b[ws] as usize], set) {
+                    out.push(Hit {
+                        start: ws,
+                        end,
+                        detector,
+                    });
+                    i = end;
+                    done = end;
+                    continue;
+                }
+            }
+            let mut we = probe + 1;
+            while we < n && CLASS[b[we] as usize] & WORD != 0 {
+                we += 1;
+            }
+            done = we;
+            if c & WORD != 0 {
+                i = we;
+                continue;
+            }
         }
         if c & TRIGGER != 0 {
             if let Some((start, end, detector)) = at_trigger(b, i, set) {
@@ -297,11 +341,32 @@ pub(crate) fn scan(text: &str, set: DetectorSet, out: &mut Vec<Hit>) {
                     detector,
                 });
                 i = end;
+                done = end;
                 continue;
             }
         }
         i += 1;
+        done = done.max(i);
     }
+}
+
+#[inline(always)]
+fn load8(b: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Whether any of the eight bytes is ASCII in `(`..=`_` (0x28–0x5F), a
+/// superset of the [`KEY`] bytes (Bit Twiddling Hacks' `hasbetween`).
+#[inline(always)]
+fn maybe_key(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const M: u64 = 0x27; // exclusive bounds
+    const N: u64 = 0x60;
+    let t = x & (LO * 127);
+    ((LO * (127 + N)).wrapping_sub(t) & !x & t.wrapping_add(LO * (127 - M)) & HI) != 0
 }
 
 /// Detectors that start at a word start `i` whose class is `c`: the longest
@@ -843,7 +908,9 @@ fn slack(b: &[u8], i: usize) -> Option<usize> {
 
 fn jwt(b: &[u8], i: usize) -> Option<usize> {
     use base64::Engine as _;
-    if !b[i..].starts_with(b"eyJ") || !left_ok(b, i) {
+    // Not inside a longer base64url run: each run is tried once, so text
+    // like `eyJ-eyJ-eyJ-…` costs linear time.
+    if !b[i..].starts_with(b"eyJ") || !left_ok(b, i) || class(b, i.wrapping_sub(1)) & B64URL != 0 {
         return None;
     }
     const PART_MAX: usize = 64 * 1024;
@@ -1153,6 +1220,7 @@ mod tests {
         none("eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc");
         none("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.only-two");
         none("eyJzzzzzzzzzzzz.eyJz.abc");
+        none(&format!("-{t}"));
     }
 
     #[test]
@@ -1171,6 +1239,53 @@ mod tests {
             "The quick brown fox, in 2024, ran 3.5 km at 12:30 on 05/12 (see page 42) - done: v1.2.3 ok.",
         );
         none("Rust paths a::b and Foo::bar, ratios 4:3, scores 10-12, std::io::Error.");
+    }
+
+    #[test]
+    fn swar_prefilter_covers_key_bytes() {
+        for c in 0..=255u8 {
+            let key = CLASS[c as usize] & KEY != 0;
+            for (pos, fill) in
+                (0..8).flat_map(|p| [b'a', 0, 0xff, b' ', 0x27, 0x60].map(|f| (p, f)))
+            {
+                let mut a = [fill; 8];
+                a[pos] = c;
+                let hit = maybe_key(u64::from_le_bytes(a));
+                assert_eq!(hit, (0x28..=0x5f).contains(&c), "byte {c:#x} at {pos}");
+                assert!(!key || hit, "key byte {c:#x} missed");
+            }
+        }
+    }
+
+    #[test]
+    fn pathological_inputs_stay_linear() {
+        // Each would be quadratic if a detector re-scanned a long run from
+        // every position; 256 KiB of each must finish quickly even unoptimised.
+        let n = 256 * 1024;
+        let start = std::time::Instant::now();
+        for unit in [
+            "eyJ-",
+            "eyJhbGci.",
+            "-----BEGIN PRIVATE KEY-----",
+            "a@",
+            "a.",
+            "1.",
+            "1:",
+            ":",
+            "1 ",
+            "0 1",
+            "+1 ",
+            "ghp_",
+            "DE89 ",
+            "4111 ",
+            "xoxb-",
+            "AKIA",
+        ] {
+            let text = unit.repeat(n / unit.len());
+            let mut hits = Vec::new();
+            scan(&text, DetectorSet::ALL, &mut hits);
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]

@@ -231,8 +231,9 @@ fn walk(
     let descend = rules.scan_strings || rules.any_below(loc);
     match v {
         Value::String(s) if rules.scan_strings => {
-            let out = dlp.redact_str(s, || Some(render(loc)), findings);
-            *s = out;
+            if let Some(out) = dlp.redact_str(s, || Some(render(loc)), findings) {
+                *s = out;
+            }
         }
         Value::Array(items) if descend => {
             let mut removed = Vec::new();

@@ -487,7 +487,9 @@ impl Dlp {
     pub fn redact_text(&self, text: &str) -> Result<Redacted<String>> {
         self.check_text(text)?;
         let mut findings = Vec::new();
-        let output = self.redact_str(text, || None, &mut findings);
+        let output = self
+            .redact_str(text, || None, &mut findings)
+            .unwrap_or_else(|| text.to_owned());
         Ok(Redacted {
             output,
             report: Report { findings },
@@ -648,17 +650,17 @@ impl Dlp {
         all
     }
 
-    /// Transforms the matches in `text`; findings get the `path` (computed
-    /// only when there is a finding).
+    /// Transforms the matches in `text`, or `None` when there are none;
+    /// findings get the `path` (computed only when there is a finding).
     fn redact_str(
         &self,
         text: &str,
         path: impl FnOnce() -> Option<String>,
         findings: &mut Vec<Finding>,
-    ) -> String {
+    ) -> Option<String> {
         let matches = self.find(text);
         if matches.is_empty() {
-            return text.to_owned();
+            return None;
         }
         let path = path();
         let mut out = String::with_capacity(text.len());
@@ -684,7 +686,7 @@ impl Dlp {
             });
         }
         out.push_str(text.get(last..).unwrap_or_default());
-        out
+        Some(out)
     }
 
     /// The replacement for `value`, or `None` to remove it.

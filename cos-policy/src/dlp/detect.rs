@@ -433,13 +433,11 @@ fn at_word(b: &[u8], i: usize, c: u8, set: DetectorSet) -> Option<(usize, Detect
         }
         b'g' if set.has(Detector::GithubToken) => consider(github(b, i), Detector::GithubToken),
         b'x' if set.has(Detector::SlackToken) => consider(slack(b, i), Detector::SlackToken),
-        b's' | b'r' if set.has(Detector::StripeKey) => {
-            if b[i + 1..].starts_with(b"k_live_") {
-                consider(
-                    min_tail(b, i, 8, 16, ALNUM, ALNUM | WORD),
-                    Detector::StripeKey,
-                );
-            }
+        b's' | b'r' if set.has(Detector::StripeKey) && b[i + 1..].starts_with(b"k_live_") => {
+            consider(
+                min_tail(b, i, 8, 16, ALNUM, ALNUM | WORD),
+                Detector::StripeKey,
+            );
         }
         b'e' if set.has(Detector::Jwt) => consider(jwt(b, i), Detector::Jwt),
         _ => {}

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 ///
 /// ```
 /// use cos_policy::dlp::{MaskFrom, Operator};
-/// let op: Operator = serde_json::from_str(r#"{"type":"mask","char":"#","keep":2,"from":"start"}"#)?;
+/// let op: Operator = serde_json::from_str(r##"{"type":"mask","char":"#","keep":2,"from":"start"}"##)?;
 /// assert_eq!(op, Operator::Mask { char: '#', keep: 2, from: MaskFrom::Start });
 /// assert_eq!(serde_json::from_str::<Operator>(r#""mask""#)?, Operator::mask_last(4));
 /// assert_eq!("replace".parse::<Operator>().unwrap_err().code(), "dlp_invalid_operator");

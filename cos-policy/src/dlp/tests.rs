@@ -586,7 +586,7 @@ proptest! {
             text.push(' ');
             if let Some(p) = p {
                 text.push_str(PII[p]);
-                text.push_str(" ");
+                text.push(' ');
             }
         }
         let dlp = Dlp::default();

@@ -267,6 +267,48 @@ pub enum Error {
         reason: String,
     },
 
+    /// A DLP custom pattern (from pack data or the caller) is malformed: bad
+    /// shape, a name that is empty or taken, or a regex that does not compile
+    /// within the size limits.
+    #[error("DLP pattern {name:?}: {reason}")]
+    DlpPattern {
+        /// The pattern's name (or its index in the list when it has none).
+        name: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A DLP operator is unknown or cannot be used as configured
+    /// (`hash` without a key, `mask` keeping too much).
+    #[error("DLP operator {operator:?}: {reason}")]
+    DlpOperator {
+        /// The operator as given.
+        operator: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A DLP field path (`customer.email`, `items[*].card`) does not parse.
+    #[error("DLP field path {path:?}: {reason}")]
+    DlpPath {
+        /// The path as given.
+        path: String,
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// Text or a JSON document given to DLP is larger or deeper than its
+    /// configured limit.
+    #[error("DLP input too large: {what} is {size} (limit {limit})")]
+    DlpInputTooLarge {
+        /// What was measured (`text bytes`, `document bytes`, `document depth`).
+        what: String,
+        /// The measured size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+
     /// An error from `cos-core` (digests, keys, files).
     #[error(transparent)]
     Core(#[from] cos_core::Error),
@@ -305,6 +347,10 @@ impl Error {
             Error::DisclosureNotYetValid { .. } => "disclosure_not_yet_valid",
             Error::DisclosureApprovals { .. } => "disclosure_insufficient_approvals",
             Error::DisclosureDigestMismatch { .. } => "disclosure_digest_mismatch",
+            Error::DlpPattern { .. } => "dlp_invalid_pattern",
+            Error::DlpOperator { .. } => "dlp_invalid_operator",
+            Error::DlpPath { .. } => "dlp_invalid_path",
+            Error::DlpInputTooLarge { .. } => "dlp_input_too_large",
             Error::Core(e) => e.code(),
         }
     }

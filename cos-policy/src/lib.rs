@@ -6,6 +6,7 @@ pub mod decision;
 pub mod decision_log;
 pub mod disclosure;
 pub mod distribution;
+pub mod dlp;
 pub mod engine;
 pub mod error;
 mod glob;

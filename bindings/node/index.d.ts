@@ -83,7 +83,11 @@ export type CosErrorCode =
   | 'disclosure_expired'
   | 'disclosure_not_yet_valid'
   | 'disclosure_insufficient_approvals'
-  | 'disclosure_digest_mismatch';
+  | 'disclosure_digest_mismatch'
+  | 'dlp_invalid_pattern'
+  | 'dlp_invalid_operator'
+  | 'dlp_invalid_path'
+  | 'dlp_input_too_large';
 
 /** Codes of argument errors (napi-rs's `Status` names). */
 export type ArgErrorCode =

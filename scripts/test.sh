@@ -108,6 +108,9 @@ pyvenv="$venv_python"
 step "Node package @companyos/cos (bindings/node/test.sh: npm ci, npm run build, node:test, tsc --noEmit)"
 bash "$root/bindings/node/test.sh" 2>&1 | tee "$log_dir/node.log"
 
+step "OPA's TypeScript SDK against cos-pdp and OPA (tests/sdk/test.sh: npm ci, node:test)"
+bash "$root/tests/sdk/test.sh" 2>&1 | tee "$log_dir/sdk.log"
+
 step "uniffi bindings (bindings/uniffi/test.sh: generate Kotlin/Swift/Python, mvn test on the JVM, Python unittest)"
 bash "$root/bindings/uniffi/test.sh" 2>&1 | tee "$log_dir/uniffi.log"
 
@@ -128,6 +131,7 @@ read -r passed failed < <(
     done
     # "node binding: P passed, F failed; …" and "uniffi: ok: kotlin P passed, F failed (…); python P passed, F failed …"
     tail -n 1 "$log_dir/node.log" | grep -oE '[0-9]+ passed, [0-9]+ failed' | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/' || true
+    tail -n 1 "$log_dir/sdk.log" | grep -oE '[0-9]+ passed, [0-9]+ failed' | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/' || true
     tail -n 1 "$log_dir/uniffi.log" | grep -oE '[0-9]+ passed, [0-9]+ failed' | sed -E 's/([0-9]+) passed, ([0-9]+) failed/\1 \2/' || true
   } | awk '{p+=$1; f+=$2} END {print p+0, f+0}')
 step "all suites passed in $(( $(date +%s) - start )) s"

@@ -689,17 +689,7 @@ impl PolicyStore {
         if let Err(e) = self.save_last_known_good(&active) {
             return Err(refused(&mut log, e));
         }
-        let keep = self.options.history;
-        self.swap(|s| {
-            if let Some(old) = s.stable.take() {
-                s.history.push(old);
-            }
-            let excess = s.history.len().saturating_sub(keep);
-            s.history.drain(..excess);
-            s.stable = Some(active);
-            s.rollout = None;
-            s.shadow = None;
-        });
+        self.make_stable(active);
         log.activations += 1;
         log.last_error = None;
         log.push(
@@ -711,6 +701,23 @@ impl PolicyStore {
             log.rollbacks += 1;
         }
         Ok(Activation::Activated(info))
+    }
+
+    /// Makes `pack` the stable pack for everyone (the previous one joins the
+    /// bounded history; a rollout or shadow in progress ends). Call with the
+    /// writer lock held.
+    fn make_stable(&self, pack: Arc<ActivePack>) {
+        let keep = self.options.history;
+        self.swap(|s| {
+            if let Some(old) = s.stable.take() {
+                s.history.push(old);
+            }
+            let excess = s.history.len().saturating_sub(keep);
+            s.history.drain(..excess);
+            s.stable = Some(pack);
+            s.rollout = None;
+            s.shadow = None;
+        });
     }
 
     /// Verifies the candidate and checks its version against the stable
@@ -890,17 +897,7 @@ impl PolicyStore {
                 Some(e.to_string()),
             );
         }
-        let keep = self.options.history;
-        self.swap(|s| {
-            if let Some(old) = s.stable.take() {
-                s.history.push(old);
-            }
-            let excess = s.history.len().saturating_sub(keep);
-            s.history.drain(..excess);
-            s.stable = Some(pack);
-            s.rollout = None;
-            s.shadow = None;
-        });
+        self.make_stable(pack);
         log.activations += 1;
         log.push(
             "promoted",

@@ -209,22 +209,31 @@ pub fn verify_and_unpack_file(
     let archive = cos_core::file::read_limited(path, limits.max_decompressed_size)?;
     let beside = match bundle {
         Some(_) => None,
-        None => match BUNDLE_SUFFIXES.iter().find_map(|suffix| {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            let p = PathBuf::from(p);
-            p.is_file().then_some(p)
-        }) {
-            Some(p) => Some(cos_core::file::read_limited(
-                &p,
-                cos_core::sigstore::MAX_BUNDLE_SIZE,
-            )?),
-            None => None,
-        },
+        None => read_bundle_beside(path)?,
     };
     let bundle = bundle.or(beside.as_deref());
     let verified = verify_parts(&archive, digest_header, bundle, key, limits)?;
     unpack_verified(&verified, dest)
+}
+
+/// The Sigstore bundle kept beside a pack file: the first of
+/// [`BUNDLE_SUFFIXES`] appended to its path that names a file.
+pub fn bundle_beside(path: &Path) -> Option<PathBuf> {
+    BUNDLE_SUFFIXES.iter().find_map(|suffix| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        p.is_file().then_some(p)
+    })
+}
+
+/// Reads [`bundle_beside`], at most [`cos_core::sigstore::MAX_BUNDLE_SIZE`]
+/// bytes; `None` when there is none.
+pub fn read_bundle_beside(path: &Path) -> Result<Option<Vec<u8>>> {
+    bundle_beside(path)
+        .map(|p| cos_core::file::read_limited(&p, cos_core::sigstore::MAX_BUNDLE_SIZE))
+        .transpose()
+        .map_err(Error::from)
 }
 
 /// Unpacks into `dest`, or a new private `<tmp>/policy-pack-<random>/unpacked`.

@@ -16,7 +16,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use cos_policy::distribution::BUNDLE_SUFFIXES;
 use cos_policy::distribution::publish::{OPA_LONG_POLL_CONTENT_TYPE, PublishedPack, prefer_wait};
 
 use crate::Failure;
@@ -351,19 +350,7 @@ fn publish_file(source: &Source, file: &Path) -> Result<(String, PublishedPack),
     let archive = cos_core::file::read_limited(file, limits.max_decompressed_size)?;
     // Served only if it is a pack (a half-written file is not).
     cos_policy::Pack::from_bytes(&archive, &limits)?;
-    let beside = BUNDLE_SUFFIXES.iter().find_map(|suffix| {
-        let mut p = file.as_os_str().to_owned();
-        p.push(suffix);
-        let p = PathBuf::from(p);
-        p.is_file().then_some(p)
-    });
-    let bundle = match beside {
-        Some(p) => Some(cos_core::file::read_limited(
-            &p,
-            cos_core::sigstore::MAX_BUNDLE_SIZE,
-        )?),
-        None => None,
-    };
+    let bundle = cos_policy::distribution::read_bundle_beside(file)?;
     Ok((name.clone(), publish(source, &name, archive, bundle)?))
 }
 

@@ -495,24 +495,15 @@ fn read_candidate(path: &std::path::Path, with_bundle: bool) -> Result<Candidate
     };
     let mut candidate = Candidate::new(archive);
     if with_bundle {
-        let bundle = cos_policy::distribution::BUNDLE_SUFFIXES
-            .iter()
-            .map(|s| {
-                let mut p = path.as_os_str().to_owned();
-                p.push(s);
-                std::path::PathBuf::from(p)
-            })
-            .find(|p| p.is_file())
+        let bundle = cos_policy::distribution::read_bundle_beside(path)
+            .map_err(|e| e.to_string())?
             .ok_or_else(|| {
                 format!(
                     "{}: no Sigstore bundle beside it (.sigstore.json)",
                     path.display()
                 )
             })?;
-        candidate = candidate.with_sigstore_bundle(
-            cos_core::file::read_limited(&bundle, cos_core::sigstore::MAX_BUNDLE_SIZE)
-                .map_err(|e| e.to_string())?,
-        );
+        candidate = candidate.with_sigstore_bundle(bundle);
     }
     Ok(candidate)
 }

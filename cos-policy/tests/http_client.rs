@@ -472,3 +472,65 @@ fn polling_feeds_the_store_and_bad_packs_leave_the_last_good_one() {
     poller.join().unwrap();
     assert!(store.status().refusals >= 1);
 }
+
+#[test]
+fn long_polling_goes_straight_back_after_a_new_pack() {
+    // A server that holds conditional requests until the pack changes
+    // (or 2 s pass). With a 10 s interval, both new packs must arrive in
+    // well under the interval: the poller must not sleep after a new pack.
+    let current: Arc<Mutex<PublishedPack>> =
+        Arc::new(Mutex::new(PublishedPack::new("p", archive("1.0.0"), None)));
+    let c2 = Arc::clone(&current);
+    let server = serve(Arc::new(move |_, req: &Seen| {
+        let start = std::time::Instant::now();
+        loop {
+            let p = c2.lock().unwrap().clone();
+            if !p.not_modified(req.header("if-none-match")) {
+                let mut r = reply(200, &p.archive()[..]);
+                r.headers = published(&p);
+                return r;
+            }
+            if start.elapsed() > Duration::from_secs(2) {
+                return reply(304, b"");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }));
+    let store = Arc::new(PolicyStore::new(StoreOptions::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        let url = format!("{}/p", server.base);
+        std::thread::spawn(move || {
+            let client = PackClient::new(ClientOptions {
+                long_poll: Some(Duration::from_secs(5)),
+                sigstore_bundle: false,
+                ..quick()
+            });
+            client.poll(
+                &url,
+                Duration::from_secs(10),
+                |c| store.activate(c),
+                |_| {},
+                || stop.load(Ordering::Relaxed),
+            );
+        })
+    };
+    let version = || store.pack_for(None).map(|p| p.pack().version.clone());
+    let started = std::time::Instant::now();
+    for v in ["1.0.0", "2.0.0", "3.0.0"] {
+        if v != "1.0.0" {
+            *current.lock().unwrap() = PublishedPack::new("p", archive(v), None);
+        }
+        while version().as_deref() != Some(v) {
+            assert!(
+                started.elapsed() < Duration::from_secs(8),
+                "{v} not active in time: the poller slept"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    // The poller wakes from its current long poll (≤ 2 s here) and stops.
+    poller.join().unwrap();
+}

@@ -278,8 +278,10 @@ impl PackClient {
         let mut etag: Option<String> = None;
         while !stop() {
             let started = Instant::now();
+            let mut fetched_new = false;
             match self.fetch(url, etag.as_deref()) {
                 Ok(Some(fetched)) => {
+                    fetched_new = true;
                     let next = fetched.etag.clone();
                     match offer(fetched.into_candidate()) {
                         Ok(_) => etag = next,
@@ -294,10 +296,13 @@ impl PackClient {
                 Ok(None) => {}
                 Err(e) => on_error(&e),
             }
-            // A long poll that returned early (new pack, 304 after the wait)
-            // goes straight back; plain polling waits the interval.
-            let long_polled = etag.is_some() && self.options.long_poll.is_some();
-            if !long_polled || started.elapsed() < Duration::from_millis(50) {
+            // Long polling goes straight back after a new pack or a 304 that
+            // waited; it waits the interval after a failure, or a 304 that
+            // came at once (a server that does not hold requests). Plain
+            // polling always waits the interval.
+            let long_polling = etag.is_some() && self.options.long_poll.is_some();
+            let quick = started.elapsed() < Duration::from_millis(50);
+            if !long_polling || (quick && !fetched_new) {
                 sleep_until(interval, &stop);
             }
         }

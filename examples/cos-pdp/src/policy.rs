@@ -534,9 +534,11 @@ pub(crate) fn spawn_poller(
         let mut etag: Option<String> = None;
         loop {
             let started = std::time::Instant::now();
+            let mut fetched_new = false;
             let outcome = match client.fetch(&url, etag.as_deref()) {
                 Ok(None) => Ok(()),
                 Ok(Some(fetched)) => {
+                    fetched_new = true;
                     // Refused packs are remembered by ETag: not verified again
                     // every round; the last good pack keeps deciding.
                     etag = fetched.etag.clone();
@@ -557,8 +559,11 @@ pub(crate) fn spawn_poller(
                     }
                 }
             }
-            let long_polled = long_poll.is_some() && etag.is_some();
-            if !long_polled || started.elapsed() < Duration::from_millis(50) {
+            // As PackClient::poll: after a new pack or a 304 that waited, long
+            // polling goes straight back; a failure or an immediate 304 waits.
+            let long_polling = long_poll.is_some() && etag.is_some();
+            let quick = started.elapsed() < Duration::from_millis(50);
+            if !long_polling || (quick && !fetched_new) {
                 std::thread::sleep(interval);
             }
         }

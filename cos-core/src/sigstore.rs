@@ -310,14 +310,10 @@ impl Bundle {
                 }
                 env.verify(&[key], 1, Some(PAYLOAD_TYPE))?;
                 let statement = Statement::from_json(&env.payload)?;
-                if !statement
-                    .subject
-                    .iter()
-                    .any(|s| s.matches(&artifact_digest))
-                {
+                if statement.subject_for(artifact).is_none() {
                     return Err(Error::ArtifactMismatch {
                         reason: format!(
-                            "no subject of the bundle's in-toto Statement has digest {artifact_digest}"
+                            "no subject of the bundle's in-toto Statement has the artifact's digest ({artifact_digest})"
                         ),
                     });
                 }
@@ -410,6 +406,58 @@ pub fn sign_blob(artifact: &[u8], signer: &dyn Signer) -> Result<Vec<u8>> {
     serde_json::to_vec(&bundle).map_err(|e| Error::SigningFailed {
         reason: format!("bundle encoding: {e}"),
     })
+}
+
+/// Signs an in-toto Statement and returns a v0.3 Sigstore bundle (JSON,
+/// sorted keys) holding the DSSE envelope and cosign's public-key hint, with
+/// no transparency-log entry: the attestation counterpart of [`sign_blob`]
+/// (verify with [`Bundle::verify_blob`] and the public key, for an artefact
+/// named by one of the statement's subjects).
+///
+/// ```
+/// use cos_core::statement::{Statement, Subject};
+/// use cos_core::{Digest, DigestAlgorithm, KeyAlgorithm, PrivateKey, sigstore};
+///
+/// let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+/// let st = Statement::new("https://slsa.dev/provenance/v1", serde_json::json!({}))
+///     .with_subject(Subject::new("app", &Digest::of_bytes(DigestAlgorithm::Sha256, b"app")));
+/// let bundle = sigstore::sign_statement(&st, &key).unwrap();
+/// let parsed = sigstore::Bundle::from_json(&bundle).unwrap();
+/// assert!(parsed.verify_blob(b"app", key.public_key()).is_ok());
+/// assert!(parsed.verify_blob(b"other", key.public_key()).is_err());
+/// ```
+pub fn sign_statement(statement: &Statement, signer: &dyn Signer) -> Result<Vec<u8>> {
+    let envelope = statement.sign(&[signer])?;
+    let signatures: Vec<Value> = envelope
+        .signatures
+        .iter()
+        .map(|s| json!({"keyid": "", "sig": STANDARD.encode(&s.sig)}))
+        .collect();
+    let bundle = json!({
+        "mediaType": MEDIA_TYPE_V03,
+        "verificationMaterial": {
+            "publicKey": {"hint": key_hint(signer.key_id())},
+        },
+        "dsseEnvelope": {
+            "payload": STANDARD.encode(&envelope.payload),
+            "payloadType": envelope.payload_type,
+            "signatures": signatures,
+        },
+    });
+    serde_json::to_vec(&bundle).map_err(|e| Error::SigningFailed {
+        reason: format!("bundle encoding: {e}"),
+    })
+}
+
+/// The in-toto Statement a bundle's DSSE envelope carries, parsed but
+/// **not verified**: read it only after [`Bundle::verify_blob`] (or another
+/// [`BlobVerifier`]) accepted the bundle. `None` for message-signature
+/// bundles.
+pub fn unverified_statement(bundle: &Bundle) -> Result<Option<Statement>> {
+    match &bundle.content {
+        Content::Dsse(env) => Statement::from_json(&env.payload).map(Some),
+        Content::Message { .. } => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -144,6 +144,34 @@ impl Statement {
         Ok(st)
     }
 
+    /// The first subject whose digests include one of `artifact`'s, for
+    /// any algorithm cos knows (SHA-256, SHA-512; npm provenance, for
+    /// instance, names packages by SHA-512 only). Digests of other
+    /// algorithms are ignored; each known digest of the artefact is
+    /// computed at most once.
+    pub fn subject_for(&self, artifact: &[u8]) -> Option<&Subject> {
+        let mut computed: Vec<(DigestAlgorithm, crate::Digest)> = Vec::new();
+        for subject in &self.subject {
+            for alg in subject.digest.keys() {
+                let Ok(a) = alg.parse::<DigestAlgorithm>() else {
+                    continue;
+                };
+                let digest = match computed.iter().find(|(c, _)| *c == a) {
+                    Some((_, d)) => d.clone(),
+                    None => {
+                        let d = crate::Digest::of_bytes(a, artifact);
+                        computed.push((a, d.clone()));
+                        d
+                    }
+                };
+                if subject.matches(&digest) {
+                    return Some(subject);
+                }
+            }
+        }
+        None
+    }
+
     /// Signs the statement into a DSSE envelope of type [`PAYLOAD_TYPE`].
     pub fn sign(&self, signers: &[&dyn Signer]) -> Result<Envelope> {
         Envelope::sign(PAYLOAD_TYPE, &self.to_json()?, signers)

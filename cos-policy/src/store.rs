@@ -677,8 +677,7 @@ impl PolicyStore {
     }
 
     fn activate_inner(&self, candidate: Candidate, explicit: bool) -> Result<Activation> {
-        let mut log = self.log();
-        let result = self.check_candidate(&candidate, explicit);
+        let (mut log, result) = self.admit(&candidate, explicit);
         let active = match result {
             Ok(Ok(active)) => active,
             Ok(Err(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
@@ -721,21 +720,36 @@ impl PolicyStore {
     }
 
     /// Verifies the candidate and checks its version against the stable
-    /// pack: `Ok(Err(pack))` when it is the stable pack already.
+    /// pack: `Ok(Err(pack))` when it is the stable pack already. Runs
+    /// without the writer lock.
     fn check_candidate(
         &self,
         candidate: &Candidate,
         explicit: bool,
     ) -> Result<std::result::Result<ActivePack, PackRef>> {
-        let state = self.snapshot();
-        if let Some(stable) = &state.stable {
+        if let Some(stable) = &self.snapshot().stable {
             let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &candidate.archive);
             if digest == stable.archive_digest {
                 return Ok(Err(stable.pack().clone()));
             }
         }
         let active = self.verify(candidate)?;
+        self.check_version(active, explicit)
+    }
+
+    /// Checks a verified candidate against the stable pack of this moment:
+    /// the same archive gives `Ok(Err(pack))`, an older version is refused
+    /// unless the rollback is explicit.
+    fn check_version(
+        &self,
+        active: ActivePack,
+        explicit: bool,
+    ) -> Result<std::result::Result<ActivePack, PackRef>> {
+        let state = self.snapshot();
         if let Some(stable) = &state.stable {
+            if active.archive_digest == stable.archive_digest {
+                return Ok(Err(stable.pack().clone()));
+            }
             let (new, old) = (
                 &active.engine.manifest().version,
                 &stable.engine.manifest().version,
@@ -750,13 +764,35 @@ impl PolicyStore {
         Ok(Ok(active))
     }
 
+    /// Verifies a candidate without holding the writer lock (decisions,
+    /// [`PolicyStore::status`] and health checks go on while a pack is
+    /// verified and its tests run), then takes the lock and checks the
+    /// candidate again against the state of that moment: another activation
+    /// may have happened meanwhile.
+    fn admit(
+        &self,
+        candidate: &Candidate,
+        explicit: bool,
+    ) -> (
+        std::sync::MutexGuard<'_, Log>,
+        Result<std::result::Result<ActivePack, PackRef>>,
+    ) {
+        let verified = self.check_candidate(candidate, explicit);
+        let log = self.log();
+        let result = match verified {
+            Ok(Ok(active)) => self.check_version(active, explicit),
+            other => other,
+        };
+        (log, result)
+    }
+
     /// Verifies a candidate and rolls it out to the first cohort of its
     /// manifest; everyone else keeps the stable pack. A candidate without
     /// cohorts, or offered while no pack is stable, becomes stable at once
     /// (as [`PolicyStore::activate`]).
     pub fn start_rollout(&self, candidate: Candidate) -> Result<Activation> {
-        let mut log = self.log();
-        let active = match self.check_candidate(&candidate, false) {
+        let (mut log, result) = self.admit(&candidate, false);
+        let active = match result {
             Ok(Ok(a)) => a,
             Ok(Err(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
             Err(e) => return Err(refused(&mut log, e)),
@@ -788,8 +824,8 @@ impl PolicyStore {
     /// Verifies a candidate and evaluates it in the shadow of the deciding
     /// packs: it decides nothing; [`PolicyStore::promote`] judges it.
     pub fn start_shadow(&self, candidate: Candidate) -> Result<Activation> {
-        let mut log = self.log();
-        let active = match self.check_candidate(&candidate, false) {
+        let (mut log, result) = self.admit(&candidate, false);
+        let active = match result {
             Ok(Ok(a)) => a,
             Ok(Err(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
             Err(e) => return Err(refused(&mut log, e)),

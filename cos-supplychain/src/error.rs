@@ -18,6 +18,33 @@ pub enum Error {
         reason: String,
     },
 
+    /// A build description (the input of SLSA provenance) is malformed.
+    #[error("invalid build description: {reason}")]
+    InvalidBuildDescription {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A provenance whose signature verified is not SLSA provenance v1 as
+    /// cos reads it (a required field missing or of the wrong type).
+    #[error("invalid provenance: {reason}")]
+    InvalidProvenance {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A provenance does not say what the verifier expected (builder id,
+    /// source repository, branch or tag, build type, subject).
+    #[error("provenance mismatch: {field}: expected {expected}, the provenance has {found}")]
+    ProvenanceMismatch {
+        /// Which field.
+        field: String,
+        /// What was expected.
+        expected: String,
+        /// What the provenance says (shortened).
+        found: String,
+    },
+
     /// An error from `cos-core` (bundles, digests, files), including every
     /// verification failure (`is_verification_failure()` on it).
     #[error(transparent)]
@@ -30,7 +57,21 @@ impl Error {
         match self {
             Error::InvalidTrustedRoot { .. } => "invalid_trusted_root",
             Error::InvalidPolicy { .. } => "invalid_policy",
+            Error::InvalidBuildDescription { .. } => "invalid_build_description",
+            Error::InvalidProvenance { .. } => "invalid_provenance",
+            Error::ProvenanceMismatch { .. } => "provenance_mismatch",
             Error::Core(e) => e.code(),
+        }
+    }
+
+    /// Whether the evidence did not hold (a signature, bundle or provenance
+    /// that does not verify, or says something else than expected), as
+    /// opposed to unusable input or options.
+    pub fn is_verification_failure(&self) -> bool {
+        match self {
+            Error::InvalidProvenance { .. } | Error::ProvenanceMismatch { .. } => true,
+            Error::Core(e) => e.is_verification_failure(),
+            _ => false,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 valid / done, 1 invalid (the evidence does not hold; a
 //! one-line reason on stderr), 2 usage error or unreadable input.
 
+mod provenance;
 mod serve;
 
 use std::io::Write;
@@ -97,6 +98,12 @@ enum Command {
     /// Sign and verify DSSE envelopes.
     #[command(subcommand)]
     Dsse(DsseCommand),
+    /// Make attestations: SLSA provenance v1.
+    #[command(subcommand)]
+    Attest(provenance::AttestCommand),
+    /// Verify attestations (SLSA provenance) like slsa-verifier, offline.
+    #[command(subcommand)]
+    Verify(provenance::VerifyCommand),
     /// Evaluate policy packs.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -379,6 +386,8 @@ fn run(command: Command) -> Result<(), Failure> {
         }) => dsse_sign(&keys, &payload_type, out.as_deref(), &file),
         Command::Dsse(DsseCommand::Verify(args)) => dsse_verify(&args),
         Command::SignBlob { key, bundle, file } => sign_blob(&key, &bundle, &file),
+        Command::Attest(c) => provenance::attest(c),
+        Command::Verify(c) => provenance::verify(c),
         Command::VerifyBlob {
             key,
             trusted_root,

@@ -616,3 +616,116 @@ fn verify_blob_keyless_against_a_trusted_root() {
     ]);
     assert_eq!(code(&o), 2);
 }
+
+#[test]
+fn attest_and_verify_provenance() {
+    let f = Fixture::new();
+    let (key, public) = f.keygen("ecdsa-p256", "builder");
+    let artifact = f.write("app.tar.gz", b"release bytes");
+    let build = f.write(
+        "build.json",
+        br#"{"builder_id": "https://ci.example.com/builders/release@v2",
+             "build_type": "https://ci.example.com/buildtypes/make/v1",
+             "external_parameters": {"target": "release"},
+             "source": {"repository": "https://github.com/acme/app",
+                        "commit": "46e7056ff9912ebfee5298d94024895a9fea76c0",
+                        "ref": "refs/heads/main"},
+             "started_on": "2026-11-22T10:00:00Z", "finished_on": "2026-11-22T10:04:31Z"}"#,
+    );
+    for (out, bundle) in [("prov.intoto.json", false), ("prov.sigstore.json", true)] {
+        let out = f.path(out);
+        let mut args = vec![
+            "attest", "provenance", "--build", s(&build), "--subject", s(&artifact), "--key",
+            s(&key), "-o", s(&out),
+        ];
+        if bundle {
+            args.push("--bundle");
+        }
+        let o = cos(&args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let verify = |extra: &[&str], file: &Path| {
+            let mut a = vec![
+                "verify", "provenance", "--provenance", s(&out), "--key", s(&public),
+                "--builder-id", "https://ci.example.com/builders/release", "--source-uri",
+                "github.com/acme/app",
+            ];
+            a.extend_from_slice(extra);
+            a.push(s(file));
+            cos(&a)
+        };
+        let o = verify(&["--source-branch", "main", "--json"], &artifact);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["source_commit"], "46e7056ff9912ebfee5298d94024895a9fea76c0");
+        assert!(stderr(&o).contains("built by https://ci.example.com/builders/release@v2"));
+        let o = verify(&["--source-tag", "v1.0.0"], &artifact);
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("source tag: expected refs/tags/v1.0.0, the provenance has refs/heads/main"),
+            "{}",
+            stderr(&o)
+        );
+        let o = verify(&[], &f.write("other", b"other bytes"));
+        assert_eq!(code(&o), 1, "{}", stderr(&o));
+        // A changed character anywhere in the signed payload or the
+        // signature (key ids and hints are unsigned hints): never accepted.
+        let original = String::from_utf8(std::fs::read(&out).unwrap()).unwrap();
+        for field in ["\"payload\"", "\"sig\""] {
+            let at = original.find(field).unwrap() + field.len();
+            let start = at + original[at..].find('"').unwrap() + 1;
+            let end = start + original[start..].find('"').unwrap();
+            // The last base64 characters may carry unused bits: stay clear.
+            for i in (start..end.saturating_sub(4)).step_by(23) {
+                let mut t = original.clone().into_bytes();
+                t[i] = if t[i] == b'A' { b'B' } else { b'A' };
+                std::fs::write(&out, &t).unwrap();
+                let o = verify(&[], &artifact);
+                assert_ne!(code(&o), 0, "{field} changed at {i} and still verified");
+            }
+        }
+        std::fs::write(&out, &original).unwrap();
+    }
+    // Bad description: usage error naming the field.
+    let bad = f.write("bad.json", br#"{"builder_id": "x", "build_type": "y", "started_on": "now"}"#);
+    let o = cos(&[
+        "attest", "provenance", "--build", s(&bad), "--subject", s(&artifact), "--key", s(&key),
+        "-o", s(&f.path("x.json")),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("started_on"), "{}", stderr(&o));
+    assert!(!f.path("x.json").exists());
+}
+
+#[test]
+fn verify_real_npm_provenance_keyless() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../cos-supplychain/tests/data");
+    let root = data.join("sigstore/public-good-trusted-root.json");
+    let run = |source: &str, branch: &str| {
+        cos(&[
+            "verify",
+            "provenance",
+            "--provenance",
+            s(&data.join("slsa/sigstore-2.3.1.provenance.sigstore.json")),
+            "--trusted-root",
+            s(&root),
+            "--certificate-identity",
+            "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main",
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "--builder-id",
+            "https://github.com/actions/runner/github-hosted",
+            "--source-uri",
+            source,
+            "--source-branch",
+            branch,
+            s(&data.join("slsa/sigstore-2.3.1.tgz")),
+        ])
+    };
+    let o = run("github.com/sigstore/sigstore-js", "main");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("pkg:npm/sigstore@2.3.1"), "{}", stderr(&o));
+    let o = run("github.com/sigstore/sigstore-go", "main");
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let o = run("github.com/sigstore/sigstore-js", "release");
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+}

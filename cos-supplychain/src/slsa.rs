@@ -289,12 +289,16 @@ pub fn provenance(build: &BuildDescription) -> Result<Provenance> {
     let started = build
         .started_on
         .as_deref()
-        .map(|t| rfc3339_seconds(t).ok_or_else(|| invalid(format!("started_on is not RFC 3339: {t:?}"))))
+        .map(|t| {
+            rfc3339_seconds(t).ok_or_else(|| invalid(format!("started_on is not RFC 3339: {t:?}")))
+        })
         .transpose()?;
     let finished = build
         .finished_on
         .as_deref()
-        .map(|t| rfc3339_seconds(t).ok_or_else(|| invalid(format!("finished_on is not RFC 3339: {t:?}"))))
+        .map(|t| {
+            rfc3339_seconds(t).ok_or_else(|| invalid(format!("finished_on is not RFC 3339: {t:?}")))
+        })
         .transpose()?;
     if let (Some(s), Some(f)) = (started, finished) {
         if f < s {
@@ -583,8 +587,19 @@ pub fn check(
     }
     // Every place the provenance names its source must agree.
     let mut sources: Vec<(String, Option<String>, &'static str)> = Vec::new();
-    if let Some(repo) = str_at(p, &["buildDefinition", "externalParameters", "workflow", "repository"]) {
-        let r = str_at(p, &["buildDefinition", "externalParameters", "workflow", "ref"]);
+    if let Some(repo) = str_at(
+        p,
+        &[
+            "buildDefinition",
+            "externalParameters",
+            "workflow",
+            "repository",
+        ],
+    ) {
+        let r = str_at(
+            p,
+            &["buildDefinition", "externalParameters", "workflow", "ref"],
+        );
         sources.push((
             repo.to_owned(),
             r.map(str::to_owned),
@@ -631,7 +646,10 @@ pub fn check(
             ));
         }
     }
-    let refs: Vec<&str> = sources.iter().filter_map(|(_, r, _)| r.as_deref()).collect();
+    let refs: Vec<&str> = sources
+        .iter()
+        .filter_map(|(_, r, _)| r.as_deref())
+        .collect();
     if refs.windows(2).any(|w| w[0] != w[1]) {
         return Err(bad(format!(
             "the provenance names two source refs: {}",
@@ -723,7 +741,7 @@ mod tests {
             rfc3339_seconds("2026-11-22T11:00:00.250+01:00"),
             rfc3339_seconds("2026-11-22T10:00:00Z")
         );
-        assert_eq!(rfc3339_seconds("2024-02-29T00:00:00Z").is_some(), true);
+        assert!(rfc3339_seconds("2024-02-29T00:00:00Z").is_some());
         for bad in [
             "",
             "2026-11-22",
@@ -743,10 +761,16 @@ mod tests {
     #[test]
     fn source_uris_normalise() {
         for (uri, want) in [
-            ("git+https://github.com/o/r@refs/heads/main", "github.com/o/r"),
+            (
+                "git+https://github.com/o/r@refs/heads/main",
+                "github.com/o/r",
+            ),
             ("https://github.com/o/r.git", "github.com/o/r"),
             ("github.com/o/r/", "github.com/o/r"),
-            ("git+ssh://git@github.com/o/r.git@refs/tags/v1", "github.com/o/r"),
+            (
+                "git+ssh://git@github.com/o/r.git@refs/tags/v1",
+                "github.com/o/r",
+            ),
             ("http://example.com/x", "example.com/x"),
         ] {
             assert_eq!(normalize_source_uri(uri), want, "{uri}");

@@ -42,7 +42,10 @@ fn signed_envelope(key: &PrivateKey) -> Vec<u8> {
 }
 
 fn expect() -> Expectations {
-    Expectations::new("https://ci.example.com/builders/release", "github.com/acme/app")
+    Expectations::new(
+        "https://ci.example.com/builders/release",
+        "github.com/acme/app",
+    )
 }
 
 #[test]
@@ -53,7 +56,10 @@ fn provenance_has_the_slsa_v1_shape() {
         v["buildDefinition"]["resolvedDependencies"][0],
         json!({"uri": "git+https://github.com/acme/app@refs/tags/v1.2.0", "digest": {"gitCommit": COMMIT}})
     );
-    assert_eq!(v["buildDefinition"]["externalParameters"], json!({"target": "release"}));
+    assert_eq!(
+        v["buildDefinition"]["externalParameters"],
+        json!({"target": "release"})
+    );
     assert_eq!(v["runDetails"]["builder"]["id"], BUILDER);
     assert_eq!(
         v["runDetails"]["metadata"],
@@ -68,16 +74,26 @@ fn provenance_has_the_slsa_v1_shape() {
 
 #[test]
 fn bad_descriptions_are_refused_with_the_reason() {
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|v| v["builder_id"] = json!(" ")), "builder_id"),
         (Box::new(|v| v["build_type"] = json!("")), "build_type"),
-        (Box::new(|v| v["source"]["commit"] = json!("abc")), "source.commit"),
-        (Box::new(|v| v["source"]["ref"] = json!("main")), "source.ref"),
+        (
+            Box::new(|v| v["source"]["commit"] = json!("abc")),
+            "source.commit",
+        ),
+        (
+            Box::new(|v| v["source"]["ref"] = json!("main")),
+            "source.ref",
+        ),
         (
             Box::new(|v| v["source"]["repository"] = json!("https://github.com/a/b@refs/heads/x")),
             "source.repository",
         ),
-        (Box::new(|v| v["started_on"] = json!("yesterday")), "started_on"),
+        (
+            Box::new(|v| v["started_on"] = json!("yesterday")),
+            "started_on",
+        ),
         (
             Box::new(|v| v["finished_on"] = json!("2026-11-22T09:59:59Z")),
             "before started_on",
@@ -98,7 +114,10 @@ fn bad_descriptions_are_refused_with_the_reason() {
         assert!(err.to_string().contains(needle), "{err} lacks {needle}");
     }
     let huge = vec![b' '; slsa::MAX_BUILD_DESCRIPTION + 1];
-    assert_eq!(BuildDescription::from_json(&huge).unwrap_err().code(), "too_large");
+    assert_eq!(
+        BuildDescription::from_json(&huge).unwrap_err().code(),
+        "too_large"
+    );
 }
 
 #[test]
@@ -123,15 +142,24 @@ fn a_signed_provenance_verifies_and_each_mismatch_is_named() {
     }
     let cases = [
         (
-            Expectations::new("https://ci.example.com/builders/other", "github.com/acme/app"),
+            Expectations::new(
+                "https://ci.example.com/builders/other",
+                "github.com/acme/app",
+            ),
             "builder id",
         ),
         (
-            Expectations::new("https://ci.example.com/builders/release@v3", "github.com/acme/app"),
+            Expectations::new(
+                "https://ci.example.com/builders/release@v3",
+                "github.com/acme/app",
+            ),
             "builder id",
         ),
         (
-            Expectations::new("https://ci.example.com/builders/release", "github.com/acme/app2"),
+            Expectations::new(
+                "https://ci.example.com/builders/release",
+                "github.com/acme/app2",
+            ),
             "source URI",
         ),
         (expect().branch("main"), "source branch"),
@@ -147,7 +175,10 @@ fn a_signed_provenance_verifies_and_each_mismatch_is_named() {
         assert!(err.is_verification_failure());
     }
     let err = slsa::verify_envelope(&env, &trusted, b"another artifact", &expect()).unwrap_err();
-    assert!(matches!(&err, Error::ProvenanceMismatch { field, .. } if field == "subject"), "{err}");
+    assert!(
+        matches!(&err, Error::ProvenanceMismatch { field, .. } if field == "subject"),
+        "{err}"
+    );
     // Another key, or a changed payload: the signature fails first.
     let other = PrivateKey::generate(KeyAlgorithm::Ed25519).unwrap();
     let wrong: [&dyn Verifier; 1] = [other.public_key()];
@@ -159,8 +190,13 @@ fn a_signed_provenance_verifies_and_each_mismatch_is_named() {
         .unwrap()
         .replace("github.com/acme/app", "github.com/evil/app");
     v["payload"] = json!(STANDARD.encode(forged));
-    let err = slsa::verify_envelope(&serde_json::to_vec(&v).unwrap(), &trusted, ARTIFACT, &expect())
-        .unwrap_err();
+    let err = slsa::verify_envelope(
+        &serde_json::to_vec(&v).unwrap(),
+        &trusted,
+        ARTIFACT,
+        &expect(),
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "threshold_not_met", "{err}");
 }
 
@@ -186,11 +222,15 @@ fn provenance_that_is_not_slsa_v1_is_refused() {
     let key = PrivateKey::generate(KeyAlgorithm::Ed25519).unwrap();
     let subject = Subject::new("a", &Digest::of_bytes(DigestAlgorithm::Sha256, ARTIFACT));
     let trusted: [&dyn Verifier; 1] = [key.public_key()];
-    let other_type = cos_core::statement::Statement::new("https://slsa.dev/provenance/v0.2", json!({}))
-        .with_subject(subject.clone());
+    let other_type =
+        cos_core::statement::Statement::new("https://slsa.dev/provenance/v0.2", json!({}))
+            .with_subject(subject.clone());
     let env = other_type.sign(&[&key]).unwrap().to_json();
     let err = slsa::verify_envelope(&env, &trusted, ARTIFACT, &expect()).unwrap_err();
-    assert!(matches!(&err, Error::ProvenanceMismatch { field, .. } if field == "predicateType"), "{err}");
+    assert!(
+        matches!(&err, Error::ProvenanceMismatch { field, .. } if field == "predicateType"),
+        "{err}"
+    );
     for predicate in [
         json!({}),
         json!({"runDetails": {"builder": {"id": BUILDER}}}),
@@ -234,8 +274,12 @@ mod npm {
     }
 
     fn keyless(identity: &str) -> KeylessVerifier {
-        KeylessVerifier::new(&data("sigstore/public-good-trusted-root.json"), identity, ISSUER)
-            .unwrap()
+        KeylessVerifier::new(
+            &data("sigstore/public-good-trusted-root.json"),
+            identity,
+            ISSUER,
+        )
+        .unwrap()
     }
 
     const SIGSTORE_JS: &str =
@@ -253,11 +297,23 @@ mod npm {
         assert!(ok.signer.contains(SIGSTORE_JS), "{}", ok.signer);
         // slsa-verifier's expectations that do not hold.
         for (e, field) in [
-            (Expectations::new(RUNNER, "github.com/sigstore/sigstore-python"), "source URI"),
-            (Expectations::new(RUNNER, "github.com/sigstore/sigstore-js").tag("v2.3.1"), "source tag"),
-            (Expectations::new(RUNNER, "github.com/sigstore/sigstore-js").branch("dev"), "source branch"),
             (
-                Expectations::new("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_nodejs_slsa3.yml", "github.com/sigstore/sigstore-js"),
+                Expectations::new(RUNNER, "github.com/sigstore/sigstore-python"),
+                "source URI",
+            ),
+            (
+                Expectations::new(RUNNER, "github.com/sigstore/sigstore-js").tag("v2.3.1"),
+                "source tag",
+            ),
+            (
+                Expectations::new(RUNNER, "github.com/sigstore/sigstore-js").branch("dev"),
+                "source branch",
+            ),
+            (
+                Expectations::new(
+                    "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/builder_nodejs_slsa3.yml",
+                    "github.com/sigstore/sigstore-js",
+                ),
                 "builder id",
             ),
         ] {

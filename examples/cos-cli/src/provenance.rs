@@ -109,9 +109,10 @@ pub(crate) fn attest(command: AttestCommand) -> Result<(), Failure> {
     let mut subjects = Vec::with_capacity(args.subjects.len());
     for path in &args.subjects {
         let bytes = read_input(path, MAX_BLOB)?;
-        let name = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         subjects.push(Subject::new(
             name,
             &Digest::of_bytes(DigestAlgorithm::Sha256, &bytes),

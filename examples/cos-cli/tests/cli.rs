@@ -635,8 +635,16 @@ fn attest_and_verify_provenance() {
     for (out, bundle) in [("prov.intoto.json", false), ("prov.sigstore.json", true)] {
         let out = f.path(out);
         let mut args = vec![
-            "attest", "provenance", "--build", s(&build), "--subject", s(&artifact), "--key",
-            s(&key), "-o", s(&out),
+            "attest",
+            "provenance",
+            "--build",
+            s(&build),
+            "--subject",
+            s(&artifact),
+            "--key",
+            s(&key),
+            "-o",
+            s(&out),
         ];
         if bundle {
             args.push("--bundle");
@@ -645,8 +653,15 @@ fn attest_and_verify_provenance() {
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let verify = |extra: &[&str], file: &Path| {
             let mut a = vec![
-                "verify", "provenance", "--provenance", s(&out), "--key", s(&public),
-                "--builder-id", "https://ci.example.com/builders/release", "--source-uri",
+                "verify",
+                "provenance",
+                "--provenance",
+                s(&out),
+                "--key",
+                s(&public),
+                "--builder-id",
+                "https://ci.example.com/builders/release",
+                "--source-uri",
                 "github.com/acme/app",
             ];
             a.extend_from_slice(extra);
@@ -656,12 +671,17 @@ fn attest_and_verify_provenance() {
         let o = verify(&["--source-branch", "main", "--json"], &artifact);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        assert_eq!(v["source_commit"], "46e7056ff9912ebfee5298d94024895a9fea76c0");
+        assert_eq!(
+            v["source_commit"],
+            "46e7056ff9912ebfee5298d94024895a9fea76c0"
+        );
         assert!(stderr(&o).contains("built by https://ci.example.com/builders/release@v2"));
         let o = verify(&["--source-tag", "v1.0.0"], &artifact);
         assert_eq!(code(&o), 1, "{}", stderr(&o));
         assert!(
-            stderr(&o).contains("source tag: expected refs/tags/v1.0.0, the provenance has refs/heads/main"),
+            stderr(&o).contains(
+                "source tag: expected refs/tags/v1.0.0, the provenance has refs/heads/main"
+            ),
             "{}",
             stderr(&o)
         );
@@ -686,10 +706,21 @@ fn attest_and_verify_provenance() {
         std::fs::write(&out, &original).unwrap();
     }
     // Bad description: usage error naming the field.
-    let bad = f.write("bad.json", br#"{"builder_id": "x", "build_type": "y", "started_on": "now"}"#);
+    let bad = f.write(
+        "bad.json",
+        br#"{"builder_id": "x", "build_type": "y", "started_on": "now"}"#,
+    );
     let o = cos(&[
-        "attest", "provenance", "--build", s(&bad), "--subject", s(&artifact), "--key", s(&key),
-        "-o", s(&f.path("x.json")),
+        "attest",
+        "provenance",
+        "--build",
+        s(&bad),
+        "--subject",
+        s(&artifact),
+        "--key",
+        s(&key),
+        "-o",
+        s(&f.path("x.json")),
     ]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("started_on"), "{}", stderr(&o));
@@ -723,7 +754,11 @@ fn verify_real_npm_provenance_keyless() {
     };
     let o = run("github.com/sigstore/sigstore-js", "main");
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("pkg:npm/sigstore@2.3.1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("pkg:npm/sigstore@2.3.1"),
+        "{}",
+        stderr(&o)
+    );
     let o = run("github.com/sigstore/sigstore-go", "main");
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let o = run("github.com/sigstore/sigstore-js", "release");

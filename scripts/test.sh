@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-step() { printf '\n==> %s\n' "$*"; }
 start=$(date +%s)
+# Each step's header carries the seconds since the start (where CI time goes).
+step() { printf '\n==> %s [%ss]\n' "$*" "$(( $(date +%s) - start ))"; }
 
 if [[ "${COS_SKIP_LINT:-}" == 1 && "${CI:-}" == true ]]; then
   echo "COS_SKIP_LINT is not allowed in CI" >&2
@@ -108,6 +109,10 @@ venv="$venv_interop"
 step "Python package companyos (pip install ./bindings/python, then its pytest suite)"
 pyvenv="$venv_python"
 # The README's command; maturin comes from the package's build requirements.
+# Both native packages build with the `bindings-test` profile (release
+# without LTO) into the workspace's target dir: the Node build reuses what
+# this one compiled.
+export MATURIN_PEP517_ARGS="--profile bindings-test" COS_CARGO_PROFILE=bindings-test
 "$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$root/bindings/python"
 "$pyvenv/bin/python" -m pytest "$root/bindings/python/tests" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest-python.log"
 

@@ -1,5 +1,7 @@
 // Builds the native module with cargo and copies it to ./cos.node, the file
-// index.js loads. `--debug` builds the dev profile (faster to compile).
+// index.js loads. `--debug` builds the dev profile (faster to compile);
+// COS_CARGO_PROFILE=<name> another cargo profile (the test suite uses
+// `bindings-test`, shared with the Python package's build).
 //
 //   node scripts/build.mjs [--debug]
 //
@@ -14,8 +16,8 @@ const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const debug = process.argv.includes('--debug');
 const cargo = process.env.CARGO || 'cargo';
 
-const args = ['build', '-p', 'companyos-node', '--locked'];
-if (!debug) args.push('--release');
+const profile = debug ? 'dev' : process.env.COS_CARGO_PROFILE || 'release';
+const args = ['build', '-p', 'companyos-node', '--locked', '--profile', profile];
 console.log(`> ${cargo} ${args.join(' ')}`);
 execFileSync(cargo, args, { cwd: pkgDir, stdio: 'inherit' });
 
@@ -30,7 +32,7 @@ const lib = {
   darwin: 'libcompanyos_node.dylib',
   win32: 'companyos_node.dll',
 }[process.platform] ?? 'libcompanyos_node.so';
-const from = join(meta.target_directory, debug ? 'debug' : 'release', lib);
+const from = join(meta.target_directory, profile === 'dev' ? 'debug' : profile, lib);
 const to = join(pkgDir, 'cos.node');
 // Copy then rename: a process that has the old module loaded keeps its mapping.
 copyFileSync(from, `${to}.tmp`);

@@ -86,7 +86,9 @@ def _group(value: str, sizes: list[int], sep: str) -> str:
 
 
 def _card_groups(n: int) -> list[int]:
-    return {15: [4, 6, 5], 14: [4, 6, 4]}.get(n, [4] * 5)
+    # As printed on cards: Amex 4-6-5, Diners 4-6-4, 13-digit Visa 4-3-3-3,
+    # otherwise fours (19 digits: 4-4-4-4-3).
+    return {15: [4, 6, 5], 14: [4, 6, 4], 13: [4, 3, 3, 3]}.get(n, [4] * 5)
 
 
 class CosProvider(BaseProvider):

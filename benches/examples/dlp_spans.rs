@@ -24,12 +24,19 @@ type Res<T> = Result<T, Box<dyn Error>>;
 
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["corpus", path] => corpus(path),
         ["mixed-text", bytes, out] => Ok(std::fs::write(out, mixed_text(bytes.parse()?))?),
         ["throughput", path] => throughput(path, 20),
         ["throughput", path, repeat] => throughput(path, repeat.parse()?),
-        _ => Err("usage: dlp_spans corpus FILE | mixed-text BYTES OUT | throughput FILE [REPEAT]".into()),
+        _ => Err(
+            "usage: dlp_spans corpus FILE | mixed-text BYTES OUT | throughput FILE [REPEAT]".into(),
+        ),
     }
 }
 
@@ -51,7 +58,10 @@ fn corpus(path: &str) -> Res<()> {
                 })
             })
             .collect();
-        serde_json::to_writer(&mut out, &serde_json::json!({"id": row["id"], "spans": spans}))?;
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"id": row["id"], "spans": spans}),
+        )?;
         out.write_all(b"\n")?;
     }
     out.flush()?;

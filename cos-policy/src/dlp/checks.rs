@@ -55,6 +55,8 @@ pub(crate) fn card_issuer_ok(digits: &[u8]) -> bool {
         || (((300..=305).contains(&p3) || matches!(p2, 36 | 38 | 39)) && (14..=19).contains(&len))
         // JCB
         || ((3528..=3589).contains(&p4) && (16..=19).contains(&len))
+        // JCB's older 15-digit numbers
+        || (matches!(p4, 1800 | 2131) && len == 15)
         // Maestro
         || (matches!(p4, 5018 | 5020 | 5038 | 5893 | 6304 | 6759 | 6761 | 6762 | 6763)
             && (13..=19).contains(&len))

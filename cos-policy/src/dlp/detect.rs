@@ -12,8 +12,9 @@
 //! start phone numbers, IPv6 addresses and PEM headers. E-mail addresses are
 //! found from their `@` with `memchr`.
 //!
-//! Every match starts and ends at an ASCII byte, so spans always fall on
-//! UTF-8 character boundaries.
+//! Every match starts and ends at an ASCII byte or, in an e-mail address, at
+//! a whole non-ASCII letter, so spans always fall on UTF-8 character
+//! boundaries.
 
 use serde::{Deserialize, Serialize};
 
@@ -248,6 +249,23 @@ fn left_ok(b: &[u8], i: usize) -> bool {
     true
 }
 
+/// Whether `i` starts a group of four digits right after a space and
+/// another group of four digits and capitals with a digit in it: the middle
+/// of a number grouped in fours (a card or an IBAN that failed its
+/// checksum: `3525 0169 1485 4563`, `FR45 0419 4187 …`), whose tail must not
+/// turn into a phone number.
+fn grouped_tail(b: &[u8], i: usize) -> bool {
+    if i < 5 || b[i - 1] != b' ' || run(b, i, DIGIT, 5) != 4 {
+        return false;
+    }
+    let group = &b[i - 5..i - 1];
+    group
+        .iter()
+        .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && group.iter().any(u8::is_ascii_digit)
+        && (i == 5 || class(b, i - 6) & ALNUM == 0)
+}
+
 /// What may follow a number-like match: not a word byte, and not a `.`/`-`
 /// followed by a digit.
 fn right_ok(b: &[u8], e: usize) -> bool {
@@ -397,6 +415,17 @@ fn at_word(b: &[u8], i: usize, c: u8, set: DetectorSet) -> Option<(usize, Detect
             if b[i] == b'0' && matches!(next, b' ' | b'-' | b'/') {
                 consider(trunk_phone(b, i), Detector::Phone);
             }
+            // `0049 30 1234567`, `001-415-555-0132`: the international
+            // prefix 00 in place of `+`, then as E.164.
+            if (3..=5).contains(&d)
+                && b[i] == b'0'
+                && at(b, i + 1) == b'0'
+                && matches!(next, b' ' | b'-' | b'.' | b'(')
+                && left_ok(b, i)
+                && !grouped_tail(b, i)
+            {
+                consider(e164(b, i + 1), Detector::Phone);
+            }
         }
         if d <= 3 && next == b'.' && set.has(Detector::Ipv4) {
             consider(ipv4(b, i), Detector::Ipv4);
@@ -459,7 +488,11 @@ fn at_trigger(b: &[u8], i: usize, set: DetectorSet) -> Option<(usize, usize, Det
             e164(b, i).map(|e| (i, e, Detector::Phone))
         }
         b'(' if set.has(Detector::Phone) && is_digit(b, i + 1) => {
-            us_phone(b, i).map(|e| (i, e, Detector::Phone))
+            if at(b, i + 1) == b'0' {
+                trunk_paren(b, i).map(|e| (i, e, Detector::Phone))
+            } else {
+                us_phone(b, i).map(|e| (i, e, Detector::Phone))
+            }
         }
         b':' if set.has(Detector::Ipv6) && at(b, i + 1) == b':' && left_ok(b, i) => {
             ipv6(b, i).map(|e| (i, e, Detector::Ipv6))
@@ -499,8 +532,16 @@ fn email_at(b: &[u8], at_pos: usize) -> Option<(usize, usize)> {
     let local_ok =
         |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-');
     let mut s = at_pos;
-    while s > 0 && at_pos - s < LOCAL_MAX + 1 && local_ok(b[s - 1]) {
-        s -= 1;
+    while s > 0 && at_pos - s < LOCAL_MAX + 1 {
+        if local_ok(b[s - 1]) {
+            s -= 1;
+        } else if let Some(k) = letter_before(b, s) {
+            // Non-ASCII letters too (RFC 6531, `jörg@…`): stopping at them
+            // would report the tail of the address (`rg@…`).
+            s = k;
+        } else {
+            break;
+        }
     }
     if at_pos - s > LOCAL_MAX {
         return None;
@@ -545,10 +586,38 @@ fn email_at(b: &[u8], at_pos: usize) -> Option<(usize, usize)> {
     if labels < 2 || last.len() < 2 || !last.iter().all(u8::is_ascii_alphabetic) {
         return None;
     }
-    if is_word(b, e) || at(b, e) == b'@' {
+    // Not glued to a word or to a non-ASCII letter (`x@example.coü`).
+    if is_word(b, e) || at(b, e) == b'@' || letter_at(b, e) {
         return None;
     }
     Some((s, e))
+}
+
+/// The start of the non-ASCII letter or digit that ends at byte `s`, if
+/// one does (`b` is UTF-8).
+fn letter_before(b: &[u8], s: usize) -> Option<usize> {
+    if s == 0 || b[s - 1] < 0x80 {
+        return None;
+    }
+    let mut k = s - 1;
+    while k > 0 && s - k < 4 && (0x80..0xC0).contains(&b[k]) {
+        k -= 1;
+    }
+    let c = std::str::from_utf8(b.get(k..s)?).ok()?.chars().next()?;
+    c.is_alphanumeric().then_some(k)
+}
+
+/// Whether a non-ASCII letter or digit starts at byte `e`.
+fn letter_at(b: &[u8], e: usize) -> bool {
+    if at(b, e) < 0x80 {
+        return false;
+    }
+    let tail = b.get(e..b.len().min(e + 4)).unwrap_or_default();
+    let valid = match std::str::from_utf8(tail) {
+        Ok(t) => t,
+        Err(err) => std::str::from_utf8(&tail[..err.valid_up_to()]).unwrap_or_default(),
+    };
+    valid.chars().next().is_some_and(char::is_alphanumeric)
 }
 
 fn ssn(b: &[u8], i: usize) -> Option<usize> {
@@ -677,6 +746,38 @@ fn us_phone(b: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     p += 4;
+    phone_end(b, p)
+}
+
+/// Where a phone number whose digits end at `p` ends: after an extension
+/// (`x807`, ` x807`, ` ext. 807`, `ext807`: 1–6 digits) when one follows,
+/// else at `p` if nothing is glued to it.
+fn phone_end(b: &[u8], p: usize) -> Option<usize> {
+    let mut q = p;
+    if at(b, q) == b' ' {
+        q += 1;
+    }
+    let word = if b.get(q..q + 3) == Some(b"ext".as_slice()) {
+        q += 3;
+        if at(b, q) == b'.' {
+            q += 1;
+        }
+        true
+    } else if at(b, q) == b'x' {
+        q += 1;
+        true
+    } else {
+        false
+    };
+    if word {
+        if at(b, q) == b' ' {
+            q += 1;
+        }
+        let d = run(b, q, DIGIT, 7);
+        if (1..=6).contains(&d) && right_ok(b, q + d) {
+            return Some(q + d);
+        }
+    }
     right_ok(b, p).then_some(p)
 }
 
@@ -685,19 +786,50 @@ fn us_phone(b: &[u8], i: usize) -> Option<usize> {
 /// digits, then 1–4 groups of 2–8 digits with one kind of separator,
 /// 9–12 digits in all.
 fn trunk_phone(b: &[u8], i: usize) -> Option<usize> {
-    if !left_ok(b, i) || at(b, i + 1) == b'0' {
+    if !left_ok(b, i) || at(b, i + 1) == b'0' || grouped_tail(b, i) {
         return None;
     }
     let first = run(b, i, DIGIT, 6);
     if !(2..=5).contains(&first) {
         return None;
     }
-    let sep = at(b, i + first);
-    let mut p = i + first;
-    let mut total = first;
-    let mut groups = 1;
-    let mut best = None;
-    while groups < 5 && at(b, p) == sep {
+    let e = trunk_groups(b, i + first, first, 1)?;
+    // `012-00-3456` has the shape of an SSN (one in a range never issued,
+    // or the SSN detector would have taken it), not of a phone number.
+    let ssn_shape = e == i + 11 && at(b, i + 3) == b'-' && at(b, i + 6) == b'-';
+    (!ssn_shape).then_some(e)
+}
+
+/// A national number whose trunk-`0` area code is in parentheses:
+/// `(020) 7946 0958`, `(07700) 003791`, `(030)1234567`, `(0123)-456789`;
+/// then groups as in [`trunk_phone`].
+fn trunk_paren(b: &[u8], i: usize) -> Option<usize> {
+    if !left_ok(b, i) || at(b, i + 1) != b'0' || at(b, i + 2) == b'0' {
+        return None;
+    }
+    let first = run(b, i + 1, DIGIT, 6);
+    if !(2..=5).contains(&first) || at(b, i + 1 + first) != b')' {
+        return None;
+    }
+    let mut p = i + 2 + first;
+    if matches!(at(b, p), b' ' | b'-') {
+        p += 1;
+    }
+    let g = run(b, p, DIGIT, 9);
+    if !(2..=8).contains(&g) {
+        return None;
+    }
+    trunk_groups(b, p + g, first + g, 2)
+}
+
+/// The rest of a national number after `groups` groups holding `total`
+/// digits that end at `p`: more groups of 2–8 digits, one kind of separator
+/// (space, `-`, `/`), at most five groups and 9–12 digits in all. The
+/// longest such number, with an extension if one follows.
+fn trunk_groups(b: &[u8], mut p: usize, mut total: usize, mut groups: usize) -> Option<usize> {
+    let sep = at(b, p);
+    let mut best = if total >= 9 { phone_end(b, p) } else { None };
+    while groups < 5 && matches!(sep, b' ' | b'-' | b'/') && at(b, p) == sep {
         let g = run(b, p + 1, DIGIT, 9);
         if !(2..=8).contains(&g) || total + g > 12 {
             break;
@@ -705,16 +837,20 @@ fn trunk_phone(b: &[u8], i: usize) -> Option<usize> {
         total += g;
         p += 1 + g;
         groups += 1;
-        if total >= 9 && right_ok(b, p) {
-            best = Some(p);
+        if total >= 9 {
+            if let Some(e) = phone_end(b, p) {
+                best = Some(e);
+            }
         }
     }
     best
 }
 
-/// International numbers: `+`, a country code, then 7–14 more digits in
-/// groups separated by single spaces, dashes or dots, with at most one
-/// group in parentheses (`+1 (415) 555-0132`). 8–15 digits in all.
+/// International numbers: `+` (at `i`; or the second `0` of a `00`
+/// prefix), a country code, then 7–14 more digits in groups separated by
+/// single spaces, dashes or dots, with at most one group in parentheses
+/// (`+1 (415) 555-0132`, `+41 (0)21 345 67 89`). 8–15 digits in all, then
+/// an optional extension.
 fn e164(b: &[u8], i: usize) -> Option<usize> {
     if at(b, i + 1) == b'0' {
         return None;
@@ -739,14 +875,18 @@ fn e164(b: &[u8], i: usize) -> Option<usize> {
         }
         total += g;
         p += g + close;
-        if total >= 8 && right_ok(b, p) {
-            best = Some(p);
+        if total >= 8 {
+            if let Some(e) = phone_end(b, p) {
+                best = Some(e);
+            }
         }
         let c = at(b, p);
         if matches!(c, b' ' | b'-' | b'.') && (is_digit(b, p + 1) || at(b, p + 1) == b'(') {
             p += 1;
-        } else if c == b'(' {
-            // `+44(20)…`: a parenthesised group right after digits.
+        } else if c == b'(' || (close == 2 && c.is_ascii_digit()) {
+            // `+44(20)…`: a parenthesised group right after digits;
+            // `+41 (0)21 …`: digits right after one (the trunk 0 that
+            // international callers leave out).
         } else {
             break;
         }
@@ -1043,6 +1183,106 @@ mod tests {
     }
 
     #[test]
+    fn false_positives_found_by_the_presidio_comparison() {
+        // The tail of a card or IBAN that failed its checksum is no phone.
+        none("card 3525 0169 1485 4563, expiry");
+        let iban = "to FR45 0419 4187 5508 0769 6886 905 bounced";
+        assert!(
+            find(iban).iter().all(|(d, _)| *d != Detector::Phone),
+            "{:?}",
+            find(iban)
+        );
+        // Only groups of four after a group of four: a year before a
+        // number is no such group.
+        one("since 2024 020 7946 0958", Detector::Phone, "020 7946 0958");
+        one("call 0113 496 0000", Detector::Phone, "0113 496 0000");
+        // An SSN in a range never issued is not a phone number either.
+        none("wrote 052-00-5056 in the SSN field");
+        // But a national number after a word and a space still is.
+        one("tel 020 7946 0958", Detector::Phone, "020 7946 0958");
+        one("1 415 555 0132", Detector::Phone, "1 415 555 0132");
+    }
+
+    #[test]
+    fn email_with_non_ascii_local_part() {
+        // Was found as `hlich@example.com`: half an address, the rest leaked.
+        one(
+            "mail nettebela+fröhlich@example.com now",
+            Detector::Email,
+            "nettebela+fröhlich@example.com",
+        );
+        one("an jörg@example.de.", Detector::Email, "jörg@example.de");
+        none("x@example.coü");
+        // Quotes and dashes are not part of it.
+        one("“alice@example.com”", Detector::Email, "alice@example.com");
+        one("see—bob@example.org", Detector::Email, "bob@example.org");
+    }
+
+    #[test]
+    fn phone_forms_found_by_the_presidio_comparison() {
+        // Extensions (they made the whole number a miss: `x` is a letter).
+        one(
+            "desk 900-978-6150x807 now",
+            Detector::Phone,
+            "900-978-6150x807",
+        );
+        one("(806)990-1627x1234.", Detector::Phone, "(806)990-1627x1234");
+        one(
+            "+1-212-555-0147x1234",
+            Detector::Phone,
+            "+1-212-555-0147x1234",
+        );
+        one(
+            "call 415-555-0132 ext. 12",
+            Detector::Phone,
+            "415-555-0132 ext. 12",
+        );
+        one("uk 020 7946 0958 x22", Detector::Phone, "020 7946 0958 x22");
+        // The trunk 0 in parentheses after the country code.
+        one(
+            "+41 (0)66 936 76 32 mobile",
+            Detector::Phone,
+            "+41 (0)66 936 76 32",
+        );
+        one(
+            "+44 (0)20 7946 0958",
+            Detector::Phone,
+            "+44 (0)20 7946 0958",
+        );
+        // A national area code in parentheses.
+        one("fax (07700) 003791 now", Detector::Phone, "(07700) 003791");
+        one("(020) 7946 0958", Detector::Phone, "(020) 7946 0958");
+        one("(030)1234567", Detector::Phone, "(030)1234567");
+        one("(0123)-456789", Detector::Phone, "(0123)-456789");
+        // The international prefix 00 instead of `+`.
+        one(
+            "call 001-415-555-0132 ok",
+            Detector::Phone,
+            "001-415-555-0132",
+        );
+        one("0049 30 1234567", Detector::Phone, "0049 30 1234567");
+        one("0049(0)1234 567890", Detector::Phone, "0049(0)1234 567890");
+        // Still not phone numbers.
+        none("415-555-0132xyz");
+        none("415-555-0132x1234567"); // extension too long
+        none("(00) 1234 5678");
+        none("(0) 1234");
+        none("(020) 79"); // too few digits
+        none("00 12 34 56 78");
+        none("00441234567 8"); // a bare run, not 00 + country code
+        none("room 2-114, ext. 4417");
+        // Only `00` is an international prefix.
+        none("2022-09-11 10:55:40");
+        one(
+            "from 109.229.41.216 blocked",
+            Detector::Ipv4,
+            "109.229.41.216",
+        );
+        none("card 5018-4200-3789");
+        none("3589 0012 8940 3368"); // the tail of a grouped number
+    }
+
+    #[test]
     fn credit_card() {
         one(
             "card 4111 1111 1111 1111 exp",
@@ -1080,6 +1320,19 @@ mod tests {
         none("41111 111 1111 1111"); // groups do not start with four
         none("x4111111111111111");
         none("4111111111111111111111"); // too long
+        // JCB's 15-digit numbers (IIN 1800 and 2131).
+        one(
+            "card 180095931034138.",
+            Detector::CreditCard,
+            "180095931034138",
+        );
+        one(
+            "card 213113678377700",
+            Detector::CreditCard,
+            "213113678377700",
+        );
+        none("card 1800959310341380"); // Luhn-valid, but 16 digits: not JCB
+        none("card 180095931034139"); // Luhn fails
     }
 
     #[test]

@@ -206,7 +206,9 @@ fn fetches_checks_and_revalidates() {
         .verify_blob(&bytes, key.public_key())
         .unwrap();
     // Verified as the fetcher does: the pack, and its bundle with the key.
-    let verified = fetched.verify(key.public_key(), &Default::default()).unwrap();
+    let verified = fetched
+        .verify(key.public_key(), &Default::default())
+        .unwrap();
     assert_eq!(verified.pack.manifest().version.to_string(), "1.0.0");
     assert_eq!(&verified.archive_digest, pack.digest());
     let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();

@@ -131,7 +131,9 @@ fn activations_options_and_pack_info_serialise_for_the_bindings() {
     assert_eq!(a["pack"]["version"], "1.0.0");
     let a = serde_json::to_value(store.activate(v("1.0.0")).unwrap()).unwrap();
     assert_eq!(a["status"], "unchanged");
-    store.decide(None, "authz", &json!({"user": "bob"})).unwrap();
+    store
+        .decide(None, "authz", &json!({"user": "bob"}))
+        .unwrap();
     let info = store.pack_for(None).unwrap().info();
     assert_eq!(info.stats.denies, 1);
     assert_eq!(info, store.status().stable.unwrap());

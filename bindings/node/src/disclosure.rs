@@ -194,7 +194,12 @@ impl VerifiedDisclosure {
 
     /// Whether the pack lists this dataset for this classification and residency.
     #[napi]
-    pub fn covers(&self, dataset: String, classification: String, residency: String) -> Result<bool> {
+    pub fn covers(
+        &self,
+        dataset: String,
+        classification: String,
+        residency: String,
+    ) -> Result<bool> {
         let c: cos_core::Classification = classification.parse().map_err(core_err)?;
         let r: cos_core::Residency = residency.parse().map_err(core_err)?;
         Ok(self.0.covers(&dataset, c, r))
@@ -212,7 +217,9 @@ impl VerifiedDisclosure {
     #[napi]
     pub fn check_digest(&self, dataset: String, object: String, digest: String) -> Result<()> {
         let d = cos_core::Digest::parse_prefixed(&digest).map_err(core_err)?;
-        self.0.check_digest(&dataset, &object, &d).map_err(policy_err)
+        self.0
+            .check_digest(&dataset, &object, &d)
+            .map_err(policy_err)
     }
 }
 

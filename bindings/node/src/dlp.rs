@@ -7,7 +7,9 @@ use napi::{Env, ScopedTask, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::{Bytes, Result, bytes, from_value, json_arg, json_opt, json_out, policy_err, rejection};
+use crate::{
+    Bytes, Result, bytes, from_value, json_arg, json_opt, json_out, policy_err, rejection,
+};
 
 /// `{output, report}` of a redaction.
 #[derive(serde::Serialize)]

@@ -15,7 +15,7 @@ use napi_derive::napi;
 
 use crate::{
     Bytes, Pack, Result, blob_verifier, bytes, core_err, from_value, invalid_arg, json_arg,
-    json_out, json_out_opt, json_opt, policy_err, rejection,
+    json_opt, json_out, json_out_opt, policy_err, rejection,
 };
 
 /// Options of `new PolicyStore(options)` and `PolicyStore.open(options)`.
@@ -61,7 +61,10 @@ fn store_options(o: Option<StoreOptions>) -> Result<cos_policy::store::StoreOpti
         return Ok(cos_policy::store::StoreOptions::default());
     };
     let tests: TestPolicy = match o.tests {
-        Some(t) => from_value(serde_json::Value::from(t), "tests option (required, if_present, skip)")?,
+        Some(t) => from_value(
+            serde_json::Value::from(t),
+            "tests option (required, if_present, skip)",
+        )?,
         None => TestPolicy::default(),
     };
     let opa_signature = match o.opa_public_key {
@@ -89,7 +92,11 @@ fn store_options(o: Option<StoreOptions>) -> Result<cos_policy::store::StoreOpti
     Ok(cos_policy::store::StoreOptions {
         engine: cos_policy::EngineOptions {
             strict_builtin_errors: o.strict_builtin_errors.unwrap_or(false),
-            time_limit: Some(Duration::from_millis(count(o.timeout_ms, "timeoutMs", 1000)?)),
+            time_limit: Some(Duration::from_millis(count(
+                o.timeout_ms,
+                "timeoutMs",
+                1000,
+            )?)),
             ..Default::default()
         },
         opa_signature,
@@ -202,7 +209,12 @@ impl PolicyStore {
         json_out(env, &a)
     }
 
-    fn offer_later(&self, how: Offer, archive: &Bytes, bundle: Option<&Bytes>) -> AsyncTask<OfferCandidate> {
+    fn offer_later(
+        &self,
+        how: Offer,
+        archive: &Bytes,
+        bundle: Option<&Bytes>,
+    ) -> AsyncTask<OfferCandidate> {
         AsyncTask::new(OfferCandidate {
             store: Arc::clone(&self.0),
             how,
@@ -565,14 +577,23 @@ impl PackClient {
     /// 1000) between rounds. Failures leave the store as it was and are
     /// counted in the poller.
     #[napi]
-    pub fn poll(&self, url: String, store: &PolicyStore, interval_ms: Option<i64>) -> Result<Poller> {
+    pub fn poll(
+        &self,
+        url: String,
+        store: &PolicyStore,
+        interval_ms: Option<i64>,
+    ) -> Result<Poller> {
         let interval = millis(interval_ms, "intervalMs", 1000)?;
         let stop = Arc::new(AtomicBool::new(false));
         let errors = Arc::new(AtomicU32::new(0));
         let last_error: Arc<Mutex<Option<(&'static str, String)>>> = Arc::default();
         let client = self.client.clone();
         let store = Arc::clone(&store.0);
-        let (s, n, last) = (Arc::clone(&stop), Arc::clone(&errors), Arc::clone(&last_error));
+        let (s, n, last) = (
+            Arc::clone(&stop),
+            Arc::clone(&errors),
+            Arc::clone(&last_error),
+        );
         let handle = std::thread::Builder::new()
             .name("cos-pack-poll".into())
             .spawn(move || {

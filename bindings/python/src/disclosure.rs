@@ -209,7 +209,11 @@ pub(crate) fn verify_disclosure(
         Some(t) => timestamp(t)?,
         None => Timestamp::now(),
     };
-    let policy = approval_policy(min_approvals, required_roles.unwrap_or_default(), min_signatures);
+    let policy = approval_policy(
+        min_approvals,
+        required_roles.unwrap_or_default(),
+        min_signatures,
+    );
     py.detach(|| cos_policy::disclosure::verify(envelope, &verifiers, now, &policy))
         .map(VerifiedDisclosure)
         .map_err(policy_err)
@@ -239,7 +243,11 @@ pub(crate) fn decide_residency<'py>(
     let keys = public_keys(&trusted_keys.unwrap_or_default())?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
-    let policy = approval_policy(min_approvals, required_roles.unwrap_or_default(), min_signatures);
+    let policy = approval_policy(
+        min_approvals,
+        required_roles.unwrap_or_default(),
+        min_signatures,
+    );
     let out = py
         .detach(|| {
             cos_policy::disclosure::decide_residency(

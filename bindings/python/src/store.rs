@@ -47,11 +47,12 @@ fn store_options(
     strict_builtin_errors: bool,
     timeout_ms: u64,
 ) -> PyResult<StoreOptions> {
-    let tests: TestPolicy = serde_json::from_value(serde_json::Value::from(tests)).map_err(|_| {
-        PyValueError::new_err(format!(
-            "tests={tests:?}: expected \"required\", \"if_present\" or \"skip\""
-        ))
-    })?;
+    let tests: TestPolicy =
+        serde_json::from_value(serde_json::Value::from(tests)).map_err(|_| {
+            PyValueError::new_err(format!(
+                "tests={tests:?}: expected \"required\", \"if_present\" or \"skip\""
+            ))
+        })?;
     let opa_signature = match opa_public_key {
         Some(pem) => Some((
             cos_core::PublicKey::from_pem(pem).map_err(core_err)?,
@@ -482,7 +483,12 @@ impl PackClient {
     /// GETs a pack (conditionally with `etag`): `None` when not modified,
     /// else a `FetchedPack` (verified into `.pack` when the client has a key).
     #[pyo3(signature = (url, etag = None))]
-    fn fetch(&self, py: Python<'_>, url: &str, etag: Option<&str>) -> PyResult<Option<FetchedPack>> {
+    fn fetch(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        etag: Option<&str>,
+    ) -> PyResult<Option<FetchedPack>> {
         let limits = cos_policy::Limits {
             max_decompressed_size: self.client.options().max_archive_bytes,
             ..Default::default()

@@ -622,17 +622,17 @@ fn configuration_as_data() {
     let r = dlp
         .redact_text("a@example.com 4111 1111 1111 1111 EMP-123456 415-555-0132")
         .unwrap();
-    assert_eq!(r.output.len(), 64 + " **** **** **** 1111  415-555-0132".len());
+    assert_eq!(
+        r.output.len(),
+        64 + " **** **** **** 1111  415-555-0132".len()
+    );
     assert!(r.output.ends_with(" **** **** **** 1111  415-555-0132"));
     let kinds: Vec<_> = r.report.findings.iter().map(|f| f.operator).collect();
     assert_eq!(
         kinds,
         [OperatorKind::Hash, OperatorKind::Mask, OperatorKind::Drop]
     );
-    assert_eq!(
-        dlp.operator_named("mask").unwrap(),
-        Operator::mask_last(2)
-    );
+    assert_eq!(dlp.operator_named("mask").unwrap(), Operator::mask_last(2));
     assert_eq!(
         dlp.redact_text(&"x".repeat(1001)).unwrap_err().code(),
         "dlp_input_too_large"
@@ -670,7 +670,9 @@ fn field_rules_as_data() {
     assert!(rules.scan_strings);
     let doc = json!({"customer": {"ssn": "123-45-6789", "note": "a@example.com"},
                      "items": [{"card": "4111111111111111"}]});
-    let r = Dlp::default().redact_json(&doc, &rules.build().unwrap()).unwrap();
+    let r = Dlp::default()
+        .redact_json(&doc, &rules.build().unwrap())
+        .unwrap();
     assert_eq!(
         r.output,
         json!({"customer": {"note": "[REDACTED:EMAIL]"}, "items": [{"card": "************1111"}]})

@@ -38,6 +38,11 @@ mod disclosure;
 mod dlp;
 mod store;
 
+// Reachable from the crate root, as the functions defined here are (napi
+// registers them; without this a `cfg(test)` build sees them as unused).
+pub use disclosure::{decide_residency, verify_disclosure};
+pub use store::{in_cohort, tenant_bucket};
+
 /// Errors thrown to JavaScript: `code` is a cos error code or `InvalidArg`.
 /// (`&'static str`: every code is a crate's `Error::code` or [`INVALID_ARG`].)
 type Result<T> = napi::Result<T, &'static str>;

@@ -464,3 +464,467 @@ export declare class JsonLinesWriter {
   /** Closes the file; later writes throw `code: "InvalidArg"`. */
   close(): void;
 }
+
+// ---------------------------------------------------------------- store
+
+/** Which pack made a decision, or what a store operation concerned. */
+export interface PackRef {
+  name: string;
+  version: string;
+  revision: string;
+  /** `sha256:<hex>` of the pack's files. */
+  digest: string;
+}
+
+/** What `PolicyStore.activate` (and the other candidate offers) did. */
+export interface Activation {
+  status: 'activated' | 'unchanged';
+  pack: PackRef;
+}
+
+/** A pack's decision counters. */
+export interface PackStats {
+  decisions: number;
+  denies: number;
+  errors: number;
+}
+
+/** A pack held by a `PolicyStore`. */
+export interface PackInfo extends PackRef {
+  /** `sha256:<hex>` of the archive it came in. */
+  archive_digest: string;
+  /** When it passed verification (RFC 3339). */
+  verified_at: string;
+  stats: PackStats;
+}
+
+/** Something that happened to a store. */
+export interface StoreEvent {
+  time: string;
+  /** `activated`, `refused`, `rolled_back`, `rolled_back_automatically`, `rollout_started`, `promoted`, `halted`, `resumed`, `shadow_started`, `loaded_last_known_good`. */
+  kind: string;
+  pack?: string | null;
+  detail?: string | null;
+}
+
+/** `PolicyStore.status()`. */
+export interface StoreStatus {
+  stable: PackInfo | null;
+  rollout: { pack: PackInfo; cohorts: string[]; remaining: string[]; halted: boolean } | null;
+  shadow: {
+    pack: PackInfo;
+    compared: number;
+    differences: number;
+    difference_rate: number;
+    active_deny_rate: number;
+    candidate_deny_rate: number;
+    candidate_errors: number;
+    plan: Record<string, number>;
+  } | null;
+  history: PackInfo[];
+  activations: number;
+  refusals: number;
+  rollbacks: number;
+  last_error: StoreEvent | null;
+  events: StoreEvent[];
+}
+
+/** Options of `new PolicyStore(options)` / `PolicyStore.open(options)`. */
+export interface StoreOptions {
+  /** Require an OPA `.signatures.json` made with this key (SPKI PEM). */
+  opaPublicKey?: string;
+  /** The `kid` the OPA signature must carry. */
+  opaKeyId?: string;
+  /** The `scope` it must carry. */
+  opaScope?: string;
+  /** Require a Sigstore bundle signed with this key (SPKI PEM)… */
+  publicKey?: string;
+  /** …or keyless: the `trusted_root.json`… */
+  trustedRoot?: Bytes;
+  /** …the certificate identity… */
+  identity?: string;
+  /** …and its OIDC issuer. */
+  issuer?: string;
+  /** The candidate's own tests: `'required'`, `'if_present'` (default) or `'skip'`. */
+  tests?: 'required' | 'if_present' | 'skip';
+  /** Where the last known good pack is kept (created if missing). */
+  stateDir?: string;
+  /** Earlier stable packs kept for `rollback()` (default 4). */
+  history?: number;
+  /** Decisions a pack must make before automatic rollback judges it (default 100). */
+  minSamples?: number;
+  strictBuiltinErrors?: boolean;
+  /** Wall-clock limit of one evaluation, milliseconds (default 1000). */
+  timeoutMs?: number;
+}
+
+/** What `PolicyStore.evaluateWithPack` returns. */
+export interface EvaluatedWithPack {
+  pack: PackInfo;
+  /** The document, or `undefined` when it is undefined. */
+  result?: any;
+}
+
+/**
+ * The packs a service decides with. Every candidate (archive bytes, and its
+ * Sigstore bundle when the store requires one) is verified — signatures,
+ * limits, compilation, its own tests — before it decides anything; refusals
+ * (`older_version`, `missing_verification`, `bundle_verification_failed`,
+ * `signature_invalid`, `candidate_tests_failed`, `compile_error`, …) leave
+ * the store as it was. Last known good in `stateDir`, rollback, cohort
+ * rollout and shadow evaluation as in cos-policy's `store`.
+ */
+export declare class PolicyStore {
+  /** An empty store. */
+  constructor(options?: StoreOptions);
+  /** A store started from the last known good pack in `stateDir`, verified again. */
+  static open(options?: StoreOptions): PolicyStore;
+  /** `open` on the libuv thread pool. */
+  static openAsync(options?: StoreOptions): Promise<PolicyStore>;
+  /** Whether any pack is active. */
+  get isReady(): boolean;
+  /** Verifies a candidate and makes it the stable pack (an older version throws `older_version`). */
+  activate(archive: Bytes, sigstoreBundle?: Bytes): Activation;
+  activateAsync(archive: Bytes, sigstoreBundle?: Bytes): Promise<Activation>;
+  /** `activate`, accepting an older version: an explicit rollback. */
+  rollBackTo(archive: Bytes, sigstoreBundle?: Bytes): Activation;
+  rollBackToAsync(archive: Bytes, sigstoreBundle?: Bytes): Promise<Activation>;
+  /** Verifies a candidate and rolls it out to the first cohort of its manifest. */
+  startRollout(archive: Bytes, sigstoreBundle?: Bytes): Activation;
+  startRolloutAsync(archive: Bytes, sigstoreBundle?: Bytes): Promise<Activation>;
+  /** Verifies a candidate and evaluates it in the shadow of the deciding pack. */
+  startShadow(archive: Bytes, sigstoreBundle?: Bytes): Activation;
+  startShadowAsync(archive: Bytes, sigstoreBundle?: Bytes): Promise<Activation>;
+  /** Shadow → rollout (or stable), next cohort, stable; throws `rollout_refused`. */
+  promote(): PackRef;
+  /** Freezes a rollout at its current cohorts. */
+  halt(): PackRef;
+  /** Lifts a halt. */
+  resume(): PackRef;
+  /** Abandons a rollout or shadow, or returns to the previous stable pack. */
+  rollback(): PackRef;
+  status(): StoreStatus;
+  /** The pack a tenant's decisions go to now, or `undefined` before any activation. */
+  packFor(tenant?: string): PackInfo | undefined;
+  /** A typed decision from the tenant's pack (counted, compared with a shadow). */
+  decide(entrypoint: string, input: JsonValue, tenant?: string): Decision;
+  /** A document from the tenant's pack: its value, or `undefined`. */
+  evaluate(path: string, input?: JsonValue, tenant?: string): any;
+  /** `evaluate`, also returning the pack that answered. */
+  evaluateWithPack(path: string, input?: JsonValue, tenant?: string): EvaluatedWithPack;
+}
+
+/** The tenant's bucket, 0–9999 (SHA-256 of the id); a cohort of `percent: p` holds buckets below `p × 100`. */
+export declare function tenantBucket(tenant: string): number;
+
+/** A rollout cohort of a pack manifest. */
+export interface Cohort {
+  name: string;
+  percent?: number;
+  tenants?: string[];
+}
+
+/** Whether a tenant belongs to a cohort. */
+export declare function inCohort(cohort: Cohort, tenant: string): boolean;
+
+/** Options of `new PackClient(options)`. */
+export interface PackClientOptions {
+  /** Limit of one attempt, milliseconds (default 30000). */
+  timeoutMs?: number;
+  /** With an ETag, ask the server to hold the request up to this long (`Prefer: wait`). */
+  longPollMs?: number;
+  /** Largest archive (default 32 MiB). */
+  maxArchiveBytes?: number;
+  /** Largest Sigstore bundle (default 1 MiB). */
+  maxBundleBytes?: number;
+  /** Retries on connection errors, timeouts, 429 and 5xx (default 3). */
+  retries?: number;
+  /** First wait before a retry, milliseconds (default 200), doubled each time. */
+  backoffMs?: number;
+  /** Longest wait between retries (default 5000). */
+  maxBackoffMs?: number;
+  /** Require a `Digest` header (default true). */
+  requireDigest?: boolean;
+  /** Fetch the Sigstore bundle, from `x-cosign-bundle` or `<url>/attestation` (default true). */
+  sigstoreBundle?: boolean;
+  /** Extra request headers (e.g. `Authorization`). */
+  headers?: Record<string, string>;
+  /** Verify fetched packs with this key (SPKI PEM)… */
+  publicKey?: string;
+  /** …or keyless: `trusted_root.json`, identity and issuer. */
+  trustedRoot?: Bytes;
+  identity?: string;
+  issuer?: string;
+}
+
+/** A pack fetched over HTTP(S), its `Digest` checked. */
+export declare class FetchedPack {
+  private constructor();
+  get url(): string;
+  get archive(): Buffer;
+  /** The `ETag`, for the next conditional fetch. */
+  get etag(): string | null;
+  /** `sha256:<hex>` the server announced (and the body matched). */
+  get digest(): string | null;
+  get sigstoreBundle(): Buffer | null;
+  /** The verified pack, when the client has a key. */
+  get pack(): Pack | null;
+}
+
+/** The last error a poller saw. */
+export interface PollError {
+  code: CosErrorCode;
+  message: string;
+}
+
+/** A polling loop started by `PackClient.poll`. */
+export declare class Poller {
+  private constructor();
+  /** Asks the loop to stop (within about 50 ms, or when a long poll in progress returns). */
+  stop(): void;
+  get running(): boolean;
+  /** Failed fetches and refused packs so far. */
+  get errors(): number;
+  get lastError(): PollError | null;
+}
+
+/** An HTTP(S) pack client: ETag, long polling, `Digest`, Sigstore bundle, retries; requests run off the main thread. */
+export declare class PackClient {
+  constructor(options?: PackClientOptions);
+  /**
+   * GETs a pack (conditionally with `etag`): `null` when not modified (304),
+   * else the fetched pack, verified into `.pack` when the client has a key.
+   * Rejects with `http_status`, `transport`, `digest_mismatch`,
+   * `missing_verification`, `bundle_verification_failed`, `limit_exceeded`.
+   */
+  fetch(url: string, etag?: string): Promise<FetchedPack | null>;
+  /** GETs a Sigstore bundle. */
+  fetchAttestation(url: string): Promise<Buffer>;
+  /** Keeps `store` up to date from `url` on a background thread until `poller.stop()`. */
+  poll(url: string, store: PolicyStore, intervalMs?: number): Poller;
+}
+
+// ---------------------------------------------------------------- DLP
+
+/** A DLP operator: a name, or the tagged object form. */
+export type DlpOperator =
+  | 'redact'
+  | 'mask'
+  | 'hash'
+  | 'drop'
+  | { type: 'redact' | 'hash' | 'drop' }
+  | { type: 'mask'; char?: string; keep?: number; from?: 'start' | 'end' }
+  | { type: 'replace'; value: string };
+
+/** Built-in detectors (entity names). */
+export type Detector =
+  | 'email'
+  | 'phone'
+  | 'credit_card'
+  | 'iban'
+  | 'ssn'
+  | 'ipv4'
+  | 'ipv6'
+  | 'mac_address'
+  | 'jwt'
+  | 'aws_access_key'
+  | 'github_token'
+  | 'slack_token'
+  | 'stripe_key'
+  | 'google_api_key'
+  | 'private_key';
+
+/** A DLP configuration (cos-policy's `DlpConfig` JSON; docs/dlp.md). */
+export interface DlpConfig {
+  detectors?: Detector[];
+  without?: Detector[];
+  patterns?: { name: string; pattern: string; classification?: string; operator?: DlpOperator }[];
+  operators?: Record<string, DlpOperator>;
+  default_operator?: DlpOperator;
+  named_operators?: Record<string, DlpOperator>;
+  redact_template?: string;
+  max_input_bytes?: number;
+  max_depth?: number;
+}
+
+/** Field rules for `Dlp.redactJson`. */
+export interface FieldRulesConfig {
+  /** Whether strings no rule selects are scanned (default true). */
+  scan_strings?: boolean;
+  fields?: { path: string; operator: DlpOperator; class?: string; classification?: string }[];
+}
+
+/** A byte range `[start, end)` (UTF-8). */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/** One match of `Dlp.scan`. */
+export interface Detection {
+  entity: string;
+  span: Span;
+  classification?: string;
+}
+
+/** One finding of a redaction: never the value. */
+export interface Finding {
+  entity: string;
+  path?: string;
+  span?: Span;
+  classification?: string;
+  operator: 'redact' | 'mask' | 'replace' | 'hash' | 'drop';
+}
+
+/** A redaction's output and report. */
+export interface Redacted<T> {
+  output: T;
+  report: { findings: Finding[] };
+}
+
+/** Data loss prevention: find and redact, mask, replace, hash or drop personal data and secrets. */
+export declare class Dlp {
+  /** Throws `dlp_invalid_pattern`, `dlp_invalid_operator`, or `InvalidArg` for a malformed configuration. */
+  constructor(config?: DlpConfig, hashKey?: Bytes);
+  scan(text: string): Detection[];
+  redactText(text: string): Redacted<string>;
+  redactTextAsync(text: string): Promise<Redacted<string>>;
+  redactJson(doc: JsonValue, rules?: FieldRulesConfig): Redacted<any>;
+  redactJsonAsync(doc: JsonValue, rules?: FieldRulesConfig): Promise<Redacted<any>>;
+  /** Applies the `redact` obligations of a decision (`decision.obligations`). */
+  applyObligations(doc: JsonValue, obligations: Obligation[]): Redacted<any>;
+}
+
+// ---------------------------------------------------------------- disclosure
+
+/** An approval of a disclosure pack. */
+export interface Approval {
+  approver: string;
+  role: string;
+  /** RFC 3339 UTC. */
+  time: string;
+}
+
+/** A dataset of a disclosure pack. */
+export interface DisclosureDataset {
+  id: string;
+  classification: string;
+  residency: string[];
+  objects: { name: string; digest: string }[];
+}
+
+/** The JSON form of a disclosure pack (docs/disclosure-packs.md). */
+export interface DisclosurePackJson {
+  id: string;
+  issuer: string;
+  purpose: string;
+  destination: { region?: string; party?: string };
+  datasets: DisclosureDataset[];
+  approvals: Approval[];
+  created: string;
+  expires: string;
+}
+
+/** What `new DisclosurePack(spec)` takes (times RFC 3339 UTC). */
+export interface DisclosurePackSpec {
+  id: string;
+  issuer: string;
+  purpose: string;
+  destinationRegion?: string;
+  destinationParty?: string;
+  datasets: DisclosureDataset[];
+  approvals?: Approval[];
+  created: string;
+  expires: string;
+}
+
+/** A validated disclosure pack. */
+export declare class DisclosurePack {
+  /** Throws `disclosure_invalid` (or `invalid_region`, `InvalidArg`). */
+  constructor(spec: DisclosurePackSpec);
+  static fromJson(data: Bytes): DisclosurePack;
+  get id(): string;
+  toObject(): DisclosurePackJson;
+  /** The RFC 8785 canonical JSON (the signed payload). */
+  toJson(): Buffer;
+  /** A DSSE envelope (payload type `application/vnd.companyos.disclosure+json`). */
+  sign(keys: SigningKey[]): Buffer;
+}
+
+/** Options of `verifyDisclosure` and `decideResidency`. */
+export interface ApprovalOptions {
+  /** Fewest distinct approvers (default 1). */
+  minApprovals?: number;
+  /** Roles some approval must carry each. */
+  requiredRoles?: string[];
+  /** Fewest distinct trusted keys that must have signed (default 1). */
+  minSignatures?: number;
+  /** `verifyDisclosure`: verify for this time (RFC 3339; default now). */
+  now?: string;
+  /** `decideResidency`: the disclosure pack envelope. */
+  envelope?: Bytes;
+  /** `decideResidency`: trusted keys (SPKI PEM). */
+  trustedKeys?: string[];
+}
+
+/** A disclosure pack whose signature, validity period and approvals verified. */
+export declare class VerifiedDisclosure {
+  private constructor();
+  get pack(): DisclosurePackJson;
+  get keyIds(): string[];
+  get verifiedAt(): string;
+  get approvals(): Approval[];
+  toObject(): any;
+  /** The `disclosure_pack` object of a policy input (`approved: true`). */
+  toPolicyInput(): Record<string, any>;
+  covers(dataset: string, classification: string, residency: string): boolean;
+  /** Throws `disclosure_digest_mismatch` unless `data` is the object the pack lists. */
+  checkData(dataset: string, object: string, data: Bytes): void;
+  checkDigest(dataset: string, object: string, digest: string): void;
+}
+
+/**
+ * Verifies a disclosure pack envelope against trusted keys (SPKI PEM).
+ * Throws `disclosure_invalid`, `disclosure_payload_type`,
+ * `disclosure_untrusted_key`, `disclosure_signature_invalid`,
+ * `disclosure_expired`, `disclosure_not_yet_valid`,
+ * `disclosure_insufficient_approvals`; `invalid_threshold` for no keys.
+ */
+export declare function verifyDisclosure(
+  envelope: Bytes,
+  trustedKeys: string[],
+  options?: ApprovalOptions,
+): VerifiedDisclosure;
+
+/** A residency request (cos-policy's `ResidencyRequest` JSON). */
+export interface ResidencyRequest {
+  dataset_id: string;
+  classification: string;
+  residency: string;
+  destination_region: string;
+  party?: string;
+  purpose?: string;
+  /** RFC 3339 UTC. */
+  time: string;
+}
+
+/** What `decideResidency` returns. */
+export interface ResidencyOutcome {
+  decision: Decision;
+  disclosure:
+    | { status: 'absent' }
+    | { status: 'verified'; id: string; key_ids: string[]; policy_input: Record<string, any> }
+    | { status: 'rejected'; code: CosErrorCode; message: string };
+}
+
+/**
+ * The residency decision (AC-4): verifies `options.envelope`, if any, at the
+ * request's time, and asks `entrypoint` (`residency` in the baseline pack).
+ * A pack that does not verify is not passed to the policy.
+ */
+export declare function decideResidency(
+  engine: Engine,
+  entrypoint: string,
+  request: ResidencyRequest,
+  options?: ApprovalOptions,
+): ResidencyOutcome;

@@ -27,6 +27,17 @@ export const {
   JsonLinesWriter,
   fetchAndVerify,
   fetchAttestation,
+  PolicyStore,
+  tenantBucket,
+  inCohort,
+  PackClient,
+  FetchedPack,
+  Poller,
+  Dlp,
+  DisclosurePack,
+  VerifiedDisclosure,
+  verifyDisclosure,
+  decideResidency,
 } = native;
 
 export default native;

@@ -94,7 +94,11 @@ impl Candidate {
 }
 
 /// Whether a candidate's own tests must run (and pass) before it activates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// In JSON (the bindings' `tests` option): `"required"`, `"if_present"`,
+/// `"skip"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TestPolicy {
     /// The candidate must carry tests, and all must pass.
     Required,
@@ -240,7 +244,8 @@ impl ActivePack {
         }
     }
 
-    fn info(&self) -> PackInfo {
+    /// What [`PolicyStore::status`] reports of it.
+    pub fn info(&self) -> PackInfo {
         let p = self.pack();
         PackInfo {
             name: p.name.clone(),
@@ -448,7 +453,10 @@ pub struct ShadowDifference {
 pub type ShadowObserver = Arc<dyn Fn(&ShadowDifference) + Send + Sync>;
 
 /// What an activation did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It serialises as `{"status": "activated" | "unchanged", "pack": {…}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "pack", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Activation {
     /// The candidate is now active (stable, rolling out or in the shadow).

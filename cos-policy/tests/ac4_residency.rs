@@ -407,3 +407,50 @@ fn verifier_misconfiguration_is_an_error_not_a_denial() {
     .unwrap_err();
     assert_eq!(err.code(), "unknown_entrypoint");
 }
+
+#[test]
+fn requests_read_from_json_and_outcomes_serialise() {
+    let req: ResidencyRequest = serde_json::from_value(serde_json::json!({
+        "dataset_id": "ds-eu-1", "classification": "CONFIDENTIAL", "residency": "EU-Only",
+        "destination_region": "us-east-1", "party": "internal", "purpose": "support",
+        "time": NOW,
+    }))
+    .unwrap();
+    assert_eq!(req, request("us-east-1"));
+    assert!(
+        serde_json::from_value::<ResidencyRequest>(serde_json::json!({
+            "dataset_id": "d", "classification": "CONFIDENTIAL", "residency": "EU-Only",
+            "destination_region": "US", "time": NOW, "extra": 1,
+        }))
+        .is_err()
+    );
+
+    let out = serde_json::to_value(decide(&req, None)).unwrap();
+    assert_eq!(out["disclosure"], serde_json::json!({"status": "absent"}));
+    assert_eq!(out["decision"]["allow"], false);
+
+    let envelope = signed(pack());
+    let out = serde_json::to_value(decide(&req, Some(&envelope))).unwrap();
+    assert_eq!(out["decision"]["allow"], true);
+    assert_eq!(out["disclosure"]["status"], "verified");
+    assert_eq!(out["disclosure"]["id"], "dp-7");
+    assert_eq!(
+        out["disclosure"]["key_ids"][0],
+        issuer().public_key().key_id()
+    );
+    assert_eq!(out["disclosure"]["policy_input"]["approved"], true);
+
+    let mut late = req.clone();
+    late.time = t("2027-02-01T00:00:00Z");
+    let out = serde_json::to_value(decide(&late, Some(&envelope))).unwrap();
+    assert_eq!(out["disclosure"]["status"], "rejected");
+    assert_eq!(out["disclosure"]["code"], "disclosure_expired");
+    assert!(out["disclosure"]["message"].is_string());
+
+    let trusted: [&dyn Verifier; 1] = [issuer().public_key()];
+    let v = cos_policy::disclosure::verify(&envelope, &trusted, t(NOW), &policy()).unwrap();
+    let v = serde_json::to_value(&v).unwrap();
+    assert_eq!(v["pack"]["id"], "dp-7");
+    assert_eq!(v["verified_at"], NOW);
+    assert_eq!(v["approvals"][0]["role"], "dpo");
+}

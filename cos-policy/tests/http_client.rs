@@ -205,6 +205,23 @@ fn fetches_checks_and_revalidates() {
         .unwrap()
         .verify_blob(&bytes, key.public_key())
         .unwrap();
+    // Verified as the fetcher does: the pack, and its bundle with the key.
+    let verified = fetched
+        .verify(key.public_key(), &Default::default())
+        .unwrap();
+    assert_eq!(verified.pack.manifest().version.to_string(), "1.0.0");
+    assert_eq!(&verified.archive_digest, pack.digest());
+    let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let err = fetched
+        .verify(other.public_key(), &Default::default())
+        .unwrap_err();
+    assert_eq!(err.code(), "bundle_verification_failed");
+    let mut unsigned = fetched.clone();
+    unsigned.sigstore_bundle = None;
+    let err = unsigned
+        .verify(key.public_key(), &Default::default())
+        .unwrap_err();
+    assert_eq!(err.code(), "missing_verification");
     // Conditional: 304 is "nothing new".
     assert!(
         client

@@ -124,6 +124,30 @@ fn activates_verified_packs_and_refuses_older_ones() {
 }
 
 #[test]
+fn activations_options_and_pack_info_serialise_for_the_bindings() {
+    let store = PolicyStore::new(StoreOptions::default());
+    let a = serde_json::to_value(store.activate(v("1.0.0")).unwrap()).unwrap();
+    assert_eq!(a["status"], "activated");
+    assert_eq!(a["pack"]["version"], "1.0.0");
+    let a = serde_json::to_value(store.activate(v("1.0.0")).unwrap()).unwrap();
+    assert_eq!(a["status"], "unchanged");
+    store
+        .decide(None, "authz", &json!({"user": "bob"}))
+        .unwrap();
+    let info = store.pack_for(None).unwrap().info();
+    assert_eq!(info.stats.denies, 1);
+    assert_eq!(info, store.status().stable.unwrap());
+    for (text, policy) in [
+        ("\"required\"", TestPolicy::Required),
+        ("\"if_present\"", TestPolicy::IfPresent),
+        ("\"skip\"", TestPolicy::Skip),
+    ] {
+        assert_eq!(serde_json::from_str::<TestPolicy>(text).unwrap(), policy);
+    }
+    assert!(serde_json::from_str::<TestPolicy>("\"always\"").is_err());
+}
+
+#[test]
 fn candidates_that_fail_verification_never_decide() {
     let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
     let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();

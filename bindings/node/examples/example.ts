@@ -19,6 +19,20 @@ import {
   Engine,
   DecisionLogger,
   JsonLinesWriter,
+  PolicyStore,
+  PackClient,
+  Dlp,
+  DisclosurePack,
+  verifyDisclosure,
+  decideResidency,
+  tenantBucket,
+  inCohort,
+  type Activation,
+  type PackInfo,
+  type StoreStatus,
+  type Redacted,
+  type ResidencyOutcome,
+  type VerifiedDisclosure,
   type AllowReason,
   type CosError,
   type Decision,
@@ -100,6 +114,41 @@ async function dropIn(packFile: string, publicKey: string): Promise<{ allow: boo
   return engine.allowReason('companyos/abac/decision', { subject: { id: 'u1' } });
 }
 void dropIn;
+
+// The pack store, the HTTP client, DLP and disclosure packs, with their types.
+async function storeDlpDisclosure(url: string, publicKey: string): Promise<void> {
+  const store = new PolicyStore({ publicKey, tests: 'if_present', stateDir: '/tmp/cos-lkg' });
+  const client = new PackClient({ publicKey, longPollMs: 30_000, retries: 2 });
+  const fetched = await client.fetch(url);
+  if (fetched) {
+    const a: Activation = await store.activateAsync(fetched.archive, fetched.sigstoreBundle ?? undefined);
+    console.log(a.status, a.pack.version, fetched.etag, fetched.pack?.version);
+  }
+  const poller = client.poll(url, store, 1000);
+  poller.stop();
+  const info: PackInfo | undefined = store.packFor('acme');
+  const status: StoreStatus = store.status();
+  console.log(info?.stats.decisions, status.refusals, tenantBucket('acme'), inCohort({ name: 'c', percent: 5 }, 'acme'));
+
+  const dlp = new Dlp({ operators: { credit_card: { type: 'mask', keep: 4 } }, without: ['ipv4'] }, 'key');
+  const r: Redacted<string> = dlp.redactText('card 4111 1111 1111 1111');
+  const j: Redacted<any> = dlp.redactJson({ a: 'x@example.com' }, { fields: [{ path: 'a', operator: 'hash' }] });
+  console.log(r.output, r.report.findings[0]?.operator, j.output);
+
+  const key = SigningKey.generate();
+  const envelope: Buffer = new DisclosurePack({
+    id: 'dp-1', issuer: 'privacy', purpose: 'support', destinationRegion: 'US',
+    datasets: [{ id: 'ds', classification: 'CONFIDENTIAL', residency: ['EU-Only'], objects: [{ name: 'o', digest: digest('x') }] }],
+    created: '2026-11-20T08:00:00Z', expires: '2027-01-01T00:00:00Z',
+  }).sign([key]);
+  const v: VerifiedDisclosure = verifyDisclosure(envelope, [key.publicPem()], { now: '2026-11-22T10:00:00Z' });
+  const out: ResidencyOutcome = decideResidency(new Engine(Pack.load(PACK)), 'residency', {
+    dataset_id: 'ds', classification: 'CONFIDENTIAL', residency: 'EU-Only', destination_region: 'us-east-1',
+    time: '2026-11-22T10:00:00Z',
+  }, { envelope, trustedKeys: [key.publicPem()] });
+  console.log(v.keyIds, out.decision.allow, out.disclosure.status);
+}
+void storeDlpDisclosure;
 
 core();
 policy().catch((e: unknown) => {

@@ -10,8 +10,11 @@
 //! codes the Python binding exposes. Arguments that cannot be mapped carry
 //! napi-rs's own codes (`InvalidArg`, `StringExpected`, …), and so do the
 //! few checks made here (a negative count, a closed writer). Async variants
-//! (`loadPackAsync`, `Engine.evaluateAsync`, `Engine.decideAsync`) run on
-//! the libuv thread pool and reject with the same errors. JSON values cross
+//! (`loadPackAsync`, `Engine.evaluateAsync`, `Engine.decideAsync`,
+//! `PolicyStore.activateAsync` and the other candidate offers,
+//! `PolicyStore.openAsync`, `PackClient.fetch`, `Dlp.redactTextAsync`,
+//! `Dlp.redactJsonAsync`) run on the libuv thread pool and reject with the
+//! same errors. JSON values cross
 //! as text through V8's `JSON.stringify`/`JSON.parse` (see `json_in`).
 //! The JavaScript API is declared, with its documentation, in `index.d.ts`.
 #![allow(
@@ -30,6 +33,15 @@ use napi::bindgen_prelude::{
 use napi::{Env, JSON, JsValue, ScopedTask, Status, Task, Unknown};
 use napi_derive::napi;
 use serde_json::Value;
+
+mod disclosure;
+mod dlp;
+mod store;
+
+// Reachable from the crate root, as the functions defined here are (napi
+// registers them; without this a `cfg(test)` build sees them as unused).
+pub use disclosure::{decide_residency, verify_disclosure};
+pub use store::{in_cohort, tenant_bucket};
 
 /// Errors thrown to JavaScript: `code` is a cos error code or `InvalidArg`.
 /// (`&'static str`: every code is a crate's `Error::code` or [`INVALID_ARG`].)

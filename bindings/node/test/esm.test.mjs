@@ -25,6 +25,17 @@ import cos, {
   sigstoreVerifyBlobKeyless,
   fetchAndVerify,
   fetchAttestation,
+  PolicyStore,
+  tenantBucket,
+  inCohort,
+  PackClient,
+  FetchedPack,
+  Poller,
+  Dlp,
+  DisclosurePack,
+  VerifiedDisclosure,
+  verifyDisclosure,
+  decideResidency,
 } from '@companyos/cos';
 
 const require = createRequire(import.meta.url);
@@ -36,6 +47,8 @@ test('ESM named exports are the CommonJS exports (one native module)', () => {
     digest, canonicalize, canonicalJson, SigningKey, dsseSign, dsseVerify, statement,
     statementSign, statementVerify, Pack, loadPackAsync, Engine, DecisionLogger, JsonLinesWriter,
     sigstoreSignBlob, sigstoreVerifyBlob, sigstoreVerifyBlobKeyless, fetchAndVerify, fetchAttestation,
+    PolicyStore, tenantBucket, inCohort, PackClient, FetchedPack, Poller, Dlp, DisclosurePack,
+    VerifiedDisclosure, verifyDisclosure, decideResidency,
   };
   assert.deepEqual(Object.keys(named).sort(), Object.keys(cjs).sort());
   for (const [name, value] of Object.entries(named)) assert.equal(value, cjs[name], name);

@@ -52,6 +52,11 @@ test('README drop-in example (summit fetcher and OPA client)', () => {
   assert.equal(run('.readme-dropin.mjs', code), expected);
 });
 
+test('README store, DLP and disclosure example', () => {
+  const { code, expected } = section('Store, DLP and disclosure packs', 'js');
+  assert.equal(run('.readme-store.cjs', code), expected);
+});
+
 test("the repository README's Node example", () => {
   const main = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const { code, expected } = section('Node', 'js', main);

@@ -14,6 +14,10 @@
 
 use std::time::Duration;
 
+mod disclosure;
+mod dlp;
+mod store;
+
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -64,6 +68,11 @@ fn core_err(e: cos_core::Error) -> PyErr {
 /// Every cos-policy error is a `PolicyError` (also when its cause is a
 /// cos-core error, whose code it carries).
 fn policy_err(e: cos_policy::Error) -> PyErr {
+    Python::attach(|py| with_code(PolicyError::new_err(e.to_string()), py, e.code()))
+}
+
+/// `policy_err` for an error the caller keeps (a polling loop's report).
+fn policy_err_ref(e: &cos_policy::Error) -> PyErr {
     Python::attach(|py| with_code(PolicyError::new_err(e.to_string()), py, e.code()))
 }
 
@@ -1050,5 +1059,15 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<DecisionLogger>()?;
     m.add_class::<JsonLinesWriter>()?;
+    m.add_class::<store::PolicyStore>()?;
+    m.add_class::<store::PackClient>()?;
+    m.add_class::<store::FetchedPack>()?;
+    m.add_function(wrap_pyfunction!(store::tenant_bucket, m)?)?;
+    m.add_function(wrap_pyfunction!(store::in_cohort, m)?)?;
+    m.add_class::<dlp::Dlp>()?;
+    m.add_class::<disclosure::DisclosurePack>()?;
+    m.add_class::<disclosure::VerifiedDisclosure>()?;
+    m.add_function(wrap_pyfunction!(disclosure::verify_disclosure, m)?)?;
+    m.add_function(wrap_pyfunction!(disclosure::decide_residency, m)?)?;
     Ok(())
 }

@@ -20,3 +20,23 @@ def test_readme_python_example(capsys):
     out = capsys.readouterr().out.split("\n")
     assert out[0] == "True []"
     assert out[1] == "io"
+
+
+def test_readme_python_store_dlp_disclosure_example(capsys):
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Python", 1)[1].split("## Node", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(blocks[1], "README.md", "exec"), {})
+    finally:
+        os.chdir(cwd)
+    out = capsys.readouterr().out.split("\n")
+    assert out[:4] == [
+        "activated 1.0.0",
+        "Mail [REDACTED:EMAIL], card **** **** **** 1111. ['email', 'credit_card']",
+        "False absent",
+        "True verified",
+    ]

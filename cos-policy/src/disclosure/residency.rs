@@ -1,6 +1,7 @@
 //! Residency decisions with an optional disclosure pack.
 
 use cos_core::{Classification, Residency, Verifier};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{ApprovalPolicy, Timestamp, VerifiedDisclosure, verify};
@@ -21,7 +22,12 @@ use crate::error::{Error, Result};
 /// assert_eq!(req.input(None)["destination"]["region"], "us-east-1");
 /// assert!(req.input(None).get("disclosure_pack").is_none());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It also reads from JSON (`party` and `purpose` optional):
+/// `{"dataset_id": "ds-eu-1", "classification": "CONFIDENTIAL", "residency":
+/// "EU-Only", "destination_region": "us-east-1", "time": "2026-11-22T10:00:00Z"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ResidencyRequest {
     /// The dataset's id.
@@ -35,9 +41,11 @@ pub struct ResidencyRequest {
     /// (`us-east-1`, in the baseline's `data.companyos.regions.cloud`).
     pub destination_region: String,
     /// The receiving party, if any (`internal`, a vendor id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
     /// The purpose of the transfer, if known (named in the obligation a
     /// denial carries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
     /// The time of the decision: disclosure packs are verified for it and
     /// the policy sees it as `context.time`.
@@ -132,6 +140,11 @@ pub enum DisclosureStatus {
 }
 
 /// A residency decision and what became of the disclosure pack.
+///
+/// It serialises (for a log or a binding) as `{"decision": {…},
+/// "disclosure": {"status": "absent"}}`, with `"status": "verified"` and the
+/// pack's `id`, the `key_ids` that verified and the `policy_input` the policy
+/// saw, or `"status": "rejected"` with the error's `code` and `message`.
 #[derive(Debug)]
 pub struct ResidencyOutcome {
     /// The policy's decision.
@@ -175,4 +188,47 @@ pub fn decide_residency(
         decision,
         disclosure,
     })
+}
+
+#[derive(Serialize)]
+struct OutcomeView<'a> {
+    decision: &'a Decision,
+    disclosure: DisclosureView<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+enum DisclosureView<'a> {
+    Absent,
+    Verified {
+        id: &'a str,
+        key_ids: &'a [String],
+        policy_input: Value,
+    },
+    Rejected {
+        code: &'static str,
+        message: String,
+    },
+}
+
+impl Serialize for ResidencyOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let disclosure = match &self.disclosure {
+            DisclosureStatus::Absent => DisclosureView::Absent,
+            DisclosureStatus::Verified(v) => DisclosureView::Verified {
+                id: &v.pack().id,
+                key_ids: v.key_ids(),
+                policy_input: v.to_policy_input(),
+            },
+            DisclosureStatus::Rejected(e) => DisclosureView::Rejected {
+                code: e.code(),
+                message: e.to_string(),
+            },
+        };
+        OutcomeView {
+            decision: &self.decision,
+            disclosure,
+        }
+        .serialize(s)
+    }
 }

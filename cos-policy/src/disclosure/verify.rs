@@ -66,7 +66,10 @@ impl ApprovalPolicy {
 /// It cannot be made any other way, so a policy input rendered from it
 /// ([`VerifiedDisclosure::to_policy_input`]) says `approved: true` only for
 /// a pack that verified.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It serialises (for a log or a binding) as
+/// `{"pack": {…}, "key_ids": […], "approvals": […], "verified_at": "…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VerifiedDisclosure {
     pack: DisclosurePack,
     key_ids: Vec<String>,

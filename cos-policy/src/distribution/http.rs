@@ -94,6 +94,26 @@ pub struct Fetched {
 }
 
 impl Fetched {
+    /// Verifies the fetched archive as the fetcher does after its digest
+    /// check (done while fetching): the Sigstore bundle must be present
+    /// ([`Error::MissingVerification`]) and verify with `key`
+    /// ([`Error::BundleVerification`]), and the archive must be a valid pack
+    /// or OPA bundle within `limits`. A [`crate::store::PolicyStore`] makes
+    /// its own checks; this is for callers that use the pack directly.
+    pub fn verify(
+        &self,
+        key: &dyn cos_core::sigstore::BlobVerifier,
+        limits: &crate::pack::Limits,
+    ) -> Result<super::VerifiedArchive> {
+        super::verify_parts(
+            &self.archive,
+            None,
+            self.sigstore_bundle.as_deref(),
+            key,
+            limits,
+        )
+    }
+
     /// The pack as a store candidate.
     pub fn into_candidate(self) -> crate::store::Candidate {
         crate::store::Candidate {

@@ -8,6 +8,8 @@
 //! - free text: [`Dlp::scan`] finds, [`Dlp::redact_text`] transforms;
 //! - JSON documents: [`Dlp::redact_json`] applies [`FieldRules`] (operators by
 //!   field path or field class) and scans every other string value;
+//! - configuration as data ([`DlpConfig`], [`FieldRulesConfig`]), the shapes
+//!   the Python and Node packages take;
 //! - the obligations a pack's DLP rule returns
 //!   (`{"type":"redact","operator":"mask","fields":[…]}`):
 //!   [`Dlp::apply_obligations`].
@@ -46,6 +48,7 @@
 //! and the report format.
 
 mod checks;
+mod config;
 mod detect;
 mod document;
 mod operator;
@@ -57,6 +60,7 @@ use std::collections::BTreeMap;
 use cos_core::Classification;
 use serde::{Deserialize, Serialize};
 
+pub use config::{DlpConfig, FieldRuleConfig, FieldRulesConfig, MAX_FIELD_RULES};
 pub use detect::Detector;
 pub use document::FieldRules;
 pub use operator::{MaskFrom, Operator, OperatorKind};

@@ -603,3 +603,101 @@ proptest! {
         prop_assert!(dlp.scan(&r.output).unwrap().is_empty());
     }
 }
+
+#[test]
+fn configuration_as_data() {
+    let config: DlpConfig = serde_json::from_value(json!({
+        "detectors": ["email", "credit_card", "phone"],
+        "without": ["phone"],
+        "patterns": [{"name": "employee_id", "pattern": "\\bEMP-[0-9]{6}\\b", "operator": "drop"}],
+        "operators": {"credit_card": {"type": "mask", "keep": 4}, "email": "hash"},
+        "default_operator": {"type": "replace", "value": "<x>"},
+        "named_operators": {"mask": {"type": "mask", "keep": 2}},
+        "redact_template": "<{entity}>",
+        "max_input_bytes": 1000,
+        "max_depth": 4
+    }))
+    .unwrap();
+    let dlp = config.clone().build(Some(b"k")).unwrap();
+    let r = dlp
+        .redact_text("a@example.com 4111 1111 1111 1111 EMP-123456 415-555-0132")
+        .unwrap();
+    assert_eq!(
+        r.output.len(),
+        64 + " **** **** **** 1111  415-555-0132".len()
+    );
+    assert!(r.output.ends_with(" **** **** **** 1111  415-555-0132"));
+    let kinds: Vec<_> = r.report.findings.iter().map(|f| f.operator).collect();
+    assert_eq!(
+        kinds,
+        [OperatorKind::Hash, OperatorKind::Mask, OperatorKind::Drop]
+    );
+    assert_eq!(dlp.operator_named("mask").unwrap(), Operator::mask_last(2));
+    assert_eq!(
+        dlp.redact_text(&"x".repeat(1001)).unwrap_err().code(),
+        "dlp_input_too_large"
+    );
+    // The same checks as the builder: hash without a key.
+    assert_eq!(
+        config.build(None).unwrap_err().code(),
+        "dlp_invalid_operator"
+    );
+    // Unknown fields and detector names are refused by the parser.
+    assert!(serde_json::from_value::<DlpConfig>(json!({"detector": ["email"]})).is_err());
+    assert!(serde_json::from_value::<DlpConfig>(json!({"detectors": ["emails"]})).is_err());
+    assert_eq!(
+        serde_json::from_value::<DlpConfig>(json!({}))
+            .unwrap()
+            .build(None)
+            .unwrap()
+            .redact_text("a@example.com")
+            .unwrap()
+            .output,
+        "[REDACTED:EMAIL]"
+    );
+}
+
+#[test]
+fn field_rules_as_data() {
+    let rules: FieldRulesConfig = serde_json::from_value(json!({
+        "fields": [
+            {"path": "customer.ssn", "operator": "drop"},
+            {"path": "items[*].card", "operator": "mask", "class": "credit_card",
+             "classification": "RESTRICTED"}
+        ]
+    }))
+    .unwrap();
+    assert!(rules.scan_strings);
+    let doc = json!({"customer": {"ssn": "123-45-6789", "note": "a@example.com"},
+                     "items": [{"card": "4111111111111111"}]});
+    let r = Dlp::default()
+        .redact_json(&doc, &rules.build().unwrap())
+        .unwrap();
+    assert_eq!(
+        r.output,
+        json!({"customer": {"note": "[REDACTED:EMAIL]"}, "items": [{"card": "************1111"}]})
+    );
+    let log = serde_json::to_value(&r.report).unwrap();
+    assert_eq!(
+        log["findings"][2],
+        json!({"entity": "credit_card", "path": "items[0].card",
+               "classification": "RESTRICTED", "operator": "mask"})
+    );
+    let bad: FieldRulesConfig =
+        serde_json::from_value(json!({"fields": [{"path": "a..b", "operator": "drop"}]})).unwrap();
+    assert_eq!(bad.build().unwrap_err().code(), "dlp_invalid_path");
+    let many = FieldRulesConfig {
+        scan_strings: true,
+        fields: vec![
+            FieldRuleConfig {
+                path: "a".into(),
+                operator: Operator::Drop,
+                class: None,
+                classification: None,
+            };
+            MAX_FIELD_RULES + 1
+        ],
+    };
+    assert_eq!(many.build().unwrap_err().code(), "limit_exceeded");
+    assert_eq!(FieldRulesConfig::default().fields.len(), 0);
+}

@@ -1,7 +1,7 @@
 """Type stubs for the native module (see companyos.core and companyos.policy)."""
 
 from os import PathLike
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 class CosError(Exception):
     """Base class of every cos error; `code` is a stable machine code."""
@@ -177,3 +177,231 @@ class JsonLinesWriter:
     def __init__(self, path: Union[str, "PathLike[str]"]) -> None: ...
     def write(self, event: Dict[str, Any]) -> None: ...
     def close(self) -> None: ...
+
+# ---------------------------------------------------------------- store
+
+class PolicyStore:
+    """Packs a service decides with: every candidate is verified (signatures,
+    limits, compilation, its tests) before it decides anything; hot reload
+    with last known good (`state_dir`), rollback, cohort rollout and shadow
+    evaluation. Thread-safe; the GIL is released while verifying and deciding.
+
+    Packs are reported as dicts (`name`, `version`, `revision`, `digest`,
+    and for active packs `archive_digest`, `verified_at`, `stats`).
+    """
+
+    def __init__(
+        self,
+        *,
+        opa_public_key: Optional[str] = None,
+        opa_key_id: Optional[str] = None,
+        opa_scope: Optional[str] = None,
+        public_key: Optional[str] = None,
+        trusted_root: Optional[bytes] = None,
+        identity: Optional[str] = None,
+        issuer: Optional[str] = None,
+        tests: str = "if_present",
+        state_dir: Optional[Union[str, "PathLike[str]"]] = None,
+        history: int = 4,
+        min_samples: int = 100,
+        strict_builtin_errors: bool = False,
+        timeout_ms: int = 1000,
+        shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
+    ) -> None:
+        """`opa_public_key` requires an OPA `.signatures.json`; `public_key`
+        (or keyless `trusted_root` + `identity` + `issuer`) requires a
+        Sigstore bundle; `tests` is "required", "if_present" or "skip"."""
+    @staticmethod
+    def open(
+        *,
+        opa_public_key: Optional[str] = None,
+        opa_key_id: Optional[str] = None,
+        opa_scope: Optional[str] = None,
+        public_key: Optional[str] = None,
+        trusted_root: Optional[bytes] = None,
+        identity: Optional[str] = None,
+        issuer: Optional[str] = None,
+        tests: str = "if_present",
+        state_dir: Optional[Union[str, "PathLike[str]"]] = None,
+        history: int = 4,
+        min_samples: int = 100,
+        strict_builtin_errors: bool = False,
+        timeout_ms: int = 1000,
+        shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
+    ) -> "PolicyStore":
+        """A store started from the last known good pack in `state_dir`, verified again."""
+    @property
+    def is_ready(self) -> bool: ...
+    def activate(self, archive: bytes, sigstore_bundle: Optional[bytes] = None) -> Dict[str, Any]:
+        """{"status": "activated" | "unchanged", "pack": {...}}; raises PolicyError
+        ("older_version", "bundle_verification_failed", "missing_verification",
+        "signature_invalid", "candidate_tests_failed", ...) and keeps the store as it was."""
+    def roll_back_to(self, archive: bytes, sigstore_bundle: Optional[bytes] = None) -> Dict[str, Any]:
+        """`activate`, accepting an older version (an explicit rollback)."""
+    def start_rollout(self, archive: bytes, sigstore_bundle: Optional[bytes] = None) -> Dict[str, Any]:
+        """Verify and roll out to the first cohort of the candidate's manifest."""
+    def start_shadow(self, archive: bytes, sigstore_bundle: Optional[bytes] = None) -> Dict[str, Any]:
+        """Verify and evaluate the candidate in the shadow of the deciding pack."""
+    def promote(self) -> Dict[str, Any]:
+        """Shadow -> rollout (or stable), next cohort, stable; "rollout_refused" when not allowed."""
+    def halt(self) -> Dict[str, Any]: ...
+    def resume(self) -> Dict[str, Any]: ...
+    def rollback(self) -> Dict[str, Any]:
+        """Abandon a rollout or shadow, or return to the previous stable pack."""
+    def status(self) -> Dict[str, Any]: ...
+    def pack_for(self, tenant: Optional[str] = None) -> Optional[Dict[str, Any]]: ...
+    def decide(self, entrypoint: str, input: Any, tenant: Optional[str] = None) -> Dict[str, Any]: ...
+    def evaluate(self, path: str, input: Any = None, tenant: Optional[str] = None) -> Any: ...
+    def evaluate_with_pack(
+        self, path: str, input: Any = None, tenant: Optional[str] = None
+    ) -> Tuple[Dict[str, Any], Any]: ...
+
+def tenant_bucket(tenant: str) -> int:
+    """The tenant's bucket, 0-9999 (SHA-256 of the id); a cohort of `percent: p` holds buckets below p*100."""
+
+def in_cohort(cohort: Dict[str, Any], tenant: str) -> bool:
+    """Whether a tenant is in a cohort ({"name", "percent"} or {"name", "tenants"})."""
+
+class FetchedPack:
+    """A pack fetched over HTTP(S), its Digest header checked."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def archive(self) -> bytes: ...
+    @property
+    def etag(self) -> Optional[str]: ...
+    @property
+    def digest(self) -> Optional[str]: ...
+    @property
+    def sigstore_bundle(self) -> Optional[bytes]: ...
+    @property
+    def pack(self) -> Optional[Pack]:
+        """The verified pack, when the client has a key."""
+
+class PackClient:
+    """A blocking HTTP(S) client for packs: ETag, long polling, Digest, Sigstore bundle, retries."""
+
+    def __init__(
+        self,
+        *,
+        timeout_ms: int = 30000,
+        long_poll_ms: Optional[int] = None,
+        max_archive_bytes: int = 32 << 20,
+        max_bundle_bytes: int = 1 << 20,
+        retries: int = 3,
+        backoff_ms: int = 200,
+        max_backoff_ms: int = 5000,
+        require_digest: bool = True,
+        sigstore_bundle: bool = True,
+        headers: Optional[Dict[str, str]] = None,
+        public_key: Optional[str] = None,
+        trusted_root: Optional[bytes] = None,
+        identity: Optional[str] = None,
+        issuer: Optional[str] = None,
+    ) -> None: ...
+    def fetch(self, url: str, etag: Optional[str] = None) -> Optional[FetchedPack]:
+        """None when not modified (304); raises PolicyError ("http_status", "transport",
+        "digest_mismatch", "missing_verification", "bundle_verification_failed")."""
+    def fetch_attestation(self, url: str) -> bytes: ...
+    def poll(
+        self,
+        url: str,
+        store: PolicyStore,
+        stop: Callable[[], bool],
+        interval_ms: int = 1000,
+        on_error: Optional[Callable[[PolicyError], None]] = None,
+    ) -> None:
+        """Fetch and activate new packs until `stop()` is true (blocks; run it in a thread)."""
+
+# ---------------------------------------------------------------- DLP
+
+class Dlp:
+    """Find and redact, mask, replace, hash or drop personal data and secrets.
+
+    Reports never hold the values found; spans are UTF-8 byte offsets.
+    """
+
+    def __init__(self, config: Optional[Dict[str, Any]] = None, hash_key: Optional[bytes] = None) -> None:
+        """`config`: detectors, without, patterns, operators, default_operator,
+        named_operators, redact_template, max_input_bytes, max_depth (docs/dlp.md).
+        Raises PolicyError ("dlp_invalid_pattern", "dlp_invalid_operator") or ValueError."""
+    def scan(self, text: str) -> List[Dict[str, Any]]: ...
+    def redact_text(self, text: str) -> Tuple[str, Dict[str, Any]]:
+        """(redacted text, {"findings": [...]})."""
+    def redact_json(self, doc: Any, rules: Optional[Dict[str, Any]] = None) -> Tuple[Any, Dict[str, Any]]:
+        """`rules`: {"scan_strings": bool, "fields": [{"path", "operator", "class"?, "classification"?}]}."""
+    def apply_obligations(self, doc: Any, obligations: List[Dict[str, Any]]) -> Tuple[Any, Dict[str, Any]]:
+        """Apply the "redact" obligations of a decision."""
+
+# ---------------------------------------------------------------- disclosure
+
+class DisclosurePack:
+    """A validated disclosure pack: which data may go where, why, approved by whom, until when."""
+
+    def __init__(
+        self,
+        id: str,
+        *,
+        issuer: str,
+        purpose: str,
+        datasets: List[Dict[str, Any]],
+        created: str,
+        expires: str,
+        destination_region: Optional[str] = None,
+        destination_party: Optional[str] = None,
+        approvals: Optional[List[Dict[str, Any]]] = None,
+    ) -> None: ...
+    @staticmethod
+    def from_json(data: bytes) -> "DisclosurePack": ...
+    @property
+    def id(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def to_json(self) -> bytes:
+        """RFC 8785 canonical JSON (the signed payload)."""
+    def sign(self, keys: Sequence[SigningKey]) -> bytes:
+        """A DSSE envelope (payload type application/vnd.companyos.disclosure+json)."""
+
+class VerifiedDisclosure:
+    """A disclosure pack whose signature, validity period and approvals verified."""
+
+    @property
+    def pack(self) -> Dict[str, Any]: ...
+    @property
+    def key_ids(self) -> List[str]: ...
+    @property
+    def verified_at(self) -> str: ...
+    @property
+    def approvals(self) -> List[Dict[str, Any]]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+    def to_policy_input(self) -> Dict[str, Any]: ...
+    def covers(self, dataset: str, classification: str, residency: str) -> bool: ...
+    def check_data(self, dataset: str, object: str, data: bytes) -> None: ...
+    def check_digest(self, dataset: str, object: str, digest: str) -> None: ...
+
+def verify_disclosure(
+    envelope: bytes,
+    trusted_keys: Sequence[str],
+    now: Optional[str] = None,
+    *,
+    min_approvals: int = 1,
+    required_roles: Optional[Sequence[str]] = None,
+    min_signatures: int = 1,
+) -> VerifiedDisclosure:
+    """Raises PolicyError: disclosure_invalid, disclosure_payload_type,
+    disclosure_untrusted_key, disclosure_signature_invalid, disclosure_expired,
+    disclosure_not_yet_valid, disclosure_insufficient_approvals."""
+
+def decide_residency(
+    engine: Engine,
+    entrypoint: str,
+    request: Dict[str, Any],
+    envelope: Optional[bytes] = None,
+    trusted_keys: Optional[Sequence[str]] = None,
+    *,
+    min_approvals: int = 1,
+    required_roles: Optional[Sequence[str]] = None,
+    min_signatures: int = 1,
+) -> Dict[str, Any]:
+    """{"decision": {...}, "disclosure": {"status": "absent" | "verified" | "rejected", ...}}.
+    `request`: dataset_id, classification, residency, destination_region, time, party?, purpose?"""

@@ -1,0 +1,264 @@
+//! `companyos.policy` disclosure packs and the residency decision:
+//! cos_policy::disclosure, mapped.
+
+use cos_policy::disclosure::{
+    Approval, ApprovalPolicy, Dataset, DisclosurePackBuilder, ResidencyRequest, Timestamp,
+};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::{Engine, SigningKey, core_err, from_py, policy_err, to_py};
+
+fn timestamp(s: &str) -> PyResult<Timestamp> {
+    s.parse().map_err(policy_err)
+}
+
+fn approval_policy(
+    min_approvals: usize,
+    required_roles: Vec<String>,
+    min_signatures: usize,
+) -> ApprovalPolicy {
+    let mut p = ApprovalPolicy::new(min_approvals).with_min_signatures(min_signatures);
+    for r in required_roles {
+        p = p.with_required_role(r);
+    }
+    p
+}
+
+fn public_keys(pems: &[String]) -> PyResult<Vec<cos_core::PublicKey>> {
+    pems.iter()
+        .map(|p| cos_core::PublicKey::from_pem(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(core_err)
+}
+
+/// A validated disclosure pack (cos_policy::disclosure::DisclosurePack).
+#[pyclass(frozen, module = "companyos._native")]
+pub(crate) struct DisclosurePack(cos_policy::disclosure::DisclosurePack);
+
+#[pymethods]
+impl DisclosurePack {
+    /// Builds and validates a pack. `datasets` are dicts in the pack's JSON
+    /// form (`{"id", "classification", "residency": [...], "objects":
+    /// [{"name", "digest": "sha256:..."}]}`), `approvals` are
+    /// `{"approver", "role", "time"}` dicts; times are RFC 3339 UTC.
+    #[new]
+    #[pyo3(signature = (id, *, issuer, purpose, datasets, created, expires, destination_region = None, destination_party = None, approvals = None))]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "mirrors the steps of DisclosurePackBuilder"
+    )]
+    fn new(
+        id: String,
+        issuer: String,
+        purpose: String,
+        datasets: &Bound<'_, PyAny>,
+        created: &str,
+        expires: &str,
+        destination_region: Option<&str>,
+        destination_party: Option<String>,
+        approvals: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let datasets: Vec<Dataset> = from_py(datasets, "list of datasets")?;
+        let approvals: Vec<Approval> = match approvals {
+            Some(a) => from_py(a, "list of approvals")?,
+            None => Vec::new(),
+        };
+        let mut b = DisclosurePackBuilder::new(id)
+            .issuer(issuer)
+            .purpose(purpose)
+            .created(timestamp(created)?)
+            .expires(timestamp(expires)?);
+        if let Some(r) = destination_region {
+            b = b.destination_region(r.parse().map_err(core_err)?);
+        }
+        if let Some(p) = destination_party {
+            b = b.destination_party(p);
+        }
+        for d in datasets {
+            b = b.dataset(d);
+        }
+        for a in approvals {
+            b = b.approval(a.approver, a.role, a.time);
+        }
+        b.build().map(DisclosurePack).map_err(policy_err)
+    }
+
+    /// Parses and validates the JSON form.
+    #[staticmethod]
+    fn from_json(data: &[u8]) -> PyResult<Self> {
+        cos_policy::disclosure::DisclosurePack::from_json(data)
+            .map(DisclosurePack)
+            .map_err(policy_err)
+    }
+
+    #[getter]
+    fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The pack as a dict (its JSON form).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+
+    /// The RFC 8785 canonical JSON (the signed bytes).
+    fn to_json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let b = self.0.to_canonical_json().map_err(policy_err)?;
+        Ok(PyBytes::new(py, &b))
+    }
+
+    /// A DSSE envelope (JSON bytes) signed by every key.
+    fn sign<'py>(
+        &self,
+        py: Python<'py>,
+        keys: Vec<Bound<'py, SigningKey>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let signers: Vec<&dyn cos_core::Signer> = keys
+            .iter()
+            .map(|k| &k.get().0 as &dyn cos_core::Signer)
+            .collect();
+        let env = self.0.sign(&signers).map_err(policy_err)?;
+        Ok(PyBytes::new(py, &env.to_json()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("DisclosurePack(id={:?})", self.0.id)
+    }
+}
+
+/// A disclosure pack whose signature, validity and approvals verified.
+#[pyclass(frozen, module = "companyos._native")]
+pub(crate) struct VerifiedDisclosure(cos_policy::disclosure::VerifiedDisclosure);
+
+#[pymethods]
+impl VerifiedDisclosure {
+    /// The pack (a dict).
+    #[getter]
+    fn pack<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.0.pack())
+    }
+
+    #[getter]
+    fn key_ids(&self) -> Vec<String> {
+        self.0.key_ids().to_vec()
+    }
+
+    #[getter]
+    fn verified_at(&self) -> String {
+        self.0.verified_at().to_string()
+    }
+
+    #[getter]
+    fn approvals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.approvals())
+    }
+
+    /// `{"pack", "key_ids", "approvals", "verified_at"}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0)
+    }
+
+    /// The `disclosure_pack` object of a policy input (`approved: True`).
+    fn to_policy_input<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.0.to_policy_input())
+    }
+
+    /// Whether the pack lists this dataset for this classification and residency.
+    fn covers(&self, dataset: &str, classification: &str, residency: &str) -> PyResult<bool> {
+        let c: cos_core::Classification = classification.parse().map_err(core_err)?;
+        let r: cos_core::Residency = residency.parse().map_err(core_err)?;
+        Ok(self.0.covers(dataset, c, r))
+    }
+
+    /// Raises `PolicyError` (`disclosure_digest_mismatch`) unless `data` is
+    /// the object the pack lists.
+    fn check_data(&self, py: Python<'_>, dataset: &str, object: &str, data: &[u8]) -> PyResult<()> {
+        py.detach(|| self.0.check_data(dataset, object, data))
+            .map_err(policy_err)
+    }
+
+    /// `check_data` for a digest (`sha256:<hex>`) computed by the caller.
+    fn check_digest(&self, dataset: &str, object: &str, digest: &str) -> PyResult<()> {
+        let d = cos_core::Digest::parse_prefixed(digest).map_err(core_err)?;
+        self.0.check_digest(dataset, object, &d).map_err(policy_err)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("VerifiedDisclosure(id={:?})", self.0.pack().id)
+    }
+}
+
+/// Verifies a disclosure pack envelope against trusted keys (SPKI PEM) at
+/// `now` (RFC 3339, default the current time) with an approval policy.
+#[pyfunction]
+#[pyo3(signature = (envelope, trusted_keys, now = None, *, min_approvals = 1, required_roles = None, min_signatures = 1))]
+pub(crate) fn verify_disclosure(
+    py: Python<'_>,
+    envelope: &[u8],
+    trusted_keys: Vec<String>,
+    now: Option<&str>,
+    min_approvals: usize,
+    required_roles: Option<Vec<String>>,
+    min_signatures: usize,
+) -> PyResult<VerifiedDisclosure> {
+    let keys = public_keys(&trusted_keys)?;
+    let verifiers: Vec<&dyn cos_core::Verifier> =
+        keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
+    let now = match now {
+        Some(t) => timestamp(t)?,
+        None => Timestamp::now(),
+    };
+    let policy = approval_policy(
+        min_approvals,
+        required_roles.unwrap_or_default(),
+        min_signatures,
+    );
+    py.detach(|| cos_policy::disclosure::verify(envelope, &verifiers, now, &policy))
+        .map(VerifiedDisclosure)
+        .map_err(policy_err)
+}
+
+/// The residency decision (AC-4): verifies `envelope` (if any) at the
+/// request's time and asks `entrypoint`. Returns `{"decision", "disclosure":
+/// {"status": "absent" | "verified" | "rejected", ...}}`.
+#[pyfunction]
+#[pyo3(signature = (engine, entrypoint, request, envelope = None, trusted_keys = None, *, min_approvals = 1, required_roles = None, min_signatures = 1))]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the arguments of decide_residency and the approval policy"
+)]
+pub(crate) fn decide_residency<'py>(
+    py: Python<'py>,
+    engine: &Engine,
+    entrypoint: &str,
+    request: &Bound<'py, PyAny>,
+    envelope: Option<Vec<u8>>,
+    trusted_keys: Option<Vec<String>>,
+    min_approvals: usize,
+    required_roles: Option<Vec<String>>,
+    min_signatures: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let request: ResidencyRequest = from_py(request, "residency request")?;
+    let keys = public_keys(&trusted_keys.unwrap_or_default())?;
+    let verifiers: Vec<&dyn cos_core::Verifier> =
+        keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
+    let policy = approval_policy(
+        min_approvals,
+        required_roles.unwrap_or_default(),
+        min_signatures,
+    );
+    let out = py
+        .detach(|| {
+            cos_policy::disclosure::decide_residency(
+                &engine.0,
+                entrypoint,
+                &request,
+                envelope.as_deref(),
+                &verifiers,
+                &policy,
+            )
+        })
+        .map_err(policy_err)?;
+    to_py(py, &out)
+}

@@ -3,5 +3,6 @@
 pub mod error;
 #[cfg(feature = "sigstore")]
 pub mod sigstore;
+pub mod vuln;
 
 pub use error::{Error, Result};

@@ -21,6 +21,75 @@ pub enum Error {
     /// A build description (the input of SLSA provenance) is malformed.
     #[error("invalid build description: {reason}")]
     InvalidBuildDescription {
+    /// An input (vulnerability report, VEX document, waivers or gate policy
+    /// file) is larger than the limit for it.
+    #[error("{what} is too large: {size} bytes, the limit is {limit}")]
+    InputTooLarge {
+        /// Which input (e.g. `grype report`, `waivers file`).
+        what: String,
+        /// Its size in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// An input holds more entries (findings, statements, waivers) than the
+    /// limit allows.
+    #[error("{what} has more than {limit} {entries}")]
+    TooManyEntries {
+        /// Which input.
+        what: String,
+        /// What was counted (`findings`, `statements`, `waivers`).
+        entries: &'static str,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// The format of a vulnerability report or VEX document could not be
+    /// recognised from its content.
+    #[error("unrecognised {what}: {reason}")]
+    UnknownFormat {
+        /// Which input (`vulnerability report`, `VEX document`).
+        what: &'static str,
+        /// What was seen.
+        reason: String,
+    },
+
+    /// A vulnerability report (OSV, Grype, Trivy, CycloneDX) is malformed.
+    #[error("invalid {format} report: {reason}")]
+    InvalidReport {
+        /// The format it was read as (`osv`, `grype`, `trivy`, `cyclonedx`).
+        format: &'static str,
+        /// What was wrong, and where.
+        reason: String,
+    },
+
+    /// A VEX document (CycloneDX or OpenVEX) is malformed.
+    #[error("invalid {format} VEX document: {reason}")]
+    InvalidVex {
+        /// The format it was read as (`cyclonedx`, `openvex`).
+        format: &'static str,
+        /// What was wrong, and where.
+        reason: String,
+    },
+
+    /// A waivers file is not a list of waivers (not YAML/JSON, wrong shape).
+    #[error("invalid waivers file: {reason}")]
+    InvalidWaivers {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// One waiver of a waivers file lacks a required field or has a bad value.
+    #[error("invalid waiver #{index} ({id}): field `{field}`: {reason}")]
+    InvalidWaiver {
+        /// Its position in the file, from 1.
+        index: usize,
+        /// Its `id` (empty when that is what is missing).
+        id: String,
+        /// The field at fault (`id`, `package`, `reason`, `approver`,
+        /// `expires`; `(unknown)` for a field the format does not have).
+        field: &'static str,
         /// What was wrong with it.
         reason: String,
     },
@@ -29,6 +98,18 @@ pub enum Error {
     /// cos reads it (a required field missing or of the wrong type).
     #[error("invalid provenance: {reason}")]
     InvalidProvenance {
+    /// A CVE gate policy file is malformed or inconsistent.
+    #[error("invalid CVE gate policy: {reason}")]
+    InvalidGatePolicy {
+        /// What was wrong.
+        reason: String,
+    },
+
+    /// A CVSS vector string could not be parsed or scored.
+    #[error("invalid CVSS vector {vector:?}: {reason}")]
+    InvalidCvssVector {
+        /// The vector as given (truncated if long).
+        vector: String,
         /// What was wrong with it.
         reason: String,
     },
@@ -43,6 +124,13 @@ pub enum Error {
         expected: String,
         /// What the provenance says (shortened).
         found: String,
+    /// A time is not an RFC 3339 date or date-time (or is out of range).
+    #[error("invalid time {input:?}: {reason}")]
+    InvalidTime {
+        /// The text given (truncated if long).
+        input: String,
+        /// What was wrong with it.
+        reason: String,
     },
 
     /// An error from `cos-core` (bundles, digests, files), including every
@@ -60,6 +148,16 @@ impl Error {
             Error::InvalidBuildDescription { .. } => "invalid_build_description",
             Error::InvalidProvenance { .. } => "invalid_provenance",
             Error::ProvenanceMismatch { .. } => "provenance_mismatch",
+            Error::InputTooLarge { .. } => "input_too_large",
+            Error::TooManyEntries { .. } => "too_many_entries",
+            Error::UnknownFormat { .. } => "unknown_format",
+            Error::InvalidReport { .. } => "invalid_report",
+            Error::InvalidVex { .. } => "invalid_vex",
+            Error::InvalidWaivers { .. } => "invalid_waivers",
+            Error::InvalidWaiver { .. } => "invalid_waiver",
+            Error::InvalidGatePolicy { .. } => "invalid_gate_policy",
+            Error::InvalidCvssVector { .. } => "invalid_cvss_vector",
+            Error::InvalidTime { .. } => "invalid_time",
             Error::Core(e) => e.code(),
         }
     }

@@ -4,5 +4,6 @@ pub mod error;
 #[cfg(feature = "sigstore")]
 pub mod sigstore;
 pub mod slsa;
+pub mod vuln;
 
 pub use error::{Error, Result};

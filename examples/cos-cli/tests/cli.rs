@@ -763,4 +763,187 @@ fn verify_real_npm_provenance_keyless() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let o = run("github.com/sigstore/sigstore-js", "release");
     assert_eq!(code(&o), 1, "{}", stderr(&o));
+fn cve_data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../cos-supplychain/tests/data/cve")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn cos_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cos"));
+    c.args(args)
+        .stdin(Stdio::null())
+        .env_remove("SOURCE_DATE_EPOCH");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn gate_cve_blocks_waives_and_expires() {
+    let (grype, trivy) = (cve_data("grype.json"), cve_data("trivy.json"));
+    let (openvex, cdx) = (cve_data("openvex.json"), cve_data("cyclonedx-vex.json"));
+    let waivers = cve_data("waivers.yaml");
+    let base = [
+        "gate",
+        "cve",
+        "--report",
+        grype.as_str(),
+        "--report",
+        trivy.as_str(),
+        "--vex",
+        openvex.as_str(),
+        "--vex",
+        cdx.as_str(),
+    ];
+    // Without the waiver Spring4Shell (9.8) blocks: exit 1, the verdict on stdout.
+    let mut args = base.to_vec();
+    args.extend(["--now", "2026-12-01T00:00:00Z"]);
+    let o = cos_env(&args, &[]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(
+        out.starts_with("CVE gate: FAIL - 1 of 6 findings block"),
+        "{out}"
+    );
+    assert!(out.contains("CVE-2022-22965"), "{out}");
+    assert!(stderr(&o).contains("cos: invalid: CVE gate failed: 1 of 6 findings block"));
+    // With it: pass, exit 0.
+    args.extend(["--waivers", waivers.as_str()]);
+    let o = cos_env(&args, &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .contains("waived by maria.garcia@example.com until 2027-01-01T00:00:00Z")
+    );
+    // After its expiry (SOURCE_DATE_EPOCH for 2027-01-01): blocked again, the
+    // expired waiver reported; --json gives the canonical verdict, --verdict writes it.
+    let f = Fixture::new();
+    let verdict = f.path("verdict.json");
+    let mut late = base.to_vec();
+    late.extend([
+        "--waivers",
+        waivers.as_str(),
+        "--json",
+        "--verdict",
+        s(&verdict),
+    ]);
+    let o = cos_env(&late, &[("SOURCE_DATE_EPOCH", "1798761600")]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(std::fs::read(&verdict).unwrap(), o.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["result"], "fail");
+    assert_eq!(v["now"], "2027-01-01T00:00:00Z");
+    assert_eq!(v["findings"][0]["disposition"], "expired_waiver");
+    assert_eq!(v["waivers"][0]["status"], "expired");
+    assert_eq!(v["waivers"][1]["status"], "stale");
+    // The same inputs and time give the same bytes.
+    let again = cos_env(&late, &[("SOURCE_DATE_EPOCH", "1798761600")]);
+    assert_eq!(again.stdout, o.stdout);
+}
+
+#[test]
+fn gate_cve_policy_formats_and_usage_errors() {
+    let grype = cve_data("grype.json");
+    let now = ["--now", "2026-12-01T00:00:00Z"];
+    let f = Fixture::new();
+    let lenient = f.write("policy.yaml", b"threshold: 9.9\n");
+    let mut args = vec![
+        "gate",
+        "cve",
+        "--report",
+        grype.as_str(),
+        "--policy",
+        s(&lenient),
+    ];
+    args.extend(now);
+    assert_eq!(code(&cos_env(&args, &[])), 0);
+    // Forced format.
+    let mut args = vec![
+        "gate",
+        "cve",
+        "--format",
+        "grype",
+        "--report",
+        grype.as_str(),
+    ];
+    args.extend(now);
+    assert_eq!(code(&cos_env(&args, &[])), 1);
+    // Exit 2: a malformed report, waiver, policy, time; a missing file; no report.
+    let bad_report = f.write("bad.json", b"{\"matches\": 3}");
+    let bad_waiver = f.write(
+        "w.yaml",
+        b"- id: CVE-1\n  package: a\n  reason: r\n  approver: b\n",
+    );
+    let bad_policy = f.write("p.yaml", b"threshold: eleven\n");
+    for extra in [
+        vec!["--report", s(&bad_report)],
+        vec!["--waivers", s(&bad_waiver)],
+        vec!["--policy", s(&bad_policy)],
+        vec!["--now", "tomorrow"],
+        vec!["--report", "/no/such/report.json"],
+        vec!["--format", "sarif"],
+    ] {
+        let mut args = vec!["gate", "cve", "--report", grype.as_str()];
+        args.extend(extra.iter());
+        if !extra.contains(&"--now") {
+            args.extend(now);
+        }
+        let o = cos_env(&args, &[]);
+        assert_eq!(code(&o), 2, "{extra:?}: {}", stderr(&o));
+    }
+    let o = cos_env(
+        &[
+            "gate",
+            "cve",
+            "--report",
+            grype.as_str(),
+            "--waivers",
+            s(&bad_waiver),
+            "--now",
+            "2026-12-01",
+        ],
+        &[],
+    );
+    assert!(
+        stderr(&o).contains("invalid waiver #1 (CVE-1): field `expires`"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(code(&cos_env(&["gate", "cve"], &[])), 2);
+    let o = cos_env(
+        &["gate", "cve", "--report", grype.as_str()],
+        &[("SOURCE_DATE_EPOCH", "yesterday")],
+    );
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn gate_cvss_scores_vectors() {
+    let o = cos(&[
+        "gate",
+        "cvss",
+        "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "9.8 critical CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n\
+         9.3 critical CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N\n"
+    );
+    let o = cos_stdin(
+        &["gate", "cvss", "--json"],
+        b"CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H\n\nCVSS:3.1/AV:N\n",
+    );
+    assert_eq!(code(&o), 2);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["score"], 8.8);
+    assert_eq!(v[0]["version"], "3.0");
+    assert_eq!(v[0]["severity"], "high");
+    assert_eq!(v[1]["code"], "invalid_cvss_vector");
 }

@@ -46,7 +46,9 @@ pub enum Error {
     },
 
     /// `SOURCE_DATE_EPOCH` is not a number of seconds since 1970 in range.
-    #[error("invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799)")]
+    #[error(
+        "invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799)"
+    )]
     InvalidSourceDateEpoch {
         /// The value given.
         value: String,

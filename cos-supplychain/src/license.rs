@@ -121,8 +121,11 @@ fn bad(reason: impl Into<String>) -> Error {
 }
 
 fn parse_entry(s: &str) -> Result<(String, spdx::Licensee)> {
-    let l = spdx::Licensee::parse(s.trim())
-        .map_err(|e| bad(format!("{s:?} is not an SPDX licence id (with an optional WITH exception): {e}")))?;
+    let l = spdx::Licensee::parse(s.trim()).map_err(|e| {
+        bad(format!(
+            "{s:?} is not an SPDX licence id (with an optional WITH exception): {e}"
+        ))
+    })?;
     Ok((s.trim().to_owned(), l))
 }
 
@@ -183,8 +186,16 @@ impl Policy {
             return Err(bad("neither an allow nor a deny list"));
         }
         Ok(Policy {
-            allow: f.allow.iter().map(|s| parse_entry(s)).collect::<Result<_>>()?,
-            deny: f.deny.iter().map(|s| parse_entry(s)).collect::<Result<_>>()?,
+            allow: f
+                .allow
+                .iter()
+                .map(|s| parse_entry(s))
+                .collect::<Result<_>>()?,
+            deny: f
+                .deny
+                .iter()
+                .map(|s| parse_entry(s))
+                .collect::<Result<_>>()?,
             unknown: f.unknown,
             ignore: f
                 .ignore
@@ -245,9 +256,17 @@ impl Policy {
                     }
                 }
                 if denied.is_empty() {
-                    (Outcome::Block, "not_allowed".into(), not_allowed.into_iter().collect())
+                    (
+                        Outcome::Block,
+                        "not_allowed".into(),
+                        not_allowed.into_iter().collect(),
+                    )
                 } else {
-                    (Outcome::Block, "denied".into(), denied.into_iter().collect())
+                    (
+                        Outcome::Block,
+                        "denied".into(),
+                        denied.into_iter().collect(),
+                    )
                 }
             }
         }
@@ -287,7 +306,9 @@ impl Report {
 
     /// The blocking components.
     pub fn blocked(&self) -> impl Iterator<Item = &ComponentVerdict> {
-        self.components.iter().filter(|c| c.outcome == Outcome::Block)
+        self.components
+            .iter()
+            .filter(|c| c.outcome == Outcome::Block)
     }
 
     /// The deterministic JSON report: `{"passed", "counts", "components"}`.
@@ -378,7 +399,10 @@ mod tests {
     #[test]
     fn deny_wins_and_covers_gnu_family() {
         let p = policy(r#"{"allow": ["MIT", "GPL-3.0-only"], "deny": ["GPL-3.0-or-later"]}"#);
-        assert_eq!(outcome(&p, "GPL-3.0-only"), (Outcome::Block, "denied".into()));
+        assert_eq!(
+            outcome(&p, "GPL-3.0-only"),
+            (Outcome::Block, "denied".into())
+        );
         assert_eq!(outcome(&p, "MIT OR GPL-3.0-only").0, Outcome::Pass);
         let deny_only = policy(r#"{"deny": ["AGPL-3.0-only"]}"#);
         assert_eq!(outcome(&deny_only, "BSD-3-Clause").0, Outcome::Pass);
@@ -388,7 +412,10 @@ mod tests {
     #[test]
     fn exceptions() {
         let p = policy(r#"{"allow": ["Apache-2.0"]}"#);
-        assert_eq!(outcome(&p, "Apache-2.0 WITH LLVM-exception").0, Outcome::Pass);
+        assert_eq!(
+            outcome(&p, "Apache-2.0 WITH LLVM-exception").0,
+            Outcome::Pass
+        );
         let p = policy(r#"{"allow": ["GPL-2.0-only WITH Classpath-exception-2.0"]}"#);
         assert_eq!(outcome(&p, "GPL-2.0-only").0, Outcome::Block);
         assert_eq!(
@@ -401,7 +428,10 @@ mod tests {
     fn unknown_is_configurable() {
         let block = policy(r#"{"allow": ["MIT"]}"#);
         assert_eq!(block.evaluate(None).0, Outcome::Block);
-        assert_eq!(outcome(&block, "Some custom licence"), (Outcome::Block, "not_spdx".into()));
+        assert_eq!(
+            outcome(&block, "Some custom licence"),
+            (Outcome::Block, "not_spdx".into())
+        );
         let warn = policy(r#"{"allow": ["MIT"], "unknown": "warn"}"#);
         assert_eq!(warn.evaluate(None).0, Outcome::Warn);
         let allow = policy(r#"{"allow": ["MIT"], "unknown": "allow"}"#);

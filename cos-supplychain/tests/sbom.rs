@@ -96,7 +96,10 @@ fn all_fixtures() -> Vec<(&'static str, Sbom)> {
             "poetry-1.1",
             Sbom::from_poetry_lock(&data("python/poetry-1.1.lock"), &py).unwrap(),
         ),
-        ("uv", Sbom::from_uv_lock(&data("python/uv.lock"), &py).unwrap()),
+        (
+            "uv",
+            Sbom::from_uv_lock(&data("python/uv.lock"), &py).unwrap(),
+        ),
     ]
 }
 
@@ -112,9 +115,15 @@ fn cargo_workspace_graph_leaves_out_dev_dependencies() {
         ["pkg:cargo/demo-app@0.3.0", "pkg:cargo/demo-util@0.1.0"]
     );
     let p = purls(&s);
-    assert!(!p.iter().any(|p| p.contains("/hex@")), "dev-dependency: {p:?}");
+    assert!(
+        !p.iter().any(|p| p.contains("/hex@")),
+        "dev-dependency: {p:?}"
+    );
     for want in ["cfg-if", "itoa", "ryu", "zeroize", "demo-app", "demo-util"] {
-        assert!(p.iter().any(|p| p.contains(&format!("/{want}@"))), "{want}: {p:?}");
+        assert!(
+            p.iter().any(|p| p.contains(&format!("/{want}@"))),
+            "{want}: {p:?}"
+        );
     }
     let app = find(&s, "pkg:cargo/demo-app@0.3.0");
     // Legacy `MIT/Apache-2.0`.
@@ -128,14 +137,12 @@ fn cargo_workspace_graph_leaves_out_dev_dependencies() {
     let util = find(&s, "pkg:cargo/demo-util@0.1.0");
     assert_eq!(util.license, None);
     assert_eq!(
-        util.properties.get("cos:cargo:license-file").map(String::as_str),
+        util.properties
+            .get("cos:cargo:license-file")
+            .map(String::as_str),
         Some("LICENSE.txt")
     );
-    let itoa = s
-        .components
-        .iter()
-        .find(|c| c.name == "itoa")
-        .unwrap();
+    let itoa = s.components.iter().find(|c| c.name == "itoa").unwrap();
     assert_eq!(itoa.hashes.len(), 1);
     assert_eq!(itoa.hashes[0].algorithm, HashAlgorithm::Sha256);
 }
@@ -148,10 +155,19 @@ fn cargo_single_package_with_target_and_features() {
         &CargoOptions::default(),
     )
     .unwrap();
-    assert_eq!(s.root.as_ref().unwrap().purl.as_deref(), Some("pkg:cargo/demo-app@0.3.0"));
+    assert_eq!(
+        s.root.as_ref().unwrap().purl.as_deref(),
+        Some("pkg:cargo/demo-app@0.3.0")
+    );
     let p = purls(&s);
-    assert!(p.iter().any(|p| p.contains("/memchr@")), "feature `fast`: {p:?}");
-    assert!(!p.iter().any(|p| p.contains("/zeroize@")), "cfg(windows) on linux: {p:?}");
+    assert!(
+        p.iter().any(|p| p.contains("/memchr@")),
+        "feature `fast`: {p:?}"
+    );
+    assert!(
+        !p.iter().any(|p| p.contains("/zeroize@")),
+        "cfg(windows) on linux: {p:?}"
+    );
     assert!(!p.iter().any(|p| p.contains("/hex@")));
     // Choosing a member explicitly.
     let util = Sbom::from_cargo_metadata(
@@ -178,7 +194,11 @@ fn npm_v3_resolves_nesting_and_leaves_out_dev() {
     let root = s.root.as_ref().unwrap();
     assert_eq!(root.purl.as_deref(), Some("pkg:npm/shop-web@2.1.0"));
     let p = purls(&s);
-    assert!(!p.iter().any(|p| p.contains("jest") || p.contains("old-sha1")), "{p:?}");
+    assert!(
+        !p.iter()
+            .any(|p| p.contains("jest") || p.contains("old-sha1")),
+        "{p:?}"
+    );
     assert_eq!(p.len(), 11, "{p:?}");
     // Scoped names: namespace %40scope, CycloneDX group.
     let babel = find(&s, "pkg:npm/%40babel/runtime@7.24.5");
@@ -193,8 +213,16 @@ fn npm_v3_resolves_nesting_and_leaves_out_dev() {
         ["pkg:npm/cookie@0.6.0", "pkg:npm/left-pad@1.3.0"]
     );
     let root_deps = deps(&s, &root.bom_ref);
-    for d in ["express@4.19.2", "ui@0.0.1", "fsevents@2.3.3", "runtime@7.24.5"] {
-        assert!(root_deps.iter().any(|r| r.ends_with(d)), "{d}: {root_deps:?}");
+    for d in [
+        "express@4.19.2",
+        "ui@0.0.1",
+        "fsevents@2.3.3",
+        "runtime@7.24.5",
+    ] {
+        assert!(
+            root_deps.iter().any(|r| r.ends_with(d)),
+            "{d}: {root_deps:?}"
+        );
     }
     assert_eq!(find(&s, "pkg:npm/fsevents@2.3.3").scope, Scope::Optional);
     assert_eq!(find(&s, "pkg:npm/no-license@1.0.0").license, None);
@@ -203,16 +231,19 @@ fn npm_v3_resolves_nesting_and_leaves_out_dev() {
         Some(License::Expression("WTFPL".into()))
     );
     // With dev packages.
-    let dev = Sbom::from_package_lock(&data("npm-v3/package-lock.json"), &NpmOptions::with_dev(true))
-        .unwrap();
+    let dev = Sbom::from_package_lock(
+        &data("npm-v3/package-lock.json"),
+        &NpmOptions::with_dev(true),
+    )
+    .unwrap();
     let old = find(&dev, "pkg:npm/old-sha1@1.0.0");
     assert_eq!(old.hashes[0].algorithm, HashAlgorithm::Sha1);
 }
 
 #[test]
 fn npm_v2_and_legacy_license_objects() {
-    let s = Sbom::from_package_lock(&data("npm-v2/package-lock.json"), &NpmOptions::default())
-        .unwrap();
+    let s =
+        Sbom::from_package_lock(&data("npm-v2/package-lock.json"), &NpmOptions::default()).unwrap();
     assert!(!purls(&s).iter().any(|p| p.contains("typescript")));
     assert_eq!(
         find(&s, "pkg:npm/legacy-lic@0.1.0").license,
@@ -226,8 +257,11 @@ fn npm_v2_and_legacy_license_objects() {
 
 #[test]
 fn requirements_are_flat_and_said_so() {
-    let s = Sbom::from_requirements(&data("python/requirements.txt"), &PythonOptions::with_root("svc"))
-        .unwrap();
+    let s = Sbom::from_requirements(
+        &data("python/requirements.txt"),
+        &PythonOptions::with_root("svc"),
+    )
+    .unwrap();
     let p = purls(&s);
     assert_eq!(
         p,
@@ -243,14 +277,21 @@ fn requirements_are_flat_and_said_so() {
     assert_eq!(find(&s, "pkg:pypi/certifi@2024.8.30").hashes.len(), 2);
     let root = s.root.as_ref().unwrap();
     assert_eq!(deps(&s, &root.bom_ref).len(), 6);
-    assert_eq!(s.dependencies.len(), 1, "only the root's relations are known");
+    assert_eq!(
+        s.dependencies.len(),
+        1,
+        "only the root's relations are known"
+    );
     assert!(s.properties["cos:dependency-graph"].starts_with("flat"));
 }
 
 #[test]
 fn poetry_2_groups_and_1_1_categories() {
-    let s = Sbom::from_poetry_lock(&data("python/poetry.lock"), &PythonOptions::with_root("svc"))
-        .unwrap();
+    let s = Sbom::from_poetry_lock(
+        &data("python/poetry.lock"),
+        &PythonOptions::with_root("svc"),
+    )
+    .unwrap();
     assert_eq!(
         purls(&s),
         [
@@ -268,17 +309,30 @@ fn poetry_2_groups_and_1_1_categories() {
         deps(&s, "pkg:pypi/svc"),
         ["pkg:pypi/requests@2.32.3", "pkg:pypi/zope-interface@7.1.0"]
     );
-    assert_eq!(find(&s, "pkg:pypi/zope-interface@7.1.0").scope, Scope::Optional);
+    assert_eq!(
+        find(&s, "pkg:pypi/zope-interface@7.1.0").scope,
+        Scope::Optional
+    );
     assert_eq!(find(&s, "pkg:pypi/certifi@2024.8.30").hashes.len(), 2);
     let mut with_dev = PythonOptions::with_root("svc");
     with_dev.include_dev = true;
     let dev = Sbom::from_poetry_lock(&data("python/poetry.lock"), &with_dev).unwrap();
-    assert_eq!(deps(&dev, "pkg:pypi/pytest@8.3.3"), ["pkg:pypi/colorama@0.4.6"]);
+    assert_eq!(
+        deps(&dev, "pkg:pypi/pytest@8.3.3"),
+        ["pkg:pypi/colorama@0.4.6"]
+    );
 
-    let old = Sbom::from_poetry_lock(&data("python/poetry-1.1.lock"), &PythonOptions::default())
-        .unwrap();
-    assert_eq!(purls(&old), ["pkg:pypi/click@8.1.7", "pkg:pypi/colorama@0.4.6"]);
-    assert_eq!(find(&old, "pkg:pypi/click@8.1.7").hashes.len(), 1, "[metadata.files]");
+    let old =
+        Sbom::from_poetry_lock(&data("python/poetry-1.1.lock"), &PythonOptions::default()).unwrap();
+    assert_eq!(
+        purls(&old),
+        ["pkg:pypi/click@8.1.7", "pkg:pypi/colorama@0.4.6"]
+    );
+    assert_eq!(
+        find(&old, "pkg:pypi/click@8.1.7").hashes.len(),
+        1,
+        "[metadata.files]"
+    );
     assert_eq!(old.root.as_ref().unwrap().name, "python-project");
 }
 
@@ -297,7 +351,11 @@ fn uv_walks_from_the_project() {
         ]
     );
     assert_eq!(find(&s, "pkg:pypi/click@8.1.7").scope, Scope::Optional);
-    assert_eq!(find(&s, "pkg:pypi/anyio@4.6.2").hashes.len(), 2, "sdist and wheel");
+    assert_eq!(
+        find(&s, "pkg:pypi/anyio@4.6.2").hashes.len(),
+        2,
+        "sdist and wheel"
+    );
     let mut with_dev = PythonOptions::default();
     with_dev.include_dev = true;
     let dev = Sbom::from_uv_lock(&data("python/uv.lock"), &with_dev).unwrap();
@@ -310,29 +368,54 @@ fn uv_walks_from_the_project() {
 fn malformed_inputs_are_typed_errors() {
     let none = PythonOptions::default();
     let cases: Vec<(&str, cos_supplychain::Error)> = vec![
-        ("npm not json", Sbom::from_package_lock(b"{", &NpmOptions::default()).unwrap_err()),
+        (
+            "npm not json",
+            Sbom::from_package_lock(b"{", &NpmOptions::default()).unwrap_err(),
+        ),
         (
             "npm v1",
-            Sbom::from_package_lock(br#"{"lockfileVersion": 1, "dependencies": {}}"#, &NpmOptions::default())
-                .unwrap_err(),
+            Sbom::from_package_lock(
+                br#"{"lockfileVersion": 1, "dependencies": {}}"#,
+                &NpmOptions::default(),
+            )
+            .unwrap_err(),
         ),
         (
             "npm packages not a map",
-            Sbom::from_package_lock(br#"{"lockfileVersion": 3, "packages": []}"#, &NpmOptions::default())
-                .unwrap_err(),
+            Sbom::from_package_lock(
+                br#"{"lockfileVersion": 3, "packages": []}"#,
+                &NpmOptions::default(),
+            )
+            .unwrap_err(),
         ),
-        ("req unpinned", Sbom::from_requirements(b"requests>=2\n", &none).unwrap_err()),
+        (
+            "req unpinned",
+            Sbom::from_requirements(b"requests>=2\n", &none).unwrap_err(),
+        ),
         (
             "req bad hash",
             Sbom::from_requirements(b"a==1 --hash=sha256:zz\n", &none).unwrap_err(),
         ),
-        ("req not utf8", Sbom::from_requirements(b"\xff\xfe", &none).unwrap_err()),
-        ("poetry", Sbom::from_poetry_lock(b"[[package]]\nname = 1\n", &none).unwrap_err()),
-        ("uv", Sbom::from_uv_lock(b"version = 2\n", &none).unwrap_err()),
-        ("uv toml", Sbom::from_uv_lock(b"[[package]\n", &none).unwrap_err()),
+        (
+            "req not utf8",
+            Sbom::from_requirements(b"\xff\xfe", &none).unwrap_err(),
+        ),
+        (
+            "poetry",
+            Sbom::from_poetry_lock(b"[[package]]\nname = 1\n", &none).unwrap_err(),
+        ),
+        (
+            "uv",
+            Sbom::from_uv_lock(b"version = 2\n", &none).unwrap_err(),
+        ),
+        (
+            "uv toml",
+            Sbom::from_uv_lock(b"[[package]\n", &none).unwrap_err(),
+        ),
         (
             "cargo",
-            Sbom::from_cargo_metadata(b"{\"version\": 1}", None, &CargoOptions::default()).unwrap_err(),
+            Sbom::from_cargo_metadata(b"{\"version\": 1}", None, &CargoOptions::default())
+                .unwrap_err(),
         ),
         (
             "cargo lock",
@@ -361,7 +444,9 @@ fn malformed_inputs_are_typed_errors() {
     }
     let huge = vec![b' '; (cos_supplychain::sbom::MAX_INPUT_SIZE + 1) as usize];
     assert_eq!(
-        Sbom::from_package_lock(&huge, &NpmOptions::default()).unwrap_err().code(),
+        Sbom::from_package_lock(&huge, &NpmOptions::default())
+            .unwrap_err()
+            .code(),
         "invalid_lockfile"
     );
 }
@@ -392,14 +477,24 @@ fn output_is_byte_identical_across_runs() {
 fn cyclonedx_shape() {
     let s = npm_v3();
     for (f, spec) in [(Format::CycloneDx15, "1.5"), (Format::CycloneDx16, "1.6")] {
-        let v: serde_json::Value = serde_json::from_slice(&s.write(f, &WriteOptions::at(T)).unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&s.write(f, &WriteOptions::at(T)).unwrap()).unwrap();
         assert_eq!(v["specVersion"], spec);
         assert_eq!(v["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
         let serial = v["serialNumber"].as_str().unwrap();
-        assert!(serial.starts_with("urn:uuid:") && serial.len() == 45, "{serial}");
-        assert_eq!(v["metadata"]["component"]["bom-ref"], "pkg:npm/shop-web@2.1.0");
+        assert!(
+            serial.starts_with("urn:uuid:") && serial.len() == 45,
+            "{serial}"
+        );
+        assert_eq!(
+            v["metadata"]["component"]["bom-ref"],
+            "pkg:npm/shop-web@2.1.0"
+        );
         let comps = v["components"].as_array().unwrap();
-        let refs: Vec<&str> = comps.iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+        let refs: Vec<&str> = comps
+            .iter()
+            .map(|c| c["bom-ref"].as_str().unwrap())
+            .collect();
         let mut sorted = refs.clone();
         sorted.sort();
         assert_eq!(refs, sorted);
@@ -419,20 +514,45 @@ fn spdx_shape() {
         serde_json::from_slice(&s.write(Format::Spdx23, &WriteOptions::at(T)).unwrap()).unwrap();
     assert_eq!(v["spdxVersion"], "SPDX-2.3");
     assert_eq!(v["creationInfo"]["created"], "2023-11-14T22:13:20Z");
-    assert!(v["documentNamespace"].as_str().unwrap().starts_with("https://spdx.org/spdxdocs/shop-web-2.1.0-"));
+    // `major.minor`, as pyspdxtools requires.
+    let list = v["creationInfo"]["licenseListVersion"].as_str().unwrap();
+    assert_eq!(list.split('.').count(), 2, "{list}");
+    assert!(
+        v["documentNamespace"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://spdx.org/spdxdocs/shop-web-2.1.0-")
+    );
     let pkgs = v["packages"].as_array().unwrap();
     assert_eq!(pkgs.len(), 12);
     for p in pkgs {
         let id = p["SPDXID"].as_str().unwrap();
-        assert!(id.starts_with("SPDXRef-") && id[8..].chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'), "{id}");
+        assert!(
+            id.starts_with("SPDXRef-")
+                && id[8..]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+            "{id}"
+        );
     }
     let rels = v["relationships"].as_array().unwrap();
-    assert!(rels.iter().any(|r| r["relationshipType"] == "DESCRIBES"
-        && r["spdxElementId"] == "SPDXRef-DOCUMENT"));
-    assert!(rels.iter().filter(|r| r["relationshipType"] == "DEPENDS_ON").count() >= 8);
+    assert!(
+        rels.iter()
+            .any(|r| r["relationshipType"] == "DESCRIBES"
+                && r["spdxElementId"] == "SPDXRef-DOCUMENT")
+    );
+    assert!(
+        rels.iter()
+            .filter(|r| r["relationshipType"] == "DEPENDS_ON")
+            .count()
+            >= 8
+    );
     let babel = pkgs.iter().find(|p| p["name"] == "@babel/runtime").unwrap();
     assert_eq!(babel["checksums"][0]["algorithm"], "SHA512");
-    assert_eq!(babel["externalRefs"][0]["referenceLocator"], "pkg:npm/%40babel/runtime@7.24.5");
+    assert_eq!(
+        babel["externalRefs"][0]["referenceLocator"],
+        "pkg:npm/%40babel/runtime@7.24.5"
+    );
     assert_eq!(babel["licenseDeclared"], "MIT");
     assert_eq!(babel["licenseConcluded"], "NOASSERTION");
 }
@@ -446,11 +566,15 @@ fn non_spdx_licences_become_license_refs() {
     let infos = v["hasExtractedLicensingInfos"].as_array().unwrap();
     assert_eq!(infos.len(), 1);
     let id = infos[0]["licenseId"].as_str().unwrap();
-    assert!(id.starts_with("LicenseRef-Proprietary--see-LICENSE-"), "{id}");
+    assert!(
+        id.starts_with("LicenseRef-Proprietary--see-LICENSE-"),
+        "{id}"
+    );
     let back = Sbom::from_json(&s.write(Format::Spdx23, &WriteOptions::at(T)).unwrap()).unwrap();
     assert_eq!(back.components[0].license, s.components[0].license);
     // CycloneDX keeps the name.
-    let back = Sbom::from_json(&s.write(Format::CycloneDx16, &WriteOptions::at(T)).unwrap()).unwrap();
+    let back =
+        Sbom::from_json(&s.write(Format::CycloneDx16, &WriteOptions::at(T)).unwrap()).unwrap();
     assert_eq!(back.components[0].license, s.components[0].license);
 }
 
@@ -472,15 +596,24 @@ fn our_output_reads_back() {
             }
             assert_eq!(back, want, "{name} {f}");
         }
-        let back = Sbom::from_json(&s.write(Format::Spdx23, &WriteOptions::at(T)).unwrap()).unwrap();
+        let back =
+            Sbom::from_json(&s.write(Format::Spdx23, &WriteOptions::at(T)).unwrap()).unwrap();
         // SPDX has relationships, not "no dependencies" entries: compare edges.
         assert_eq!(edges(&back), edges(&s), "{name} spdx graph");
         assert_eq!(back.properties, s.properties, "{name} spdx properties");
         assert_eq!(purls(&back), purls(&s), "{name} spdx");
         for (a, b) in back.components.iter().zip(&s.components) {
-            assert_eq!((&a.hashes, &a.license, a.scope, &a.group, &a.name), (&b.hashes, &b.license, b.scope, &b.group, &b.name), "{name}");
+            assert_eq!(
+                (&a.hashes, &a.license, a.scope, &a.group, &a.name),
+                (&b.hashes, &b.license, b.scope, &b.group, &b.name),
+                "{name}"
+            );
         }
-        assert!(s.diff(&back).is_empty(), "{name}: {}", s.diff(&back).to_text());
+        assert!(
+            s.diff(&back).is_empty(),
+            "{name}: {}",
+            s.diff(&back).to_text()
+        );
     }
 }
 
@@ -491,7 +624,10 @@ fn foreign_cyclonedx() {
     let babel = find(&cdxgen, "pkg:npm/%40babel/runtime@7.24.5");
     assert_eq!(babel.group.as_deref(), Some("@babel"));
     assert_eq!(babel.license, Some(License::Expression("MIT".into())));
-    assert_eq!(find(&cdxgen, "pkg:npm/fsevents@2.3.3").scope, Scope::Optional);
+    assert_eq!(
+        find(&cdxgen, "pkg:npm/fsevents@2.3.3").scope,
+        Scope::Optional
+    );
     // Several licences: all apply.
     assert_eq!(
         find(&cdxgen, "pkg:npm/dual@1.0.0").license,
@@ -522,7 +658,11 @@ fn foreign_cyclonedx() {
 fn foreign_spdx() {
     let syft = Sbom::from_json(&data("foreign/syft-2.3.spdx.json")).unwrap();
     assert_eq!(syft.root.as_ref().unwrap().name, "/app");
-    assert_eq!(deps(&syft, "pkg:npm/express@4.19.2"), ["pkg:npm/ms@2.1.3"], "DEPENDENCY_OF");
+    assert_eq!(
+        deps(&syft, "pkg:npm/express@4.19.2"),
+        ["pkg:npm/ms@2.1.3"],
+        "DEPENDENCY_OF"
+    );
     assert_eq!(
         find(&syft, "pkg:npm/custom@0.0.1").license,
         Some(License::Named("Custom EULA".into()))
@@ -550,22 +690,39 @@ fn merge_unites_by_purl() {
     let ours = npm_v3();
     let gh = Sbom::from_json(&data("foreign/github-dependency-graph.spdx.json")).unwrap();
     let m = ours.merge(&gh);
-    assert_eq!(m.root.as_ref().unwrap().purl, ours.root.as_ref().unwrap().purl);
+    assert_eq!(
+        m.root.as_ref().unwrap().purl,
+        ours.root.as_ref().unwrap().purl
+    );
     // ms@2.1.3 and express@4.19.2 are in both: once each, our hashes kept.
-    assert_eq!(m.components.iter().filter(|c| c.purl.as_deref() == Some("pkg:npm/ms@2.1.3")).count(), 1);
+    assert_eq!(
+        m.components
+            .iter()
+            .filter(|c| c.purl.as_deref() == Some("pkg:npm/ms@2.1.3"))
+            .count(),
+        1
+    );
     assert!(!find(&m, "pkg:npm/ms@2.1.3").hashes.is_empty());
     // cookie@0.7.0 only in GitHub's, the GitHub root becomes a component.
     find(&m, "pkg:npm/cookie@0.7.0");
     let gh_root = find(&m, "pkg:github/acme/shop-web@main");
     assert_eq!(deps(&m, &gh_root.bom_ref).len(), 3);
-    assert_eq!(deps(&m, "pkg:npm/express@4.19.2"), deps(&ours, "pkg:npm/express@4.19.2"));
+    assert_eq!(
+        deps(&m, "pkg:npm/express@4.19.2"),
+        deps(&ours, "pkg:npm/express@4.19.2")
+    );
     // Merging with itself changes nothing.
     let same = ours.merge(&ours);
     assert!(ours.diff(&same).is_empty());
     assert_eq!(purls(&same), purls(&ours));
     // Output of a merge is deterministic.
     let a = m.write(Format::CycloneDx16, &WriteOptions::at(T)).unwrap();
-    assert_eq!(a, ours.merge(&gh).write(Format::CycloneDx16, &WriteOptions::at(T)).unwrap());
+    assert_eq!(
+        a,
+        ours.merge(&gh)
+            .write(Format::CycloneDx16, &WriteOptions::at(T))
+            .unwrap()
+    );
 }
 
 #[test]
@@ -573,13 +730,25 @@ fn diff_reports_versions_licences_hashes() {
     let before = npm_v3();
     let mut after = before.clone();
     // A version bump, a licence change, a hash change, a removal, an addition.
-    let i = after.components.iter().position(|c| c.name == "cookie").unwrap();
+    let i = after
+        .components
+        .iter()
+        .position(|c| c.name == "cookie")
+        .unwrap();
     after.components[i].version = Some("0.7.0".into());
     after.components[i].purl = Some("pkg:npm/cookie@0.7.0".into());
     after.components[i].bom_ref = "pkg:npm/cookie@0.7.0".into();
-    let j = after.components.iter().position(|c| c.name == "left-pad").unwrap();
+    let j = after
+        .components
+        .iter()
+        .position(|c| c.name == "left-pad")
+        .unwrap();
     after.components[j].license = Some(License::Expression("MIT".into()));
-    let k = after.components.iter().position(|c| c.name == "regenerator-runtime").unwrap();
+    let k = after
+        .components
+        .iter()
+        .position(|c| c.name == "regenerator-runtime")
+        .unwrap();
     after.components[k].hashes[0].value = "0".repeat(128);
     after.components.retain(|c| c.name != "no-license");
     let mut extra = after.components[0].clone();
@@ -608,13 +777,22 @@ fn diff_reports_versions_licences_hashes() {
         ]
     );
     let text = d.to_text();
-    assert!(text.contains("~ pkg:npm/cookie: version 0.6.0 -> 0.7.0"), "{text}");
+    assert!(
+        text.contains("~ pkg:npm/cookie: version 0.6.0 -> 0.7.0"),
+        "{text}"
+    );
     assert!(text.ends_with("1 added, 1 removed, 3 changed\n"), "{text}");
     let json = d.to_json();
     assert_eq!(json["changed"][1]["after"], "MIT");
     // Across formats: our SPDX against our CycloneDX of the same input.
-    let cdx = Sbom::from_json(&before.write(Format::CycloneDx16, &WriteOptions::at(T)).unwrap()).unwrap();
-    let spdx = Sbom::from_json(&before.write(Format::Spdx23, &WriteOptions::at(T)).unwrap()).unwrap();
+    let cdx = Sbom::from_json(
+        &before
+            .write(Format::CycloneDx16, &WriteOptions::at(T))
+            .unwrap(),
+    )
+    .unwrap();
+    let spdx =
+        Sbom::from_json(&before.write(Format::Spdx23, &WriteOptions::at(T)).unwrap()).unwrap();
     assert!(cdx.diff(&spdx).is_empty(), "{}", cdx.diff(&spdx).to_text());
 }
 
@@ -636,7 +814,11 @@ fn license_gate_on_fixtures() {
     let json = report.to_json();
     assert_eq!(json["counts"]["block"], 2);
     assert_eq!(json, policy.check(&npm_v3()).to_json(), "deterministic");
-    assert!(report.to_text().contains("BLOCK pkg:npm/left-pad@1.3.0 (WTFPL): denied: WTFPL"));
+    assert!(
+        report
+            .to_text()
+            .contains("BLOCK pkg:npm/left-pad@1.3.0 (WTFPL): denied: WTFPL")
+    );
 
     let lenient = Policy::from_json(
         br#"{"allow": ["MIT", "Apache-2.0"], "unknown": "warn", "ignore": ["pkg:npm/left-pad"]}"#,
@@ -648,5 +830,9 @@ fn license_gate_on_fixtures() {
     assert!(r.components.iter().any(|c| c.outcome == Outcome::Ignored));
     // The cargo workspace: demo-util has only a licence file.
     let r = lenient.check(&cargo_workspace());
-    assert!(r.components.iter().any(|c| c.name == "demo-util" && c.reason == "missing"));
+    assert!(
+        r.components
+            .iter()
+            .any(|c| c.name == "demo-util" && c.reason == "missing")
+    );
 }

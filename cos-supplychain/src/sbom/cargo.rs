@@ -251,7 +251,9 @@ pub(super) fn from_metadata(
         let from = purl_of(id)?;
         graph.entry(from.clone()).or_default();
         let Some(node) = nodes.get(id) else {
-            return Err(bad(format!("package {id:?} has no node in the resolve graph")));
+            return Err(bad(format!(
+                "package {id:?} has no node in the resolve graph"
+            )));
         };
         for dep in &node.deps {
             let normal_or_build = dep.dep_kinds.is_empty()

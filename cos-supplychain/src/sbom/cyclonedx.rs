@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Component, ComponentKind, Hash, HashAlgorithm, License, Sbom, Scope, WriteOptions,
-    check_count, content_uuid, rfc3339,
+    Component, ComponentKind, Hash, HashAlgorithm, License, Sbom, Scope, WriteOptions, check_count,
+    content_uuid, rfc3339,
 };
 use crate::{Error, Result};
 

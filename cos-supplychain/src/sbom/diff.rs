@@ -60,7 +60,10 @@ pub(super) fn merge(a: &Sbom, b: &Sbom) -> Sbom {
                         existing.scope = Scope::Required;
                     }
                     for (k, v) in &c.properties {
-                        existing.properties.entry(k.clone()).or_insert_with(|| v.clone());
+                        existing
+                            .properties
+                            .entry(k.clone())
+                            .or_insert_with(|| v.clone());
                     }
                 }
                 None => {
@@ -71,7 +74,9 @@ pub(super) fn merge(a: &Sbom, b: &Sbom) -> Sbom {
             }
         }
         for (from, deps) in &sbom.dependencies {
-            let Some(f) = key_of.get(from.as_str()) else { continue };
+            let Some(f) = key_of.get(from.as_str()) else {
+                continue;
+            };
             let entry = out.dependencies.entry(f.clone()).or_default();
             for d in deps {
                 if let Some(t) = key_of.get(d.as_str()) {

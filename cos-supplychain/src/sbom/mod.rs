@@ -657,21 +657,18 @@ pub(crate) fn check_size(len: usize, what: &str) -> std::result::Result<(), Stri
 /// Refuses more than [`MAX_COMPONENTS`] components.
 pub(crate) fn check_count(n: usize) -> std::result::Result<(), String> {
     if n > MAX_COMPONENTS {
-        Err(format!(
-            "more than {MAX_COMPONENTS} packages (limit)"
-        ))
+        Err(format!("more than {MAX_COMPONENTS} packages (limit)"))
     } else {
         Ok(())
     }
 }
 
 /// Adds an edge to a graph.
-pub(crate) fn add_edge(
-    graph: &mut BTreeMap<String, BTreeSet<String>>,
-    from: &str,
-    to: &str,
-) {
-    graph.entry(from.to_owned()).or_default().insert(to.to_owned());
+pub(crate) fn add_edge(graph: &mut BTreeMap<String, BTreeSet<String>>, from: &str, to: &str) {
+    graph
+        .entry(from.to_owned())
+        .or_default()
+        .insert(to.to_owned());
 }
 
 #[cfg(test)]
@@ -689,7 +686,15 @@ mod tests {
     #[test]
     fn source_date_epoch_is_strict() {
         assert_eq!(source_date_epoch("1700000000").unwrap(), 1_700_000_000);
-        for bad in ["", "-1", "1.5", " 1", "abc", "253402300800", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            " 1",
+            "abc",
+            "253402300800",
+            "99999999999999999999999",
+        ] {
             let e = source_date_epoch(bad).unwrap_err();
             assert_eq!(e.code(), "invalid_source_date_epoch", "{bad}");
         }

@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::purl::Purl;
 use super::{
-    Component, ComponentKind, Hash, HashAlgorithm, License, PROPERTY_GRAPH, Sbom, Scope,
-    add_edge, check_count, check_size,
+    Component, ComponentKind, Hash, HashAlgorithm, License, PROPERTY_GRAPH, Sbom, Scope, add_edge,
+    check_count, check_size,
 };
 use crate::{Error, Result};
 
@@ -142,11 +142,7 @@ fn name_at(key: &str) -> &str {
 
 /// The key a package's requirement of `dep` resolves to, Node's way: the
 /// nearest `node_modules/<dep>` walking up from `from`.
-fn resolve<'a>(
-    packages: &'a BTreeMap<String, Entry>,
-    from: &str,
-    dep: &str,
-) -> Option<&'a str> {
+fn resolve<'a>(packages: &'a BTreeMap<String, Entry>, from: &str, dep: &str) -> Option<&'a str> {
     let mut base = from.to_owned();
     loop {
         let candidate = if base.is_empty() {
@@ -322,8 +318,14 @@ mod tests {
         ] {
             p.insert(k.to_string(), Entry::default());
         }
-        assert_eq!(resolve(&p, "node_modules/a", "b"), Some("node_modules/a/node_modules/b"));
-        assert_eq!(resolve(&p, "node_modules/@s/c", "b"), Some("node_modules/b"));
+        assert_eq!(
+            resolve(&p, "node_modules/a", "b"),
+            Some("node_modules/a/node_modules/b")
+        );
+        assert_eq!(
+            resolve(&p, "node_modules/@s/c", "b"),
+            Some("node_modules/b")
+        );
         assert_eq!(resolve(&p, "", "@s/c"), Some("node_modules/@s/c"));
         assert_eq!(resolve(&p, "packages/w", "a"), Some("node_modules/a"));
         assert_eq!(resolve(&p, "", "zzz"), None);

@@ -208,7 +208,10 @@ mod tests {
             Purl::npm("@babel/core", Some("7.24.0")).to_string(),
             "pkg:npm/%40babel/core@7.24.0"
         );
-        assert_eq!(Purl::npm("lodash", Some("4.17.21")).to_string(), "pkg:npm/lodash@4.17.21");
+        assert_eq!(
+            Purl::npm("lodash", Some("4.17.21")).to_string(),
+            "pkg:npm/lodash@4.17.21"
+        );
     }
 
     #[test]
@@ -223,8 +226,17 @@ mod tests {
 
     #[test]
     fn cargo_versions_with_build_metadata() {
-        let p = Purl::new("cargo", None, "wasi", Some("0.11.0+wasi-snapshot-preview1"), &[]);
-        assert_eq!(p.to_string(), "pkg:cargo/wasi@0.11.0%2Bwasi-snapshot-preview1");
+        let p = Purl::new(
+            "cargo",
+            None,
+            "wasi",
+            Some("0.11.0+wasi-snapshot-preview1"),
+            &[],
+        );
+        assert_eq!(
+            p.to_string(),
+            "pkg:cargo/wasi@0.11.0%2Bwasi-snapshot-preview1"
+        );
         assert_eq!(Purl::parse(&p.to_string()), Some(p));
     }
 

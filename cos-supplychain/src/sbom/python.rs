@@ -6,8 +6,7 @@ use serde::Deserialize;
 
 use super::purl::{Purl, normalize_python_name};
 use super::{
-    Component, ComponentKind, Hash, PROPERTY_GRAPH, Sbom, Scope, add_edge, check_count,
-    check_size,
+    Component, ComponentKind, Hash, PROPERTY_GRAPH, Sbom, Scope, add_edge, check_count, check_size,
 };
 use crate::{Error, Result};
 
@@ -310,7 +309,8 @@ pub(super) fn from_poetry_lock(bytes: &[u8], options: &PythonOptions) -> Result<
         }
         if let Some(src) = &p.source {
             if let Some(kind) = &src.kind {
-                c.properties.insert("cos:poetry:source-type".into(), kind.clone());
+                c.properties
+                    .insert("cos:poetry:source-type".into(), kind.clone());
             }
         }
         by_name.entry(name).or_default().push(purl.clone());
@@ -488,9 +488,9 @@ pub(super) fn from_uv_lock(bytes: &[u8], options: &PythonOptions) -> Result<Sbom
             if !members.is_empty() {
                 return members.contains(&normalize_python_name(&p.name));
             }
-            ["editable", "virtual"].iter().any(|k| {
-                matches!(p.source.get(*k), Some(toml::Value::String(path)) if path == ".")
-            })
+            ["editable", "virtual"]
+                .iter()
+                .any(|k| matches!(p.source.get(*k), Some(toml::Value::String(path)) if path == "."))
         })
         .map(|(i, _)| i)
         .collect();

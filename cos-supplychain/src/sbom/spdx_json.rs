@@ -125,10 +125,7 @@ pub(super) fn write(sbom: &Sbom, options: &WriteOptions) -> Result<Vec<u8>> {
         if let Some(first) = c.authors.first() {
             p.insert("originator".into(), json!(person(first)));
         }
-        p.insert(
-            "primaryPackagePurpose".into(),
-            json!(c.kind.spdx_purpose()),
-        );
+        p.insert("primaryPackagePurpose".into(), json!(c.kind.spdx_purpose()));
         if !c.hashes.is_empty() {
             let sums: Vec<Value> = c
                 .hashes
@@ -153,7 +150,11 @@ pub(super) fn write(sbom: &Sbom, options: &WriteOptions) -> Result<Vec<u8>> {
             notes.insert("cos:bom-ref".into(), c.bom_ref.clone());
         }
         if c.scope != super::Scope::Required {
-            let scope = if c.scope == super::Scope::Optional { "optional" } else { "excluded" };
+            let scope = if c.scope == super::Scope::Optional {
+                "optional"
+            } else {
+                "excluded"
+            };
             notes.insert("cos:scope".into(), scope.into());
         }
         if !notes.is_empty() {
@@ -216,9 +217,14 @@ pub(super) fn write(sbom: &Sbom, options: &WriteOptions) -> Result<Vec<u8>> {
     creation.insert("created".into(), json!(rfc3339(options.created)));
     creation.insert(
         "creators".into(),
-        json!([format!("Tool: {}-{}", options.tool_name, options.tool_version)]),
+        json!([format!(
+            "Tool: {}-{}",
+            options.tool_name, options.tool_version
+        )]),
     );
-    creation.insert("licenseListVersion".into(), json!(spdx::license_version()));
+    // SPDX wants `major.minor` (the crate says e.g. `3.29.0`).
+    let list: Vec<&str> = spdx::license_version().split('.').take(2).collect();
+    creation.insert("licenseListVersion".into(), json!(list.join(".")));
     if !sbom.properties.is_empty() {
         let text = sbom
             .properties
@@ -310,7 +316,10 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
     check_count(packages.len()).map_err(bad)?;
     // LicenseRef id -> its name, for licences that are only a LicenseRef.
     let mut ref_names: BTreeMap<&str, &str> = BTreeMap::new();
-    if let Some(infos) = doc.get("hasExtractedLicensingInfos").and_then(Value::as_array) {
+    if let Some(infos) = doc
+        .get("hasExtractedLicensingInfos")
+        .and_then(Value::as_array)
+    {
         for i in infos {
             if let (Some(id), Some(name)) = (
                 str_of(i, "licenseId"),
@@ -323,10 +332,10 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
     let mut by_id: BTreeMap<String, String> = BTreeMap::new(); // SPDXID -> bom_ref
     let mut components = Vec::new();
     for (index, p) in packages.iter().enumerate() {
-        let spdx_id = str_of(p, "SPDXID")
-            .ok_or_else(|| bad(format!("package {index} has no SPDXID")))?;
-        let name = str_of(p, "name")
-            .ok_or_else(|| bad(format!("package {spdx_id} has no name")))?;
+        let spdx_id =
+            str_of(p, "SPDXID").ok_or_else(|| bad(format!("package {index} has no SPDXID")))?;
+        let name =
+            str_of(p, "name").ok_or_else(|| bad(format!("package {spdx_id} has no name")))?;
         let purl = p
             .get("externalRefs")
             .and_then(Value::as_array)
@@ -441,7 +450,10 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
         dependencies: graph,
         ..Sbom::default()
     };
-    let described: Vec<&String> = described.iter().filter(|d| by_id.contains_key(*d)).collect();
+    let described: Vec<&String> = described
+        .iter()
+        .filter(|d| by_id.contains_key(*d))
+        .collect();
     if let [only] = described.as_slice() {
         let root_ref = by_id.get(*only).cloned().unwrap_or_default();
         if let Some(i) = components.iter().position(|c| c.bom_ref == root_ref) {
@@ -449,10 +461,7 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
         }
     }
     sbom.components = components;
-    if let Some(comment) = doc
-        .get("creationInfo")
-        .and_then(|c| str_of(c, "comment"))
-    {
+    if let Some(comment) = doc.get("creationInfo").and_then(|c| str_of(c, "comment")) {
         for line in comment.lines() {
             if let Some((k, v)) = line.split_once('=') {
                 if k.starts_with("cos:") {

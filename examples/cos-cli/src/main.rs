@@ -3,6 +3,7 @@
 //! Exit codes: 0 valid / done, 1 invalid (the evidence does not hold; a
 //! one-line reason on stderr), 2 usage error or unreadable input.
 
+mod sbom;
 mod serve;
 
 use std::io::Write;
@@ -103,6 +104,12 @@ enum Command {
     /// Build and inspect policy packs and OPA bundles.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// Software bills of materials: generate one from a lockfile
+    /// (CycloneDX 1.5/1.6, SPDX 2.3 JSON), or merge / diff SBOMs.
+    Sbom(sbom::SbomArgs),
+    /// Release gates over SBOMs (licence policy).
+    #[command(subcommand)]
+    Gate(sbom::GateCommand),
 }
 
 #[derive(Subcommand)]
@@ -434,6 +441,8 @@ fn run(command: Command) -> Result<(), Failure> {
             pack_verify(&path, &public, &sig.options())
         }
         Command::Pack(PackCommand::Inspect { path }) => pack_inspect(&path),
+        Command::Sbom(args) => sbom::sbom(args),
+        Command::Gate(command) => sbom::gate(command),
         Command::Pack(PackCommand::Serve {
             path,
             listen,

@@ -18,9 +18,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// A build description (the input of SLSA provenance) is malformed.
-    #[error("invalid build description: {reason}")]
-    InvalidBuildDescription {
     /// An input (vulnerability report, VEX document, waivers or gate policy
     /// file) is larger than the limit for it.
     #[error("{what} is too large: {size} bytes, the limit is {limit}")]
@@ -94,10 +91,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// A provenance whose signature verified is not SLSA provenance v1 as
-    /// cos reads it (a required field missing or of the wrong type).
-    #[error("invalid provenance: {reason}")]
-    InvalidProvenance {
     /// A CVE gate policy file is malformed or inconsistent.
     #[error("invalid CVE gate policy: {reason}")]
     InvalidGatePolicy {
@@ -114,6 +107,30 @@ pub enum Error {
         reason: String,
     },
 
+    /// A time is not an RFC 3339 date or date-time (or is out of range).
+    #[error("invalid time {input:?}: {reason}")]
+    InvalidTime {
+        /// The text given (truncated if long).
+        input: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A build description (the input of SLSA provenance) is malformed.
+    #[error("invalid build description: {reason}")]
+    InvalidBuildDescription {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A provenance whose signature verified is not SLSA provenance v1 as
+    /// cos reads it (a required field missing or of the wrong type).
+    #[error("invalid provenance: {reason}")]
+    InvalidProvenance {
+        /// What was wrong with it.
+        reason: String,
+    },
+
     /// A provenance does not say what the verifier expected (builder id,
     /// source repository, branch or tag, build type, subject).
     #[error("provenance mismatch: {field}: expected {expected}, the provenance has {found}")]
@@ -124,13 +141,42 @@ pub enum Error {
         expected: String,
         /// What the provenance says (shortened).
         found: String,
-    /// A time is not an RFC 3339 date or date-time (or is out of range).
-    #[error("invalid time {input:?}: {reason}")]
-    InvalidTime {
-        /// The text given (truncated if long).
-        input: String,
+    },
+
+    /// A lockfile or package-manager output (`cargo metadata` JSON,
+    /// `Cargo.lock`, `package-lock.json`, `requirements.txt`, `poetry.lock`,
+    /// `uv.lock`) is malformed, too large or of an unsupported version.
+    #[error("invalid {input}: {reason}")]
+    InvalidLockfile {
+        /// Which kind of input (e.g. `package-lock.json`).
+        input: &'static str,
         /// What was wrong with it.
         reason: String,
+    },
+
+    /// An SBOM (CycloneDX or SPDX JSON) is malformed, too large or of an
+    /// unsupported version.
+    #[error("invalid SBOM: {reason}")]
+    InvalidSbom {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A licence policy (allow / deny lists) is malformed or names
+    /// something that is not an SPDX licence identifier.
+    #[error("invalid licence policy: {reason}")]
+    InvalidLicensePolicy {
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// `SOURCE_DATE_EPOCH` is not a number of seconds since 1970 in range.
+    #[error(
+        "invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799)"
+    )]
+    InvalidSourceDateEpoch {
+        /// The value given.
+        value: String,
     },
 
     /// An error from `cos-core` (bundles, digests, files), including every
@@ -145,9 +191,6 @@ impl Error {
         match self {
             Error::InvalidTrustedRoot { .. } => "invalid_trusted_root",
             Error::InvalidPolicy { .. } => "invalid_policy",
-            Error::InvalidBuildDescription { .. } => "invalid_build_description",
-            Error::InvalidProvenance { .. } => "invalid_provenance",
-            Error::ProvenanceMismatch { .. } => "provenance_mismatch",
             Error::InputTooLarge { .. } => "input_too_large",
             Error::TooManyEntries { .. } => "too_many_entries",
             Error::UnknownFormat { .. } => "unknown_format",
@@ -158,6 +201,13 @@ impl Error {
             Error::InvalidGatePolicy { .. } => "invalid_gate_policy",
             Error::InvalidCvssVector { .. } => "invalid_cvss_vector",
             Error::InvalidTime { .. } => "invalid_time",
+            Error::InvalidBuildDescription { .. } => "invalid_build_description",
+            Error::InvalidProvenance { .. } => "invalid_provenance",
+            Error::ProvenanceMismatch { .. } => "provenance_mismatch",
+            Error::InvalidLockfile { .. } => "invalid_lockfile",
+            Error::InvalidSbom { .. } => "invalid_sbom",
+            Error::InvalidLicensePolicy { .. } => "invalid_license_policy",
+            Error::InvalidSourceDateEpoch { .. } => "invalid_source_date_epoch",
             Error::Core(e) => e.code(),
         }
     }

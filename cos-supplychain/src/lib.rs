@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 pub mod error;
+pub mod license;
+pub mod sbom;
 #[cfg(feature = "sigstore")]
 pub mod sigstore;
 pub mod slsa;

@@ -4,6 +4,7 @@
 //! one-line reason on stderr), 2 usage error or unreadable input.
 
 mod provenance;
+mod sbom;
 mod serve;
 
 use std::io::Write;
@@ -111,13 +112,19 @@ enum Command {
     /// Build and inspect policy packs and OPA bundles.
     #[command(subcommand)]
     Pack(PackCommand),
-    /// Release gates: the CVE budget gate, CVSS scores.
+    /// Software bills of materials: generate one from a lockfile
+    /// (CycloneDX 1.5/1.6, SPDX 2.3 JSON), or merge / diff SBOMs.
+    Sbom(sbom::SbomArgs),
+    /// Release gates: the CVE budget gate, CVSS scores, licence policy.
     #[command(subcommand)]
     Gate(GateCommand),
 }
 
 #[derive(Subcommand)]
 enum GateCommand {
+    /// Licence policy over an SBOM.
+    #[command(flatten)]
+    Sbom(sbom::GateCommand),
     /// Judge vulnerability reports against a policy, with VEX and waivers
     /// (docs/cve-gate.md). Prints the verdict (text, or canonical JSON with
     /// --json); exit 0 pass, 1 blocked, 2 usage error or unreadable input.
@@ -507,6 +514,8 @@ fn run(command: Command) -> Result<(), Failure> {
         Command::Pack(PackCommand::Inspect { path }) => pack_inspect(&path),
         Command::Gate(GateCommand::Cve(args)) => gate_cve(&args),
         Command::Gate(GateCommand::Cvss { vectors, json }) => gate_cvss(vectors, json),
+        Command::Gate(GateCommand::Sbom(command)) => sbom::gate(command),
+        Command::Sbom(args) => sbom::sbom(args),
         Command::Pack(PackCommand::Serve {
             path,
             listen,
@@ -539,6 +548,7 @@ impl From<cos_supplychain::Error> for Failure {
     fn from(e: cos_supplychain::Error) -> Self {
         match e {
             cos_supplychain::Error::Core(c) => c.into(),
+            e if e.is_verification_failure() => Failure::Invalid(e.to_string()),
             other => Failure::Usage(other.to_string()),
         }
     }

@@ -763,6 +763,8 @@ fn verify_real_npm_provenance_keyless() {
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let o = run("github.com/sigstore/sigstore-js", "release");
     assert_eq!(code(&o), 1, "{}", stderr(&o));
+}
+
 fn cve_data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../cos-supplychain/tests/data/cve")

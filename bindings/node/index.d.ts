@@ -27,7 +27,7 @@ export type JsonValue =
 /** Bytes: a string (taken as its UTF-8) or a `Uint8Array`/`Buffer`. */
 export type Bytes = string | Uint8Array;
 
-/** Codes of the errors cos throws (`err.code`); see cos-core and cos-policy `Error::code`. */
+/** Codes of the errors cos throws (`err.code`); see cos-core, cos-supplychain and cos-policy `Error::code`. */
 export type CosErrorCode =
   // cos-core
   | 'invalid_digest'
@@ -55,6 +55,23 @@ export type CosErrorCode =
   // cos-supplychain
   | 'invalid_trusted_root'
   | 'invalid_policy'
+  | 'input_too_large'
+  | 'too_many_entries'
+  | 'unknown_format'
+  | 'invalid_report'
+  | 'invalid_vex'
+  | 'invalid_waivers'
+  | 'invalid_waiver'
+  | 'invalid_gate_policy'
+  | 'invalid_cvss_vector'
+  | 'invalid_time'
+  | 'invalid_build_description'
+  | 'invalid_provenance'
+  | 'provenance_mismatch'
+  | 'invalid_lockfile'
+  | 'invalid_sbom'
+  | 'invalid_license_policy'
+  | 'invalid_source_date_epoch'
   // cos-policy
   | 'invalid_manifest'
   | 'invalid_file'

@@ -355,7 +355,7 @@ export interface FetchOptions {
   url: string;
   /** The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack. */
   publicKey?: string;
-  /** Keyless instead of `publicKey`: the `trusted_root.json` (text or bytes)… */
+  /** The `trusted_root.json` (text or bytes): with `publicKey`, the bundle's Rekor entry is checked against its logs; without, keyless… */
   trustedRoot?: Bytes;
   /** …the certificate identity (exact SAN: e-mail or URI) that must have signed… */
   identity?: string;
@@ -556,7 +556,7 @@ export interface StoreOptions {
   opaScope?: string;
   /** Require a Sigstore bundle signed with this key (SPKI PEM)… */
   publicKey?: string;
-  /** …or keyless: the `trusted_root.json`… */
+  /** …and/or the `trusted_root.json` (with `publicKey`: the Rekor entry is checked against its logs; alone: keyless)… */
   trustedRoot?: Bytes;
   /** …the certificate identity… */
   identity?: string;

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use cos_core::sigstore::BlobVerifier;
-use cos_supplychain::sigstore::KeylessVerifier;
+use cos_supplychain::sigstore::{KeyLogVerifier, KeylessVerifier};
 use serde_json::Value;
 
 const COSIGN_ID: &str = "w.vollprecht@gmail.com";
@@ -213,4 +213,136 @@ fn a_published_key_bundle_verifies_in_key_mode() {
     let ok = key.verify_blob(&artifact, &bundle).unwrap();
     assert_eq!(ok.key_id, cos_core::Verifier::key_id(&key));
     assert!(key.verify_blob(b"other", &bundle).is_err());
+}
+
+fn managed_key() -> String {
+    String::from_utf8(data("managed-key.pub")).unwrap_or_else(|e| panic!("managed-key.pub: {e}"))
+}
+
+#[test]
+fn a_key_bundle_with_a_trusted_root_has_its_log_entry_checked() {
+    let artifact = data("managed-key-artifact.txt");
+    let bundle = data("managed-key.sigstore.json");
+    let v = KeyLogVerifier::new(&managed_key(), &root()).unwrap();
+    let ok = v.verify_blob(&artifact, &bundle).unwrap();
+    assert_eq!(ok.unchecked_tlog_entries, 0);
+    assert_eq!(ok.unchecked_timestamps, 0);
+    let key = cos_core::PublicKey::from_pem(&managed_key()).unwrap();
+    assert_eq!(ok.key_id, cos_core::Verifier::key_id(&key));
+    assert_eq!(
+        v.verify_blob(b"other", &bundle).unwrap_err().code(),
+        "artifact_mismatch"
+    );
+
+    // Another key: refused, with or without the root.
+    let other = cos_core::PrivateKey::generate(cos_core::KeyAlgorithm::EcdsaP256).unwrap();
+    let pem = other.public_key().to_pem();
+    let e = KeyLogVerifier::new(&pem, &root())
+        .unwrap()
+        .verify_blob(&artifact, &bundle)
+        .unwrap_err();
+    assert!(e.is_verification_failure(), "{e}");
+
+    // A bundle without a log entry (as `cos sign-blob` makes) verifies with
+    // the key alone, and is refused when the log must be checked.
+    let unlogged = cos_core::sigstore::sign_blob(b"x", &other).unwrap();
+    assert!(other.public_key().verify_blob(b"x", &unlogged).is_ok());
+    let e = KeyLogVerifier::new(&pem, &root())
+        .unwrap()
+        .verify_blob(b"x", &unlogged)
+        .unwrap_err();
+    assert_eq!(e.code(), "bundle_not_trusted", "{e}");
+    assert!(e.to_string().contains("no transparency-log entry"), "{e}");
+
+    // A root without public-good's logs: the entry cannot be checked.
+    let mut r: Value = serde_json::from_slice(&root()).unwrap();
+    r["tlogs"] = Value::Array(vec![]);
+    let no_logs = serde_json::to_vec(&r).unwrap();
+    if let Ok(v) = KeyLogVerifier::new(&managed_key(), &no_logs) {
+        assert!(v.verify_blob(&artifact, &bundle).is_err());
+    }
+    assert_eq!(
+        KeyLogVerifier::new(&managed_key(), b"{")
+            .unwrap_err()
+            .code(),
+        "invalid_trusted_root"
+    );
+    assert!(KeyLogVerifier::new("not a key", &root()).is_err());
+}
+
+/// Key mode with a trusted root: every single-field tamper of a published
+/// key bundle with a Rekor entry is refused, except the two places no
+/// signature covers: the checkpoint's key name (see above) and the key hint
+/// (a hint: the verifier's key decides, as in cosign). With the key alone,
+/// a tampered inclusion proof, checkpoint or signed entry timestamp passes
+/// (the log entry is counted, not checked): that is what the root adds.
+#[test]
+fn every_single_field_tamper_of_a_logged_key_bundle_is_refused() {
+    let artifact = data("managed-key-artifact.txt");
+    let original: Value = serde_json::from_slice(&data("managed-key.sigstore.json")).unwrap();
+    let with_root = KeyLogVerifier::new(&managed_key(), &root()).unwrap();
+    let key_only = cos_core::PublicKey::from_pem(&managed_key()).unwrap();
+    let mut paths = Vec::new();
+    leaves(&original, String::new(), &mut paths);
+    assert!(paths.len() > 15, "{paths:?}");
+    let mut accepted = Vec::new();
+    let mut key_only_accepted = Vec::new();
+    for path in &paths {
+        let mut t = original.clone();
+        tamper(&mut t, path);
+        let bytes = serde_json::to_vec(&t).unwrap();
+        if with_root.verify_blob(&artifact, &bytes).is_ok() {
+            accepted.push(path.clone());
+        }
+        if key_only.verify_blob(&artifact, &bytes).is_ok() {
+            key_only_accepted.push(path.clone());
+        }
+    }
+    assert_eq!(
+        accepted,
+        vec![
+            "/verificationMaterial/publicKey/hint".to_owned(),
+            "/verificationMaterial/tlogEntries/0/inclusionProof/checkpoint/envelope".to_owned(),
+        ],
+        "tampered fields accepted with the trusted root"
+    );
+    for p in [
+        "/verificationMaterial/tlogEntries/0/inclusionProof/rootHash",
+        "/verificationMaterial/tlogEntries/0/inclusionProof/hashes/0",
+        "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+    ] {
+        assert!(
+            key_only_accepted.iter().any(|a| a == p),
+            "{p}: {key_only_accepted:?}"
+        );
+    }
+}
+
+#[test]
+fn blob_verifier_picks_key_log_mode_for_a_key_and_a_root() {
+    use cos_supplychain::sigstore::blob_verifier;
+    let artifact = data("managed-key-artifact.txt");
+    let mut t: Value = serde_json::from_slice(&data("managed-key.sigstore.json")).unwrap();
+    tamper(
+        &mut t,
+        "/verificationMaterial/tlogEntries/0/inclusionProof/rootHash",
+    );
+    let tampered = serde_json::to_vec(&t).unwrap();
+    let key = managed_key();
+    let r = root();
+    let key_only = blob_verifier(Some(&key), None, None, None).unwrap();
+    assert!(key_only.verify_blob(&artifact, &tampered).is_ok());
+    let logged = blob_verifier(Some(&key), Some(&r), None, None).unwrap();
+    assert!(logged.verify_blob(&artifact, &tampered).is_err());
+    assert!(
+        logged
+            .verify_blob(&artifact, &data("managed-key.sigstore.json"))
+            .is_ok()
+    );
+    assert_eq!(
+        blob_verifier(Some(&key), Some(&r), Some(COSIGN_ID), None)
+            .err()
+            .map(|e| e.code()),
+        Some("invalid_policy")
+    );
 }

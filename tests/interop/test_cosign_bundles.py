@@ -127,3 +127,59 @@ def test_cos_accepts_cosign_bundles(run_cos, cosign_bin, tmp_path, blob, new_for
     assert other.returncode == 0
     wrong = run_cos("verify-blob", "--key", str(tmp_path / "other.pub"), "--bundle", str(bundle), str(blob))
     assert wrong.returncode == 1, wrong.describe()
+
+
+SIGSTORE_DATA = Path(__file__).resolve().parents[2] / "cos-supplychain" / "tests" / "data" / "sigstore"
+LOG_FIELDS = [
+    None,
+    "inclusionProof/rootHash",
+    "inclusionProof/hashes/3",
+    "inclusionProof/logIndex",
+    "inclusionPromise/signedEntryTimestamp",
+    "integratedTime",
+    "canonicalizedBody",
+    "logIndex",
+]
+
+
+def _tamper_entry(doc: dict, field: str) -> None:
+    node = doc["verificationMaterial"]["tlogEntries"][0]
+    *parents, leaf = field.split("/")
+    for p in parents:
+        node = node[int(p)] if isinstance(node, list) else node[p]
+    key = int(leaf) if isinstance(node, list) else leaf
+    value = node[key]
+    if field in ("integratedTime", "logIndex", "inclusionProof/logIndex"):
+        node[key] = str(int(value) + 1)
+    else:
+        raw = bytearray(base64.b64decode(value))
+        raw[len(raw) // 2] ^= 1
+        node[key] = base64.b64encode(bytes(raw)).decode()
+
+
+@pytest.mark.parametrize("field", LOG_FIELDS, ids=lambda f: f or "untouched")
+def test_logged_key_bundle_same_verdict_as_cosign(run_cos, cosign_bin, tmp_path, field):
+    """A published key bundle with a Rekor entry, checked against the public-good
+    trusted root: `cos verify-blob --key --trusted-root` and `cosign verify-blob
+    --key --trusted-root` (log checked, no --insecure-ignore-tlog) agree on the
+    bundle and on each change to its log entry."""
+    doc = json.loads((SIGSTORE_DATA / "managed-key.sigstore.json").read_text())
+    if field:
+        _tamper_entry(doc, field)
+    bundle = tmp_path / "b.sigstore.json"
+    bundle.write_text(json.dumps(doc))
+    key = SIGSTORE_DATA / "managed-key.pub"
+    root = SIGSTORE_DATA / "public-good-trusted-root.json"
+    blob = SIGSTORE_DATA / "managed-key-artifact.txt"
+    theirs = cosign(
+        cosign_bin,
+        "verify-blob", "--key", str(key), "--bundle", str(bundle),
+        "--new-bundle-format", "--trusted-root", str(root), str(blob),
+        cwd=tmp_path,
+    )
+    ours = run_cos("verify-blob", "--key", str(key), "--trusted-root", str(root), "--bundle", str(bundle), str(blob))
+    assert ours.returncode in (0, 1), ours.describe()
+    assert (ours.returncode == 0) == (theirs.returncode == 0), (
+        f"cos rc={ours.returncode} {ours.stderr!r}; cosign rc={theirs.returncode} {theirs.stderr!r}"
+    )
+    assert (ours.returncode == 0) == (field is None)

@@ -163,3 +163,27 @@ test('fetchAndVerify keyless: trusted root, identity and issuer instead of a key
   assert.throws(() => cos.fetchAndVerify({ url: file, bundle }), code('invalid_policy'));
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('fetchAndVerify with a key and a trusted root checks the Rekor entry', async () => {
+  const root = fs.readFileSync(path.join(SIGSTORE_DATA, 'public-good-trusted-root.json'));
+  const publicKey = fs.readFileSync(path.join(SIGSTORE_DATA, 'managed-key.pub'), 'utf8');
+  const original = JSON.parse(fs.readFileSync(path.join(SIGSTORE_DATA, 'managed-key.sigstore.json'), 'utf8'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-node-keylog-'));
+  const file = path.join(dir, 'artifact.txt');
+  fs.copyFileSync(path.join(SIGSTORE_DATA, 'managed-key-artifact.txt'), file);
+  // A passing signature on a file that is not a pack ends in invalid_pack.
+  await assert.rejects(
+    cos.fetchAndVerify({ url: file, publicKey, bundle: Buffer.from(JSON.stringify(original)), trustedRoot: root }),
+    code('invalid_pack'),
+  );
+  const tampered = structuredClone(original);
+  tampered.verificationMaterial.tlogEntries[0].inclusionProof.rootHash = 'rnpacIXSjoToEDh0qD4CLAKdkPnW1Y4R1DhFMS+AGlA=';
+  const bundle = Buffer.from(JSON.stringify(tampered));
+  await assert.rejects(
+    cos.fetchAndVerify({ url: file, publicKey, bundle, trustedRoot: root }),
+    code('bundle_verification_failed', /^cosign verify failed: /),
+  );
+  // The key alone does not check the log.
+  await assert.rejects(cos.fetchAndVerify({ url: file, publicKey, bundle }), code('invalid_pack'));
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -592,7 +592,8 @@ fn sigstore_verify_blob_keyless<'py>(
 
 /// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (an
 /// `http(s):` URL, a path or a `file:` URL) against its Sigstore bundle (`bundle`, else
-/// `<file>.sigstore.json` / `<file>.bundle`) with `public_key` (SPKI PEM), or
+/// `<file>.sigstore.json` / `<file>.bundle`) with `public_key` (SPKI PEM; with
+/// `trusted_root` too, its Rekor entry is checked against the root's logs), or
 /// keyless with `trusted_root` + `identity` + `issuer`, and the `digest`
 /// header value when given, then unpacks it; returns the directory.
 #[pyfunction]

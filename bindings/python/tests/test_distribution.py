@@ -171,3 +171,27 @@ def test_fetch_and_verify_keyless(tmp_path):
     with pytest.raises(companyos.CoreError) as e:
         fetch_and_verify(str(blob), bundle=bundle)
     assert e.value.code == "invalid_policy"
+
+
+def test_fetch_and_verify_key_with_trusted_root_checks_the_log_entry(tmp_path):
+    # A published key bundle with a Rekor entry: with the key and a trusted
+    # root the log entry is checked too (a changed inclusion proof fails);
+    # the signed file is not a pack, so a passing signature ends in invalid_pack.
+    root = (SIGSTORE_DATA / "public-good-trusted-root.json").read_bytes()
+    key = (SIGSTORE_DATA / "managed-key.pub").read_text()
+    bundle = json.loads((SIGSTORE_DATA / "managed-key.sigstore.json").read_text())
+    blob = tmp_path / "artifact.txt"
+    blob.write_bytes((SIGSTORE_DATA / "managed-key-artifact.txt").read_bytes())
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(blob), public_key=key, bundle=json.dumps(bundle).encode(), trusted_root=root)
+    assert e.value.code == "invalid_pack"
+    proof = bundle["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]
+    proof["rootHash"] = "rnpacIXSjoToEDh0qD4CLAKdkPnW1Y4R1DhFMS+AGlA="
+    tampered = json.dumps(bundle).encode()
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(blob), public_key=key, bundle=tampered, trusted_root=root)
+    assert e.value.code == "bundle_verification_failed"
+    # The key alone does not check the log.
+    with pytest.raises(companyos.PolicyError) as e:
+        fetch_and_verify(str(blob), public_key=key, bundle=tampered)
+    assert e.value.code == "invalid_pack"

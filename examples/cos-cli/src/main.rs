@@ -75,21 +75,34 @@ enum Command {
     },
     /// Verify FILE against a Sigstore bundle, offline: with a public key (key mode;
     /// transparency-log entries are not checked, like cosign's --insecure-ignore-tlog),
-    /// or keyless against a trusted root for an expected identity and issuer
+    /// with a public key and a trusted root (key mode, and the Rekor entry's inclusion
+    /// proof, checkpoint and SET checked against the root's logs; an unlogged bundle is
+    /// refused), or keyless against a trusted root for an expected identity and issuer
     /// (certificate chain, SCT, Rekor inclusion proof, checkpoint and SET, timestamps).
-    #[command(group(clap::ArgGroup::new("trust").required(true).args(["key", "trusted_root"])))]
+    #[command(group(clap::ArgGroup::new("trust").required(true).multiple(true).args(["key", "trusted_root"])))]
     VerifyBlob {
         /// Trusted public key (SPKI PEM, e.g. cosign.pub).
         #[arg(long, value_name = "PUB")]
         key: Option<PathBuf>,
-        /// trusted_root.json (keyless bundles).
-        #[arg(long, value_name = "JSON", requires_all = ["certificate_identity", "certificate_oidc_issuer"])]
+        /// trusted_root.json: its CAs, logs and timestamp authorities (keyless bundles;
+        /// with --key, its logs check the bundle's Rekor entry).
+        #[arg(long, value_name = "JSON")]
         trusted_root: Option<PathBuf>,
-        /// Expected certificate identity (SAN: e-mail or URI, exact).
-        #[arg(long, value_name = "ID")]
+        /// Expected certificate identity (SAN: e-mail or URI, exact; keyless).
+        #[arg(
+            long,
+            value_name = "ID",
+            requires = "trusted_root",
+            conflicts_with = "key"
+        )]
         certificate_identity: Option<String>,
-        /// Expected OIDC issuer of the certificate.
-        #[arg(long, value_name = "URL")]
+        /// Expected OIDC issuer of the certificate (keyless).
+        #[arg(
+            long,
+            value_name = "URL",
+            requires = "trusted_root",
+            conflicts_with = "key"
+        )]
         certificate_oidc_issuer: Option<String>,
         /// The bundle (Sigstore JSON, or cosign's older blob bundle).
         #[arg(long, value_name = "BUNDLE")]
@@ -467,8 +480,8 @@ fn run(command: Command) -> Result<(), Failure> {
         } => verify_blob(
             key.as_deref(),
             trusted_root.as_deref(),
-            certificate_identity.as_deref().unwrap_or_default(),
-            certificate_oidc_issuer.as_deref().unwrap_or_default(),
+            certificate_identity.as_deref(),
+            certificate_oidc_issuer.as_deref(),
             &bundle,
             &file,
         ),
@@ -972,8 +985,8 @@ fn sign_blob(key: &Path, bundle: &Path, file: &Path) -> Result<(), Failure> {
 fn verify_blob(
     key: Option<&Path>,
     trusted_root: Option<&Path>,
-    identity: &str,
-    issuer: &str,
+    identity: Option<&str>,
+    issuer: Option<&str>,
     bundle: &Path,
     file: &Path,
 ) -> Result<(), Failure> {
@@ -986,16 +999,19 @@ fn verify_blob(
     let root = trusted_root
         .map(|r| read_input(r, cos_supplychain::sigstore::MAX_TRUSTED_ROOT_SIZE as u64))
         .transpose()?;
-    let verifier = cos_supplychain::sigstore::blob_verifier(
-        key.as_deref(),
-        root.as_deref(),
-        Some(identity),
-        Some(issuer),
-    )
-    .map_err(|e| match e {
-        cos_supplychain::Error::Core(e) => Failure::from(e),
-        other => Failure::Usage(other.to_string()),
-    })?;
+    if key.is_none() && (identity.is_none() || issuer.is_none()) {
+        return Err(Failure::Usage(
+            "keyless verification needs --certificate-identity and \
+             --certificate-oidc-issuer (or give --key)"
+                .into(),
+        ));
+    }
+    let verifier =
+        cos_supplychain::sigstore::blob_verifier(key.as_deref(), root.as_deref(), identity, issuer)
+            .map_err(|e| match e {
+                cos_supplychain::Error::Core(e) => Failure::from(e),
+                other => Failure::Usage(other.to_string()),
+            })?;
     let bundle = read_input(bundle, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
     let blob = read_input(file, MAX_BLOB)?;
     let verified = verifier.verify_blob(&blob, &bundle)?;
@@ -1007,7 +1023,9 @@ fn verify_blob(
     eprintln!(
         "cos: verified: {} signed by {signer}{}",
         verified.artifact_digest,
-        if unchecked > 0 {
+        if unchecked == 0 && root.is_some() {
+            " (transparency-log entry verified)".to_owned()
+        } else if unchecked > 0 {
             format!(" ({unchecked} transparency-log entries / timestamps not checked in key mode)")
         } else {
             String::new()

@@ -618,6 +618,63 @@ fn verify_blob_keyless_against_a_trusted_root() {
 }
 
 #[test]
+fn verify_blob_with_a_key_and_a_trusted_root_checks_the_log_entry() {
+    let data =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../cos-supplychain/tests/data/sigstore");
+    let root = data.join("public-good-trusted-root.json");
+    let key = data.join("managed-key.pub");
+    let blob = data.join("managed-key-artifact.txt");
+    let f = Fixture::new();
+    let original = std::fs::read_to_string(data.join("managed-key.sigstore.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&original).unwrap();
+    let leaf = v
+        .pointer_mut("/verificationMaterial/tlogEntries/0/inclusionProof/rootHash")
+        .unwrap();
+    *leaf = serde_json::Value::String("rnpacIXSjoToEDh0qD4CLAKdkPnW1Y4R1DhFMS+AGlA=".into());
+    let tampered = f.write("tampered.json", v.to_string().as_bytes());
+    let good = data.join("managed-key.sigstore.json");
+    let verify = |bundle: &Path, with_root: bool| {
+        let mut args = vec!["verify-blob", "--key", s(&key), "--bundle", s(bundle)];
+        if with_root {
+            args.extend(["--trusted-root", s(&root)]);
+        }
+        args.push(s(&blob));
+        cos(&args)
+    };
+    let o = verify(&good, true);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("transparency-log entry verified"),
+        "{}",
+        stderr(&o)
+    );
+    let o = verify(&tampered, true);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    // The key alone does not check the log (cosign's --insecure-ignore-tlog), and says so.
+    let o = verify(&tampered, false);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not checked in key mode"),
+        "{}",
+        stderr(&o)
+    );
+    // An identity belongs to keyless verification.
+    let o = cos(&[
+        "verify-blob",
+        "--key",
+        s(&key),
+        "--trusted-root",
+        s(&root),
+        "--certificate-identity",
+        "x@example.com",
+        "--bundle",
+        s(&good),
+        s(&blob),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+#[test]
 fn attest_and_verify_provenance() {
     let f = Fixture::new();
     let (key, public) = f.keygen("ecdsa-p256", "builder");

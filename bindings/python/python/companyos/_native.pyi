@@ -94,8 +94,10 @@ def fetch_and_verify(
 ) -> str:
     """Verify and unpack the pack at `url` (http(s) URL, path or file: URL); returns the directory.
 
-    Signed with `public_key` (SPKI PEM), or keyless: `trusted_root`
-    (trusted_root.json bytes) with the expected `identity` and `issuer`.
+    Signed with `public_key` (SPKI PEM; given `trusted_root` too, the
+    bundle's Rekor entry is checked against the root's logs), or keyless:
+    `trusted_root` (trusted_root.json bytes) with the expected `identity`
+    and `issuer`.
     Errors are PolicyError with the TypeScript fetcher's messages and codes
     "missing_verification", "digest_mismatch", "bundle_verification_failed",
     and for HTTP "http_status" ("HTTP <status>") and "transport". Over HTTP

@@ -234,6 +234,19 @@ impl Output {
     pub fn to_json(&self) -> std::result::Result<serde_json::Value, serde_json::Error> {
         serde_json::to_value(&self.0)
     }
+
+    /// Whether the result counts as an allow (the policy store's counters
+    /// and automatic rollback): anything but `false`, or an object whose
+    /// `allow` is `false`, as for a JSON result.
+    pub fn allows(&self) -> bool {
+        match &self.0 {
+            regorus::Value::Bool(b) => *b,
+            regorus::Value::Object(o) => {
+                o.get(&regorus::Value::from("allow")) != Some(&regorus::Value::Bool(false))
+            }
+            _ => true,
+        }
+    }
 }
 
 fn holds_undefined(v: &regorus::Value, depth: usize) -> bool {

@@ -61,7 +61,7 @@ use cos_core::{Digest, DigestAlgorithm, PublicKey, TenantId};
 use serde::{Deserialize, Serialize};
 
 use crate::decision::{Decision, PackRef, rfc3339};
-use crate::engine::{EngineOptions, PolicyEngine};
+use crate::engine::{EngineOptions, Input, Output, PolicyEngine};
 use crate::error::{Error, Result};
 use crate::manifest::{Cohort, RollbackStrategy, ShadowPlan};
 use crate::pack::{Limits, Pack};
@@ -1131,19 +1131,66 @@ impl PolicyStore {
         query: &str,
         input: Option<&serde_json::Value>,
     ) -> Result<(Arc<ActivePack>, Result<Option<serde_json::Value>>)> {
+        self.evaluate_on(
+            tenant,
+            query,
+            |engine| engine.evaluate_opt(query, input),
+            allows,
+            |v| v.clone().unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// [`PolicyStore::evaluate_with_pack`] for an [`Input`] already in the
+    /// engine's form, with the result in that form ([`Output`]): no JSON
+    /// tree on either side, for servers that parse a request body straight
+    /// into the engine's values and serialise the answer from them. Same
+    /// counting, shadow comparison and rollback.
+    #[allow(
+        clippy::type_complexity,
+        reason = "a pair of the pack and the evaluation's result"
+    )]
+    pub fn evaluate_input_with_pack(
+        &self,
+        tenant: Option<&TenantId>,
+        query: &str,
+        input: Option<&Input>,
+    ) -> Result<(Arc<ActivePack>, Result<Option<Output>>)> {
+        self.evaluate_on(
+            tenant,
+            query,
+            |engine| engine.evaluate_input(query, input),
+            |v: &Option<Output>| v.as_ref().is_none_or(Output::allows),
+            |v: &Option<Output>| {
+                v.as_ref()
+                    .and_then(|o| o.to_json().ok())
+                    .unwrap_or(serde_json::Value::Null)
+            },
+        )
+    }
+
+    /// One evaluation with the tenant's pack: counted, compared with the
+    /// shadow pack when sampled, then the automatic-rollback check.
+    #[allow(
+        clippy::type_complexity,
+        reason = "a pair of the pack and the evaluation's result"
+    )]
+    fn evaluate_on<T>(
+        &self,
+        tenant: Option<&TenantId>,
+        query: &str,
+        eval: impl Fn(&PolicyEngine) -> Result<T>,
+        allowed: impl Fn(&T) -> bool,
+        view: impl Fn(&T) -> serde_json::Value,
+    ) -> Result<(Arc<ActivePack>, Result<T>)> {
         let state = self.snapshot();
         let pack = state.assign(tenant).ok_or(Error::NoActivePack)?;
-        let result = pack.engine.evaluate_opt(query, input);
-        pack.count(&result, allows);
+        let result = eval(&pack.engine);
+        pack.count(&result, &allowed);
         if let Some(shadow) = &state.shadow {
             if shadow.sampled() {
-                let other = shadow.pack.engine.evaluate_opt(query, input);
-                if self.compare(shadow, &result, &other, allows, |v| {
-                    v.clone().unwrap_or(serde_json::Value::Null)
-                }) {
-                    self.report(shadow, pack, query, tenant, &result, &other, |v| {
-                        v.clone().unwrap_or(serde_json::Value::Null)
-                    });
+                let other = eval(&shadow.pack.engine);
+                if self.compare(shadow, &result, &other, &allowed, &view) {
+                    self.report(shadow, pack, query, tenant, &result, &other, &view);
                 }
             }
         }

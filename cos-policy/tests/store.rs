@@ -617,3 +617,101 @@ fn swaps_under_load_fail_no_decision() {
     assert!(decided.load(Ordering::Relaxed) > 0);
     assert_eq!(store.status().history.len(), 4, "bounded history");
 }
+
+/// `evaluate_input_with_pack` (engine values in and out, as cos-pdp's fast
+/// path uses it) answers and counts exactly as `evaluate_with_pack` (JSON),
+/// shadow comparison included.
+#[test]
+fn evaluation_in_engine_values_matches_json_and_counts_alike() {
+    use cos_policy::Input;
+    let json_store = PolicyStore::new(StoreOptions::default());
+    let input_store = PolicyStore::new(StoreOptions::default());
+    let plan = "shadow: {sample_rate: 1, min_samples: 5}\n";
+    for store in [&json_store, &input_store] {
+        store.activate(v("1.0.0")).unwrap();
+        store
+            .start_shadow(Candidate::new(archive(
+                "1.1.0",
+                ALLOW_ALICE_AND_BOB,
+                None,
+                plan,
+            )))
+            .unwrap();
+    }
+    let inputs = [
+        json!({"user": "alice"}),
+        json!({"user": "bob"}),
+        json!({"user": "carol"}),
+        json!({"boom": true}),
+        json!(null),
+    ];
+    for (i, input) in inputs.iter().enumerate() {
+        for query in ["demo/decision", "data.demo.decision.allow", "demo/missing"] {
+            let (_, by_json) = json_store
+                .evaluate_with_pack(None, query, Some(input))
+                .unwrap();
+            let engine_input = Input::from_json(input).unwrap();
+            let (pack, by_input) = input_store
+                .evaluate_input_with_pack(None, query, Some(&engine_input))
+                .unwrap();
+            assert_eq!(pack.pack().version, "1.0.0");
+            let by_input = by_input.unwrap().map(|o| o.to_json().unwrap());
+            assert_eq!(by_json.unwrap(), by_input, "input #{i}, {query}");
+        }
+    }
+    let (_, undefined_input) = input_store
+        .evaluate_input_with_pack(None, "demo/decision", None)
+        .unwrap();
+    let (_, undefined_json) = json_store
+        .evaluate_with_pack(None, "demo/decision", None)
+        .unwrap();
+    assert_eq!(
+        undefined_json.unwrap(),
+        undefined_input.unwrap().map(|o| o.to_json().unwrap())
+    );
+    let (a, b) = (json_store.status(), input_store.status());
+    let figures = |s: &cos_policy::store::StoreStatus| {
+        let v = serde_json::to_value(s).unwrap();
+        let shadow = &v["shadow"];
+        json!([
+            v["stable"]["stats"],
+            shadow["pack"]["stats"],
+            shadow["compared"],
+            shadow["differences"],
+            shadow["active_deny_rate"],
+            shadow["candidate_deny_rate"],
+            shadow["candidate_errors"],
+        ])
+    };
+    assert_eq!(
+        figures(&a),
+        figures(&b),
+        "same counters and shadow comparisons"
+    );
+    assert_eq!(b.stable.as_ref().unwrap().stats.decisions, 16);
+    let shadow = b.shadow.unwrap();
+    assert_eq!(shadow.compared, 16);
+    assert!(shadow.differences >= 2, "{shadow:?}");
+}
+
+#[test]
+fn output_allows_reads_results_like_json() {
+    use cos_policy::Input;
+    let store = PolicyStore::new(StoreOptions::default());
+    store.activate(v("1.0.0")).unwrap();
+    for (user, allowed) in [("alice", true), ("bob", false)] {
+        let input = Input::from_json(&json!({"user": user})).unwrap();
+        let (_, out) = store
+            .evaluate_input_with_pack(None, "demo/decision", Some(&input))
+            .unwrap();
+        assert_eq!(out.unwrap().unwrap().allows(), allowed);
+        let (_, out) = store
+            .evaluate_input_with_pack(None, "demo/decision/allow", Some(&input))
+            .unwrap();
+        assert_eq!(out.unwrap().unwrap().allows(), allowed);
+        let (_, out) = store
+            .evaluate_input_with_pack(None, "demo/decision/reasons", Some(&input))
+            .unwrap();
+        assert!(out.unwrap().unwrap().allows(), "an array counts as allow");
+    }
+}

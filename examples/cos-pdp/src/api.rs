@@ -14,6 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use cos_policy::Input;
 use cos_policy::decision_log::{DecisionLogger, JsonLinesWriter};
 use serde_json::{Value, json};
 
@@ -192,47 +193,156 @@ async fn data_post(
     Query(params): Params,
     body: Bytes,
 ) -> Response {
-    let (input, missing) = if body.iter().all(u8::is_ascii_whitespace) {
-        (None, true)
-    } else {
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(mut m)) => match m.remove("input") {
-                Some(i) => (Some(i), false),
-                None => (None, true),
-            },
-            Ok(_) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
-                    "body contains malformed input document: expected an object with an \"input\" key",
-                );
-            }
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_parameter",
-                    &format!("body contains malformed input document: {e}"),
-                );
-            }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return evaluate(&app, &path, None, &params, true);
+    }
+    // Without a decision log nothing needs the input or the result as JSON
+    // trees: the body is parsed straight into the engine's values and the
+    // answer serialised from them. A body this path does not take (not an
+    // object, a repeated key, malformed) goes the JSON way, which gives
+    // OPA's answer or error for it.
+    if app.log.is_none() {
+        if let Ok(request) = serde_json::from_slice::<DataRequest>(&body) {
+            return evaluate_fast(&app, &path, request.input, &params);
         }
-    };
-    evaluate(&app, &path, input, &params, missing)
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut m)) => match m.remove("input") {
+            Some(i) => evaluate(&app, &path, Some(i), &params, false),
+            None => evaluate(&app, &path, None, &params, true),
+        },
+        Ok(_) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            "body contains malformed input document: expected an object with an \"input\" key",
+        ),
+        Err(e) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            &format!("body contains malformed input document: {e}"),
+        ),
+    }
 }
 
-fn evaluate(
-    app: &App,
-    path: &str,
-    input: Option<Value>,
-    params: &HashMap<String, String>,
-    warn_missing: bool,
-) -> Response {
-    let started = Instant::now();
-    let query = if path.trim_matches('/').is_empty() {
+/// A Data API request body in the engine's form: `{"input": …}`, other keys
+/// ignored (as OPA does); `"input": null` is a null input, not a missing one.
+#[derive(serde::Deserialize)]
+struct DataRequest {
+    #[serde(default, deserialize_with = "present")]
+    input: Option<Input>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Input>, D::Error> {
+    <Input as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The Data API's answer, in OPA's key order (sorted).
+#[derive(serde::Serialize)]
+struct DataResponse<R> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provenance: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<R>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<Value>,
+}
+
+fn query_of(path: &str) -> String {
+    if path.trim_matches('/').is_empty() {
         "data".to_owned()
     } else {
         format!("data/{}", path.trim_matches('/'))
+    }
+}
+
+/// OPA's answer to a failed evaluation: 400 for a bad query, 500 otherwise.
+fn evaluation_error(app: &App, e: &cos_policy::Error) -> Response {
+    app.metrics.decision("error");
+    let status = match e {
+        cos_policy::Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let (answerer, result) = match app.policy.evaluate(&query, input.as_ref()) {
+    let code = if status == StatusCode::BAD_REQUEST {
+        "invalid_parameter"
+    } else {
+        "internal_error"
+    };
+    error(status, code, &e.to_string())
+}
+
+fn elapsed_ns(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The 200 answer: the result (absent when undefined) and what the query
+/// parameters ask for.
+fn data_response<R: serde::Serialize>(
+    app: &App,
+    answerer: &Answerer,
+    result: Option<R>,
+    decision_id: Option<String>,
+    eval_ns: u64,
+    params: &HashMap<String, String>,
+    warn_missing: bool,
+) -> Response {
+    app.metrics.decision(if result.is_some() {
+        "defined"
+    } else {
+        "undefined"
+    });
+    let provenance = match answerer {
+        Answerer::Pack(p) if truthy(params, "provenance") => {
+            let r = p.pack();
+            Some(
+                json!({"version": env!("CARGO_PKG_VERSION"), "bundles": {r.name.clone(): {"revision": r.revision}}}),
+            )
+        }
+        _ => None,
+    };
+    let body = DataResponse {
+        decision_id,
+        metrics: truthy(params, "metrics").then(|| json!({"timer_rego_query_eval_ns": eval_ns})),
+        provenance,
+        result,
+        warning: warn_missing.then(|| {
+            json!({"code": "api_usage_warning", "message": "'input' key missing from the request"})
+        }),
+    };
+    let text = if truthy(params, "pretty") {
+        serde_json::to_vec_pretty(&body)
+    } else {
+        serde_json::to_vec(&body)
+    };
+    match text {
+        Ok(text) => {
+            let mut r = (StatusCode::OK, text).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            &format!("result is not JSON: {e}"),
+        ),
+    }
+}
+
+/// The Data API without a decision log: input and result in the engine's form.
+fn evaluate_fast(
+    app: &App,
+    path: &str,
+    input: Option<Input>,
+    params: &HashMap<String, String>,
+) -> Response {
+    let started = Instant::now();
+    let (answerer, result) = match app.policy.evaluate_input(&query_of(path), input.as_ref()) {
         Ok(pair) => pair,
         Err(e) => {
             app.metrics.decision("error");
@@ -243,29 +353,38 @@ fn evaluate(
             );
         }
     };
-    let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let result = match result {
-        Ok(r) => r,
+    let eval_ns = elapsed_ns(started);
+    match result {
+        Ok(r) => data_response(app, &answerer, r, None, eval_ns, params, input.is_none()),
+        Err(e) => evaluation_error(app, &e),
+    }
+}
+
+fn evaluate(
+    app: &App,
+    path: &str,
+    input: Option<Value>,
+    params: &HashMap<String, String>,
+    warn_missing: bool,
+) -> Response {
+    let started = Instant::now();
+    let (answerer, result) = match app.policy.evaluate(&query_of(path), input.as_ref()) {
+        Ok(pair) => pair,
         Err(e) => {
             app.metrics.decision("error");
-            let status = match e {
-                cos_policy::Error::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            let code = if status == StatusCode::BAD_REQUEST {
-                "invalid_parameter"
-            } else {
-                "internal_error"
-            };
-            return error(status, code, &e.to_string());
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                &e.to_string(),
+            );
         }
     };
-    app.metrics.decision(if result.is_some() {
-        "defined"
-    } else {
-        "undefined"
-    });
-    let mut body = serde_json::Map::new();
+    let eval_ns = elapsed_ns(started);
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => return evaluation_error(app, &e),
+    };
+    let mut decision_id = None;
     if let Some((logger, writer)) = &app.log {
         let display_path = path.trim_matches('/');
         match logger.event_for_result(
@@ -276,10 +395,7 @@ fn evaluate(
             eval_ns,
         ) {
             Ok(Some(event)) => {
-                body.insert(
-                    "decision_id".into(),
-                    Value::String(event.decision_id.clone()),
-                );
+                decision_id = Some(event.decision_id.clone());
                 let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
                 if let Err(e) = w.write(&event) {
                     // No decision without its log entry.
@@ -300,34 +416,14 @@ fn evaluate(
             }
         }
     }
-    if truthy(params, "metrics") {
-        body.insert(
-            "metrics".into(),
-            json!({"timer_rego_query_eval_ns": eval_ns}),
-        );
-    }
-    if truthy(params, "provenance") {
-        if let Answerer::Pack(p) = &answerer {
-            let r = p.pack();
-            body.insert(
-                "provenance".into(),
-                json!({"version": env!("CARGO_PKG_VERSION"), "bundles": {r.name.clone(): {"revision": r.revision}}}),
-            );
-        }
-    }
-    if let Some(r) = result {
-        body.insert("result".into(), r);
-    }
-    if warn_missing {
-        body.insert(
-            "warning".into(),
-            json!({"code": "api_usage_warning", "message": "'input' key missing from the request"}),
-        );
-    }
-    json_response(
-        StatusCode::OK,
-        &Value::Object(body),
-        truthy(params, "pretty"),
+    data_response(
+        app,
+        &answerer,
+        result,
+        decision_id,
+        eval_ns,
+        params,
+        warn_missing,
     )
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use cos_policy::distribution::http::{ClientOptions, PackClient};
 use cos_policy::pack::PackFiles;
 use cos_policy::store::{ActivePack, Candidate, PolicyStore, StoreOptions, TestPolicy};
-use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
+use cos_policy::{EngineOptions, Input, Limits, Output, Pack, PolicyEngine};
 use serde_json::Value;
 
 use crate::Config;
@@ -144,6 +144,28 @@ impl Policy {
         }
         let engine = self.combined_engine()?;
         let result = engine.evaluate_opt(path, input);
+        Ok((Answerer::Engine(engine), result))
+    }
+
+    /// [`Policy::evaluate`] with the input and the result in the engine's
+    /// own form (no JSON trees): the Data API's path when no decision log
+    /// needs the JSON of both.
+    #[allow(
+        clippy::type_complexity,
+        reason = "which engine answered, and its result"
+    )]
+    pub(crate) fn evaluate_input(
+        &self,
+        path: &str,
+        input: Option<&Input>,
+    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
+        let overlay_empty = read(&self.overlay).0.is_empty();
+        if let (Some(store), true) = (&self.store, overlay_empty) {
+            let (pack, result) = store.evaluate_input_with_pack(None, path, input)?;
+            return Ok((Answerer::Pack(pack), result));
+        }
+        let engine = self.combined_engine()?;
+        let result = engine.evaluate_input(path, input);
         Ok((Answerer::Engine(engine), result))
     }
 

@@ -156,6 +156,78 @@ fn decides_logs_and_reports_metrics() {
     );
 }
 
+/// The Data API answers alike whether the body goes straight into the
+/// engine's values (no decision log) or through JSON trees (a decision log
+/// needs them): same status and bytes, `decision_id` aside.
+#[test]
+fn data_api_answers_alike_with_and_without_a_decision_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("demo.tar.gz");
+    std::fs::write(&pack, archive("1.0.0", "alice")).unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let plain = pdp(&["--pack", pack.to_str().unwrap()]);
+    let logged = pdp(&[
+        "--pack",
+        pack.to_str().unwrap(),
+        "--decision-log",
+        log.to_str().unwrap(),
+    ]);
+    let a = agent();
+    let send = |base: &str, path: &str, body: &[u8]| {
+        let mut r = a.post(format!("{base}{path}")).send(body).unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("decision_id");
+        }
+        // Compare bytes of what is left, keys in the server's order.
+        (
+            status,
+            serde_json::to_string(&v).unwrap(),
+            text.contains('\n'),
+        )
+    };
+    let bodies: [&[u8]; 14] = [
+        br#"{"input": {"user": "alice"}}"#,
+        br#"{"input": {"user": "bob"}}"#,
+        br#"{"input": null}"#,
+        br#"{"input": {"user": "alice"}, "other": [1, 2]}"#,
+        br#"{"other": 1}"#,
+        br#"{}"#,
+        b"  \n ",
+        br#"{"input": {"user": "bob"}, "input": {"user": "alice"}}"#,
+        br#"[1, 2]"#,
+        br#""input""#,
+        br#"{"input": {"user": "alice""#,
+        br#"{"input": {"n": 1e400}}"#,
+        br#"{"input": {"big": 123456789012345678901234567890, "f": 0.1, "neg": -7}}"#,
+        br#"{"input": {"user": "al\u0069ce", "emoji": "\ud83d\ude00"}}"#,
+    ];
+    for path in [
+        "/v1/data/demo/allow",
+        "/v1/data/demo",
+        "/v1/data/demo/nothing",
+        "/v1/data/demo?pretty=true&provenance=true",
+        "/v1/data/demo/allow?metrics=false",
+    ] {
+        for body in bodies {
+            let fast = send(&plain.base, path, body);
+            let slow = send(&logged.base, path, body);
+            assert_eq!(fast, slow, "{path} {}", String::from_utf8_lossy(body));
+        }
+    }
+    // The fast path decides: alice's input (written with an escape) is allowed.
+    let (_, text, _) = send(
+        &plain.base,
+        "/v1/data/demo/allow",
+        br#"{"input": {"user": "al\u0069ce"}}"#,
+    );
+    assert_eq!(text, r#"{"result":true}"#);
+    let (_, text, _) = send(&plain.base, "/v1/data/demo/allow", br#"{"other": 1}"#);
+    assert!(text.contains("api_usage_warning"), "{text}");
+}
+
 #[test]
 fn an_unsigned_pack_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();

@@ -945,3 +945,321 @@ export declare function decideResidency(
   request: ResidencyRequest,
   options?: ApprovalOptions,
 ): ResidencyOutcome;
+
+// ---------------------------------------------------------------- cos-supplychain
+//
+// SBOMs, the licence gate, SLSA provenance and the CVE gate. Errors carry
+// the codes of cos-supplychain (`invalid_lockfile`, `invalid_sbom`,
+// `unknown_format`, `provenance_mismatch`, …); verification failures carry
+// the code of what did not hold (`provenance_mismatch`,
+// `invalid_provenance`, `signature_invalid`, `artifact_mismatch`,
+// `bundle_not_trusted`, `invalid_sigstore_bundle`, `invalid_envelope`).
+
+/** A hash of a component's artefact (CycloneDX algorithm names). */
+export interface SbomHash {
+  algorithm: string;
+  value: string;
+}
+
+/** One component of an SBOM (the model, not a CycloneDX or SPDX document). */
+export interface SbomComponent {
+  bom_ref: string;
+  /** `library`, `application`, `framework`, `container`, … */
+  kind: string;
+  group: string | null;
+  name: string;
+  version: string | null;
+  purl: string | null;
+  hashes: SbomHash[];
+  /** An SPDX expression, or licence text that is not one. */
+  license: { expression: string } | { name: string } | null;
+  supplier: string | null;
+  authors: string[];
+  scope: 'required' | 'optional' | 'excluded';
+  properties: Record<string, string>;
+}
+
+/** The SBOM model: root, components, dependency graph, properties. */
+export interface SbomModel {
+  root: SbomComponent | null;
+  components: SbomComponent[];
+  /** bom_ref → the bom_refs it depends on (no entry: unknown). */
+  dependencies: Record<string, string[]>;
+  properties: Record<string, string>;
+}
+
+/** Options of the lockfile producers. */
+export interface SbomOptions {
+  /** npm, Poetry, uv: keep dev dependencies (left out by default). */
+  includeDev?: boolean;
+  /** Python: name of the root component (default `python-project`). */
+  rootName?: string;
+  /** Python: version of the root component. */
+  rootVersion?: string;
+}
+
+/** Options of `Sbom.fromCargoMetadata`. */
+export interface CargoSbomOptions {
+  /** Workspace members to describe (default: the manifest's package, or every member). */
+  packages?: string[];
+}
+
+/** SBOM output formats. */
+export type SbomFormat = 'cyclonedx-1.6' | 'cyclonedx-1.5' | 'spdx-2.3';
+
+/** Options of `Sbom.write`. */
+export interface SbomWriteOptions {
+  /** Default `cyclonedx-1.6`. */
+  format?: SbomFormat;
+  /** Creation time in seconds since 1970 (`SOURCE_DATE_EPOCH`): the same input and time give the same bytes. */
+  created: number;
+  /** Tool recorded as the author (default `cos`). */
+  toolName?: string;
+  toolVersion?: string;
+}
+
+/** A software bill of materials. */
+export declare class Sbom {
+  private constructor();
+  /** CycloneDX (1.2–1.6) or SPDX (2.2, 2.3) JSON; throws `invalid_sbom`. */
+  static fromJson(data: Bytes): Sbom;
+  /**
+   * From a lockfile whose kind `fileName` tells: `package-lock.json`,
+   * `requirements*.txt`, `poetry.lock`, `uv.lock` (`unknown_format`
+   * otherwise); throws `invalid_lockfile` for malformed input.
+   */
+  static fromLockfile(data: Bytes, fileName: string, options?: SbomOptions): Sbom;
+  /** From `cargo metadata --format-version 1` output and `Cargo.lock` (checksums). */
+  static fromCargoMetadata(metadata: Bytes, cargoLock?: Bytes | null, options?: CargoSbomOptions): Sbom;
+  /** CycloneDX 1.6 / 1.5 or SPDX 2.3 JSON. */
+  write(options: SbomWriteOptions): Buffer;
+  /** Components united by purl, graphs merged; this SBOM's root stays the root. */
+  merge(other: Sbom): Sbom;
+  /** What changed from this SBOM to `after`. */
+  diff(after: Sbom): SbomDiff;
+  get root(): SbomComponent | null;
+  /** The components other than the root, sorted by `bom_ref`. */
+  get components(): SbomComponent[];
+  /** Components including the root. */
+  get size(): number;
+  toObject(): SbomModel;
+  toString(): string;
+}
+
+/** What `SbomDiff.toObject` returns. */
+export interface SbomDiffJson {
+  added: { package: string; version: string | null; purl: string | null; license: string | null }[];
+  removed: { package: string; version: string | null; purl: string | null; license: string | null }[];
+  changed: { package: string; field: string; before: string | null; after: string | null }[];
+}
+
+/** What changed between two SBOMs. */
+export declare class SbomDiff {
+  private constructor();
+  get isEmpty(): boolean;
+  toObject(): SbomDiffJson;
+  /** `+ added`, `- removed`, `~ changed` lines and a count. */
+  toText(): string;
+}
+
+/** `Sbom.fromJson` off the main thread. */
+export declare function sbomFromJsonAsync(data: Bytes): Promise<Sbom>;
+/** `Sbom.fromLockfile` off the main thread (an unknown file name throws at once). */
+export declare function sbomFromLockfileAsync(data: Bytes, fileName: string, options?: SbomOptions): Promise<Sbom>;
+/** `Sbom.fromCargoMetadata` off the main thread. */
+export declare function sbomFromCargoMetadataAsync(
+  metadata: Bytes,
+  cargoLock?: Bytes | null,
+  options?: CargoSbomOptions,
+): Promise<Sbom>;
+
+/** Seconds since 1970 from a `SOURCE_DATE_EPOCH` value; throws `invalid_source_date_epoch`. */
+export declare function sourceDateEpoch(value: string): number;
+
+/** Allow / deny lists of SPDX licences: `{allow, deny, unknown: 'block'|'warn'|'allow', ignore}`. */
+export declare class LicensePolicy {
+  private constructor();
+  /** Throws `invalid_license_policy`. */
+  static fromJson(data: Bytes): LicensePolicy;
+  static fromYaml(data: Bytes): LicensePolicy;
+  check(sbom: Sbom): LicenseReport;
+}
+
+/** What `LicenseReport.toObject` returns. */
+export interface LicenseReportJson {
+  passed: boolean;
+  counts: { pass: number; warn: number; block: number; ignored: number };
+  components: {
+    bom_ref: string;
+    name: string;
+    version: string | null;
+    purl: string | null;
+    license: string | null;
+    outcome: string;
+    reason: string;
+    offending: string[];
+  }[];
+}
+
+/** The licence gate's verdict. */
+export declare class LicenseReport {
+  private constructor();
+  get passed(): boolean;
+  toObject(): LicenseReportJson;
+  toText(): string;
+}
+
+/** A build description (docs/slsa-provenance.md; snake_case keys, unknown keys refused). */
+export interface BuildDescription {
+  builder_id: string;
+  builder_version?: Record<string, string>;
+  build_type: string;
+  external_parameters?: Record<string, JsonValue>;
+  internal_parameters?: Record<string, JsonValue>;
+  source?: { repository: string; commit: string; ref?: string };
+  resolved_dependencies?: JsonValue[];
+  invocation_id?: string;
+  started_on?: string;
+  finished_on?: string;
+  byproducts?: JsonValue[];
+}
+
+/** The in-toto Statement with the SLSA v1 predicate; throws `invalid_build_description`. */
+export declare function provenanceStatement(build: Bytes | BuildDescription, subjects: SubjectInput[]): Statement;
+
+/** Options of `attestProvenance`. */
+export interface AttestOptions {
+  /** `dsse` (default): a DSSE envelope; `sigstore-bundle`: a Sigstore bundle v0.3. */
+  format?: 'dsse' | 'sigstore-bundle';
+}
+
+/** Signed SLSA provenance (JSON bytes). */
+export declare function attestProvenance(
+  build: Bytes | BuildDescription,
+  subjects: SubjectInput[],
+  key: SigningKey,
+  options?: AttestOptions,
+): Buffer;
+
+/** What `verifyProvenance` expects and trusts. */
+export interface VerifyProvenanceOptions {
+  /** Expected builder id (without `@version`: any version of that builder). */
+  builderId: string;
+  /** Expected source repository (`github.com/acme/app`). */
+  sourceUri: string;
+  /** `main` or `refs/heads/main`. */
+  branch?: string;
+  /** `v1.2.0` or `refs/tags/v1.2.0`. */
+  tag?: string;
+  buildType?: string;
+  /** The signer's public key (SPKI PEM): DSSE envelopes and key-signed bundles. */
+  publicKey?: string;
+  /** Keyless bundles: `trusted_root.json`, the certificate identity (exact SAN) and OIDC issuer. */
+  trustedRoot?: Bytes;
+  identity?: string;
+  issuer?: string;
+}
+
+/** What `verifyProvenance` established. */
+export interface VerifiedProvenance {
+  subject: string;
+  artifactDigest: string;
+  builderId: string;
+  buildType: string;
+  sourceUri: string;
+  sourceRef?: string;
+  sourceCommit?: string;
+  signer: string;
+}
+
+/**
+ * Verifies SLSA provenance (a DSSE envelope, the first line of an
+ * `.intoto.jsonl`, or a Sigstore bundle with a key or keyless) for
+ * `artifact`, offline, as `slsa-verifier verify-artifact` does. Throws
+ * `provenance_mismatch` (naming the field), `invalid_provenance`, the
+ * signature's codes; `invalid_policy` for unusable expectations or trust.
+ */
+export declare function verifyProvenance(
+  provenance: Bytes,
+  artifact: Bytes,
+  options: VerifyProvenanceOptions,
+): VerifiedProvenance;
+/** `verifyProvenance` off the main thread. */
+export declare function verifyProvenanceAsync(
+  provenance: Bytes,
+  artifact: Bytes,
+  options: VerifyProvenanceOptions,
+): Promise<VerifiedProvenance>;
+
+/** A named document: a vulnerability report or a VEX document. */
+export interface NamedDocument {
+  /** The name recorded in the verdict (a file name). */
+  name: string;
+  data: Bytes;
+}
+
+/** The inputs of `cveGate` (docs/cve-gate.md). */
+export interface CveGateOptions {
+  /** OSV, Grype, Trivy or CycloneDX reports; at least one. */
+  reports: NamedDocument[];
+  /** The time waivers are judged at (RFC 3339). */
+  now: string;
+  /** OpenVEX or CycloneDX VEX documents. */
+  vex?: NamedDocument[];
+  /** The waivers file (YAML or JSON). */
+  waivers?: Bytes;
+  /** The gate policy (YAML or JSON); default: block CVSS 7.0 and above. */
+  policy?: Bytes;
+  format?: 'auto' | 'osv' | 'grype' | 'trivy' | 'cyclonedx';
+}
+
+/** The verdict as an object (docs/cve-gate.md, "The verdict"). */
+export interface CveVerdictJson {
+  schema: string;
+  result: 'pass' | 'fail';
+  now: string;
+  policy: Record<string, any>;
+  inputs: { kind: string; source: string; format: string; entries: number; digest: string }[];
+  counts: Record<string, number>;
+  severities: Record<string, Record<string, any>>;
+  findings: Record<string, any>[];
+  waivers: Record<string, any>[];
+}
+
+/** The CVE gate's verdict. */
+export declare class CveVerdict {
+  private constructor();
+  get passed(): boolean;
+  /** RFC 8785 canonical JSON: the same inputs and `now` give the same bytes. */
+  toJson(): Buffer;
+  toObject(): CveVerdictJson;
+  toText(): string;
+}
+
+/**
+ * Judges vulnerability reports with VEX documents, waivers and a policy at
+ * `now`. Throws `unknown_format`, `invalid_report`, `invalid_vex`,
+ * `invalid_waivers`, `invalid_waiver`, `invalid_gate_policy`,
+ * `invalid_time`, `input_too_large`, `too_many_entries`.
+ */
+export declare function cveGate(options: CveGateOptions): CveVerdict;
+/** `cveGate` off the main thread. */
+export declare function cveGateAsync(options: CveGateOptions): Promise<CveVerdict>;
+
+/** `osv`, `grype`, `trivy` or `cyclonedx`, from a report's content; throws `unknown_format`. */
+export declare function detectReportFormat(data: Bytes): 'osv' | 'grype' | 'trivy' | 'cyclonedx';
+
+/** The score of a CVSS vector. */
+export interface CvssScore {
+  vector: string;
+  version: '3.0' | '3.1' | '4.0';
+  score: number;
+  severity: 'none' | 'low' | 'medium' | 'high' | 'critical';
+  /** v4.0: `CVSS-B`, `CVSS-BT`, `CVSS-BE`, `CVSS-BTE`. */
+  nomenclature?: string;
+  /** v3.x metrics in the vector that the base score does not use. */
+  ignored_metrics?: string[];
+}
+
+/** The CVSS v3.0/v3.1/v4.0 score of a vector; throws `invalid_cvss_vector`. */
+export declare function cvssScore(vector: string): CvssScore;

@@ -38,6 +38,24 @@ export const {
   VerifiedDisclosure,
   verifyDisclosure,
   decideResidency,
+  // cos-supplychain
+  Sbom,
+  SbomDiff,
+  sbomFromJsonAsync,
+  sbomFromLockfileAsync,
+  sbomFromCargoMetadataAsync,
+  sourceDateEpoch,
+  LicensePolicy,
+  LicenseReport,
+  provenanceStatement,
+  attestProvenance,
+  verifyProvenance,
+  verifyProvenanceAsync,
+  cveGate,
+  cveGateAsync,
+  CveVerdict,
+  detectReportFormat,
+  cvssScore,
 } = native;
 
 export default native;

@@ -729,9 +729,318 @@ pub fn is_bundle(json: &[u8]) -> bool {
         .is_some_and(|v| v.get("mediaType").is_some())
 }
 
+/// How [`attest`] signs provenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureFormat {
+    /// A DSSE envelope (JSON), as `cos attest provenance` writes by default.
+    Dsse,
+    /// A Sigstore bundle v0.3 holding the DSSE envelope, with cosign's
+    /// public-key hint and no transparency-log entry (`--bundle`).
+    SigstoreBundle,
+}
+
+impl SignatureFormat {
+    /// `dsse` or `sigstore-bundle`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignatureFormat::Dsse => "dsse",
+            SignatureFormat::SigstoreBundle => "sigstore-bundle",
+        }
+    }
+}
+
+impl std::str::FromStr for SignatureFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "dsse" => Ok(SignatureFormat::Dsse),
+            "sigstore-bundle" | "bundle" => Ok(SignatureFormat::SigstoreBundle),
+            other => Err(Error::UnknownFormat {
+                what: "provenance signature format",
+                reason: format!(
+                    "{:?} is not dsse or sigstore-bundle",
+                    other.chars().take(32).collect::<String>()
+                ),
+            }),
+        }
+    }
+}
+
+/// Signed provenance for `subjects`: the [`statement`] of `build`, signed
+/// with `key` as a DSSE envelope or a Sigstore bundle (JSON bytes).
+pub fn attest(
+    build: &BuildDescription,
+    subjects: Vec<Subject>,
+    key: &dyn cos_core::Signer,
+    format: SignatureFormat,
+) -> Result<Vec<u8>> {
+    let statement = statement(build, subjects)?;
+    Ok(match format {
+        SignatureFormat::Dsse => statement.sign(&[key])?.to_json(),
+        SignatureFormat::SigstoreBundle => cos_core::sigstore::sign_statement(&statement, key)?,
+    })
+}
+
+impl Expectations {
+    /// Refuses expectations that no provenance can meet or that would check
+    /// nothing: an empty builder id or source URI, or both a branch and a
+    /// tag ([`Error::InvalidPolicy`]).
+    pub fn validate(&self) -> Result<()> {
+        let refuse = |reason: &str| {
+            Err(Error::InvalidPolicy {
+                reason: reason.into(),
+            })
+        };
+        if self.builder_id.trim().is_empty() {
+            return refuse("the expected builder id is empty");
+        }
+        if normalize_source_uri(&self.source_uri).is_empty() {
+            return refuse("the expected source URI is empty");
+        }
+        if self.branch.is_some() && self.tag.is_some() {
+            return refuse("expect a source branch or a source tag, not both");
+        }
+        Ok(())
+    }
+}
+
+/// The first JSON document of a provenance file: the whole file when it is
+/// one JSON value, else its first non-empty line (an `.intoto.jsonl`).
+pub fn first_document(bytes: &[u8]) -> &[u8] {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return bytes;
+    }
+    bytes
+        .split(|b| *b == b'\n')
+        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or(bytes)
+}
+
+/// What provenance is verified against: a public key (SPKI PEM) for DSSE
+/// envelopes and key-signed bundles, or a trusted root with the expected
+/// certificate identity and issuer for keyless bundles.
+#[cfg(feature = "sigstore")]
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Trust<'a> {
+    /// The signer's public key (SPKI PEM).
+    pub public_key: Option<&'a str>,
+    /// `trusted_root.json` (keyless bundles).
+    pub trusted_root: Option<&'a [u8]>,
+    /// The certificate identity (SAN, exact) a keyless bundle must carry.
+    pub identity: Option<&'a str>,
+    /// The OIDC issuer of that certificate.
+    pub issuer: Option<&'a str>,
+}
+
+#[cfg(feature = "sigstore")]
+impl<'a> Trust<'a> {
+    /// Trust this public key (SPKI PEM).
+    pub fn key(public_key_pem: &'a str) -> Self {
+        Trust {
+            public_key: Some(public_key_pem),
+            ..Trust::default()
+        }
+    }
+
+    /// Trust keyless bundles verified against `trusted_root` for this
+    /// certificate identity and OIDC issuer.
+    pub fn keyless(trusted_root: &'a [u8], identity: &'a str, issuer: &'a str) -> Self {
+        Trust {
+            public_key: None,
+            trusted_root: Some(trusted_root),
+            identity: Some(identity),
+            issuer: Some(issuer),
+        }
+    }
+}
+
+/// Verifies a provenance file as `cos verify provenance` does: a DSSE
+/// envelope (or the first line of an `.intoto.jsonl`) with the public key,
+/// or a Sigstore bundle (recognised by its `mediaType`) with the key or
+/// keyless; then [`check`] against the expectations (validated first).
+///
+/// Errors: [`Error::InvalidPolicy`] (expectations, or trust that does not
+/// fit: no key for an envelope, neither or both of key and trusted root for
+/// a bundle), [`Error::InputTooLarge`] (over [`MAX_PROVENANCE`]), and those
+/// of [`verify_envelope`] / [`verify_bundle`].
+///
+/// ```
+/// use cos_core::statement::Subject;
+/// use cos_core::{Digest, DigestAlgorithm, KeyAlgorithm, PrivateKey};
+/// use cos_supplychain::slsa::{self, BuildDescription, Expectations, SignatureFormat, Trust};
+///
+/// let build = BuildDescription::from_json(br#"{
+///     "builder_id": "https://ci.example.com/builders/release@v2",
+///     "build_type": "https://ci.example.com/buildtypes/make/v1",
+///     "source": {"repository": "https://github.com/acme/app",
+///                "commit": "46e7056ff9912ebfee5298d94024895a9fea76c0", "ref": "refs/tags/v1.2.0"}
+/// }"#)?;
+/// let artifact = b"the release tarball";
+/// let subject = Subject::new("app.tar.gz", &Digest::of_bytes(DigestAlgorithm::Sha256, artifact));
+/// let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
+/// let bundle = slsa::attest(&build, vec![subject], &key, SignatureFormat::SigstoreBundle)?;
+/// let pem = key.public_key().to_pem();
+/// let expect = Expectations::new("https://ci.example.com/builders/release", "github.com/acme/app").tag("v1.2.0");
+/// let verified = slsa::verify_provenance(&bundle, artifact, &Trust::key(&pem), &expect)?;
+/// assert_eq!(verified.source_ref.as_deref(), Some("refs/tags/v1.2.0"));
+/// # Ok::<(), cos_supplychain::Error>(())
+/// ```
+#[cfg(feature = "sigstore")]
+pub fn verify_provenance(
+    provenance: &[u8],
+    artifact: &[u8],
+    trust: &Trust<'_>,
+    expect: &Expectations,
+) -> Result<VerifiedProvenance> {
+    expect.validate()?;
+    if provenance.len() as u64 > MAX_PROVENANCE {
+        return Err(Error::InputTooLarge {
+            what: "provenance".into(),
+            size: provenance.len(),
+            limit: usize::try_from(MAX_PROVENANCE).unwrap_or(usize::MAX),
+        });
+    }
+    let document = first_document(provenance);
+    if is_bundle(document) {
+        let verifier = crate::sigstore::blob_verifier(
+            trust.public_key,
+            trust.trusted_root,
+            trust.identity,
+            trust.issuer,
+        )?;
+        verify_bundle(document, verifier.as_ref(), artifact, expect)
+    } else {
+        let Some(pem) = trust.public_key else {
+            return Err(Error::InvalidPolicy {
+                reason: "a DSSE envelope is verified with a public key (keyless needs a Sigstore bundle)"
+                    .into(),
+            });
+        };
+        let key = cos_core::PublicKey::from_pem(pem)?;
+        let trusted: [&dyn Verifier; 1] = [&key];
+        verify_envelope(document, &trusted, artifact, expect)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn build() -> BuildDescription {
+        BuildDescription::from_json(
+            br#"{"builder_id": "https://ci.example.com/builders/release@v2",
+                 "build_type": "https://ci.example.com/buildtypes/make/v1",
+                 "source": {"repository": "https://github.com/acme/app",
+                            "commit": "46e7056ff9912ebfee5298d94024895a9fea76c0",
+                            "ref": "refs/heads/main"}}"#,
+        )
+        .unwrap()
+    }
+
+    fn expect() -> Expectations {
+        Expectations::new(
+            "https://ci.example.com/builders/release",
+            "github.com/acme/app",
+        )
+    }
+
+    #[test]
+    fn signature_formats_parse() {
+        assert_eq!(
+            "dsse".parse::<SignatureFormat>().unwrap(),
+            SignatureFormat::Dsse
+        );
+        assert_eq!(
+            "sigstore-bundle".parse::<SignatureFormat>().unwrap(),
+            SignatureFormat::SigstoreBundle
+        );
+        assert_eq!(SignatureFormat::SigstoreBundle.name(), "sigstore-bundle");
+        let e = "jws".parse::<SignatureFormat>().unwrap_err();
+        assert_eq!(e.code(), "unknown_format");
+    }
+
+    #[test]
+    fn expectations_are_validated() {
+        assert!(expect().validate().is_ok());
+        for bad in [
+            Expectations::new(" ", "github.com/acme/app"),
+            Expectations::new("https://b", "https://"),
+            expect().branch("main").tag("v1"),
+        ] {
+            assert_eq!(bad.validate().unwrap_err().code(), "invalid_policy");
+        }
+    }
+
+    #[test]
+    fn first_document_of_json_lines() {
+        assert_eq!(first_document(b"{\"a\": 1}"), b"{\"a\": 1}");
+        assert_eq!(first_document(b"\n{\"a\": 1}\n{\"b\": 2}\n"), b"{\"a\": 1}");
+        assert_eq!(first_document(b"not json"), b"not json");
+    }
+
+    #[cfg(feature = "sigstore")]
+    #[test]
+    fn attest_and_verify_both_formats() {
+        use cos_core::{KeyAlgorithm, PrivateKey};
+        let artifact = b"app";
+        let subject = Subject::new("app", &Digest::of_bytes(DigestAlgorithm::Sha256, artifact));
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let pem = key.public_key().to_pem();
+        let other = PrivateKey::generate(KeyAlgorithm::EcdsaP256)
+            .unwrap()
+            .public_key()
+            .to_pem();
+        for format in [SignatureFormat::Dsse, SignatureFormat::SigstoreBundle] {
+            let signed = attest(&build(), vec![subject.clone()], &key, format).unwrap();
+            assert_eq!(
+                is_bundle(&signed),
+                format == SignatureFormat::SigstoreBundle
+            );
+            let v = verify_provenance(
+                &signed,
+                artifact,
+                &Trust::key(&pem),
+                &expect().branch("main"),
+            )
+            .unwrap();
+            assert_eq!(v.subject, "app");
+            // As the first line of a JSON-lines file.
+            let mut jsonl = signed.clone();
+            jsonl.extend_from_slice(b"\n{}\n");
+            assert!(verify_provenance(&jsonl, artifact, &Trust::key(&pem), &expect()).is_ok());
+            let e =
+                verify_provenance(&signed, artifact, &Trust::key(&other), &expect()).unwrap_err();
+            assert!(e.is_verification_failure(), "{e}");
+            let e = verify_provenance(&signed, b"other", &Trust::key(&pem), &expect()).unwrap_err();
+            assert!(e.is_verification_failure(), "{e}");
+            let e = verify_provenance(
+                &signed,
+                artifact,
+                &Trust::key(&pem),
+                &Expectations::new(
+                    "https://ci.example.com/builders/other",
+                    "github.com/acme/app",
+                ),
+            )
+            .unwrap_err();
+            assert_eq!(e.code(), "provenance_mismatch");
+            let e = verify_provenance(&signed, artifact, &Trust::default(), &expect()).unwrap_err();
+            assert_eq!(e.code(), "invalid_policy");
+            let e = verify_provenance(
+                &signed,
+                artifact,
+                &Trust::key(&pem),
+                &expect().branch("a").tag("b"),
+            )
+            .unwrap_err();
+            assert_eq!(e.code(), "invalid_policy");
+        }
+        let e =
+            verify_provenance(b"{}", artifact, &Trust::key("not a key"), &expect()).unwrap_err();
+        assert_eq!(e.code(), "invalid_key");
+    }
 
     #[test]
     fn rfc3339_parses_offsets_and_refuses_nonsense() {

@@ -1,4 +1,4 @@
-//! Node.js bindings (napi-rs) for cos-core and cos-policy: the native half
+//! Node.js bindings (napi-rs) for cos-core, cos-policy and cos-supplychain: the native half
 //! of the `@companyos/cos` npm package.
 //!
 //! Bindings hold no logic: every function here converts arguments, calls
@@ -13,7 +13,8 @@
 //! (`loadPackAsync`, `Engine.evaluateAsync`, `Engine.decideAsync`,
 //! `PolicyStore.activateAsync` and the other candidate offers,
 //! `PolicyStore.openAsync`, `PackClient.fetch`, `Dlp.redactTextAsync`,
-//! `Dlp.redactJsonAsync`) run on the libuv thread pool and reject with the
+//! `Dlp.redactJsonAsync`, `sbomFromLockfileAsync`, `sbomFromJsonAsync`,
+//! `sbomFromCargoMetadataAsync`, `verifyProvenanceAsync`, `cveGateAsync`) run on the libuv thread pool and reject with the
 //! same errors. JSON values cross
 //! as text through V8's `JSON.stringify`/`JSON.parse` (see `json_in`).
 //! The JavaScript API is declared, with its documentation, in `index.d.ts`.
@@ -37,11 +38,17 @@ use serde_json::Value;
 mod disclosure;
 mod dlp;
 mod store;
+mod supplychain;
 
 // Reachable from the crate root, as the functions defined here are (napi
 // registers them; without this a `cfg(test)` build sees them as unused).
 pub use disclosure::{decide_residency, verify_disclosure};
 pub use store::{in_cohort, tenant_bucket};
+pub use supplychain::{
+    attest_provenance, cve_gate, cve_gate_async, cvss_score, detect_report_format,
+    provenance_statement, sbom_from_cargo_metadata_async, sbom_from_json_async,
+    sbom_from_lockfile_async, source_date_epoch, verify_provenance, verify_provenance_async,
+};
 
 /// Errors thrown to JavaScript: `code` is a cos error code or `InvalidArg`.
 /// (`&'static str`: every code is a crate's `Error::code` or [`INVALID_ARG`].)

@@ -36,6 +36,23 @@ import cos, {
   VerifiedDisclosure,
   verifyDisclosure,
   decideResidency,
+  Sbom,
+  SbomDiff,
+  sbomFromJsonAsync,
+  sbomFromLockfileAsync,
+  sbomFromCargoMetadataAsync,
+  sourceDateEpoch,
+  LicensePolicy,
+  LicenseReport,
+  provenanceStatement,
+  attestProvenance,
+  verifyProvenance,
+  verifyProvenanceAsync,
+  cveGate,
+  cveGateAsync,
+  CveVerdict,
+  detectReportFormat,
+  cvssScore,
 } from '@companyos/cos';
 
 const require = createRequire(import.meta.url);
@@ -48,7 +65,10 @@ test('ESM named exports are the CommonJS exports (one native module)', () => {
     statementSign, statementVerify, Pack, loadPackAsync, Engine, DecisionLogger, JsonLinesWriter,
     sigstoreSignBlob, sigstoreVerifyBlob, sigstoreVerifyBlobKeyless, fetchAndVerify, fetchAttestation,
     PolicyStore, tenantBucket, inCohort, PackClient, FetchedPack, Poller, Dlp, DisclosurePack,
-    VerifiedDisclosure, verifyDisclosure, decideResidency,
+    VerifiedDisclosure, verifyDisclosure, decideResidency, Sbom, SbomDiff, sbomFromJsonAsync,
+    sbomFromLockfileAsync, sbomFromCargoMetadataAsync, sourceDateEpoch, LicensePolicy, LicenseReport,
+    provenanceStatement, attestProvenance, verifyProvenance, verifyProvenanceAsync, cveGate,
+    cveGateAsync, CveVerdict, detectReportFormat, cvssScore,
   };
   assert.deepEqual(Object.keys(named).sort(), Object.keys(cjs).sort());
   for (const [name, value] of Object.entries(named)) assert.equal(value, cjs[name], name);
@@ -64,6 +84,15 @@ test('core through ESM', () => {
   const st = statement('https://example.invalid/p', {}, [{ name: 'a', digest: digest('a') }]);
   assert.deepEqual(statementVerify(statementSign(st, [k]), [k.publicPem()]), st);
   assert.throws(() => canonicalize('{'), code('invalid_json'));
+});
+
+test('supply chain through ESM', async () => {
+  const lock = '{"name": "app", "version": "1.0.0", "lockfileVersion": 3, "packages": {"": {"name": "app", "version": "1.0.0"}}}';
+  const sbom = await sbomFromLockfileAsync(lock, 'package-lock.json');
+  assert.ok(sbom instanceof Sbom);
+  assert.equal(sbom.root.purl, 'pkg:npm/app@1.0.0');
+  assert.equal(cvssScore('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H').score, 9.8);
+  await assert.rejects(cveGateAsync({ reports: [], now: '2026-12-01T00:00:00Z' }), code('invalid_report'));
 });
 
 test('loadPackAsync resolves to a Pack', async () => {

@@ -57,6 +57,11 @@ test('README store, DLP and disclosure example', () => {
   assert.equal(run('.readme-store.cjs', code), expected);
 });
 
+test('README supply chain example', () => {
+  const { code, expected } = section('Supply chain', 'js');
+  assert.equal(run('.readme-supplychain.cjs', code), expected);
+});
+
 test("the repository README's Node example", () => {
   const main = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const { code, expected } = section('Node', 'js', main);

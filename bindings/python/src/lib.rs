@@ -1,4 +1,5 @@
-//! Python bindings for cos-core and cos-policy (the `companyos` package).
+//! Python bindings for cos-core, cos-policy and cos-supplychain (the
+//! `companyos` package).
 //!
 //! Bindings hold no logic: every function here converts arguments, calls
 //! the crate, and maps the result or error. Behaviour is tested in the
@@ -17,6 +18,7 @@ use std::time::Duration;
 mod disclosure;
 mod dlp;
 mod store;
+mod supplychain;
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
@@ -1042,6 +1044,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CoreError", py.get_type::<CoreError>())?;
     m.add("VerificationError", py.get_type::<VerificationError>())?;
     m.add("PolicyError", py.get_type::<PolicyError>())?;
+    supplychain::register(m)?;
     m.add_function(wrap_pyfunction!(digest, m)?)?;
     m.add_function(wrap_pyfunction!(canonicalize, m)?)?;
     m.add_function(wrap_pyfunction!(canonical_json, m)?)?;

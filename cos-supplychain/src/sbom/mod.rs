@@ -27,6 +27,7 @@
 mod cargo;
 mod cyclonedx;
 mod diff;
+mod lockfile;
 mod npm;
 mod purl;
 mod python;
@@ -36,10 +37,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
+use serde::Serialize;
+
 use crate::{Error, Result};
 
 pub use cargo::CargoOptions;
 pub use diff::{Change, ComponentSummary, SbomDiff};
+pub use lockfile::{GenerateOptions, LockfileKind};
 pub use npm::NpmOptions;
 pub use purl::{Purl, normalize_python_name};
 pub use python::PythonOptions;
@@ -255,8 +259,9 @@ impl HashAlgorithm {
     }
 }
 
-/// A hash of a component's artefact (lower-case hex).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A hash of a component's artefact (lower-case hex). Serialised as
+/// `{"algorithm": "SHA-256", "value": "<hex>"}` (CycloneDX names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Hash {
     /// The algorithm.
     pub algorithm: HashAlgorithm,
@@ -290,8 +295,10 @@ impl Hash {
     }
 }
 
-/// A component's declared licence.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A component's declared licence. Serialised as `{"expression": "MIT"}`
+/// or `{"name": "Some licence"}`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum License {
     /// A valid SPDX licence expression (`MIT OR Apache-2.0`).
     Expression(String),
@@ -336,14 +343,27 @@ impl License {
     }
 }
 
+impl Serialize for HashAlgorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.cyclonedx_name())
+    }
+}
+
+impl Serialize for ComponentKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.cyclonedx_name())
+    }
+}
+
 impl fmt::Display for License {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-/// Whether a component is needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Whether a component is needed (serialised in lower case, as CycloneDX).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Needed at run time (the default).
     #[default]
@@ -433,8 +453,9 @@ impl ComponentKind {
     }
 }
 
-/// One component (package) of an SBOM.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// One component (package) of an SBOM (serialised with these field names,
+/// for the bindings).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Component {
     /// Identifier within the document (our producers use the purl).
     pub bom_ref: String,
@@ -499,8 +520,9 @@ impl Component {
 }
 
 /// A bill of materials: the root (the software described), its components
-/// and the dependency graph between them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// and the dependency graph between them (serialised with these field
+/// names: the model, not a CycloneDX or SPDX document; see [`Sbom::write`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Sbom {
     /// The software the SBOM describes (CycloneDX `metadata.component`, the
     /// SPDX package the document DESCRIBES).
@@ -734,6 +756,31 @@ mod tests {
         );
         assert_eq!(License::from_declared("  "), None);
         assert_eq!(License::from_declared("NOASSERTION"), None);
+    }
+
+    #[test]
+    fn the_model_serialises() {
+        let mut c = Component::library("idna", Some("3.10"), "pkg:pypi/idna@3.10".into());
+        c.add_hashes(Hash::from_hex(HashAlgorithm::Sha256, &"a".repeat(64)));
+        c.license = License::from_declared("MIT");
+        c.scope = Scope::Optional;
+        let sbom = Sbom {
+            components: vec![c],
+            ..Sbom::default()
+        };
+        let v = serde_json::to_value(&sbom).unwrap();
+        assert_eq!(
+            v["components"][0],
+            serde_json::json!({
+                "bom_ref": "pkg:pypi/idna@3.10", "kind": "library", "group": null,
+                "name": "idna", "version": "3.10", "purl": "pkg:pypi/idna@3.10",
+                "hashes": [{"algorithm": "SHA-256", "value": "a".repeat(64)}],
+                "license": {"expression": "MIT"}, "supplier": null, "authors": [],
+                "scope": "optional", "properties": {}
+            })
+        );
+        assert_eq!(v["root"], serde_json::Value::Null);
+        assert_eq!(v["dependencies"], serde_json::json!({}));
     }
 
     #[test]

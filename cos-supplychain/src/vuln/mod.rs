@@ -44,6 +44,7 @@
 
 mod cvss;
 mod cyclonedx;
+mod documents;
 mod finding;
 mod gate;
 mod policy;
@@ -54,6 +55,7 @@ mod vex;
 mod waiver;
 
 pub use self::cvss::{CvssScore, CvssVersion, MAX_VECTOR_LEN, detect_version, score_vector};
+pub use self::documents::{GateDocuments, evaluate_documents};
 pub use self::finding::{Finding, Limits, Package, Report, ReportFormat, ReportedScore, Severity};
 pub use self::gate::{
     Counts, Disposition, FindingVerdict, GateInput, InputSummary, PackageVerdict, ScoreSource,

@@ -1,4 +1,4 @@
-"""Type stubs for the native module (see companyos.core and companyos.policy)."""
+"""Type stubs for the native module (see companyos.core, companyos.policy and companyos.supplychain)."""
 
 from os import PathLike
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -11,6 +11,13 @@ class CosError(Exception):
 class CoreError(CosError): ...
 class VerificationError(CoreError): ...
 class PolicyError(CosError): ...
+class SupplyChainError(CosError):
+    """An error from cos-supplychain; `code` is `cos_supplychain::Error::code()`."""
+
+class SupplyChainVerificationError(SupplyChainError, VerificationError):
+    """Supply-chain evidence did not hold (codes "provenance_mismatch",
+    "invalid_provenance", "signature_invalid", "artifact_mismatch",
+    "bundle_not_trusted", "invalid_sigstore_bundle", "invalid_envelope", ...)."""
 
 def digest(data: bytes, algorithm: str = "sha256") -> str:
     """`sha256:<hex>` (or `sha512:<hex>`) of `data`."""
@@ -407,3 +414,150 @@ def decide_residency(
 ) -> Dict[str, Any]:
     """{"decision": {...}, "disclosure": {"status": "absent" | "verified" | "rejected", ...}}.
     `request`: dataset_id, classification, residency, destination_region, time, party?, purpose?"""
+
+# ---------------------------------------------------------------- supply chain
+
+class Sbom:
+    """A software bill of materials: the root, its components and the dependency graph."""
+
+    @staticmethod
+    def from_json(data: bytes) -> "Sbom":
+        """Read CycloneDX (1.2-1.6) or SPDX (2.2, 2.3) JSON. Raises SupplyChainError "invalid_sbom"."""
+    @staticmethod
+    def from_lockfile(
+        data: bytes,
+        file_name: str,
+        *,
+        include_dev: bool = False,
+        root_name: Optional[str] = None,
+        root_version: Optional[str] = None,
+    ) -> "Sbom":
+        """From a lockfile whose kind `file_name` tells: package-lock.json, requirements*.txt,
+        poetry.lock, uv.lock. Raises SupplyChainError "unknown_format" (name), "invalid_lockfile"."""
+    @staticmethod
+    def from_cargo_metadata(
+        metadata: bytes, cargo_lock: Optional[bytes] = None, *, packages: Optional[Sequence[str]] = None
+    ) -> "Sbom":
+        """From `cargo metadata --format-version 1` output and Cargo.lock (checksums)."""
+    def write(
+        self,
+        format: str = "cyclonedx-1.6",
+        *,
+        created: int,
+        tool_name: Optional[str] = None,
+        tool_version: Optional[str] = None,
+    ) -> bytes:
+        """CycloneDX 1.6 / 1.5 or SPDX 2.3 JSON (`format` "cyclonedx-1.6", "cyclonedx-1.5",
+        "spdx-2.3"), created at `created` seconds since 1970: the same input and time give the same bytes."""
+    def merge(self, other: "Sbom") -> "Sbom":
+        """Components united by purl, graphs merged; this SBOM's root stays the root."""
+    def diff(self, after: "Sbom") -> "SbomDiff":
+        """What changed from this SBOM to `after`."""
+    @property
+    def root(self) -> Optional[Dict[str, Any]]:
+        """The root component: bom_ref, kind, group, name, version, purl, hashes, license, supplier,
+        authors, scope, properties."""
+    @property
+    def components(self) -> List[Dict[str, Any]]:
+        """The other components, sorted by bom_ref."""
+    def to_dict(self) -> Dict[str, Any]:
+        """root, components, dependencies (bom_ref -> [bom_ref]), properties."""
+    def __len__(self) -> int: ...
+
+class SbomDiff:
+    """Packages added and removed, versions, licences and hashes changed."""
+
+    @property
+    def is_empty(self) -> bool: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """{"added": [...], "removed": [...], "changed": [{"package", "field", "before", "after"}]}."""
+    def to_text(self) -> str: ...
+
+def source_date_epoch(value: str) -> int:
+    """Seconds since 1970 from a SOURCE_DATE_EPOCH value; SupplyChainError "invalid_source_date_epoch"."""
+
+class LicensePolicy:
+    """Allow / deny lists of SPDX licences: {"allow", "deny", "unknown": "block"|"warn"|"allow", "ignore"}."""
+
+    @staticmethod
+    def from_json(data: bytes) -> "LicensePolicy":
+        """Raises SupplyChainError "invalid_license_policy"."""
+    @staticmethod
+    def from_yaml(data: bytes) -> "LicensePolicy": ...
+    def check(self, sbom: Sbom) -> "LicenseReport": ...
+
+class LicenseReport:
+    """The licence gate's verdict for every component."""
+
+    @property
+    def passed(self) -> bool: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """{"passed", "counts": {"pass", "warn", "block", "ignored"}, "components": [...]}."""
+    def to_text(self) -> str: ...
+
+def provenance_statement(
+    build: Union[bytes, str, Dict[str, Any]], subjects: Sequence[Tuple[str, str]]
+) -> Dict[str, Any]:
+    """The in-toto Statement with the SLSA v1 predicate of a build description
+    (docs/slsa-provenance.md); subjects are (name, "sha256:<hex>")."""
+
+def attest_provenance(
+    build: Union[bytes, str, Dict[str, Any]],
+    subjects: Sequence[Tuple[str, str]],
+    key: SigningKey,
+    *,
+    format: str = "dsse",
+) -> bytes:
+    """Signed provenance: a DSSE envelope ("dsse") or a Sigstore bundle ("sigstore-bundle").
+    Raises SupplyChainError "invalid_build_description", "unknown_format"."""
+
+def verify_provenance(
+    provenance: bytes,
+    artifact: bytes,
+    *,
+    builder_id: str,
+    source_uri: str,
+    branch: Optional[str] = None,
+    tag: Optional[str] = None,
+    build_type: Optional[str] = None,
+    public_key: Optional[str] = None,
+    trusted_root: Optional[bytes] = None,
+    identity: Optional[str] = None,
+    issuer: Optional[str] = None,
+) -> Dict[str, Any]:
+    """Verify SLSA provenance (DSSE envelope, .intoto.jsonl, or Sigstore bundle with a key or
+    keyless) as slsa-verifier does. Returns subject, artifact_digest, builder_id, build_type,
+    source_uri, source_ref, source_commit, signer. Raises SupplyChainVerificationError
+    ("provenance_mismatch", "invalid_provenance", "signature_invalid", ...) when the evidence
+    does not hold, SupplyChainError "invalid_policy" for unusable expectations or trust."""
+
+class CveVerdict:
+    """The CVE gate's verdict (docs/cve-gate.md)."""
+
+    @property
+    def passed(self) -> bool: ...
+    def to_json(self) -> bytes:
+        """RFC 8785 canonical JSON: the same inputs and `now` give the same bytes."""
+    def to_dict(self) -> Dict[str, Any]: ...
+    def to_text(self) -> str: ...
+
+def cve_gate(
+    reports: Sequence[Tuple[str, bytes]],
+    *,
+    now: str,
+    vex: Optional[Sequence[Tuple[str, bytes]]] = None,
+    waivers: Optional[bytes] = None,
+    policy: Optional[bytes] = None,
+    format: str = "auto",
+) -> CveVerdict:
+    """Judge (name, bytes) vulnerability reports (OSV, Grype, Trivy, CycloneDX) with VEX
+    (OpenVEX, CycloneDX), waivers (YAML/JSON) and a policy (YAML/JSON) at `now` (RFC 3339).
+    Raises SupplyChainError: "unknown_format", "invalid_report", "invalid_vex",
+    "invalid_waivers", "invalid_waiver", "invalid_gate_policy", "invalid_time", "input_too_large"."""
+
+def detect_report_format(data: bytes) -> str:
+    """"osv", "grype", "trivy" or "cyclonedx"; SupplyChainError "unknown_format"."""
+
+def cvss_score(vector: str) -> Dict[str, Any]:
+    """{"vector", "version", "score", "severity"[, "nomenclature", "ignored_metrics"]} of a
+    CVSS v3.0 / v3.1 / v4.0 vector; SupplyChainError "invalid_cvss_vector"."""

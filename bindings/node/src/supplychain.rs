@@ -1,0 +1,700 @@
+//! The `supplychain` API of `@companyos/cos`: cos_supplychain (SBOMs, the
+//! licence gate, SLSA provenance, the CVE gate), mapped. Every behaviour is
+//! the crate's; the functions here convert arguments and results and map
+//! errors (`code` is `cos_supplychain::Error::code`).
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, ClassInstance, Either3, Uint8Array};
+use napi::{Env, Task, Unknown};
+use napi_derive::napi;
+
+use cos_supplychain::sbom::{self, GenerateOptions, LockfileKind};
+use cos_supplychain::{license, slsa, vuln};
+
+use crate::{
+    Bytes, Result, SigningKey, SubjectInput, bytes, invalid_arg, json_arg, json_out, rejection,
+};
+
+fn sc_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
+    napi::Error::new(e.code(), e.to_string())
+}
+
+fn sc_rejection(env: &Env, e: &cos_supplychain::Error) -> napi::Error {
+    rejection(env, e.code(), e.to_string())
+}
+
+// ---------------------------------------------------------------- SBOMs
+
+/// Options of `Sbom.fromLockfile` / `sbomFromLockfileAsync`.
+#[napi(object)]
+pub struct SbomOptions {
+    /// npm, Poetry, uv: keep dev dependencies.
+    pub include_dev: Option<bool>,
+    /// Python: name of the root component.
+    pub root_name: Option<String>,
+    /// Python: version of the root component.
+    pub root_version: Option<String>,
+}
+
+/// Options of `Sbom.fromCargoMetadata`.
+#[napi(object)]
+pub struct CargoSbomOptions {
+    /// Workspace members to describe.
+    pub packages: Option<Vec<String>>,
+}
+
+/// Options of `Sbom.write`.
+#[napi(object)]
+pub struct SbomWriteOptions {
+    /// `cyclonedx-1.6` (default), `cyclonedx-1.5` or `spdx-2.3`.
+    pub format: Option<String>,
+    /// Creation time, seconds since 1970 (`SOURCE_DATE_EPOCH`).
+    pub created: i64,
+    /// Tool recorded as the author (default `cos`).
+    pub tool_name: Option<String>,
+    /// Its version.
+    pub tool_version: Option<String>,
+}
+
+fn generate_options(o: Option<SbomOptions>) -> GenerateOptions {
+    let mut options = GenerateOptions::default();
+    if let Some(o) = o {
+        options.include_dev = o.include_dev.unwrap_or(false);
+        options.root_name = o.root_name;
+        options.root_version = o.root_version;
+    }
+    options
+}
+
+fn cargo_options(o: Option<CargoSbomOptions>) -> GenerateOptions {
+    let mut options = GenerateOptions::default();
+    options.packages = o.and_then(|o| o.packages).unwrap_or_default();
+    options
+}
+
+/// A software bill of materials.
+#[napi]
+pub struct Sbom(sbom::Sbom);
+
+#[napi]
+impl Sbom {
+    /// Reads CycloneDX (1.2–1.6) or SPDX (2.2, 2.3) JSON.
+    #[napi(factory)]
+    pub fn from_json(data: Bytes) -> Result<Self> {
+        sbom::Sbom::from_json(bytes(&data))
+            .map(Sbom)
+            .map_err(sc_err)
+    }
+
+    /// From a lockfile whose kind `fileName` tells.
+    #[napi(factory)]
+    pub fn from_lockfile(
+        data: Bytes,
+        file_name: String,
+        options: Option<SbomOptions>,
+    ) -> Result<Self> {
+        let kind = LockfileKind::from_file_name(&file_name).map_err(sc_err)?;
+        sbom::Sbom::from_lockfile(kind, bytes(&data), &generate_options(options))
+            .map(Sbom)
+            .map_err(sc_err)
+    }
+
+    /// From `cargo metadata --format-version 1` output and `Cargo.lock`.
+    #[napi(factory)]
+    pub fn from_cargo_metadata(
+        metadata: Bytes,
+        cargo_lock: Option<Bytes>,
+        options: Option<CargoSbomOptions>,
+    ) -> Result<Self> {
+        sbom::Sbom::from_cargo_metadata(
+            bytes(&metadata),
+            cargo_lock.as_ref().map(bytes),
+            &cargo_options(options).cargo(),
+        )
+        .map(Sbom)
+        .map_err(sc_err)
+    }
+
+    /// The document in a format, at a creation time.
+    #[napi]
+    pub fn write(&self, options: SbomWriteOptions) -> Result<Buffer> {
+        let format: sbom::Format = options
+            .format
+            .as_deref()
+            .unwrap_or("cyclonedx-1.6")
+            .parse()
+            .map_err(sc_err)?;
+        let created = u64::try_from(options.created)
+            .map_err(|_| invalid_arg(format!("created {} is negative", options.created)))?;
+        let mut w = sbom::WriteOptions::at(created);
+        if let Some(name) = options.tool_name {
+            w.tool_name = name;
+        }
+        if let Some(version) = options.tool_version {
+            w.tool_version = version;
+        }
+        self.0.write(format, &w).map(Buffer::from).map_err(sc_err)
+    }
+
+    /// This SBOM merged with `other` (this one's root stays the root).
+    #[napi]
+    pub fn merge(&self, other: &Sbom) -> Sbom {
+        Sbom(self.0.merge(&other.0))
+    }
+
+    /// What changed from this SBOM to `after`.
+    #[napi]
+    pub fn diff(&self, after: &Sbom) -> SbomDiff {
+        SbomDiff(self.0.diff(&after.0))
+    }
+
+    /// The root component, or `null`.
+    #[napi(getter, ts_return_type = "SbomComponent | null")]
+    pub fn root<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        json_out(env, &self.0.root)
+    }
+
+    /// The other components, sorted by `bom_ref`.
+    #[napi(getter, ts_return_type = "SbomComponent[]")]
+    pub fn components<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        json_out(env, &self.0.components)
+    }
+
+    /// Components including the root.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.0.components.len() + usize::from(self.0.root.is_some()))
+            .unwrap_or(u32::MAX)
+    }
+
+    /// The model: `root`, `components`, `dependencies`, `properties`.
+    #[napi(ts_return_type = "SbomModel")]
+    pub fn to_object<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        json_out(env, &self.0)
+    }
+
+    /// `Sbom(root=…, components=N)`.
+    #[napi(js_name = "toString")]
+    pub fn describe(&self) -> String {
+        format!(
+            "Sbom(root={}, components={})",
+            self.0
+                .root
+                .as_ref()
+                .map_or_else(|| "none".to_owned(), |r| r.label()),
+            self.0.components.len()
+        )
+    }
+}
+
+/// What changed between two SBOMs.
+#[napi]
+pub struct SbomDiff(sbom::SbomDiff);
+
+#[napi]
+impl SbomDiff {
+    /// No difference at all.
+    #[napi(getter)]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `{added, removed, changed}`.
+    #[napi(ts_return_type = "SbomDiffJson")]
+    pub fn to_object<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        json_out(env, &self.0.to_json())
+    }
+
+    /// `+ added`, `- removed`, `~ changed` lines and a count.
+    #[napi]
+    pub fn to_text(&self) -> String {
+        self.0.to_text()
+    }
+}
+
+/// Seconds since 1970 from a `SOURCE_DATE_EPOCH` value (strict).
+#[napi]
+pub fn source_date_epoch(value: String) -> Result<i64> {
+    let secs = sbom::source_date_epoch(&value).map_err(sc_err)?;
+    // At most 253402300799: exact in a JavaScript number.
+    i64::try_from(secs).map_err(|_| invalid_arg("SOURCE_DATE_EPOCH out of range"))
+}
+
+/// Which SBOM an async task makes.
+enum SbomInput {
+    Json(Vec<u8>),
+    Lockfile(LockfileKind, Vec<u8>, GenerateOptions),
+    Cargo(Vec<u8>, Option<Vec<u8>>, GenerateOptions),
+}
+
+/// Makes an SBOM off the main thread.
+pub struct MakeSbom(SbomInput);
+
+impl Task for MakeSbom {
+    type Output = std::result::Result<sbom::Sbom, cos_supplychain::Error>;
+    type JsValue = Sbom;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(match &self.0 {
+            SbomInput::Json(data) => sbom::Sbom::from_json(data),
+            SbomInput::Lockfile(kind, data, o) => sbom::Sbom::from_lockfile(*kind, data, o),
+            SbomInput::Cargo(meta, lock, o) => {
+                sbom::Sbom::from_cargo_metadata(meta, lock.as_deref(), &o.cargo())
+            }
+        })
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Sbom> {
+        output.map(Sbom).map_err(|e| sc_rejection(&env, &e))
+    }
+}
+
+/// `Sbom.fromJson` on the libuv thread pool.
+#[napi(ts_return_type = "Promise<Sbom>")]
+pub fn sbom_from_json_async(data: Bytes) -> AsyncTask<MakeSbom> {
+    AsyncTask::new(MakeSbom(SbomInput::Json(bytes(&data).to_vec())))
+}
+
+/// `Sbom.fromLockfile` on the libuv thread pool.
+#[napi(ts_return_type = "Promise<Sbom>")]
+pub fn sbom_from_lockfile_async(
+    data: Bytes,
+    file_name: String,
+    options: Option<SbomOptions>,
+) -> Result<AsyncTask<MakeSbom>> {
+    let kind = LockfileKind::from_file_name(&file_name).map_err(sc_err)?;
+    Ok(AsyncTask::new(MakeSbom(SbomInput::Lockfile(
+        kind,
+        bytes(&data).to_vec(),
+        generate_options(options),
+    ))))
+}
+
+/// `Sbom.fromCargoMetadata` on the libuv thread pool.
+#[napi(ts_return_type = "Promise<Sbom>")]
+pub fn sbom_from_cargo_metadata_async(
+    metadata: Bytes,
+    cargo_lock: Option<Bytes>,
+    options: Option<CargoSbomOptions>,
+) -> AsyncTask<MakeSbom> {
+    AsyncTask::new(MakeSbom(SbomInput::Cargo(
+        bytes(&metadata).to_vec(),
+        cargo_lock.as_ref().map(|b| bytes(b).to_vec()),
+        cargo_options(options),
+    )))
+}
+
+// ---------------------------------------------------------------- licences
+
+/// Allow / deny lists of SPDX licences.
+#[napi]
+pub struct LicensePolicy(license::Policy);
+
+#[napi]
+impl LicensePolicy {
+    /// From JSON.
+    #[napi(factory)]
+    pub fn from_json(data: Bytes) -> Result<Self> {
+        license::Policy::from_json(bytes(&data))
+            .map(LicensePolicy)
+            .map_err(sc_err)
+    }
+
+    /// From YAML.
+    #[napi(factory)]
+    pub fn from_yaml(data: Bytes) -> Result<Self> {
+        license::Policy::from_yaml(bytes(&data))
+            .map(LicensePolicy)
+            .map_err(sc_err)
+    }
+
+    /// Every component's licence against the policy.
+    #[napi]
+    pub fn check(&self, sbom: &Sbom) -> LicenseReport {
+        LicenseReport(self.0.check(&sbom.0))
+    }
+}
+
+/// The licence gate's report.
+#[napi]
+pub struct LicenseReport(license::Report);
+
+#[napi]
+impl LicenseReport {
+    /// No component is blocked.
+    #[napi(getter)]
+    pub fn passed(&self) -> bool {
+        self.0.passed()
+    }
+
+    /// `{passed, counts, components}`.
+    #[napi(ts_return_type = "LicenseReportJson")]
+    pub fn to_object<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        json_out(env, &self.0.to_json())
+    }
+
+    /// One line per blocked or warned component and a summary.
+    #[napi]
+    pub fn to_text(&self) -> String {
+        self.0.to_text()
+    }
+}
+
+// ---------------------------------------------------------------- SLSA
+
+fn subjects(list: Vec<SubjectInput>) -> Result<Vec<cos_core::statement::Subject>> {
+    list.into_iter()
+        .map(|s| {
+            let d = cos_core::Digest::parse_prefixed(&s.digest)
+                .map_err(|e| sc_err(cos_supplychain::Error::Core(e)))?;
+            Ok(cos_core::statement::Subject::new(s.name, &d))
+        })
+        .collect()
+}
+
+/// A build description: JSON text, JSON bytes, or an object.
+type BuildInput<'a> = Either3<String, Uint8Array, Unknown<'a>>;
+
+fn build_description(env: &Env, build: BuildInput<'_>) -> Result<slsa::BuildDescription> {
+    let json = match build {
+        Either3::A(s) => s.into_bytes(),
+        Either3::B(b) => b.to_vec(),
+        Either3::C(v) => serde_json::to_vec(&json_arg(env, v, "build description")?)
+            .map_err(|e| invalid_arg(e.to_string()))?,
+    };
+    slsa::BuildDescription::from_json(&json).map_err(sc_err)
+}
+
+/// The in-toto Statement with the SLSA v1 predicate of a build description.
+#[napi(ts_return_type = "Statement")]
+pub fn provenance_statement<'e>(
+    env: &'e Env,
+    #[napi(ts_arg_type = "Bytes | BuildDescription")] build: BuildInput<'_>,
+    subjects: Vec<SubjectInput>,
+) -> Result<Unknown<'e>> {
+    let build = build_description(env, build)?;
+    let st = slsa::statement(&build, self::subjects(subjects)?).map_err(sc_err)?;
+    json_out(env, &st)
+}
+
+/// Options of `attestProvenance`.
+#[napi(object)]
+pub struct AttestOptions {
+    /// `dsse` (default) or `sigstore-bundle`.
+    pub format: Option<String>,
+}
+
+/// Signed SLSA provenance: a DSSE envelope or a Sigstore bundle (JSON bytes).
+#[napi]
+pub fn attest_provenance(
+    env: &Env,
+    #[napi(ts_arg_type = "Bytes | BuildDescription")] build: BuildInput<'_>,
+    subjects: Vec<SubjectInput>,
+    key: ClassInstance<'_, SigningKey>,
+    options: Option<AttestOptions>,
+) -> Result<Buffer> {
+    let format: slsa::SignatureFormat = options
+        .and_then(|o| o.format)
+        .as_deref()
+        .unwrap_or("dsse")
+        .parse()
+        .map_err(sc_err)?;
+    let build = build_description(env, build)?;
+    slsa::attest(&build, self::subjects(subjects)?, &key.0, format)
+        .map(Buffer::from)
+        .map_err(sc_err)
+}
+
+/// What `verifyProvenance` expects and trusts.
+#[napi(object)]
+pub struct VerifyProvenanceOptions {
+    /// Expected builder id (without `@version`: any version).
+    pub builder_id: String,
+    /// Expected source repository (`github.com/acme/app`).
+    pub source_uri: String,
+    /// Expected branch (`main` or `refs/heads/main`).
+    pub branch: Option<String>,
+    /// Expected tag (`v1.2.0` or `refs/tags/v1.2.0`).
+    pub tag: Option<String>,
+    /// Expected build type (exact).
+    pub build_type: Option<String>,
+    /// The signer's public key (SPKI PEM).
+    pub public_key: Option<String>,
+    /// Keyless: `trusted_root.json` ...
+    pub trusted_root: Option<Bytes>,
+    /// ... the certificate identity (SAN, exact) ...
+    pub identity: Option<String>,
+    /// ... and its OIDC issuer.
+    pub issuer: Option<String>,
+}
+
+/// What `verifyProvenance` established.
+#[napi(object)]
+pub struct VerifiedProvenance {
+    /// The subject that names the artefact.
+    pub subject: String,
+    /// `sha256:<hex>` of the artefact.
+    pub artifact_digest: String,
+    /// The builder id, as the provenance gives it.
+    pub builder_id: String,
+    /// The build type.
+    pub build_type: String,
+    /// The source repository, normalised.
+    pub source_uri: String,
+    /// The source ref, when named.
+    pub source_ref: Option<String>,
+    /// The source commit, when named.
+    pub source_commit: Option<String>,
+    /// Who signed.
+    pub signer: String,
+}
+
+impl From<slsa::VerifiedProvenance> for VerifiedProvenance {
+    fn from(v: slsa::VerifiedProvenance) -> Self {
+        VerifiedProvenance {
+            subject: v.subject,
+            artifact_digest: v.artifact_digest,
+            builder_id: v.builder_id,
+            build_type: v.build_type,
+            source_uri: v.source_uri,
+            source_ref: v.source_ref,
+            source_commit: v.source_commit,
+            signer: v.signer,
+        }
+    }
+}
+
+/// Owned arguments of a verification (sync or on the thread pool).
+pub struct VerifyProvenance {
+    provenance: Vec<u8>,
+    artifact: Vec<u8>,
+    expect: slsa::Expectations,
+    public_key: Option<String>,
+    trusted_root: Option<Vec<u8>>,
+    identity: Option<String>,
+    issuer: Option<String>,
+}
+
+impl VerifyProvenance {
+    fn new(provenance: &Bytes, artifact: &Bytes, o: VerifyProvenanceOptions) -> Self {
+        let mut expect = slsa::Expectations::new(o.builder_id, o.source_uri);
+        if let Some(b) = o.branch {
+            expect = expect.branch(b);
+        }
+        if let Some(t) = o.tag {
+            expect = expect.tag(t);
+        }
+        if let Some(t) = o.build_type {
+            expect = expect.build_type(t);
+        }
+        VerifyProvenance {
+            provenance: bytes(provenance).to_vec(),
+            artifact: bytes(artifact).to_vec(),
+            expect,
+            public_key: o.public_key,
+            trusted_root: o.trusted_root.as_ref().map(|b| bytes(b).to_vec()),
+            identity: o.identity,
+            issuer: o.issuer,
+        }
+    }
+
+    fn run(&self) -> std::result::Result<slsa::VerifiedProvenance, cos_supplychain::Error> {
+        let mut trust = slsa::Trust::default();
+        trust.public_key = self.public_key.as_deref();
+        trust.trusted_root = self.trusted_root.as_deref();
+        trust.identity = self.identity.as_deref();
+        trust.issuer = self.issuer.as_deref();
+        slsa::verify_provenance(&self.provenance, &self.artifact, &trust, &self.expect)
+    }
+}
+
+impl Task for VerifyProvenance {
+    type Output = std::result::Result<slsa::VerifiedProvenance, cos_supplychain::Error>;
+    type JsValue = VerifiedProvenance;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self.run())
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<VerifiedProvenance> {
+        output
+            .map(VerifiedProvenance::from)
+            .map_err(|e| sc_rejection(&env, &e))
+    }
+}
+
+/// Verifies SLSA provenance for `artifact` as `cos verify provenance` does.
+#[napi]
+pub fn verify_provenance(
+    provenance: Bytes,
+    artifact: Bytes,
+    options: VerifyProvenanceOptions,
+) -> Result<VerifiedProvenance> {
+    VerifyProvenance::new(&provenance, &artifact, options)
+        .run()
+        .map(VerifiedProvenance::from)
+        .map_err(sc_err)
+}
+
+/// `verifyProvenance` on the libuv thread pool.
+#[napi(ts_return_type = "Promise<VerifiedProvenance>")]
+pub fn verify_provenance_async(
+    provenance: Bytes,
+    artifact: Bytes,
+    options: VerifyProvenanceOptions,
+) -> AsyncTask<VerifyProvenance> {
+    AsyncTask::new(VerifyProvenance::new(&provenance, &artifact, options))
+}
+
+// ---------------------------------------------------------------- CVE gate
+
+/// A named document (a report or VEX file).
+#[napi(object)]
+pub struct NamedDocument {
+    /// The name recorded in the verdict (a file name).
+    pub name: String,
+    /// Its bytes (or text).
+    pub data: Bytes,
+}
+
+/// The inputs of `cveGate`.
+#[napi(object)]
+pub struct CveGateOptions {
+    /// Vulnerability reports (OSV, Grype, Trivy, CycloneDX); at least one.
+    pub reports: Vec<NamedDocument>,
+    /// The time waivers are judged at (RFC 3339).
+    pub now: String,
+    /// VEX documents (OpenVEX, CycloneDX).
+    pub vex: Option<Vec<NamedDocument>>,
+    /// The waivers file (YAML or JSON).
+    pub waivers: Option<Bytes>,
+    /// The gate policy (YAML or JSON); default: block CVSS 7.0 and above.
+    pub policy: Option<Bytes>,
+    /// `auto` (default), `osv`, `grype`, `trivy`, `cyclonedx`.
+    pub format: Option<String>,
+}
+
+/// Owned inputs of the gate (sync or on the thread pool).
+pub struct CveGate {
+    reports: Vec<(String, Vec<u8>)>,
+    vex: Vec<(String, Vec<u8>)>,
+    waivers: Option<Vec<u8>>,
+    policy: Option<Vec<u8>>,
+    now: vuln::Timestamp,
+    format: vuln::ReportFormat,
+}
+
+fn owned(docs: Vec<NamedDocument>) -> Vec<(String, Vec<u8>)> {
+    docs.into_iter()
+        .map(|d| {
+            let data = bytes(&d.data).to_vec();
+            (d.name, data)
+        })
+        .collect()
+}
+
+impl CveGate {
+    fn new(o: CveGateOptions) -> Result<Self> {
+        Ok(CveGate {
+            now: vuln::Timestamp::parse(&o.now).map_err(sc_err)?,
+            format: o
+                .format
+                .as_deref()
+                .unwrap_or("auto")
+                .parse()
+                .map_err(sc_err)?,
+            reports: owned(o.reports),
+            vex: owned(o.vex.unwrap_or_default()),
+            waivers: o.waivers.as_ref().map(|b| bytes(b).to_vec()),
+            policy: o.policy.as_ref().map(|b| bytes(b).to_vec()),
+        })
+    }
+
+    fn run(&self) -> std::result::Result<vuln::Verdict, cos_supplychain::Error> {
+        let mut docs = vuln::GateDocuments::at(self.now);
+        docs.format = self.format;
+        docs.reports = self
+            .reports
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        docs.vex = self
+            .vex
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        docs.waivers = self.waivers.as_deref();
+        docs.policy = self.policy.as_deref();
+        vuln::evaluate_documents(&docs)
+    }
+}
+
+impl Task for CveGate {
+    type Output = std::result::Result<vuln::Verdict, cos_supplychain::Error>;
+    type JsValue = CveVerdict;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self.run())
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<CveVerdict> {
+        output.map(CveVerdict).map_err(|e| sc_rejection(&env, &e))
+    }
+}
+
+/// The CVE gate's verdict.
+#[napi]
+pub struct CveVerdict(vuln::Verdict);
+
+#[napi]
+impl CveVerdict {
+    /// No finding blocks.
+    #[napi(getter)]
+    pub fn passed(&self) -> bool {
+        self.0.passed()
+    }
+
+    /// RFC 8785 canonical JSON bytes (for the evidence bundle).
+    #[napi]
+    pub fn to_json(&self) -> Result<Buffer> {
+        self.0.to_json().map(Buffer::from).map_err(sc_err)
+    }
+
+    /// The verdict as an object.
+    #[napi(ts_return_type = "CveVerdictJson")]
+    pub fn to_object<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
+        json_out(env, &self.0)
+    }
+
+    /// The verdict for people.
+    #[napi]
+    pub fn to_text(&self) -> String {
+        self.0.to_text()
+    }
+}
+
+/// Judges vulnerability reports with VEX, waivers and a policy at `now`.
+#[napi]
+pub fn cve_gate(options: CveGateOptions) -> Result<CveVerdict> {
+    CveGate::new(options)?.run().map(CveVerdict).map_err(sc_err)
+}
+
+/// `cveGate` on the libuv thread pool.
+#[napi(ts_return_type = "Promise<CveVerdict>")]
+pub fn cve_gate_async(options: CveGateOptions) -> Result<AsyncTask<CveGate>> {
+    Ok(AsyncTask::new(CveGate::new(options)?))
+}
+
+/// `osv`, `grype`, `trivy` or `cyclonedx`, from a report's content.
+#[napi]
+pub fn detect_report_format(data: Bytes) -> Result<&'static str> {
+    vuln::detect_format(bytes(&data))
+        .map(vuln::ReportFormat::as_str)
+        .map_err(sc_err)
+}
+
+/// The CVSS v3.0/v3.1/v4.0 score of a vector.
+#[napi(ts_return_type = "CvssScore")]
+pub fn cvss_score<'e>(env: &'e Env, vector: String) -> Result<Unknown<'e>> {
+    let s = vuln::score_vector(&vector).map_err(sc_err)?;
+    json_out(env, &s)
+}

@@ -522,6 +522,27 @@ fn malformed_inputs_are_typed_errors() {
         "invalid_report"
     );
     assert_eq!(report_err(br#"[1,2]"#, ReportFormat::Osv), "invalid_report");
+    // A format forced on a report of another format is refused, not read as
+    // empty (a Grype report read as Trivy would find nothing and pass).
+    for (name, wrong) in [
+        ("grype.json", ReportFormat::Trivy),
+        ("grype.json", ReportFormat::Osv),
+        ("grype.json", ReportFormat::Cyclonedx),
+        ("trivy.json", ReportFormat::Grype),
+    ] {
+        let e = vuln::parse_report(&data(name), wrong, name, &Limits::default()).unwrap_err();
+        assert_eq!(e.code(), "invalid_report", "{name} as {wrong:?}");
+        assert!(e.to_string().contains("report, not"), "{e}");
+    }
+    assert!(
+        vuln::parse_report(
+            &data("grype.json"),
+            ReportFormat::Grype,
+            "g",
+            &Limits::default()
+        )
+        .is_ok()
+    );
     assert_eq!(
         report_err(&data("openvex.json"), ReportFormat::Auto),
         "unknown_format"

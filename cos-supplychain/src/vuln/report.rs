@@ -71,7 +71,28 @@ pub fn parse_report(
                 reason: format!("not JSON: {e}"),
             });
         }
-        (f, _) => f,
+        // A format given by the caller must be what the document is: a
+        // Grype report read as Trivy would yield no findings and pass.
+        (f, Ok(v)) => match detect(v) {
+            Ok(d) if d == f => f,
+            Ok(d) => {
+                return Err(Error::InvalidReport {
+                    format: f.as_str(),
+                    reason: format!(
+                        "this is a {} report, not {} (give its format, or auto)",
+                        d.as_str(),
+                        f.as_str()
+                    ),
+                });
+            }
+            Err(e) => {
+                return Err(Error::InvalidReport {
+                    format: f.as_str(),
+                    reason: format!("does not look like a {} report: {e}", f.as_str()),
+                });
+            }
+        },
+        (f, Err(_)) => f,
     };
     let invalid = |reason: String| Error::InvalidReport {
         format: format.as_str(),

@@ -862,8 +862,9 @@ impl<'a> Trust<'a> {
 /// keyless; then [`check`] against the expectations (validated first).
 ///
 /// Errors: [`Error::InvalidPolicy`] (expectations, or trust that does not
-/// fit: no key for an envelope, neither or both of key and trusted root for
-/// a bundle), [`Error::InputTooLarge`] (over [`MAX_PROVENANCE`]), and those
+/// fit: no key for an envelope; for a bundle, neither a key nor a trusted
+/// root, or an identity with a key; a key with a trusted root checks the
+/// bundle's log entry, [`crate::sigstore::KeyLogVerifier`]), [`Error::InputTooLarge`] (over [`MAX_PROVENANCE`]), and those
 /// of [`verify_envelope`] / [`verify_bundle`].
 ///
 /// ```

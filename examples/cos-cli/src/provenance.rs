@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use cos_core::file::{Overwrite, write_atomic};
 use cos_core::statement::Subject;
-use cos_core::{Digest, DigestAlgorithm, PrivateKey, PublicKey, Verifier};
+use cos_core::{Digest, DigestAlgorithm, PrivateKey, PublicKey};
 use cos_supplychain::slsa::{self, BuildDescription, Expectations};
 
 use crate::{Failure, MAX_BLOB, read_input, write_stdout};
@@ -118,26 +118,14 @@ pub(crate) fn attest(command: AttestCommand) -> Result<(), Failure> {
             &Digest::of_bytes(DigestAlgorithm::Sha256, &bytes),
         ));
     }
-    let statement = slsa::statement(&build, subjects).map_err(failure)?;
-    let mut out = if args.bundle {
-        cos_core::sigstore::sign_statement(&statement, &key)?
+    let format = if args.bundle {
+        slsa::SignatureFormat::SigstoreBundle
     } else {
-        statement.sign(&[&key])?.to_json()
+        slsa::SignatureFormat::Dsse
     };
+    let mut out = slsa::attest(&build, subjects, &key, format).map_err(failure)?;
     out.push(b'\n');
     Ok(write_atomic(&args.out, &out, None, Overwrite::Replace)?)
-}
-
-/// The first JSON object of a file: the whole file, or the first non-empty
-/// line of a JSON-lines file (`.intoto.jsonl`).
-fn first_document(bytes: &[u8]) -> &[u8] {
-    if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
-        return bytes;
-    }
-    bytes
-        .split(|b| *b == b'\n')
-        .find(|l| l.iter().any(|b| !b.is_ascii_whitespace()))
-        .unwrap_or(bytes)
 }
 
 fn read_key(path: &Path) -> Result<PublicKey, Failure> {
@@ -160,34 +148,26 @@ pub(crate) fn verify(command: VerifyCommand) -> Result<(), Failure> {
         expect = expect.build_type(t);
     }
     let provenance = read_input(&args.provenance, slsa::MAX_PROVENANCE)?;
-    let document = first_document(&provenance);
     let artifact = read_input(&args.artifact, MAX_BLOB)?;
-    let verified = if slsa::is_bundle(document) {
-        let key = args.key.as_deref().map(read_key).transpose()?;
-        let pem = key.as_ref().map(PublicKey::to_pem);
-        let root = args
-            .trusted_root
-            .as_deref()
-            .map(|r| read_input(r, cos_supplychain::sigstore::MAX_TRUSTED_ROOT_SIZE as u64))
-            .transpose()?;
-        let verifier = cos_supplychain::sigstore::blob_verifier(
-            pem.as_deref(),
-            root.as_deref(),
-            args.certificate_identity.as_deref(),
-            args.certificate_oidc_issuer.as_deref(),
-        )
-        .map_err(failure)?;
-        slsa::verify_bundle(document, verifier.as_ref(), &artifact, &expect).map_err(failure)?
-    } else {
-        let Some(key) = args.key.as_deref() else {
-            return Err(Failure::Usage(
-                "a DSSE envelope is verified with --key (keyless needs a Sigstore bundle)".into(),
-            ));
-        };
-        let key = read_key(key)?;
-        let trusted: [&dyn Verifier; 1] = [&key];
-        slsa::verify_envelope(document, &trusted, &artifact, &expect).map_err(failure)?
-    };
+    // The key as PEM text: read (and checked) here, with the CLI's limits.
+    let pem = args
+        .key
+        .as_deref()
+        .map(read_key)
+        .transpose()?
+        .map(|k| k.to_pem());
+    let root = args
+        .trusted_root
+        .as_deref()
+        .map(|r| read_input(r, cos_supplychain::sigstore::MAX_TRUSTED_ROOT_SIZE as u64))
+        .transpose()?;
+    let mut trust = slsa::Trust::default();
+    trust.public_key = pem.as_deref();
+    trust.trusted_root = root.as_deref();
+    trust.identity = args.certificate_identity.as_deref();
+    trust.issuer = args.certificate_oidc_issuer.as_deref();
+    let verified =
+        slsa::verify_provenance(&provenance, &artifact, &trust, &expect).map_err(failure)?;
     eprintln!(
         "cos: verified: {} ({}) built by {} from {}{}{}, signed by {}",
         verified.subject,

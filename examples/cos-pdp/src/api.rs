@@ -334,6 +334,33 @@ fn data_response<R: serde::Serialize>(
     }
 }
 
+/// One timed evaluation: which engine answered, its defined-or-undefined
+/// result and the nanoseconds it took, or the error response (500 when
+/// nothing can decide, OPA's mapping for a failed evaluation).
+#[allow(
+    clippy::type_complexity,
+    reason = "the policy's pair of answerer and result"
+)]
+fn timed<T>(
+    app: &App,
+    eval: impl FnOnce() -> Result<(Answerer, Result<T, cos_policy::Error>), cos_policy::Error>,
+) -> Result<(Answerer, T, u64), Box<Response>> {
+    let started = Instant::now();
+    let (answerer, result) = eval().map_err(|e| {
+        app.metrics.decision("error");
+        Box::new(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            &e.to_string(),
+        ))
+    })?;
+    let eval_ns = elapsed_ns(started);
+    match result {
+        Ok(r) => Ok((answerer, r, eval_ns)),
+        Err(e) => Err(Box::new(evaluation_error(app, &e))),
+    }
+}
+
 /// The Data API without a decision log: input and result in the engine's form.
 fn evaluate_fast(
     app: &App,
@@ -341,22 +368,19 @@ fn evaluate_fast(
     input: Option<Input>,
     params: &HashMap<String, String>,
 ) -> Response {
-    let started = Instant::now();
-    let (answerer, result) = match app.policy.evaluate_input(&query_of(path), input.as_ref()) {
-        Ok(pair) => pair,
-        Err(e) => {
-            app.metrics.decision("error");
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                &e.to_string(),
-            );
-        }
-    };
-    let eval_ns = elapsed_ns(started);
-    match result {
-        Ok(r) => data_response(app, &answerer, r, None, eval_ns, params, input.is_none()),
-        Err(e) => evaluation_error(app, &e),
+    match timed(app, || {
+        app.policy.evaluate_input(&query_of(path), input.as_ref())
+    }) {
+        Ok((answerer, result, eval_ns)) => data_response(
+            app,
+            &answerer,
+            result,
+            None,
+            eval_ns,
+            params,
+            input.is_none(),
+        ),
+        Err(response) => *response,
     }
 }
 
@@ -367,23 +391,11 @@ fn evaluate(
     params: &HashMap<String, String>,
     warn_missing: bool,
 ) -> Response {
-    let started = Instant::now();
-    let (answerer, result) = match app.policy.evaluate(&query_of(path), input.as_ref()) {
-        Ok(pair) => pair,
-        Err(e) => {
-            app.metrics.decision("error");
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                &e.to_string(),
-            );
-        }
-    };
-    let eval_ns = elapsed_ns(started);
-    let result = match result {
-        Ok(r) => r,
-        Err(e) => return evaluation_error(app, &e),
-    };
+    let (answerer, result, eval_ns) =
+        match timed(app, || app.policy.evaluate(&query_of(path), input.as_ref())) {
+            Ok(done) => done,
+            Err(response) => return *response,
+        };
     let mut decision_id = None;
     if let Some((logger, writer)) = &app.log {
         let display_path = path.trim_matches('/');

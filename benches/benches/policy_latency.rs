@@ -52,29 +52,46 @@ fn main() {
     for _ in 0..n / 10 {
         engine.decide("abac", &allow).unwrap();
     }
+    let report = |what: &str, mut samples: Vec<u64>| {
+        samples.sort_unstable();
+        let pct = |p: f64| {
+            samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0
+        };
+        println!(
+            "policy_latency/{what}: n={n} median={:.1}µs p99={:.1}µs p99.9={:.1}µs",
+            pct(0.5),
+            pct(0.99),
+            pct(0.999)
+        );
+    };
     for (name, engine, input) in [
         ("abac-allow", &engine, &allow),
         ("abac-deny", &engine, &deny),
         ("baseline-abac", &baseline, &base_input),
     ] {
-        let mut samples: Vec<u64> = (0..n)
+        let samples: Vec<u64> = (0..n)
             .map(|_| {
                 let t = Instant::now();
                 std::hint::black_box(engine.decide("abac", input).unwrap());
                 t.elapsed().as_nanos() as u64
             })
             .collect();
-        samples.sort_unstable();
-        let pct = |p: f64| {
-            samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)] as f64 / 1000.0
-        };
-        println!(
-            "policy_latency/decide/{name}: n={n} median={:.1}µs p99={:.1}µs p99.9={:.1}µs",
-            pct(0.5),
-            pct(0.99),
-            pct(0.999)
-        );
+        report(&format!("decide/{name}"), samples);
     }
+    // The call the Python and Node benchmarks time (benches/python,
+    // benches/node): `evaluate` of the baseline decision, JSON in and out.
+    let samples: Vec<u64> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(
+                baseline
+                    .evaluate("companyos/abac/decision", &base_input)
+                    .unwrap(),
+            );
+            t.elapsed().as_nanos() as u64
+        })
+        .collect();
+    report("evaluate/baseline-abac", samples);
     let window = if full {
         Duration::from_secs(3)
     } else {

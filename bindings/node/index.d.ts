@@ -426,6 +426,13 @@ export declare class Engine {
   constructor(pack: Pack, options?: EngineOptions);
   /** A document (`data.a.b` or `a/b`) with OPA's Data API semantics: its value, or `undefined`. */
   evaluate(path: string, input?: JsonValue): any;
+  /**
+   * `evaluate` on JSON text: `inputJson` as `JSON.stringify` writes it (or
+   * `undefined` for no input), the result as JSON text, or `undefined` when
+   * the document is undefined. For callers that hold JSON text already (an
+   * HTTP body): no parse or stringify on the JavaScript side.
+   */
+  evaluateJson(path: string, inputJson?: string): string | undefined;
   /** `evaluate` off the main thread. */
   evaluateAsync(path: string, input?: JsonValue): Promise<any>;
   /** A typed decision for a manifest entrypoint (or a path). */

@@ -849,21 +849,36 @@ impl Engine {
             .map_err(policy_err)
     }
 
-    /// Evaluates a document (`data.a.b` or `a/b`) with OPA's Data API
-    /// semantics: the value, or `undefined` when it is undefined.
-    #[napi(ts_return_type = "any")]
-    pub fn evaluate<'e>(
+    /// [`Engine::evaluate`] on JSON text, giving JSON text: the input as
+    /// `JSON.stringify` would write it (`undefined` for none), the result's
+    /// JSON or `undefined` when the document is undefined. `evaluate` (in
+    /// index.js) is `JSON.parse(evaluateJson(path, JSON.stringify(input)))`:
+    /// V8 runs both in JavaScript, and one string crosses N-API each way.
+    /// Callers that hold JSON text already (an HTTP body) skip both.
+    #[napi(js_name = "evaluateJson", ts_return_type = "string | undefined")]
+    pub fn evaluate_json(
         &self,
-        env: &'e Env,
         path: String,
-        input: Option<Unknown<'_>>,
-    ) -> Result<Unknown<'e>> {
-        let input = input_in(env, input)?;
+        input: Option<String>,
+    ) -> Result<napi::Either<String, ()>> {
+        let input = match input {
+            Some(text) => Some(
+                serde_json::from_str::<cos_policy::Input>(&text)
+                    .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))?,
+            ),
+            None => None,
+        };
         let out = self
             .0
             .evaluate_input(&path, input.as_ref())
             .map_err(policy_err)?;
-        json_out_opt(env, out.as_ref())
+        match out {
+            Some(v) => serde_json::to_string(&v)
+                .map(napi::Either::A)
+                .map_err(|e| invalid_arg(e.to_string())),
+            // `undefined` in JavaScript, as `evaluate` gives.
+            None => Ok(napi::Either::B(())),
+        }
     }
 
     /// `evaluate` on the libuv thread pool.

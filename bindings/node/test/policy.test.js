@@ -71,6 +71,15 @@ test('evaluate, decide, allowReason, runsOnVm', () => {
   assert.equal(engine.evaluate('companyos/abac/nothing', ABAC_INPUT), undefined); // undefined
   assert.equal(typeof engine.evaluate('data.companyos.abac'), 'object'); // no input
 
+  // evaluateJson: the same documents as JSON text, `undefined` when undefined.
+  const text = engine.evaluateJson('data.companyos.abac.decision', JSON.stringify(ABAC_INPUT));
+  assert.equal(typeof text, 'string');
+  assert.deepEqual(JSON.parse(text), engine.evaluate('data.companyos.abac.decision', ABAC_INPUT));
+  assert.equal(engine.evaluateJson('companyos/abac/nothing', '{}'), undefined);
+  assert.deepEqual(JSON.parse(engine.evaluateJson('data.companyos.abac')), engine.evaluate('data.companyos.abac'));
+  assert.throws(() => engine.evaluateJson('data.companyos.abac.decision', '{"subject": '), code('InvalidArg', /not JSON/));
+  assert.throws(() => engine.evaluateJson('data.companyos.abac.decision', '[1, NaN]'), code('InvalidArg'));
+
   const d = engine.decide('abac', ABAC_INPUT);
   assert.equal(d.allow, true);
   assert.deepEqual(d.reasons, []);
@@ -112,7 +121,12 @@ test('policy errors carry the cos-policy codes', () => {
 
   assert.throws(() => engine.evaluate('data.a\u0000b', {}), code('invalid_query'));
   assert.throws(() => engine.decide('nope', ABAC_INPUT), code('unknown_entrypoint'));
-  assert.throws(() => engine.evaluate('data.companyos.abac.decision', { x: 1n }), code('InvalidArg'));
+  assert.throws(() => engine.evaluate('data.companyos.abac.decision', { x: 1n }), code('InvalidArg', /BigInt/));
+  const cyclic = { a: 1 };
+  cyclic.self = cyclic;
+  assert.throws(() => engine.evaluate('data.companyos.abac.decision', cyclic), code('InvalidArg', /circular/));
+  // What JSON.stringify drops stays dropped: no input at all for a function.
+  assert.equal(typeof engine.evaluate('data.companyos.abac', () => 1), 'object');
   assert.throws(() => engine.decide('abac', undefined), code('InvalidArg'));
   let nested = [];
   for (let i = 0; i < 200; i++) nested = [nested];

@@ -83,6 +83,58 @@ fn policy_err_ref(e: &cos_policy::Error) -> PyErr {
 /// Deepest Python structure converted (as serde_json's parser limit).
 const MAX_DEPTH: usize = 128;
 
+/// Calls `f` with the text of a Python `str`, borrowed where CPython allows.
+///
+/// Under the 3.9 stable ABI, pyo3 reads a `str` by encoding it into a new
+/// `bytes` object. On CPython 3.10 and newer, `PyUnicode_AsUTF8AndSize` is part
+/// of the stable ABI and returns the UTF-8 form CPython caches in the string
+/// itself (for ASCII text, the string's own buffer): no allocation and no copy.
+/// The running interpreter's version decides, so the same abi3 wheel keeps
+/// working on 3.9.
+fn with_str<R>(s: &Bound<'_, PyString>, f: impl FnOnce(&str) -> R) -> PyResult<R> {
+    #[cfg(not(windows))]
+    if utf8_in_place(s.py()) {
+        let mut len: pyo3::ffi::Py_ssize_t = 0;
+        // SAFETY: `s` is a live `str` for the whole call; on success CPython
+        // returns a buffer owned by it (valid while `s` is) of `len` bytes.
+        let ptr = unsafe { PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut len) };
+        if ptr.is_null() {
+            return Err(PyErr::fetch(s.py()));
+        }
+        let len = usize::try_from(len).map_err(|_| PyValueError::new_err("negative str length"))?;
+        // SAFETY: as above; `ptr` is non-null and points at `len` bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+        // CPython encodes strictly (a lone surrogate is an error above), so
+        // this check does not fail; it keeps the `&str` contract local.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| PyValueError::new_err(format!("string is not UTF-8: {e}")))?;
+        return Ok(f(text));
+    }
+    let utf8 = s.encode_utf8()?;
+    let text = std::str::from_utf8(utf8.as_bytes())
+        .map_err(|e| PyValueError::new_err(format!("string is not UTF-8: {e}")))?;
+    Ok(f(text))
+}
+
+#[cfg(not(windows))]
+unsafe extern "C" {
+    // In the stable ABI since CPython 3.10 (pyo3 declares it only for
+    // abi3-py310 builds); exported with this signature by every CPython 3.x,
+    // and only called when the running interpreter is 3.10 or newer.
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut pyo3::ffi::PyObject,
+        size: *mut pyo3::ffi::Py_ssize_t,
+    ) -> *const std::os::raw::c_char;
+}
+
+/// Whether the running CPython has `PyUnicode_AsUTF8AndSize` in its stable
+/// ABI (3.10 and newer).
+#[cfg(not(windows))]
+fn utf8_in_place(py: Python<'_>) -> bool {
+    static IN_PLACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IN_PLACE.get_or_init(|| py.version_info() >= (3, 10))
+}
+
 fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
     use serde_json::Value;
     if depth > MAX_DEPTH {
@@ -114,16 +166,15 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> 
             .ok_or_else(|| PyValueError::new_err("NaN and infinities are not JSON"));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
+        return with_str(s, |t| Value::String(t.to_owned()));
     }
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut map = serde_json::Map::with_capacity(d.len());
         for (k, v) in d.iter() {
             let key = k
                 .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err("JSON object keys must be str"))?
-                .to_cow()?
-                .into_owned();
+                .map_err(|_| PyTypeError::new_err("JSON object keys must be str"))
+                .and_then(|k| with_str(k, str::to_owned))?;
             map.insert(key, to_json(&v, depth + 1)?);
         }
         return Ok(Value::Object(map));
@@ -224,12 +275,7 @@ impl<'de> serde::Deserializer<'de> for PyDe<'_, '_> {
             return v.visit_f64(x);
         }
         if let Ok(s) = obj.cast::<PyString>() {
-            // Under the 3.9 stable ABI `to_cow` encodes to a bytes object and
-            // then copies it; borrowing the bytes object saves the copy.
-            let utf8 = s.encode_utf8()?;
-            let text = std::str::from_utf8(utf8.as_bytes())
-                .map_err(|e| PyValueError::new_err(format!("string is not UTF-8: {e}")))?;
-            return v.visit_str(text);
+            return with_str(s, |text| v.visit_str(text))?;
         }
         let depth = self.depth + 1;
         if let Ok(d) = obj.cast::<PyDict>() {

@@ -181,6 +181,27 @@ def test_inputs_that_are_not_json_raise_typed_errors(engine):
     assert engine.evaluate("companyos/abac/decision", {"x": 10**40, "t": ("a", 1)}) is not None
 
 
+def test_strings_cross_exactly(engine):
+    # ASCII, Latin-1, BMP and astral text, in values and keys, read in place
+    # (CPython 3.10+) or through an encoded copy: the policy sees the same
+    # characters either way (the reason quotes the action).
+    for action in ["lëse", "読む", "🙂 read", "x" * 300]:
+        for call in (engine.evaluate, lambda p, i: engine.decide("abac", i)):
+            doc = call("companyos/abac/decision", dict(ABAC_INPUT, action=action, **{"ключ": "значение"}))
+            assert doc["allow"] is False
+            messages = [r["message"] for r in doc["reasons"]]
+            assert any(f'"{action}"' in m for m in messages), (action, messages)
+
+    class Label(str):
+        pass
+
+    assert engine.evaluate("companyos/abac/decision", dict(ABAC_INPUT, action=Label("read")))["allow"] is True
+    with pytest.raises(UnicodeEncodeError):
+        engine.evaluate("companyos/abac/decision", {"\udc80": 1})
+    with pytest.raises(UnicodeEncodeError):
+        engine.decide("abac", dict(ABAC_INPUT, action="\ud800"))
+
+
 def test_input_mutated_while_converted_is_safe(engine):
     class Sneaky(int):
         def __str__(self):

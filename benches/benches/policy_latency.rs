@@ -19,6 +19,9 @@ fn main() {
     // useful either: run a short version unless benchmarking.
     let full = std::env::args().any(|a| a == "--bench");
     let n: usize = if full { 50_000 } else { 200 };
+    // COS_BENCH_ONLY=evaluate: only the timed `evaluate` (the call the Python
+    // and Node benchmarks time; benches/bindings/overhead.sh alternates them).
+    let only_evaluate = std::env::var("COS_BENCH_ONLY").is_ok_and(|v| v == "evaluate");
     // COS_BENCH_VM=0 measures the tree-walking interpreter alone.
     let options = EngineOptions {
         vm: std::env::var("COS_BENCH_VM").map_or(true, |v| v != "0"),
@@ -51,6 +54,9 @@ fn main() {
     }
     for _ in 0..n / 10 {
         engine.decide("abac", &allow).unwrap();
+        baseline
+            .evaluate("companyos/abac/decision", &base_input)
+            .unwrap();
     }
     let report = |what: &str, mut samples: Vec<u64>| {
         samples.sort_unstable();
@@ -64,11 +70,15 @@ fn main() {
             pct(0.999)
         );
     };
-    for (name, engine, input) in [
-        ("abac-allow", &engine, &allow),
-        ("abac-deny", &engine, &deny),
-        ("baseline-abac", &baseline, &base_input),
-    ] {
+    for (name, engine, input) in if only_evaluate {
+        vec![]
+    } else {
+        vec![
+            ("abac-allow", &engine, &allow),
+            ("abac-deny", &engine, &deny),
+            ("baseline-abac", &baseline, &base_input),
+        ]
+    } {
         let samples: Vec<u64> = (0..n)
             .map(|_| {
                 let t = Instant::now();
@@ -92,6 +102,9 @@ fn main() {
         })
         .collect();
     report("evaluate/baseline-abac", samples);
+    if only_evaluate {
+        return;
+    }
     let window = if full {
         Duration::from_secs(3)
     } else {

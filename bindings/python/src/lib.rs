@@ -247,9 +247,30 @@ impl<'de> serde::Deserializer<'de> for PyDe<'_, '_> {
                 PyValueError::new_err(format!("input nested more than {MAX_DEPTH} deep")).into(),
             );
         }
+        // Most common first: under the stable ABI each type check is a call.
+        if let Ok(s) = obj.cast::<PyString>() {
+            return with_str(s, |text| v.visit_str(text))?;
+        }
+        let depth = self.depth + 1;
+        if let Ok(d) = obj.cast::<PyDict>() {
+            // Collected first: no Python code runs while a dict is walked, so
+            // an `int.__str__` that mutates it later cannot break iteration.
+            return v.visit_map(DictAccess {
+                items: d.iter().collect::<Vec<_>>().into_iter(),
+                value: None,
+                depth,
+            });
+        }
+        if let Ok(l) = obj.cast::<PyList>() {
+            return v.visit_seq(SeqAccess {
+                items: l.iter().collect::<Vec<_>>().into_iter(),
+                depth,
+            });
+        }
         if obj.is_none() {
             return v.visit_unit();
         }
+        // `bool` before `int`: it is a subclass of `int`.
         if let Ok(b) = obj.cast::<PyBool>() {
             return v.visit_bool(b.is_true());
         }
@@ -273,25 +294,6 @@ impl<'de> serde::Deserializer<'de> for PyDe<'_, '_> {
                 return Err(PyValueError::new_err("NaN and infinities are not JSON").into());
             }
             return v.visit_f64(x);
-        }
-        if let Ok(s) = obj.cast::<PyString>() {
-            return with_str(s, |text| v.visit_str(text))?;
-        }
-        let depth = self.depth + 1;
-        if let Ok(d) = obj.cast::<PyDict>() {
-            // Collected first: no Python code runs while a dict is walked, so
-            // an `int.__str__` that mutates it later cannot break iteration.
-            return v.visit_map(DictAccess {
-                items: d.iter().collect::<Vec<_>>().into_iter(),
-                value: None,
-                depth,
-            });
-        }
-        if let Ok(l) = obj.cast::<PyList>() {
-            return v.visit_seq(SeqAccess {
-                items: l.iter().collect::<Vec<_>>().into_iter(),
-                depth,
-            });
         }
         if let Ok(t) = obj.cast::<PyTuple>() {
             return v.visit_seq(SeqAccess {
@@ -915,15 +917,16 @@ impl Engine {
     fn evaluate<'py>(
         &self,
         py: Python<'py>,
-        path: &str,
+        path: &Bound<'py, PyString>,
         input: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         // Hot path: Python objects → engine value → Python objects, with no
-        // JSON value in between.
+        // JSON value in between; the path borrowed (`with_str`), not copied.
         let input = input.map(py_input).transpose()?;
-        let out = py
-            .detach(|| self.0.evaluate_input(path, input.as_ref()))
-            .map_err(policy_err)?;
+        let out = with_str(path, |path| {
+            py.detach(|| self.0.evaluate_input(path, input.as_ref()))
+        })?
+        .map_err(policy_err)?;
         match out {
             Some(v) => pythonize::pythonize(py, &v)
                 .map_err(|e| PyValueError::new_err(format!("result: {e}"))),

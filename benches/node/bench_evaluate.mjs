@@ -2,7 +2,8 @@
 // and output format as benches/python/bench_evaluate.py).
 //
 //     node benches/node/bench_evaluate.mjs [--n 20000]
-//     node benches/node/bench_evaluate.mjs --loop N   # N untimed calls (callgrind)
+//     node benches/node/bench_evaluate.mjs --loop N [--json]   # N calls in a plain loop, their mean
+//                                      (callgrind; --json: evaluateJson on JSON text)
 //
 // Needs the built package (`cd bindings/node && npm install && npm run build`).
 // The Rust figure for the same call is
@@ -67,7 +68,7 @@ async function measureAsync(name, fn, n) {
 }
 
 const { values } = parseArgs({
-  options: { n: { type: 'string', default: '20000' }, loop: { type: 'string' } },
+  options: { n: { type: 'string', default: '20000' }, loop: { type: 'string' }, json: { type: 'boolean' } },
 });
 const n = Number.parseInt(values.n, 10);
 assert.ok(n > 0, '--n must be a positive integer');
@@ -75,7 +76,16 @@ assert.ok(n > 0, '--n must be a positive integer');
 const engine = new Engine(Pack.load(PACK));
 if (values.loop !== undefined) {
   const loops = Number.parseInt(values.loop, 10);
-  for (let i = 0; i < loops; i++) engine.evaluate(PATH, INPUT);
+  // --json: evaluateJson on the input's JSON text (what a service holding
+  // the request body as text would call), the result left as text.
+  const text = JSON.stringify(INPUT);
+  const call = values.json ? () => engine.evaluateJson(PATH, text) : () => engine.evaluate(PATH, INPUT);
+  for (let i = 0; i < Math.min(loops, 1000); i++) call(); // warm-up
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < loops; i++) call();
+  const perCall = Number(process.hrtime.bigint() - t) / Math.max(loops, 1);
+  const what = values.json ? 'evaluateJson' : 'evaluate';
+  console.log(`node/companyos/${what}-loop: n=${loops} mean=${(perCall / 1000).toFixed(2)}µs`);
   process.exit(0);
 }
 const expected = engine.evaluate(PATH, INPUT);

@@ -849,7 +849,7 @@ impl Engine {
             .map_err(policy_err)
     }
 
-    /// [`Engine::evaluate`] on JSON text, giving JSON text: the input as
+    /// `evaluate` on JSON text, giving JSON text: the input as
     /// `JSON.stringify` would write it (`undefined` for none), the result's
     /// JSON or `undefined` when the document is undefined. `evaluate` (in
     /// index.js) is `JSON.parse(evaluateJson(path, JSON.stringify(input)))`:

@@ -30,15 +30,16 @@ fi
 log_dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$log_dir"' EXIT
 
-# venv DIR REQUIREMENTS: a Python venv with REQUIREMENTS installed, rebuilt
-# only when the requirements file changed (its sha256 is kept in the venv).
+# venv DIR REQUIREMENTS [PYTHON]: a Python venv (of PYTHON, default python3)
+# with REQUIREMENTS installed, rebuilt only when the requirements file changed
+# (its sha256 is kept in the venv).
 venv() {
-  local dir=$1 req=$2 stamp want
+  local dir=$1 req=$2 python=${3:-python3} stamp want
   stamp="$dir/.requirements.sha256"
   want=$(sha256sum "$req" | cut -d' ' -f1)
   if [[ ! -x "$dir/bin/python" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
     rm -rf "$dir"
-    python3 -m venv "$dir"
+    "$python" -m venv "$dir"
     "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
     echo "$want" > "$stamp"
   fi
@@ -121,11 +122,20 @@ step "companyos on CPython 3.9 (the abi3 wheel's oldest Python: strings are read
 # venv of the oldest Python the wheel is tagged for, with the last pytest
 # that runs on 3.9. Machines of this kind have it through pyenv; a machine
 # without it says so here, in the log and in the closing summary.
-py39=$(command -v python3.9 || true)
-if [[ -n "$py39" ]] && "$py39" -c 'import sys; assert sys.version_info[:2] == (3, 9)' 2>/dev/null; then
+# (pyenv's `python3.9` shim only runs when 3.9 is a selected version, so its
+# versions directory is looked in too.)
+py39=""
+for c in python3.9 "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.9*/bin/python3.9; do
+  if "$c" -c 'import sys; assert sys.version_info[:2] == (3, 9)' >/dev/null 2>&1; then
+    py39=$c
+    break
+  fi
+done
+if [[ -n "$py39" ]]; then
+  echo "CPython 3.9: $py39"
   "$pyvenv/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$log_dir/wheel" "$root/bindings/python"
   venv39="${COS_PY39_VENV:-$root/.venv-py39}"
-  venv "$venv39" "$root/bindings/python/tests/requirements-py39.txt"
+  venv "$venv39" "$root/bindings/python/tests/requirements-py39.txt" "$py39"
   "$venv39/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$log_dir"/wheel/companyos-*.whl
   "$venv39/bin/python" -m pytest "$root/bindings/python/tests" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest-python39.log"
 else

@@ -36,28 +36,26 @@ fn main() {
     )
     .unwrap();
     let base_input = cos_benches::baseline_abac_input();
-    // COS_BENCH_EVAL_ONLY=N: just N baseline evaluations (for instruction
-    // counts under callgrind, compared with the same calls from Python:
-    // benches/python/bench_evaluate.py --callgrind).
+    // The call the Python and Node benchmarks time (benches/python,
+    // benches/node): `evaluate` of the baseline decision, JSON in and out.
+    let evaluate_baseline = || {
+        std::hint::black_box(
+            baseline
+                .evaluate("companyos/abac/decision", &base_input)
+                .unwrap(),
+        );
+    };
+    // COS_BENCH_EVAL_ONLY=N: N baseline evaluations in a plain loop, after a
+    // warm-up, and their mean (instruction counts under callgrind, and
+    // benches/bindings/overhead.sh; the same as `--loop N` of
+    // benches/python/bench_evaluate.py and benches/node/bench_evaluate.mjs).
     if let Some(n) = std::env::var("COS_BENCH_EVAL_ONLY")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
     {
-        for _ in 0..n.min(1000) {
-            std::hint::black_box(
-                baseline
-                    .evaluate("companyos/abac/decision", &base_input)
-                    .unwrap(),
-            );
-        }
+        (0..n.min(1000)).for_each(|_| evaluate_baseline());
         let t = Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(
-                baseline
-                    .evaluate("companyos/abac/decision", &base_input)
-                    .unwrap(),
-            );
-        }
+        (0..n).for_each(|_| evaluate_baseline());
         let per_call = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
         println!(
             "policy_latency/evaluate-loop: n={n} mean={:.2}µs",
@@ -67,9 +65,7 @@ fn main() {
     }
     for _ in 0..n / 10 {
         engine.decide("abac", &allow).unwrap();
-        baseline
-            .evaluate("companyos/abac/decision", &base_input)
-            .unwrap();
+        evaluate_baseline();
     }
     let report = |what: &str, mut samples: Vec<u64>| {
         samples.sort_unstable();
@@ -83,15 +79,12 @@ fn main() {
             pct(0.999)
         );
     };
-    for (name, engine, input) in if only_evaluate {
-        vec![]
-    } else {
-        vec![
-            ("abac-allow", &engine, &allow),
-            ("abac-deny", &engine, &deny),
-            ("baseline-abac", &baseline, &base_input),
-        ]
-    } {
+    let decisions = [
+        ("abac-allow", &engine, &allow),
+        ("abac-deny", &engine, &deny),
+        ("baseline-abac", &baseline, &base_input),
+    ];
+    for (name, engine, input) in decisions.into_iter().filter(|_| !only_evaluate) {
         let samples: Vec<u64> = (0..n)
             .map(|_| {
                 let t = Instant::now();
@@ -101,16 +94,10 @@ fn main() {
             .collect();
         report(&format!("decide/{name}"), samples);
     }
-    // The call the Python and Node benchmarks time (benches/python,
-    // benches/node): `evaluate` of the baseline decision, JSON in and out.
     let samples: Vec<u64> = (0..n)
         .map(|_| {
             let t = Instant::now();
-            std::hint::black_box(
-                baseline
-                    .evaluate("companyos/abac/decision", &base_input)
-                    .unwrap(),
-            );
+            evaluate_baseline();
             t.elapsed().as_nanos() as u64
         })
         .collect();

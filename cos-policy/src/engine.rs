@@ -192,9 +192,6 @@ fn without_redundant_future_imports(src: &str) -> String {
         .collect()
 }
 
-/// Whether an undefined value sits anywhere inside `v` (the register VM's
-/// sign of a construct it evaluated unlike OPA). Deeper than 64 levels
-/// counts as yes, so the interpreter decides.
 /// An evaluation input in the engine's own form, made once (from any serde
 /// data format: `Input::deserialize`, or [`Input::from_json`]) and usable
 /// for many evaluations. Non-finite numbers are refused, as OPA does.
@@ -249,6 +246,9 @@ impl Output {
     }
 }
 
+/// Whether an undefined value sits anywhere inside `v` (the register VM's
+/// sign of a construct it evaluated unlike OPA). Deeper than 64 levels
+/// counts as yes, so the interpreter decides.
 fn holds_undefined(v: &regorus::Value, depth: usize) -> bool {
     use regorus::Value;
     if depth > 64 {
@@ -746,6 +746,39 @@ mod tests {
             assert!(engine.evaluate_input("t/missing", None).unwrap().is_none());
         }
         assert!(Input::from_json(&json!({"a": [1, 2.5, "x", true, null]})).is_ok());
+    }
+
+    /// Inputs whose object keys arrive sorted (every `serde_json::Map`)
+    /// take the vendored engine's direct path; any other order, and a
+    /// repeated key (the last value wins, as in serde_json), the general
+    /// one. Both must look up and compare alike.
+    #[test]
+    fn input_objects_in_any_key_order() {
+        let policy = "package t\nimport rego.v1\ndecision := {\"x\": input.b.x, \"y\": input.b.y, \"a\": input.a, \"eq\": input.b == {\"x\": 1, \"y\": 2}, \"echo\": input}\n";
+        let expected = json!({"x": 1, "y": 2, "a": 1, "eq": true,
+                          "echo": {"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2]}});
+        for vm in [true, false] {
+            let engine = engine_with(
+                policy,
+                EngineOptions {
+                    vm,
+                    ..EngineOptions::default()
+                },
+            )
+            .unwrap();
+            for text in [
+                r#"{"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2]}"#,
+                r#"{"c": [1, 2], "b": {"y": 2, "x": 1}, "a": 1}"#,
+                r#"{"a": 0, "b": {"y": 9, "x": 1, "y": 2}, "c": [1, 2], "a": 1}"#,
+            ] {
+                let input: Input = serde_json::from_str(text).unwrap();
+                let got = engine
+                    .evaluate_input("t/decision", Some(&input))
+                    .unwrap()
+                    .map(|o| o.to_json().unwrap());
+                assert_eq!(got, Some(expected.clone()), "vm={vm} input={text}");
+            }
+        }
     }
 
     fn engine_with(policy: &str, options: EngineOptions) -> Result<PolicyEngine> {

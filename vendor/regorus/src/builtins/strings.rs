@@ -138,6 +138,11 @@ fn lower(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Re
     let name = "lower";
     ensure_args_count(span, name, params, args, 1)?;
     let s = ensure_string(name, &params[0], &args[0])?;
+    // cos patch: an ASCII string the conversion leaves unchanged is returned
+    // as it is (no new string).
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        return Ok(Value::String(s));
+    }
     Ok(Value::String(s.to_lowercase().into()))
 }
 
@@ -752,6 +757,11 @@ fn upper(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Re
     let name = "upper";
     ensure_args_count(span, name, params, args, 1)?;
     let s = ensure_string(name, &params[0], &args[0])?;
+    // cos patch: an ASCII string the conversion leaves unchanged is returned
+    // as it is (no new string).
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_lowercase()) {
+        return Ok(Value::String(s));
+    }
     Ok(Value::String(s.to_uppercase().into()))
 }
 

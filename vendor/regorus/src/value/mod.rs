@@ -303,7 +303,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     where
         V: SeqAccess<'de>,
     {
-        let mut arr = vec![];
+        // cos patch: sized from the deserializer's hint (capped), not grown.
+        let mut arr = Vec::with_capacity(visitor.size_hint().unwrap_or(0).min(256));
         while let Some(v) = visitor.next_element()? {
             arr.push(v);
             // Enforce allocator limit while expanding a deserialized array.
@@ -325,16 +326,33 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     }
                 }
             }
-            let mut map = BTreeMap::new();
-            map.insert(intern_object_key(key), value);
+            // cos patch: entries are collected in arrival order; keys that
+            // arrive strictly increasing (every serde_json::Map, any sorted
+            // document) become the compact sorted storage directly, without
+            // building a BTreeMap first. Anything else goes through the
+            // BTreeMap as before (a repeated key: the last value wins).
+            let hint = visitor.size_hint().unwrap_or(0).min(256);
+            let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hint.max(1));
+            let mut sorted = true;
+            entries.push((intern_object_key(key), value));
             // Enforce allocator limit while expanding a deserialized object.
             enforce_limit_for::<V::Error>()?;
             while let Some((key, value)) = visitor.next_entry()? {
-                map.insert(intern_object_key(key), value);
+                let key = intern_object_key(key);
+                if sorted {
+                    if let Some((last, _)) = entries.last() {
+                        sorted = key > *last;
+                    }
+                }
+                entries.push((key, value));
                 // Enforce allocator limit while expanding a deserialized object.
                 enforce_limit_for::<V::Error>()?;
             }
-            let value = Value::from(map);
+            let value = if sorted {
+                Object::from_sorted_unique(entries).into_value()
+            } else {
+                Value::from(entries.into_iter().collect::<BTreeMap<Value, Value>>())
+            };
             // The freeze into compact object storage allocates after the final map insert.
             // Re-check fallible deserialization paths so allocator-limit builds observe it.
             enforce_limit_for::<V::Error>()?;

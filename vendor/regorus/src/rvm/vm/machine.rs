@@ -321,7 +321,7 @@ impl RegoVM {
 
         // Resize registers to match program requirements
         self.registers.clear();
-        self.registers.resize(dispatch_size, Value::Undefined);
+        self.registers.resize_with(dispatch_size, || Value::Undefined);
 
         // Initialize rule cache
         self.rule_cache = vec![(false, Value::Undefined); program.rule_infos.len()];
@@ -354,7 +354,7 @@ impl RegoVM {
         self.base_register_count = count.max(1); // Ensure at least 1 register
         if !self.registers.is_empty() {
             self.registers
-                .resize(self.base_register_count, Value::Undefined);
+                .resize_with(self.base_register_count, || Value::Undefined);
         }
     }
 
@@ -915,11 +915,19 @@ impl RegoVM {
             .or_else(fallback_execution_timer_config)
     }
 
+    // cos patch: the per-instruction fast path is inlined; the clock read
+    // (once per check interval) is out of line.
+    #[inline]
     pub(super) fn execution_timer_tick(&mut self, work_units: u32) -> Result<()> {
         if !self.execution_timer.accumulate(work_units) {
             return Ok(());
         }
+        self.execution_timer_check()
+    }
 
+    #[cold]
+    #[inline(never)]
+    fn execution_timer_check(&mut self) -> Result<()> {
         let Some(now) = monotonic_now() else {
             return Ok(());
         };

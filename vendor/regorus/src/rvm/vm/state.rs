@@ -107,11 +107,14 @@ impl RegoVM {
         self.execution_state = ExecutionState::Ready;
 
         // Reset rule cache
-        self.rule_cache = alloc::vec![(false, Value::Undefined); self.program.rule_infos.len()];
+        // cos patch: the cache's allocation is reused between executions.
+        let rules = self.program.rule_infos.len();
+        self.rule_cache.clear();
+        self.rule_cache.resize_with(rules, || (false, Value::Undefined));
 
         // Reset registers to clean state
         self.registers
-            .resize(self.base_register_count, Value::Undefined);
+            .resize_with(self.base_register_count, || Value::Undefined);
 
         // Postcondition: every stack/cache that `reset_execution_state` touches
         // must be in its documented "clean" shape. This catches accidental

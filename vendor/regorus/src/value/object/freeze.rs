@@ -17,6 +17,16 @@ impl Object {
         self
     }
 
+    /// cos patch: an object from entries whose keys are strictly increasing
+    /// (the caller checked), stored compactly without a `BTreeMap` in
+    /// between.
+    pub(crate) fn from_sorted_unique(entries: Vec<(Value, Value)>) -> Self {
+        debug_assert_sorted_dedup(&entries);
+        Self {
+            repr: Repr::Frozen(entries.into_boxed_slice()),
+        }
+    }
+
     /// Wrap into a `Value::Object`.
     #[inline]
     pub fn into_value(self) -> Value {

@@ -80,11 +80,19 @@ pub struct PolicyEngine {
 /// Most idle VMs kept per compiled path (one per thread in use is enough).
 const VM_POOL_MAX: usize = 64;
 
+/// Most entries of each [`VmCache`] map: query paths come from outside
+/// (HTTP paths), so neither map may grow without bound. Past it, paths are
+/// resolved on every call instead of remembered.
+const VM_CACHE_MAX: usize = 1024;
+
 /// Register-VM programs by Rego reference (`None`: not compilable, use the
-/// interpreter), each with a pool of idle VMs ready to run it.
+/// interpreter), each with a pool of idle VMs ready to run it; and the
+/// programs by query text as callers spell it, so a repeated query skips
+/// parsing its path.
 #[derive(Default)]
 struct VmCache {
     slots: RwLock<HashMap<String, Option<Arc<VmSlot>>>>,
+    by_query: RwLock<HashMap<Box<str>, Arc<VmSlot>>>,
 }
 
 struct VmSlot {
@@ -445,9 +453,23 @@ impl PolicyEngine {
     /// way; semantics are those of [`PolicyEngine::evaluate_opt`].
     pub fn evaluate_input(&self, query: &str, input: Option<&Input>) -> Result<Option<Output>> {
         if self.options.vm {
-            let segments = query_segments(query)?;
-            let rego_ref = ref_of(query, &segments)?;
-            match self.eval_vm(&rego_ref, &segments, input.map(|i| &i.0)) {
+            let slot = match self.vm_slot_for_query(query) {
+                Some(slot) => Some(slot),
+                None => {
+                    let segments = query_segments(query)?;
+                    let rego_ref = ref_of(query, &segments)?;
+                    let slot = self.vm_slot(&rego_ref, &segments);
+                    if let Some(slot) = &slot {
+                        self.remember_query(query, slot);
+                    }
+                    slot
+                }
+            };
+            let outcome = match slot {
+                Some(slot) => self.eval_vm(&slot, input.map(|i| &i.0)),
+                None => VmOutcome::Fallback,
+            };
+            match outcome {
                 VmOutcome::Value(v) => return Ok(Output::defined(v)),
                 VmOutcome::Timeout => return Err(self.timeout(query)),
                 VmOutcome::Fallback => {}
@@ -507,6 +529,18 @@ impl PolicyEngine {
 
     /// The compiled VM program for a Rego reference, compiling it on first
     /// use; `None` when the VM cannot run it.
+    fn vm_slot_for_query(&self, query: &str) -> Option<Arc<VmSlot>> {
+        self.vms.by_query.read().ok()?.get(query).cloned()
+    }
+
+    fn remember_query(&self, query: &str, slot: &Arc<VmSlot>) {
+        if let Ok(mut by_query) = self.vms.by_query.write() {
+            if by_query.len() < VM_CACHE_MAX {
+                by_query.insert(query.into(), slot.clone());
+            }
+        }
+    }
+
     fn vm_slot(&self, rego_ref: &str, segments: &[String]) -> Option<Arc<VmSlot>> {
         if let Ok(slots) = self.vms.slots.read() {
             if let Some(slot) = slots.get(rego_ref) {
@@ -521,7 +555,17 @@ impl PolicyEngine {
         });
         if let Ok(mut slots) = self.vms.slots.write() {
             // A racing thread may have compiled it too: keep the first.
-            return slots.entry(rego_ref.to_owned()).or_insert(slot).clone();
+            // Paths without a program (anyone can ask for any path) are
+            // remembered up to the cap, compiled programs up to twice it,
+            // so junk paths cannot make a real one compile on every call.
+            let room = if slot.is_some() {
+                2 * VM_CACHE_MAX
+            } else {
+                VM_CACHE_MAX
+            };
+            if slots.len() < room || slots.contains_key(rego_ref) {
+                return slots.entry(rego_ref.to_owned()).or_insert(slot).clone();
+            }
         }
         slot
     }
@@ -558,15 +602,7 @@ impl PolicyEngine {
         Some(vm)
     }
 
-    fn eval_vm(
-        &self,
-        rego_ref: &str,
-        segments: &[String],
-        input: Option<&regorus::Value>,
-    ) -> VmOutcome {
-        let Some(slot) = self.vm_slot(rego_ref, segments) else {
-            return VmOutcome::Fallback;
-        };
+    fn eval_vm(&self, slot: &VmSlot, input: Option<&regorus::Value>) -> VmOutcome {
         let pooled = slot.idle.lock().ok().and_then(|mut idle| idle.pop());
         let Some(mut vm) = pooled.or_else(|| self.new_vm(&slot.program)) else {
             return VmOutcome::Fallback;
@@ -746,6 +782,34 @@ mod tests {
             assert!(engine.evaluate_input("t/missing", None).unwrap().is_none());
         }
         assert!(Input::from_json(&json!({"a": [1, 2.5, "x", true, null]})).is_ok());
+    }
+
+    /// Query paths come from outside: the VM caches stay bounded whatever
+    /// is asked, and every spelling of a path gives the same answer.
+    #[test]
+    fn vm_caches_stay_bounded_and_answer_alike() {
+        let engine = engine_with(
+            "package t\nimport rego.v1\ndecision := input.n\n",
+            EngineOptions::default(),
+        )
+        .unwrap();
+        for i in 0..VM_CACHE_MAX + 40 {
+            let q = format!("t/junk{i}");
+            assert_eq!(engine.evaluate(&q, &json!({"n": 1})).unwrap(), None);
+        }
+        assert!(engine.vms.slots.read().unwrap().len() <= VM_CACHE_MAX);
+        for q in ["t/decision", "/t/decision", "data.t.decision", "t/decision"] {
+            assert_eq!(
+                engine.evaluate(q, &json!({"n": 3})).unwrap(),
+                Some(json!(3)),
+                "{q}"
+            );
+        }
+        let slots = engine.vms.slots.read().unwrap();
+        assert!(matches!(slots.get("data.t.decision"), Some(Some(_))));
+        assert!(slots.len() <= 2 * VM_CACHE_MAX);
+        let by_query = engine.vms.by_query.read().unwrap();
+        assert!(by_query.contains_key("data.t.decision") && by_query.len() == 3);
     }
 
     /// Inputs whose object keys arrive sorted (every `serde_json::Map`)

@@ -326,11 +326,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
                     }
                 }
             }
-            // cos patch: entries are collected in arrival order; keys that
-            // arrive strictly increasing (every serde_json::Map, any sorted
-            // document) become the compact sorted storage directly, without
-            // building a BTreeMap first. Anything else goes through the
-            // BTreeMap as before (a repeated key: the last value wins).
+            // cos patch: entries are collected in arrival order and become
+            // the compact sorted storage directly, without building a
+            // BTreeMap first: as they are when the keys arrive strictly
+            // increasing (every serde_json::Map, any sorted document),
+            // sorted otherwise (a repeated key: the last value wins, as
+            // with the map).
             let hint = visitor.size_hint().unwrap_or(0).min(256);
             let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hint.max(1));
             let mut sorted = true;
@@ -348,11 +349,20 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 // Enforce allocator limit while expanding a deserialized object.
                 enforce_limit_for::<V::Error>()?;
             }
-            let value = if sorted {
-                Object::from_sorted_unique(entries).into_value()
-            } else {
-                Value::from(entries.into_iter().collect::<BTreeMap<Value, Value>>())
-            };
+            if !sorted {
+                // Stable sort, then the last of equal keys wins: what
+                // inserting them one by one into a map gives.
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut unique: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    match unique.last_mut() {
+                        Some(last) if last.0.cmp(&entry.0).is_eq() => *last = entry,
+                        _ => unique.push(entry),
+                    }
+                }
+                entries = unique;
+            }
+            let value = Object::from_sorted_unique(entries).into_value();
             // The freeze into compact object storage allocates after the final map insert.
             // Re-check fallible deserialization paths so allocator-limit builds observe it.
             enforce_limit_for::<V::Error>()?;

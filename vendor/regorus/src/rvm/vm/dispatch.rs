@@ -25,7 +25,74 @@ impl RegoVM {
         program: &Program,
         instruction: Instruction,
     ) -> Result<InstructionOutcome> {
-        self.execute_load_and_move(program, instruction)
+        // cos patch: straight to the group that handles the instruction
+        // (an exhaustive match: a new instruction must be placed here),
+        // instead of through each group before it in turn.
+        use Instruction::*;
+        match instruction {
+            Load { .. }
+            | LoadTrue { .. }
+            | LoadFalse { .. }
+            | LoadNull { .. }
+            | LoadBool { .. }
+            | LoadData { .. }
+            | LoadInput { .. }
+            | LoadContext { .. }
+            | LoadMetadata { .. }
+            | Move { .. } => self.execute_load_and_move(program, instruction),
+            Add { .. }
+            | Sub { .. }
+            | Mul { .. }
+            | Div { .. }
+            | Mod { .. } => self.execute_arithmetic_instruction(program, instruction),
+            Eq { .. }
+            | Ne { .. }
+            | Lt { .. }
+            | Le { .. }
+            | Gt { .. }
+            | Ge { .. }
+            | And { .. }
+            | Or { .. }
+            | Not { .. }
+            | AssertEq { .. }
+            | Guard { .. }
+            | ReturnUndefinedIfNotTrue { .. }
+            | CoalesceUndefinedToNull { .. } => self.execute_comparison_instruction(program, instruction),
+            BuiltinCall { .. }
+            | HostAwait { .. }
+            | FunctionCall { .. }
+            | Return { .. }
+            | CallRule { .. }
+            | RuleInit { .. }
+            | DestructuringSuccess { .. }
+            | RuleReturn { .. } => self.execute_call_instruction(program, instruction),
+            ObjectSet { .. }
+            | ObjectCreate { .. }
+            | Index { .. }
+            | IndexLiteral { .. }
+            | ArrayNew { .. }
+            | ArrayPush { .. }
+            | ArrayPushDefined { .. }
+            | ArrayCreate { .. }
+            | SetNew { .. }
+            | SetAdd { .. }
+            | SetCreate { .. }
+            | Contains { .. }
+            | Count { .. } => self.execute_collection_instruction(program, instruction),
+            LoopStart { .. }
+            | LoopNext { .. }
+            | AnyOfNext { .. }
+            | Halt { .. } => self.execute_loop_instruction(program, instruction),
+            PolicyCondition { .. }
+            | LogicalBlockStart { .. }
+            | AllOfNext { .. }
+            | LogicalBlockEnd { .. } => self.execute_policy_instruction(program, instruction),
+            ChainedIndex { .. }
+            | VirtualDataDocumentLookup { .. }
+            | ComprehensionBegin { .. }
+            | ComprehensionYield { .. }
+            | ComprehensionEnd { .. } => self.execute_virtual_instruction(program, instruction),
+        }
     }
 
     fn execute_load_and_move(

@@ -634,6 +634,12 @@ export declare class PolicyStore {
   decide(entrypoint: string, input: JsonValue, tenant?: string): Decision;
   /** A document from the tenant's pack: its value, or `undefined`. */
   evaluate(path: string, input?: JsonValue, tenant?: string): any;
+  /**
+   * `evaluate` on JSON text, as `Engine.evaluateJson`: `inputJson` as
+   * `JSON.stringify` writes it (or `undefined`), the result as JSON text or
+   * `undefined`. Counted and shadow-compared like `evaluate`.
+   */
+  evaluateJson(path: string, inputJson?: string, tenant?: string): string | undefined;
   /** `evaluate`, also returning the pack that answered. */
   evaluateWithPack(path: string, input?: JsonValue, tenant?: string): EvaluatedWithPack;
 }

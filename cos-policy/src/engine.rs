@@ -759,14 +759,7 @@ mod tests {
         let policy =
             "package t\nimport rego.v1\ndecision := {\"allow\": input.n > 1, \"echo\": input}\n";
         for vm in [true, false] {
-            let engine = engine_with(
-                policy,
-                EngineOptions {
-                    vm,
-                    ..EngineOptions::default()
-                },
-            )
-            .unwrap();
+            let engine = engine_on(policy, vm);
             for input in [
                 json!({"n": 2, "s": ["x", {"y": null}]}),
                 json!({"n": 0.5}),
@@ -822,14 +815,7 @@ mod tests {
         let expected = json!({"x": 1, "y": 2, "a": 1, "eq": true,
                           "echo": {"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2]}});
         for vm in [true, false] {
-            let engine = engine_with(
-                policy,
-                EngineOptions {
-                    vm,
-                    ..EngineOptions::default()
-                },
-            )
-            .unwrap();
+            let engine = engine_on(policy, vm);
             for text in [
                 r#"{"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2]}"#,
                 r#"{"c": [1, 2], "b": {"y": 2, "x": 1}, "a": 1}"#,
@@ -843,6 +829,19 @@ mod tests {
                 assert_eq!(got, Some(expected.clone()), "vm={vm} input={text}");
             }
         }
+    }
+
+    /// An engine for one policy, on the register VM (`vm`) or the
+    /// interpreter alone.
+    fn engine_on(policy: &str, vm: bool) -> PolicyEngine {
+        engine_with(
+            policy,
+            EngineOptions {
+                vm,
+                ..EngineOptions::default()
+            },
+        )
+        .unwrap()
     }
 
     fn engine_with(policy: &str, options: EngineOptions) -> Result<PolicyEngine> {

@@ -136,6 +136,27 @@ fn input_in(env: &Env, value: Option<Unknown<'_>>) -> Result<Option<cos_policy::
         .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
 }
 
+/// An evaluation input from JSON text (`evaluateJson`): parsed straight
+/// into the engine's own value.
+fn input_from_text(text: Option<String>) -> Result<Option<cos_policy::Input>> {
+    text.map(|t| {
+        serde_json::from_str::<cos_policy::Input>(&t)
+            .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
+    })
+    .transpose()
+}
+
+/// An evaluation result as JSON text, or `undefined` in JavaScript (as
+/// `evaluate` gives) when the document is undefined.
+fn output_text(out: Option<cos_policy::Output>) -> Result<napi::Either<String, ()>> {
+    match out {
+        Some(v) => serde_json::to_string(&v)
+            .map(napi::Either::A)
+            .map_err(|e| invalid_arg(e.to_string())),
+        None => Ok(napi::Either::B(())),
+    }
+}
+
 /// A JavaScript value that must be JSON (`what` names it in the error).
 fn json_arg(env: &Env, value: Unknown<'_>, what: &str) -> Result<Value> {
     json_in(env, value)?.ok_or_else(|| invalid_arg(format!("{what} is not a JSON value")))
@@ -861,24 +882,12 @@ impl Engine {
         path: String,
         input: Option<String>,
     ) -> Result<napi::Either<String, ()>> {
-        let input = match input {
-            Some(text) => Some(
-                serde_json::from_str::<cos_policy::Input>(&text)
-                    .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))?,
-            ),
-            None => None,
-        };
+        let input = input_from_text(input)?;
         let out = self
             .0
             .evaluate_input(&path, input.as_ref())
             .map_err(policy_err)?;
-        match out {
-            Some(v) => serde_json::to_string(&v)
-                .map(napi::Either::A)
-                .map_err(|e| invalid_arg(e.to_string())),
-            // `undefined` in JavaScript, as `evaluate` gives.
-            None => Ok(napi::Either::B(())),
-        }
+        output_text(out)
     }
 
     /// `evaluate` on the libuv thread pool.

@@ -14,8 +14,8 @@ use napi::{Env, ScopedTask, Task, Unknown};
 use napi_derive::napi;
 
 use crate::{
-    Bytes, Pack, Result, blob_verifier, bytes, core_err, from_value, invalid_arg, json_arg,
-    json_opt, json_out, json_out_opt, policy_err, rejection,
+    Bytes, Pack, Result, blob_verifier, bytes, core_err, from_value, input_from_text, invalid_arg,
+    json_arg, json_opt, json_out, json_out_opt, output_text, policy_err, rejection,
 };
 
 /// Options of `new PolicyStore(options)` and `PolicyStore.open(options)`.
@@ -394,22 +394,23 @@ impl PolicyStore {
         json_out(env, &d)
     }
 
-    /// A document from the tenant's pack: its value, or `undefined`.
-    #[napi(ts_return_type = "any")]
-    pub fn evaluate<'e>(
+    /// A document from the tenant's pack on JSON text, giving JSON text or
+    /// `undefined` (as `Engine.evaluateJson`). `evaluate` (in index.js) is
+    /// `JSON.parse(evaluateJson(path, JSON.stringify(input), tenant))`.
+    #[napi(js_name = "evaluateJson", ts_return_type = "string | undefined")]
+    pub fn evaluate_json(
         &self,
-        env: &'e Env,
         path: String,
-        input: Option<Unknown<'_>>,
+        input: Option<String>,
         tenant: Option<String>,
-    ) -> Result<Unknown<'e>> {
+    ) -> Result<napi::Either<String, ()>> {
         let t = self::tenant(tenant.as_deref())?;
-        let input = json_opt(env, input)?;
-        let v = self
+        let input = input_from_text(input)?;
+        let (_, result) = self
             .0
-            .evaluate(t.as_ref(), &path, input.as_ref())
+            .evaluate_input_with_pack(t.as_ref(), &path, input.as_ref())
             .map_err(policy_err)?;
-        json_out_opt(env, v.as_ref())
+        output_text(result.map_err(policy_err)?)
     }
 
     /// `evaluate`, also returning the pack that answered.

@@ -70,6 +70,17 @@ test('activates verified packs, refuses older ones, rolls back on purpose', () =
   assert.match(pack.archive_digest, /^sha256:/);
   assert.equal(result.allow, true);
   assert.equal(store.packFor().stats.decisions, 3);
+  // evaluateJson: the same answers on JSON text, counted like evaluate.
+  assert.deepEqual(
+    JSON.parse(store.evaluateJson('demo/decision', '{"user": "alice"}')),
+    store.evaluate('demo/decision', { user: 'alice' }),
+  );
+  assert.equal(store.evaluateJson('demo/nothing'), undefined);
+  assert.equal(store.packFor().stats.decisions, 6);
+  assert.throws(() => store.evaluateJson('demo/decision', '{"user": '), code('InvalidArg', /not JSON/));
+  assert.throws(() => store.evaluate('demo/decision', { n: 1n }), code('InvalidArg', /not JSON/));
+  assert.throws(() => store.evaluateJson('demo/decision', '{}', 'not a tenant!'), code('invalid_tenant_id'));
+  assert.equal(store.packFor().stats.decisions, 6);
   assert.throws(() => store.decide('nope', {}), code('unknown_entrypoint'));
   assert.throws(() => store.decide('authz', {}, 'not a tenant!'), code('invalid_tenant_id'));
 

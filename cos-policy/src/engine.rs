@@ -527,12 +527,12 @@ impl PolicyEngine {
         ref_of(query, &segments).is_ok_and(|r| self.vm_slot(&r, &segments).is_some())
     }
 
-    /// The compiled VM program for a Rego reference, compiling it on first
-    /// use; `None` when the VM cannot run it.
+    /// The compiled VM program for a query spelled exactly as before.
     fn vm_slot_for_query(&self, query: &str) -> Option<Arc<VmSlot>> {
         self.vms.by_query.read().ok()?.get(query).cloned()
     }
 
+    /// Remembers a query's program (while the map has room).
     fn remember_query(&self, query: &str, slot: &Arc<VmSlot>) {
         if let Ok(mut by_query) = self.vms.by_query.write() {
             if by_query.len() < VM_CACHE_MAX {
@@ -541,6 +541,8 @@ impl PolicyEngine {
         }
     }
 
+    /// The compiled VM program for a Rego reference, compiling it on first
+    /// use; `None` when the VM cannot run it.
     fn vm_slot(&self, rego_ref: &str, segments: &[String]) -> Option<Arc<VmSlot>> {
         if let Ok(slots) = self.vms.slots.read() {
             if let Some(slot) = slots.get(rego_ref) {

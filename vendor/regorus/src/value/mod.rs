@@ -352,15 +352,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
             if !sorted {
                 // Stable sort, then the last of equal keys wins: what
                 // inserting them one by one into a map gives.
+                // In place: `dedup_by` drops the later of two equal keys,
+                // so the later entry is swapped into the kept slot first.
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
-                let mut unique: Vec<(Value, Value)> = Vec::with_capacity(entries.len());
-                for entry in entries {
-                    match unique.last_mut() {
-                        Some(last) if last.0.cmp(&entry.0).is_eq() => *last = entry,
-                        _ => unique.push(entry),
+                entries.dedup_by(|later, kept| {
+                    let equal = later.0.cmp(&kept.0).is_eq();
+                    if equal {
+                        core::mem::swap(later, kept);
                     }
-                }
-                entries = unique;
+                    equal
+                });
             }
             let value = Object::from_sorted_unique(entries).into_value();
             // The freeze into compact object storage allocates after the final map insert.

@@ -12,6 +12,7 @@ pub mod key;
 pub mod region;
 pub mod sigstore;
 pub mod statement;
+pub mod time;
 
 pub use classification::Classification;
 pub use digest::{Digest, DigestAlgorithm, Hasher};

@@ -59,6 +59,7 @@ use std::collections::BTreeMap;
 use cos_core::dsse::Envelope;
 use cos_core::sigstore::{BlobVerifier, Bundle};
 use cos_core::statement::{PAYLOAD_TYPE, Statement, Subject};
+use cos_core::time::{days_from_civil, days_in_month};
 use cos_core::{Digest, DigestAlgorithm, Verifier};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -360,9 +361,10 @@ fn rfc3339_seconds(t: &str) -> Option<i64> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-        return None;
-    }
+    // Two digits each: in range for u32.
+    let (month, day) = (month as u32, day as u32);
+    let days = days_from_civil(year, month, day)
+        .filter(|_| day >= 1 && day <= days_in_month(year, month))?;
     if hour > 23 || minute > 59 || second > 60 {
         return None;
     }
@@ -390,24 +392,7 @@ fn rfc3339_seconds(t: &str) -> Option<i64> {
             if ob[0] == b'-' { -o } else { o }
         }
     };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// What a verifier expects of a provenance (`slsa-verifier`'s

@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::dates::{NS_PER_DAY, civil_from_days, days_from_civil};
 use crate::error::{Error, Result};
+use cos_core::time::{Fraction, Rfc3339, days_from_civil, days_in_month};
 
 /// A point in time, UTC, with nanosecond precision, written in RFC 3339
 /// form with a `Z` offset (`2026-11-22T10:00:00Z`,
@@ -100,20 +100,19 @@ impl Timestamp {
         } else if !rest.is_empty() {
             return Err(bad(s, "malformed"));
         }
-        let days_in_month = match mo {
-            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-            4 | 6 | 9 | 11 => 30,
-            2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-            2 => 28,
-            _ => return Err(bad(s, "month out of range")),
-        };
-        if d < 1 || d > days_in_month {
+        // Four and two digits: in range for the conversions below.
+        let (y, mo, d) = (y as i64, mo as u32, d as u32);
+        if !(1..=12).contains(&mo) {
+            return Err(bad(s, "month out of range"));
+        }
+        if d < 1 || d > days_in_month(y, mo) {
             return Err(bad(s, "day out of range"));
         }
         if h > 23 || mi > 59 || sec > 59 {
             return Err(bad(s, "time of day out of range"));
         }
-        let ns = days_from_civil(y, mo, d) * NS_PER_DAY
+        let days = days_from_civil(y, mo, d).ok_or_else(|| bad(s, "month out of range"))?;
+        let ns = i128::from(days) * i128::from(crate::dates::NS_PER_DAY)
             + ((h * 60 + mi) * 60 + sec) * 1_000_000_000
             + nanos;
         i64::try_from(ns)
@@ -132,23 +131,12 @@ impl FromStr for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = i128::from(self.0);
-        let (y, mo, d) = civil_from_days(ns.div_euclid(NS_PER_DAY));
-        let in_day = ns.rem_euclid(NS_PER_DAY);
-        let secs = in_day / 1_000_000_000;
-        let frac = in_day % 1_000_000_000;
-        write!(
-            f,
-            "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )?;
-        if frac != 0 {
-            let digits = format!("{frac:09}");
-            write!(f, ".{}", digits.trim_end_matches('0'))?;
-        }
-        f.write_str("Z")
+        let (secs, nanos) = (
+            self.0.div_euclid(1_000_000_000),
+            self.0.rem_euclid(1_000_000_000),
+        );
+        // 0..1e9 by construction.
+        Rfc3339::new(secs, nanos as u32, Fraction::Shortest).fmt(f)
     }
 }
 

@@ -144,21 +144,8 @@ pub fn source_date_epoch(value: &str) -> Result<u64> {
 
 /// Formats seconds since 1970 as RFC 3339 UTC (`2023-11-14T22:13:20Z`).
 pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Howard Hinnant's civil_from_days, for days since 1970-01-01 (>= 0).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if mo <= 2 { y + 1 } else { y };
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+    use cos_core::time::{Fraction, Rfc3339};
+    Rfc3339::new(i64::try_from(secs).unwrap_or(i64::MAX), 0, Fraction::Omit).to_string()
 }
 
 /// A UUID (RFC 9562 layout, version bits 5, variant 10) made from the first

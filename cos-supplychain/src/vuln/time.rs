@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use cos_core::time::{Fraction, Rfc3339, SECS_PER_DAY, days_from_civil, days_in_month};
 
-const SECS_PER_DAY: i64 = 86_400;
+use crate::error::{Error, Result};
 
 /// An instant in UTC, to the nanosecond, parsed from RFC 3339 text.
 ///
@@ -19,40 +19,6 @@ const SECS_PER_DAY: i64 = 86_400;
 pub struct Timestamp {
     secs: i64,
     nanos: u32,
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day number (inverse of [`days_from_civil`]).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
-    }
 }
 
 fn bad(input: &str, reason: impl Into<String>) -> Error {
@@ -129,10 +95,12 @@ impl Timestamp {
         if s.get(4) != Some(&b'-') || s.get(7) != Some(&b'-') {
             return Err(bad(input, "expected YYYY-MM-DD at the start"));
         }
-        if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        // Two digits each: in range for u32.
+        let (mo, d) = (mo as u32, d as u32);
+        let Some(day) = days_from_civil(y, mo, d).filter(|_| d >= 1 && d <= days_in_month(y, mo))
+        else {
             return Err(bad(input, "no such date"));
-        }
-        let day = days_from_civil(y, mo, d);
+        };
         if s.len() == 10 {
             let secs = (day + i64::from(date_end)) * SECS_PER_DAY;
             return Ok(Timestamp { secs, nanos: 0 });
@@ -196,21 +164,7 @@ impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC: `2026-12-01T10:00:00Z`, with a fraction only when
     /// there is one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let day = self.secs.div_euclid(SECS_PER_DAY);
-        let rem = self.secs.rem_euclid(SECS_PER_DAY);
-        let (y, m, d) = civil_from_days(day);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )?;
-        if self.nanos != 0 {
-            let frac = format!("{:09}", self.nanos);
-            write!(f, ".{}", frac.trim_end_matches('0'))?;
-        }
-        f.write_str("Z")
+        Rfc3339::new(self.secs, self.nanos, Fraction::Shortest).fmt(f)
     }
 }
 

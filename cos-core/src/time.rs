@@ -1,0 +1,241 @@
+//! Civil-date arithmetic and RFC 3339 UTC text, shared by every crate that
+//! reads or writes a timestamp (decision ids and logs, SBOM and provenance
+//! times, waiver expiries, disclosure packs, `time.add_date`).
+//!
+//! Dates are proleptic Gregorian, day 0 is 1970-01-01 (H. Hinnant's
+//! `days_from_civil` / `civil_from_days`). The functions are total: any
+//! `i64` day converts, and a date whose day number does not fit an `i64`
+//! gives `None`. Parsing stays with each format, whose rules differ (OPA's
+//! `time.parse_rfc3339_ns` range for disclosure packs, date-only waiver
+//! expiries, leap seconds in provenance); they share these functions.
+//!
+//! ```
+//! use cos_core::time::{Fraction, Rfc3339, civil_from_days, days_from_civil};
+//! assert_eq!(days_from_civil(2026, 12, 2), Some(20_789));
+//! assert_eq!(civil_from_days(20_789), (2026, 12, 2));
+//! let t = Rfc3339::new(1_796_205_600, 500_000_000, Fraction::Shortest);
+//! assert_eq!(t.to_string(), "2026-12-02T10:00:00.5Z");
+//! ```
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds in a day (UTC, no leap seconds).
+pub const SECS_PER_DAY: i64 = 86_400;
+
+/// Whether `year` is a leap year in the proleptic Gregorian calendar.
+pub const fn is_leap_year(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// The number of days in `month` (1–12) of `year`; 0 for a month outside
+/// 1–12, so that `day <= days_in_month(y, m)` also checks the month.
+pub const fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date. A day past the end
+/// of the month counts on into the next ones (day 32 of January is
+/// 1 February), as Go's `time.Date` normalises; `None` for a month outside
+/// 1–12, or a date too far out for an `i64` day number.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> Option<i64> {
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    let (m, d) = (i128::from(month), i128::from(day));
+    let y = i128::from(year) - i128::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    i64::try_from(era * 146_097 + doe - 719_468).ok()
+}
+
+/// The date (year, month 1–12, day 1–31) of a day number counted from
+/// 1970-01-01; the inverse of [`days_from_civil`], for every `i64`.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = i128::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    // In range by construction: day 1..=31, month 1..=12, and a year
+    // within ±i64::MAX / 365 of 1970.
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = (yoe + era * 400 + i128::from(month <= 2)) as i64;
+    (year, month, day)
+}
+
+/// How many fraction-of-second digits [`Rfc3339`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fraction {
+    /// Whole seconds only (`2026-12-02T10:00:00Z`): SBOM and provenance
+    /// times, which are at second precision.
+    Omit,
+    /// The shortest exact form: none for a whole second, else without
+    /// trailing zeros (`…:00.25Z`), so the text of an instant is canonical.
+    Shortest,
+    /// Always nine digits (`…:00.250000000Z`), as OPA's decision logs write
+    /// them.
+    Nanos,
+}
+
+/// An instant written as RFC 3339 in UTC (`2026-12-02T10:00:00Z`), through
+/// [`fmt::Display`]. Years before 0 or after 9999 are written with more
+/// digits or a sign, which RFC 3339 cannot express; callers that promise
+/// RFC 3339 bound the range they accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Rfc3339 {
+    secs: i64,
+    nanos: u32,
+    fraction: Fraction,
+}
+
+impl Rfc3339 {
+    /// `secs` seconds (negative: before) and `nanos` nanoseconds after
+    /// 1970-01-01T00:00:00Z; nanoseconds past a second are carried into it.
+    pub fn new(secs: i64, nanos: u32, fraction: Fraction) -> Self {
+        let carry = i64::from(nanos / 1_000_000_000);
+        Rfc3339 {
+            secs: secs.saturating_add(carry),
+            nanos: nanos % 1_000_000_000,
+            fraction,
+        }
+    }
+
+    /// A system time; times before 1970 are written as 1970-01-01T00:00:00Z.
+    pub fn from_system_time(t: SystemTime, fraction: Fraction) -> Self {
+        let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        Self::new(secs, d.subsec_nanos(), fraction)
+    }
+}
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = civil_from_days(self.secs.div_euclid(SECS_PER_DAY));
+        let rem = self.secs.rem_euclid(SECS_PER_DAY);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )?;
+        match self.fraction {
+            Fraction::Omit => {}
+            Fraction::Nanos => write!(f, ".{:09}", self.nanos)?,
+            Fraction::Shortest if self.nanos == 0 => {}
+            Fraction::Shortest => {
+                let mut n = self.nanos;
+                let mut width = 9;
+                while n % 10 == 0 {
+                    n /= 10;
+                    width -= 1;
+                }
+                write!(f, ".{n:0width$}")?;
+            }
+        }
+        f.write_str("Z")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(days_from_civil(1969, 12, 31), Some(-1));
+        assert_eq!(days_from_civil(2024, 1, 32), days_from_civil(2024, 2, 1));
+        assert_eq!(days_from_civil(2024, 13, 1), None);
+        assert_eq!(days_from_civil(2024, 0, 1), None);
+        assert_eq!(days_from_civil(i64::MAX, 12, 31), None);
+        assert_eq!(days_from_civil(i64::MIN, 1, 1), None);
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-719_468), (0, 3, 1));
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2100, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(2026, 13), 0);
+        // The extremes convert without overflow.
+        for z in [i64::MIN, i64::MIN + 1, -1, i64::MAX - 1, i64::MAX] {
+            let (y, m, d) = civil_from_days(z);
+            assert!((1..=12).contains(&m) && (1..=31).contains(&d), "{z}");
+            assert_eq!(days_from_civil(y, m, d), Some(z), "{z}");
+        }
+    }
+
+    #[test]
+    fn writes_each_fraction() {
+        let t = |s, n, f| Rfc3339::new(s, n, f).to_string();
+        assert_eq!(t(0, 0, Fraction::Omit), "1970-01-01T00:00:00Z");
+        assert_eq!(t(0, 0, Fraction::Shortest), "1970-01-01T00:00:00Z");
+        assert_eq!(t(0, 0, Fraction::Nanos), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            t(1_700_000_000, 250_000_000, Fraction::Shortest),
+            "2023-11-14T22:13:20.25Z"
+        );
+        assert_eq!(
+            t(1_700_000_000, 7, Fraction::Shortest),
+            "2023-11-14T22:13:20.000000007Z"
+        );
+        assert_eq!(
+            t(1_700_000_000, 250_000_000, Fraction::Omit),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(t(-1, 0, Fraction::Omit), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            t(253_402_300_799, 0, Fraction::Omit),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            t(0, 1_500_000_000, Fraction::Shortest),
+            "1970-01-01T00:00:01.5Z"
+        );
+        // Out of RFC 3339's range: written, not a panic.
+        for s in [i64::MIN, i64::MAX] {
+            assert!(t(s, u32::MAX, Fraction::Nanos).ends_with('Z'));
+        }
+        assert_eq!(
+            Rfc3339::from_system_time(UNIX_EPOCH, Fraction::Omit).to_string(),
+            "1970-01-01T00:00:00Z"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn days_round_trip(z in any::<i64>()) {
+            let (y, m, d) = civil_from_days(z);
+            prop_assert!(d >= 1 && d <= days_in_month(y, m));
+            prop_assert_eq!(days_from_civil(y, m, d), Some(z));
+        }
+
+        #[test]
+        fn consecutive_days_are_consecutive_dates(z in -10_000_000i64..10_000_000) {
+            let (y, m, d) = civil_from_days(z);
+            let next = civil_from_days(z + 1);
+            let expected = if d < days_in_month(y, m) {
+                (y, m, d + 1)
+            } else if m < 12 {
+                (y, m + 1, 1)
+            } else {
+                (y + 1, 1, 1)
+            };
+            prop_assert_eq!(next, expected);
+        }
+    }
+}

@@ -51,13 +51,23 @@ fn main() {
     // warm-up, and their mean (instruction counts under callgrind, and
     // benches/bindings/overhead.sh; the same as `--loop N` of
     // benches/python/bench_evaluate.py and benches/node/bench_evaluate.mjs).
+    // With COS_BENCH_CALL=decide the loop calls `decide` instead (the typed
+    // decision: its id, timestamp and reasons on top of the evaluation).
     if let Some(n) = std::env::var("COS_BENCH_EVAL_ONLY")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
     {
-        (0..n.min(1000)).for_each(|_| evaluate_baseline());
+        let decide = || {
+            std::hint::black_box(baseline.decide("abac", &base_input).unwrap());
+        };
+        let call: &dyn Fn() = if std::env::var("COS_BENCH_CALL").is_ok_and(|v| v == "decide") {
+            &decide
+        } else {
+            &evaluate_baseline
+        };
+        (0..n.min(1000)).for_each(|_| call());
         let t = Instant::now();
-        (0..n).for_each(|_| evaluate_baseline());
+        (0..n).for_each(|_| call());
         let per_call = t.elapsed().as_nanos() as f64 / n.max(1) as f64;
         println!(
             "policy_latency/evaluate-loop: n={n} mean={:.2}µs",

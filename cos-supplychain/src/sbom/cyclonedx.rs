@@ -6,9 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Component, ComponentKind, Hash, HashAlgorithm, License, Sbom, Scope, WriteOptions, check_count,
-    content_uuid, rfc3339,
+    finish_document, invalid_sbom as bad, rfc3339, str_of,
 };
-use crate::{Error, Result};
+use crate::Result;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Version {
@@ -137,32 +137,10 @@ pub(super) fn write(sbom: &Sbom, version: Version, options: &WriteOptions) -> Re
     doc.insert("components".into(), Value::Array(components));
     doc.insert("dependencies".into(), Value::Array(dependencies));
     // The serial number is derived from everything else in the document.
-    let content = serde_json::to_vec(&doc).map_err(|e| Error::InvalidSbom {
-        reason: e.to_string(),
-    })?;
-    doc.insert(
-        "serialNumber".into(),
-        json!(format!("urn:uuid:{}", content_uuid(&content))),
-    );
-    let mut out =
-        serde_json::to_vec_pretty(&Value::Object(doc)).map_err(|e| Error::InvalidSbom {
-            reason: e.to_string(),
-        })?;
-    out.push(b'\n');
-    Ok(out)
+    finish_document(doc, |uuid| ("serialNumber", format!("urn:uuid:{uuid}")))
 }
 
 // ---------------------------------------------------------------- reader
-
-fn bad(reason: impl Into<String>) -> Error {
-    Error::InvalidSbom {
-        reason: reason.into(),
-    }
-}
-
-fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
 
 fn read_license(v: &Value) -> Option<License> {
     let items = v.as_array()?;

@@ -148,6 +148,35 @@ pub(crate) fn rfc3339(secs: u64) -> String {
     Rfc3339::new(i64::try_from(secs).unwrap_or(i64::MAX), 0, Fraction::Omit).to_string()
 }
 
+/// Finishes a CycloneDX or SPDX document: the UUID of its compact JSON so
+/// far ([`content_uuid`]) goes to `stamp`, which gives the field derived
+/// from it (CycloneDX's `serialNumber`, SPDX's `documentNamespace`); the
+/// result is pretty-printed JSON with a final newline.
+pub(crate) fn finish_document(
+    mut doc: serde_json::Map<String, serde_json::Value>,
+    stamp: impl FnOnce(&str) -> (&'static str, String),
+) -> Result<Vec<u8>> {
+    let json_err = |e: serde_json::Error| invalid_sbom(e.to_string());
+    let content = serde_json::to_vec(&doc).map_err(json_err)?;
+    let (field, value) = stamp(&content_uuid(&content));
+    doc.insert(field.into(), serde_json::Value::String(value));
+    let mut out = serde_json::to_vec_pretty(&serde_json::Value::Object(doc)).map_err(json_err)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// A malformed SBOM.
+pub(crate) fn invalid_sbom(reason: impl Into<String>) -> Error {
+    Error::InvalidSbom {
+        reason: reason.into(),
+    }
+}
+
+/// The string at `key` of a JSON object, if it is one.
+pub(crate) fn str_of<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(serde_json::Value::as_str)
+}
+
 /// A UUID (RFC 9562 layout, version bits 5, variant 10) made from the first
 /// 16 bytes of the SHA-256 of `content`: the same content, the same UUID.
 pub(crate) fn content_uuid(content: &[u8]) -> String {

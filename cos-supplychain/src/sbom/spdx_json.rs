@@ -7,9 +7,9 @@ use serde_json::{Map, Value, json};
 use super::purl::Purl;
 use super::{
     Component, ComponentKind, Hash, HashAlgorithm, License, Sbom, WriteOptions, check_count,
-    content_uuid, rfc3339,
+    finish_document, invalid_sbom as bad, rfc3339, str_of,
 };
-use crate::{Error, Result};
+use crate::Result;
 
 /// Characters allowed in an SPDX id after `SPDXRef-` / `LicenseRef-`.
 fn sanitize(s: &str) -> String {
@@ -245,36 +245,16 @@ pub(super) fn write(sbom: &Sbom, options: &WriteOptions) -> Result<Vec<u8>> {
         doc.insert("hasExtractedLicensingInfos".into(), Value::Array(infos));
     }
     // The namespace is derived from everything else in the document.
-    let content = serde_json::to_vec(&doc).map_err(|e| Error::InvalidSbom {
-        reason: e.to_string(),
-    })?;
-    doc.insert(
-        "documentNamespace".into(),
-        json!(format!(
-            "https://spdx.org/spdxdocs/{}-{}",
-            sanitize(&name),
-            content_uuid(&content)
-        )),
-    );
-    let mut out =
-        serde_json::to_vec_pretty(&Value::Object(doc)).map_err(|e| Error::InvalidSbom {
-            reason: e.to_string(),
-        })?;
-    out.push(b'\n');
-    Ok(out)
+    finish_document(doc, |uuid| {
+        let name = sanitize(&name);
+        (
+            "documentNamespace",
+            format!("https://spdx.org/spdxdocs/{name}-{uuid}"),
+        )
+    })
 }
 
 // ---------------------------------------------------------------- reader
-
-fn bad(reason: impl Into<String>) -> Error {
-    Error::InvalidSbom {
-        reason: reason.into(),
-    }
-}
-
-fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
 
 /// `Organization: X` / `Person: X (mail)` → `X` / `X <mail>`.
 fn actor(s: &str) -> Option<String> {

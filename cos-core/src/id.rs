@@ -1,4 +1,4 @@
-//! Identifiers: tenants and releases.
+//! Identifiers: tenants, releases, and the text form of UUIDs.
 
 use std::fmt;
 use std::str::FromStr;
@@ -6,6 +6,29 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result, excerpt};
+
+/// The RFC 9562 text form of a UUID's 16 bytes: lower-case hex in groups
+/// of 8-4-4-4-12 (`0a1b2c3d-…`). The version and variant bits are the
+/// caller's (a random v4 decision id, a content-derived v5-style id).
+///
+/// ```
+/// assert_eq!(
+///     cos_core::id::uuid_text(&[0xab; 16]),
+///     "abababab-abab-abab-abab-abababababab"
+/// );
+/// ```
+pub fn uuid_text(bytes: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    s
+}
 
 /// Longest tenant id accepted.
 pub const MAX_TENANT_ID_LEN: usize = 128;

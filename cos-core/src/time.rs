@@ -125,28 +125,55 @@ impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = civil_from_days(self.secs.div_euclid(SECS_PER_DAY));
         let rem = self.secs.rem_euclid(SECS_PER_DAY);
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )?;
-        match self.fraction {
-            Fraction::Omit => {}
-            Fraction::Nanos => write!(f, ".{:09}", self.nanos)?,
-            Fraction::Shortest if self.nanos == 0 => {}
+        let (h, mi, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+        let (frac, width) = match self.fraction {
+            Fraction::Omit => (0, 0),
+            Fraction::Nanos => (self.nanos, 9),
+            Fraction::Shortest if self.nanos == 0 => (0, 0),
             Fraction::Shortest => {
-                let mut n = self.nanos;
-                let mut width = 9;
+                let (mut n, mut width) = (self.nanos, 9);
                 while n % 10 == 0 {
                     n /= 10;
                     width -= 1;
                 }
-                write!(f, ".{n:0width$}")?;
+                (n, width)
             }
+        };
+        if !(0..=9999).contains(&y) {
+            // Outside RFC 3339's years: Rust's number formatting.
+            write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
+            if width > 0 {
+                write!(f, ".{frac:0width$}")?;
+            }
+            return f.write_str("Z");
         }
-        f.write_str("Z")
+        // The common case written digit by digit (a decision's timestamp is
+        // on the hot path): `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z`.
+        let mut buf = *b"0000-00-00T00:00:00.000000000Z";
+        let mut put = |at: usize, digits: usize, mut v: u64| {
+            for i in (at..at + digits).rev() {
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        // All in range: y 0..=9999, the rest below 100, frac below 10^9.
+        put(0, 4, y as u64);
+        put(5, 2, u64::from(m));
+        put(8, 2, u64::from(d));
+        put(11, 2, h as u64);
+        put(14, 2, mi as u64);
+        put(17, 2, s as u64);
+        let end = if width > 0 {
+            put(20, width, u64::from(frac));
+            20 + width
+        } else {
+            19
+        };
+        buf[end] = b'Z';
+        match std::str::from_utf8(&buf[..=end]) {
+            Ok(text) => f.write_str(text),
+            Err(_) => Err(fmt::Error),
+        }
     }
 }
 
@@ -206,6 +233,18 @@ mod tests {
             t(0, 1_500_000_000, Fraction::Shortest),
             "1970-01-01T00:00:01.5Z"
         );
+        assert_eq!(
+            t(-62_167_219_200, 0, Fraction::Omit),
+            "0000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            t(-62_167_219_201, 5, Fraction::Nanos),
+            "-001-12-31T23:59:59.000000005Z"
+        );
+        assert_eq!(
+            t(253_402_300_800, 0, Fraction::Omit),
+            "10000-01-01T00:00:00Z"
+        );
         // Out of RFC 3339's range: written, not a panic.
         for s in [i64::MIN, i64::MAX] {
             assert!(t(s, u32::MAX, Fraction::Nanos).ends_with('Z'));
@@ -222,6 +261,19 @@ mod tests {
             let (y, m, d) = civil_from_days(z);
             prop_assert!(d >= 1 && d <= days_in_month(y, m));
             prop_assert_eq!(days_from_civil(y, m, d), Some(z));
+        }
+
+        #[test]
+        fn writes_what_rust_formatting_writes(secs in -70_000_000_000i64..260_000_000_000, nanos in 0u32..1_000_000_000) {
+            let (y, m, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
+            let rem = secs.rem_euclid(SECS_PER_DAY);
+            let base = format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+            let nine = format!("{nanos:09}");
+            let short = nine.trim_end_matches('0');
+            let shortest = if short.is_empty() { format!("{base}Z") } else { format!("{base}.{short}Z") };
+            prop_assert_eq!(Rfc3339::new(secs, nanos, Fraction::Omit).to_string(), format!("{base}Z"));
+            prop_assert_eq!(Rfc3339::new(secs, nanos, Fraction::Nanos).to_string(), format!("{base}.{nine}Z"));
+            prop_assert_eq!(Rfc3339::new(secs, nanos, Fraction::Shortest).to_string(), shortest);
         }
 
         #[test]

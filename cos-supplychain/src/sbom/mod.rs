@@ -181,20 +181,14 @@ pub(crate) fn str_of<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str>
 /// 16 bytes of the SHA-256 of `content`: the same content, the same UUID.
 pub(crate) fn content_uuid(content: &[u8]) -> String {
     use cos_core::{Digest, DigestAlgorithm};
-    let digest = Digest::of_bytes(DigestAlgorithm::Sha256, content).hex();
-    let mut b: Vec<u8> = hex::decode(&digest[..32]).unwrap_or_else(|_| vec![0; 16]);
-    b.resize(16, 0);
+    let digest = Digest::of_bytes(DigestAlgorithm::Sha256, content);
+    let mut b = [0u8; 16];
+    for (to, from) in b.iter_mut().zip(digest.as_bytes()) {
+        *to = *from;
+    }
     b[6] = (b[6] & 0x0f) | 0x50;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    cos_core::id::uuid_text(&b)
 }
 
 /// A hash algorithm of a component's artefact.
@@ -746,6 +740,8 @@ mod tests {
         assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"));
         assert_eq!(u, content_uuid(b"x"));
         assert_ne!(u, content_uuid(b"y"));
+        // SHA-256("x") = 2d711642b726b044 0162…, with the version and variant set.
+        assert_eq!(u, "2d711642-b726-5044-8162-7ca9fbac32f5");
     }
 
     #[test]

@@ -213,9 +213,11 @@ impl<'de> serde::Deserialize<'de> for Input {
 }
 
 impl Input {
-    /// The input for a JSON document.
+    /// The input for a JSON document (in one pass over it; a
+    /// `serde_json::Value` holds only finite numbers, so this does not fail
+    /// today: the `Result` keeps room for limits).
     pub fn from_json(value: &serde_json::Value) -> std::result::Result<Self, serde_json::Error> {
-        <Input as serde::Deserialize>::deserialize(value)
+        Ok(Input(regorus::Value::from_json_value(value)))
     }
 }
 
@@ -363,8 +365,9 @@ impl PolicyEngine {
                 });
             }
         }
+        let data = regorus::Value::from_json_value(pack.data());
         engine
-            .add_data(regorus::Value::from(pack.data().clone()))
+            .add_data(data.clone())
             .map_err(|e| Error::InvalidPack {
                 reason: format!("data rejected by the engine: {e}"),
             })?;
@@ -385,7 +388,7 @@ impl PolicyEngine {
         };
         Ok(PolicyEngine {
             engine,
-            data: regorus::Value::from(pack.data().clone()),
+            data,
             vms: Arc::default(),
             vm_gate: Arc::new(deps),
             pack: PackRef {
@@ -428,8 +431,8 @@ impl PolicyEngine {
         query: &str,
         input: Option<&serde_json::Value>,
     ) -> Result<Option<serde_json::Value>> {
-        // Deserialized from the borrowed JSON (what `Value::from` does after
-        // a deep clone): one copy of the input instead of two.
+        // Converted from the borrowed JSON (`Value::from` would deep-clone
+        // it first): one copy of the input instead of two.
         let input = match input {
             Some(i) => Some(Input::from_json(i).map_err(|e| Error::Evaluation {
                 query: query.to_owned(),
@@ -830,6 +833,75 @@ mod tests {
                     .map(|o| o.to_json().unwrap());
                 assert_eq!(got, Some(expected.clone()), "vm={vm} input={text}");
             }
+        }
+    }
+
+    /// `Input::from_json` (a direct conversion, regorus patch 11) gives the
+    /// value serde's visitor gives, and keeps an object serde would read as
+    /// an arbitrary-precision number marker, as OPA does.
+    #[test]
+    fn input_from_json_is_the_deserialized_value() {
+        let values = [
+            json!(null),
+            json!([
+                true,
+                false,
+                0,
+                -1,
+                u64::MAX,
+                i64::MIN,
+                0.5,
+                -2.5e300,
+                1e-300
+            ]),
+            json!({"b": {"y": [], "x": {}}, "a": "é\u{1F600}", "": [[[]]], "Z": null}),
+            json!({"subject": {"roles": ["a", "b"], "n": 3}, "action": "read"}),
+            json!("plain"),
+        ];
+        for v in values {
+            let direct = Input::from_json(&v).unwrap().0;
+            let via_serde = <regorus::Value as serde::Deserialize>::deserialize(&v).unwrap();
+            assert_eq!(direct, via_serde, "{v}");
+            assert_eq!(serde_json::to_value(&direct).unwrap(), v);
+        }
+        let marker = json!({"$serde_json::private::Number": "5"});
+        for vm in [true, false] {
+            let engine = engine_on("package t\nimport rego.v1\necho := input\n", vm);
+            assert_eq!(
+                engine.evaluate("t/echo", &marker).unwrap(),
+                Some(marker.clone()),
+                "vm={vm}"
+            );
+        }
+    }
+
+    fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(serde_json::Value::from),
+            "\\PC{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("\\PC{0,6}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn input_from_json_agrees_with_serde(v in any_json()) {
+            let direct = Input::from_json(&v).unwrap().0;
+            let via_serde = <regorus::Value as serde::Deserialize>::deserialize(&v).unwrap();
+            proptest::prop_assert_eq!(direct, via_serde);
         }
     }
 

@@ -893,6 +893,55 @@ impl From<serde_json::Value> for Value {
     }
 }
 
+impl Value {
+    /// cos patch: a value from a borrowed [`serde_json::Value`] in one pass,
+    /// without serde's visitor in between: one allocation per string, array
+    /// and object, objects stored sorted as they come (a `serde_json::Map`
+    /// iterates in key order; sorted here otherwise). The same value as
+    /// `Value::deserialize(&json)`, except that an object whose first key is
+    /// `$serde_json::private::Number` stays an object (serde's visitor reads
+    /// it as the marker of an arbitrary-precision number, a feature this
+    /// build does not have; OPA keeps such an object too).
+    pub fn from_json_value(v: &serde_json::Value) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    Value::from(u)
+                } else if let Some(i) = n.as_i64() {
+                    Value::from(i)
+                } else {
+                    // serde_json holds only finite floats.
+                    Value::from(n.as_f64().unwrap_or(0.0))
+                }
+            }
+            serde_json::Value::String(s) => Value::String(s.as_str().into()),
+            serde_json::Value::Array(a) => {
+                Value::from(a.iter().map(Value::from_json_value).collect::<Vec<_>>())
+            }
+            serde_json::Value::Object(m) => {
+                let mut entries: Vec<(Value, Value)> = Vec::with_capacity(m.len());
+                let mut sorted = true;
+                for (k, v) in m {
+                    let key = Value::String(k.as_str().into());
+                    if sorted {
+                        if let Some((last, _)) = entries.last() {
+                            sorted = key > *last;
+                        }
+                    }
+                    entries.push((key, Value::from_json_value(v)));
+                }
+                if !sorted {
+                    // Map keys are unique: a sort is all it takes.
+                    entries.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+                Object::from_sorted_unique(entries).into_value()
+            }
+        }
+    }
+}
+
 #[cfg(feature = "yaml")]
 #[cfg_attr(docsrs, doc(cfg(feature = "yaml")))]
 impl From<yaml_serde::Value> for Value {

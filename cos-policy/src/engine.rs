@@ -219,6 +219,57 @@ impl Input {
     pub fn from_json(value: &serde_json::Value) -> std::result::Result<Self, serde_json::Error> {
         Ok(Input(regorus::Value::from_json_value(value)))
     }
+
+    // Constructors for bindings that walk their language's objects into the
+    // engine's form directly (no serde in between): each is one value of
+    // the JSON data model.
+
+    /// `null`.
+    pub fn null() -> Self {
+        Input(regorus::Value::Null)
+    }
+
+    /// `true` or `false`.
+    pub fn bool(b: bool) -> Self {
+        Input(regorus::Value::Bool(b))
+    }
+
+    /// A string.
+    pub fn string(s: &str) -> Self {
+        Input(regorus::Value::String(s.into()))
+    }
+
+    /// An integer.
+    pub fn int(i: i64) -> Self {
+        Input(regorus::Value::from(i))
+    }
+
+    /// A non-negative integer up to `u64::MAX`.
+    pub fn uint(u: u64) -> Self {
+        Input(regorus::Value::from(u))
+    }
+
+    /// A floating-point number; `None` for NaN and the infinities, which
+    /// JSON (and OPA) do not have.
+    pub fn float(x: f64) -> Option<Self> {
+        x.is_finite().then(|| Input(regorus::Value::from(x)))
+    }
+
+    /// An array.
+    pub fn array(items: Vec<Input>) -> Self {
+        // Same layout: the vector is reused, not copied.
+        Input(regorus::Value::from(
+            items.into_iter().map(|i| i.0).collect::<Vec<_>>(),
+        ))
+    }
+
+    /// An object from its entries in any order; of repeated keys the last
+    /// one wins, as in a JSON object read by OPA.
+    pub fn object(entries: Vec<(Input, Input)>) -> Self {
+        Input(regorus::Value::from_entries(
+            entries.into_iter().map(|(k, v)| (k.0, v.0)).collect(),
+        ))
+    }
 }
 
 /// A defined evaluation result in the engine's own form; it serialises
@@ -875,6 +926,45 @@ mod tests {
         }
     }
 
+    /// The constructors build what `from_json` builds for the same JSON.
+    fn built(v: &serde_json::Value) -> Input {
+        match v {
+            serde_json::Value::Null => Input::null(),
+            serde_json::Value::Bool(b) => Input::bool(*b),
+            serde_json::Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => Input::uint(u),
+                (None, Some(i), _) => Input::int(i),
+                (_, _, f) => Input::float(f.unwrap()).unwrap(),
+            },
+            serde_json::Value::String(s) => Input::string(s),
+            serde_json::Value::Array(a) => Input::array(a.iter().map(built).collect()),
+            // Reversed: the constructor sorts.
+            serde_json::Value::Object(m) => Input::object(
+                m.iter()
+                    .rev()
+                    .map(|(k, v)| (Input::string(k), built(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn input_constructors() {
+        assert!(Input::float(f64::NAN).is_none());
+        assert!(Input::float(f64::INFINITY).is_none());
+        // Repeated keys: the last one wins.
+        let o = Input::object(vec![
+            (Input::string("b"), Input::int(1)),
+            (Input::string("a"), Input::int(2)),
+            (Input::string("b"), Input::int(3)),
+        ]);
+        assert_eq!(serde_json::to_value(&o.0).unwrap(), json!({"a": 2, "b": 3}));
+        assert_eq!(
+            serde_json::to_value(&Input::object(Vec::new()).0).unwrap(),
+            json!({})
+        );
+    }
+
     fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
@@ -901,7 +991,8 @@ mod tests {
         fn input_from_json_agrees_with_serde(v in any_json()) {
             let direct = Input::from_json(&v).unwrap().0;
             let via_serde = <regorus::Value as serde::Deserialize>::deserialize(&v).unwrap();
-            proptest::prop_assert_eq!(direct, via_serde);
+            proptest::prop_assert_eq!(&direct, &via_serde);
+            proptest::prop_assert_eq!(built(&v).0, via_serde);
         }
     }
 

@@ -191,198 +191,82 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> 
     )))
 }
 
-/// Python objects read as serde data (what `to_json` accepts, with the same
-/// errors and depth limit), so an evaluation input goes straight into the
-/// engine's own value: one copy instead of two.
-struct PyDe<'a, 'py> {
-    obj: &'a Bound<'py, PyAny>,
-    depth: usize,
-}
-
-#[derive(Debug)]
-enum DeError {
-    Py(PyErr),
-    Custom(String),
-}
-
-impl std::fmt::Display for DeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DeError::Py(e) => e.fmt(f),
-            DeError::Custom(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for DeError {}
-
-impl serde::de::Error for DeError {
-    fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        DeError::Custom(msg.to_string())
-    }
-}
-
-impl From<PyErr> for DeError {
-    fn from(e: PyErr) -> Self {
-        DeError::Py(e)
-    }
-}
-
-impl From<DeError> for PyErr {
-    fn from(e: DeError) -> Self {
-        match e {
-            DeError::Py(e) => e,
-            DeError::Custom(m) => PyValueError::new_err(m),
-        }
-    }
-}
-
-impl<'de> serde::Deserializer<'de> for PyDe<'_, '_> {
-    type Error = DeError;
-
-    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, DeError> {
-        let obj = self.obj;
-        if self.depth > MAX_DEPTH {
-            return Err(
-                PyValueError::new_err(format!("input nested more than {MAX_DEPTH} deep")).into(),
-            );
-        }
-        // Most common first: under the stable ABI each type check is a call.
-        if let Ok(s) = obj.cast::<PyString>() {
-            return with_str(s, |text| v.visit_str(text))?;
-        }
-        let depth = self.depth + 1;
-        if let Ok(d) = obj.cast::<PyDict>() {
-            // Collected first: no Python code runs while a dict is walked, so
-            // an `int.__str__` that mutates it later cannot break iteration.
-            return v.visit_map(DictAccess {
-                items: d.iter().collect::<Vec<_>>().into_iter(),
-                value: None,
-                depth,
-            });
-        }
-        if let Ok(l) = obj.cast::<PyList>() {
-            return v.visit_seq(SeqAccess {
-                items: l.iter().collect::<Vec<_>>().into_iter(),
-                depth,
-            });
-        }
-        if obj.is_none() {
-            return v.visit_unit();
-        }
-        // `bool` before `int`: it is a subclass of `int`.
-        if let Ok(b) = obj.cast::<PyBool>() {
-            return v.visit_bool(b.is_true());
-        }
-        if obj.is_instance_of::<PyInt>() {
-            if let Ok(i) = obj.extract::<i64>() {
-                return v.visit_i64(i);
-            }
-            if let Ok(u) = obj.extract::<u64>() {
-                return v.visit_u64(u);
-            }
-            // Beyond 64 bits: as JSON does, through its decimal text.
-            let text: String = obj.str()?.extract()?;
-            let n: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")))?;
-            return serde::Deserializer::deserialize_any(n, v)
-                .map_err(|e| DeError::Custom(e.to_string()));
-        }
-        if let Ok(f) = obj.cast::<PyFloat>() {
-            let x = f.value();
-            if !x.is_finite() {
-                return Err(PyValueError::new_err("NaN and infinities are not JSON").into());
-            }
-            return v.visit_f64(x);
-        }
-        if let Ok(t) = obj.cast::<PyTuple>() {
-            return v.visit_seq(SeqAccess {
-                items: t.iter().collect::<Vec<_>>().into_iter(),
-                depth,
-            });
-        }
-        Err(
-            PyTypeError::new_err(format!("cannot convert {} to JSON", obj.get_type().name()?))
-                .into(),
-        )
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any
-    }
-}
-
-struct SeqAccess<'py> {
-    items: std::vec::IntoIter<Bound<'py, PyAny>>,
-    depth: usize,
-}
-
-impl<'de> serde::de::SeqAccess<'de> for SeqAccess<'_> {
-    type Error = DeError;
-
-    fn next_element_seed<T: serde::de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
-        match self.items.next() {
-            Some(x) => seed
-                .deserialize(PyDe {
-                    obj: &x,
-                    depth: self.depth,
-                })
-                .map(Some),
-            None => Ok(None),
-        }
-    }
-}
-
-struct DictAccess<'py> {
-    items: std::vec::IntoIter<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
-    value: Option<Bound<'py, PyAny>>,
-    depth: usize,
-}
-
-impl<'de> serde::de::MapAccess<'de> for DictAccess<'_> {
-    type Error = DeError;
-
-    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
-        let Some((k, v)) = self.items.next() else {
-            return Ok(None);
-        };
-        if !k.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err("JSON object keys must be str").into());
-        }
-        self.value = Some(v);
-        seed.deserialize(PyDe {
-            obj: &k,
-            depth: self.depth,
-        })
-        .map(Some)
-    }
-
-    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, DeError> {
-        let v = self
-            .value
-            .take()
-            .ok_or_else(|| DeError::Custom("a dict value was read before its key".into()))?;
-        seed.deserialize(PyDe {
-            obj: &v,
-            depth: self.depth,
-        })
-    }
-}
-
 fn py_input(obj: &Bound<'_, PyAny>) -> PyResult<cos_policy::Input> {
-    use serde::Deserialize as _;
-    Ok(cos_policy::Input::deserialize(PyDe { obj, depth: 0 })?)
+    py_input_at(obj, 0)
+}
+
+/// A Python object as an evaluation input, built directly in the engine's
+/// form (`cos_policy::Input`'s constructors): what `to_json` accepts, with
+/// the same errors and depth limit.
+fn py_input_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<cos_policy::Input> {
+    use cos_policy::Input;
+    if depth > MAX_DEPTH {
+        return Err(PyValueError::new_err(format!(
+            "input nested more than {MAX_DEPTH} deep"
+        )));
+    }
+    // Most common first: under the stable ABI each type check is a call.
+    if let Ok(s) = obj.cast::<PyString>() {
+        return with_str(s, Input::string);
+    }
+    let depth = depth + 1;
+    if let Ok(d) = obj.cast::<PyDict>() {
+        // Collected first: no Python code runs while a dict is walked, so
+        // an `int.__str__` that mutates it later cannot break iteration.
+        let items: Vec<_> = d.iter().collect();
+        let mut entries = Vec::with_capacity(items.len());
+        for (k, v) in &items {
+            if !k.is_instance_of::<PyString>() {
+                return Err(PyTypeError::new_err("JSON object keys must be str"));
+            }
+            entries.push((py_input_at(k, depth)?, py_input_at(v, depth)?));
+        }
+        return Ok(Input::object(entries));
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        let items: Vec<_> = l.iter().collect();
+        return items
+            .iter()
+            .map(|x| py_input_at(x, depth))
+            .collect::<PyResult<_>>()
+            .map(Input::array);
+    }
+    if obj.is_none() {
+        return Ok(Input::null());
+    }
+    // `bool` before `int`: it is a subclass of `int`.
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Input::bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Input::int(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Input::uint(u));
+        }
+        // Beyond 64 bits: as JSON does, through its decimal text.
+        let text: String = obj.str()?.extract()?;
+        let n: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")))?;
+        return Input::from_json(&n).map_err(|e| PyValueError::new_err(e.to_string()));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Input::float(f.value())
+            .ok_or_else(|| PyValueError::new_err("NaN and infinities are not JSON"));
+    }
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        let items: Vec<_> = t.iter().collect();
+        return items
+            .iter()
+            .map(|x| py_input_at(x, depth))
+            .collect::<PyResult<_>>()
+            .map(Input::array);
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot convert {} to JSON",
+        obj.get_type().name()?
+    )))
 }
 
 fn from_json<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {

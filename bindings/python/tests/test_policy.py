@@ -210,3 +210,39 @@ def test_input_mutated_while_converted_is_safe(engine):
 
     victim = {"a": Sneaky(10**30), "b": 1, "c": 2}
     assert engine.evaluate("companyos/abac/decision", victim) is not None
+
+
+def test_inputs_reach_the_policy_as_json_would(tmp_path):
+    # An echo policy: what the engine received, back as JSON. Python values
+    # are built straight into the engine's form; they must arrive as
+    # json.dumps would have written them.
+    import json
+
+    echo = tmp_path / "echo"
+    echo.mkdir()
+    (echo / "manifest.yaml").write_text("name: echo\nversion: 1.0.0\nroots: [echo]\n")
+    (echo / "p.rego").write_text("package echo\n\nimport rego.v1\n\nvalue := input\n")
+    engine = Engine(Pack.load(echo))
+
+    class Label(str):
+        pass
+
+    cases = [
+        None,
+        True,
+        0,
+        -(2**63),
+        2**64 - 1,
+        2.5,
+        -1e300,
+        "lëse 🙂",
+        Label("sub"),
+        [1, [2, [3]], {}],
+        ("a", 1),
+        {"b": {"y": 1, "x": [None, False]}, "a": "", "": 0, "ключ": "значение"},
+    ]
+    for value in cases:
+        assert engine.evaluate("echo/value", value) == json.loads(json.dumps(value)), value
+    # Beyond 64 bits: a float, as JSON decoders other than Python's read it.
+    assert engine.evaluate("echo/value", 10**40) == 1e40
+    assert engine.evaluate("echo/value", {"x": 1, "y": True}) == {"x": 1, "y": True}

@@ -349,21 +349,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
                 // Enforce allocator limit while expanding a deserialized object.
                 enforce_limit_for::<V::Error>()?;
             }
-            if !sorted {
-                // Stable sort, then the last of equal keys wins: what
-                // inserting them one by one into a map gives.
-                // In place: `dedup_by` drops the later of two equal keys,
-                // so the later entry is swapped into the kept slot first.
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                entries.dedup_by(|later, kept| {
-                    let equal = later.0.cmp(&kept.0).is_eq();
-                    if equal {
-                        core::mem::swap(later, kept);
-                    }
-                    equal
-                });
-            }
-            let value = Object::from_sorted_unique(entries).into_value();
+            let value = Value::from_entries_sorted_if(entries, sorted);
             // The freeze into compact object storage allocates after the final map insert.
             // Re-check fallible deserialization paths so allocator-limit builds observe it.
             enforce_limit_for::<V::Error>()?;
@@ -894,6 +880,32 @@ impl From<serde_json::Value> for Value {
 }
 
 impl Value {
+    /// cos patch: an object from key/value entries in any order, stored
+    /// compactly without a `BTreeMap` in between; of repeated keys the last
+    /// one wins, as inserting them one by one into a map gives.
+    pub fn from_entries(entries: Vec<(Value, Value)>) -> Value {
+        let sorted = entries.windows(2).all(|w| w[0].0 < w[1].0);
+        Value::from_entries_sorted_if(entries, sorted)
+    }
+
+    /// `from_entries`, told whether the keys are already strictly increasing.
+    fn from_entries_sorted_if(mut entries: Vec<(Value, Value)>, sorted: bool) -> Value {
+        if !sorted {
+            // Stable sort, then the last of equal keys wins. In place:
+            // `dedup_by` drops the later of two equal keys, so the later
+            // entry is swapped into the kept slot first.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            entries.dedup_by(|later, kept| {
+                let equal = later.0.cmp(&kept.0).is_eq();
+                if equal {
+                    core::mem::swap(later, kept);
+                }
+                equal
+            });
+        }
+        Object::from_sorted_unique(entries).into_value()
+    }
+
     /// cos patch: a value from a borrowed [`serde_json::Value`] in one pass,
     /// without serde's visitor in between: one allocation per string, array
     /// and object, objects stored sorted as they come (a `serde_json::Map`
@@ -932,11 +944,7 @@ impl Value {
                     }
                     entries.push((key, Value::from_json_value(v)));
                 }
-                if !sorted {
-                    // Map keys are unique: a sort is all it takes.
-                    entries.sort_by(|a, b| a.0.cmp(&b.0));
-                }
-                Object::from_sorted_unique(entries).into_value()
+                Value::from_entries_sorted_if(entries, sorted)
             }
         }
     }

@@ -135,71 +135,110 @@ fn utf8_in_place(py: Python<'_>) -> bool {
     *IN_PLACE.get_or_init(|| py.version_info() >= (3, 10))
 }
 
+/// A Python object as JSON (`serde_json::Value`): `None`, `bool`, `int`,
+/// `float` (finite), `str`, `dict` with `str` keys, `list` and `tuple`,
+/// nested at most `MAX_DEPTH` deep.
 fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
-    use serde_json::Value;
-    if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err(format!(
-            "input nested more than {MAX_DEPTH} deep"
-        )));
-    }
-    if obj.is_none() {
-        return Ok(Value::Null);
-    }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
-    }
-    if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Value::from(i));
-        }
-        if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Value::from(u));
-        }
-        // Beyond 64 bits: as JSON does, through its decimal text.
-        let text: String = obj.str()?.extract()?;
-        return serde_json::from_str(&text)
-            .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")));
-    }
-    if let Ok(f) = obj.cast::<PyFloat>() {
-        return serde_json::Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| PyValueError::new_err("NaN and infinities are not JSON"));
-    }
-    if let Ok(s) = obj.cast::<PyString>() {
-        return with_str(s, |t| Value::String(t.to_owned()));
-    }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut map = serde_json::Map::with_capacity(d.len());
-        for (k, v) in d.iter() {
-            let key = k
-                .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err("JSON object keys must be str"))
-                .and_then(|k| with_str(k, str::to_owned))?;
-            map.insert(key, to_json(&v, depth + 1)?);
-        }
-        return Ok(Value::Object(map));
-    }
-    if let Ok(l) = obj.cast::<PyList>() {
-        return l.iter().map(|x| to_json(&x, depth + 1)).collect();
-    }
-    if let Ok(t) = obj.cast::<PyTuple>() {
-        return t.iter().map(|x| to_json(&x, depth + 1)).collect();
-    }
-    Err(PyTypeError::new_err(format!(
-        "cannot convert {} to JSON",
-        obj.get_type().name()?
-    )))
-}
-
-fn py_input(obj: &Bound<'_, PyAny>) -> PyResult<cos_policy::Input> {
-    py_input_at(obj, 0)
+    walk(obj, depth)
 }
 
 /// A Python object as an evaluation input, built directly in the engine's
-/// form (`cos_policy::Input`'s constructors): what `to_json` accepts, with
-/// the same errors and depth limit.
-fn py_input_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<cos_policy::Input> {
-    use cos_policy::Input;
+/// form (`cos_policy::Input`'s constructors, no JSON value in between);
+/// what `to_json` accepts, with the same errors.
+fn py_input(obj: &Bound<'_, PyAny>) -> PyResult<cos_policy::Input> {
+    walk(obj, 0)
+}
+
+/// The two forms a Python object is read into (`walk`).
+trait FromPython: Sized {
+    type Key;
+    fn key(s: &str) -> Self::Key;
+    fn null() -> Self;
+    fn bool(b: bool) -> Self;
+    fn int(i: i64) -> Self;
+    fn uint(u: u64) -> Self;
+    /// `None` for NaN and the infinities.
+    fn float(x: f64) -> Option<Self>;
+    /// An integer beyond 64 bits, as JSON reads its decimal text.
+    fn big(n: serde_json::Value) -> PyResult<Self>;
+    fn string(s: &str) -> Self;
+    fn array(items: Vec<Self>) -> Self;
+    fn object(entries: Vec<(Self::Key, Self)>) -> Self;
+}
+
+impl FromPython for serde_json::Value {
+    type Key = String;
+    fn key(s: &str) -> String {
+        s.to_owned()
+    }
+    fn null() -> Self {
+        serde_json::Value::Null
+    }
+    fn bool(b: bool) -> Self {
+        serde_json::Value::Bool(b)
+    }
+    fn int(i: i64) -> Self {
+        serde_json::Value::from(i)
+    }
+    fn uint(u: u64) -> Self {
+        serde_json::Value::from(u)
+    }
+    fn float(x: f64) -> Option<Self> {
+        serde_json::Number::from_f64(x).map(serde_json::Value::Number)
+    }
+    fn big(n: serde_json::Value) -> PyResult<Self> {
+        Ok(n)
+    }
+    fn string(s: &str) -> Self {
+        serde_json::Value::String(s.to_owned())
+    }
+    fn array(items: Vec<Self>) -> Self {
+        serde_json::Value::Array(items)
+    }
+    fn object(entries: Vec<(String, Self)>) -> Self {
+        serde_json::Value::Object(entries.into_iter().collect())
+    }
+}
+
+impl FromPython for cos_policy::Input {
+    type Key = cos_policy::Input;
+    fn key(s: &str) -> Self {
+        cos_policy::Input::string(s)
+    }
+    fn null() -> Self {
+        cos_policy::Input::null()
+    }
+    fn bool(b: bool) -> Self {
+        cos_policy::Input::bool(b)
+    }
+    fn int(i: i64) -> Self {
+        cos_policy::Input::int(i)
+    }
+    fn uint(u: u64) -> Self {
+        cos_policy::Input::uint(u)
+    }
+    fn float(x: f64) -> Option<Self> {
+        cos_policy::Input::float(x)
+    }
+    fn big(n: serde_json::Value) -> PyResult<Self> {
+        cos_policy::Input::from_json(&n).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+    fn string(s: &str) -> Self {
+        cos_policy::Input::string(s)
+    }
+    fn array(items: Vec<Self>) -> Self {
+        cos_policy::Input::array(items)
+    }
+    fn object(entries: Vec<(Self, Self)>) -> Self {
+        cos_policy::Input::object(entries)
+    }
+}
+
+/// Reads a Python object into `T`. Containers are copied (as references)
+/// before they are walked: reading an `int` subclass runs its `__str__`,
+/// which may change the dict or list being walked, and must neither break
+/// the iteration nor panic.
+fn walk<T: FromPython>(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<T> {
     if depth > MAX_DEPTH {
         return Err(PyValueError::new_err(format!(
             "input nested more than {MAX_DEPTH} deep"
@@ -207,61 +246,60 @@ fn py_input_at(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<cos_policy::Inp
     }
     // Most common first: under the stable ABI each type check is a call.
     if let Ok(s) = obj.cast::<PyString>() {
-        return with_str(s, Input::string);
+        return with_str(s, T::string);
     }
     let depth = depth + 1;
     if let Ok(d) = obj.cast::<PyDict>() {
-        // Collected first: no Python code runs while a dict is walked, so
-        // an `int.__str__` that mutates it later cannot break iteration.
+        // Collecting runs no Python code, so the dict cannot change under it.
         let items: Vec<_> = d.iter().collect();
         let mut entries = Vec::with_capacity(items.len());
         for (k, v) in &items {
-            if !k.is_instance_of::<PyString>() {
-                return Err(PyTypeError::new_err("JSON object keys must be str"));
-            }
-            entries.push((py_input_at(k, depth)?, py_input_at(v, depth)?));
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err("JSON object keys must be str"))
+                .and_then(|k| with_str(k, T::key))?;
+            entries.push((key, walk(v, depth)?));
         }
-        return Ok(Input::object(entries));
+        return Ok(T::object(entries));
     }
     if let Ok(l) = obj.cast::<PyList>() {
         let items: Vec<_> = l.iter().collect();
         return items
             .iter()
-            .map(|x| py_input_at(x, depth))
+            .map(|x| walk(x, depth))
             .collect::<PyResult<_>>()
-            .map(Input::array);
+            .map(T::array);
     }
     if obj.is_none() {
-        return Ok(Input::null());
+        return Ok(T::null());
     }
     // `bool` before `int`: it is a subclass of `int`.
     if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Input::bool(b.is_true()));
+        return Ok(T::bool(b.is_true()));
     }
     if obj.is_instance_of::<PyInt>() {
         if let Ok(i) = obj.extract::<i64>() {
-            return Ok(Input::int(i));
+            return Ok(T::int(i));
         }
         if let Ok(u) = obj.extract::<u64>() {
-            return Ok(Input::uint(u));
+            return Ok(T::uint(u));
         }
         // Beyond 64 bits: as JSON does, through its decimal text.
         let text: String = obj.str()?.extract()?;
         let n: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")))?;
-        return Input::from_json(&n).map_err(|e| PyValueError::new_err(e.to_string()));
+        return T::big(n);
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
-        return Input::float(f.value())
+        return T::float(f.value())
             .ok_or_else(|| PyValueError::new_err("NaN and infinities are not JSON"));
     }
     if let Ok(t) = obj.cast::<PyTuple>() {
-        let items: Vec<_> = t.iter().collect();
-        return items
+        return t
             .iter()
-            .map(|x| py_input_at(x, depth))
+            .map(|x| walk(&x, depth))
             .collect::<PyResult<_>>()
-            .map(Input::array);
+            .map(T::array);
     }
     Err(PyTypeError::new_err(format!(
         "cannot convert {} to JSON",

@@ -33,9 +33,11 @@ tenant_ok if same_tenant
 
 tenant_ok if granted
 
-cleared if lib.level(object.get(subject, ["attributes", "clearance"], "PUBLIC")) >= lib.level(resource.classification)
+resource_level := lib.level(resource.classification)
 
-restricted if lib.level(resource.classification) == 3
+cleared if lib.level(object.get(subject, ["attributes", "clearance"], "PUBLIC")) >= resource_level
+
+restricted if resource_level == 3
 
 stepped_up if subject.attributes.step_up == true
 

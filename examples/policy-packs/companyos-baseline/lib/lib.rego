@@ -5,15 +5,11 @@ levels := {"PUBLIC": 0, "INTERNAL": 1, "CONFIDENTIAL": 2, "RESTRICTED": 3}
 
 # level(c) is the rank of a classification label; unknown labels rank as
 # RESTRICTED so that a typo never lowers protection.
-level(c) := levels[upper(c)]
-
-level(c) := 3 if not levels[upper(c)]
+level(c) := object.get(levels, upper(c), 3)
 
 # country(r) maps a cloud region ("eu-west-1") or a country code ("de") to an
 # upper-case ISO 3166-1 alpha-2 code.
-country(r) := data.companyos.regions.cloud[lower(r)]
-
-country(r) := upper(r) if not data.companyos.regions.cloud[lower(r)]
+country(r) := object.get(data.companyos.regions.cloud, lower(r), upper(r))
 
 # within(residency, c): whether country c satisfies a residency tag such as
 # "EU-Only", "US-Only", "DE-Only" or "Global".

@@ -18,8 +18,8 @@ test.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 test('pack metadata and bundle', () => {
   assert.equal(pack.name, 'companyos-baseline');
-  assert.equal(pack.version, '1.0.0');
-  assert.equal(pack.revision, '2026.11.22-1');
+  assert.equal(pack.version, '1.0.1');
+  assert.equal(pack.revision, '2026.12.02-1');
   assert.match(pack.digest, /^sha256:[0-9a-f]{64}$/);
   assert.equal(pack.entrypoints.abac, 'companyos/abac/decision');
   assert.equal(pack.isSigned, false);
@@ -144,7 +144,7 @@ test('decision log events and JSON lines', () => {
   assert.equal(ev.path, d.path);
   assert.equal(ev.labels.service, 'billing');
   assert.ok(ev.labels.id);
-  assert.equal(ev.bundles['companyos-baseline'].revision, '2026.11.22-1');
+  assert.equal(ev.bundles['companyos-baseline'].revision, '2026.12.02-1');
   assert.equal(ev.result.allow, true);
   assert.equal(ev.requested_by, '10.0.0.1');
   const ev2 = logger.eventForResult(engine, 'companyos/abac/decision', ABAC_INPUT, { allow: true }, 1234);

@@ -31,7 +31,7 @@ def engine(pack):
 
 def test_pack_metadata_and_bundle(pack):
     assert pack.name == "companyos-baseline"
-    assert pack.version == "1.0.0"
+    assert pack.version == "1.0.1"
     assert pack.revision
     assert pack.digest.startswith("sha256:")
     assert pack.entrypoints["abac"] == "companyos/abac/decision"
@@ -143,7 +143,7 @@ def test_decision_log(tmp_path, engine):
     ev = logger.event_for_decision(engine, d, ABAC_INPUT, requested_by="10.0.0.1")
     assert ev["decision_id"] == d["decision_id"] and ev["path"] == d["path"]
     assert ev["labels"]["service"] == "billing" and ev["labels"]["id"]
-    assert ev["bundles"]["companyos-baseline"]["revision"] == "2026.11.22-1"
+    assert ev["bundles"]["companyos-baseline"]["revision"] == "2026.12.02-1"
     assert ev["result"]["allow"] is True
     ev2 = logger.event_for_result(engine, "companyos/abac/decision", ABAC_INPUT, {"allow": True}, 1234)
     assert ev2["metrics"]["timer_rego_query_eval_ns"] == 1234

@@ -35,7 +35,7 @@ def test_readme_python_store_dlp_disclosure_example(capsys):
         os.chdir(cwd)
     out = capsys.readouterr().out.split("\n")
     assert out[:4] == [
-        "activated 1.0.0",
+        "activated 1.0.1",
         "Mail [REDACTED:EMAIL], card **** **** **** 1111. ['email', 'credit_card']",
         "False absent",
         "True verified",

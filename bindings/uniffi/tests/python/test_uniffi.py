@@ -50,8 +50,8 @@ class UniffiBindingTest(unittest.TestCase):
     def test_pack_metadata_and_bytes(self):
         m = self.pack.metadata()
         self.assertEqual(m.name, "companyos-baseline")
-        self.assertEqual(m.version, "1.0.0")
-        self.assertEqual(m.revision, "2026.11.22-1")
+        self.assertEqual(m.version, "1.0.1")
+        self.assertEqual(m.revision, "2026.12.02-1")
         self.assertTrue(m.digest.startswith("sha256:"), m.digest)
         self.assertEqual(self.pack.entrypoints()["abac"], "companyos/abac/decision")
         self.assertFalse(self.pack.is_signed())

@@ -53,8 +53,8 @@ class CosBindingTest {
     fun packMetadataAndBytes() {
         val m = pack.metadata()
         assertEquals("companyos-baseline", m.name)
-        assertEquals("1.0.0", m.version)
-        assertEquals("2026.11.22-1", m.revision)
+        assertEquals("1.0.1", m.version)
+        assertEquals("2026.12.02-1", m.revision)
         assertTrue(m.digest.startsWith("sha256:"), m.digest)
         assertEquals("companyos/abac/decision", pack.entrypoints()["abac"])
         assertFalse(pack.isSigned())

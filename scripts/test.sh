@@ -84,8 +84,13 @@ fi
 step "cargo test (unit, property, doc and CLI tests)"
 cargo test --workspace --locked 2>&1 | tee "$log_dir/cargo-test.log"
 
-step "build the cos and cos-pdp binaries for the interop tests"
-cargo build -p cos-cli -p cos-pdp --locked --quiet
+step "the cos and cos-pdp binaries for the interop tests (as cargo test built them)"
+# `cargo test` built both binaries already (the CLI's and the daemon's own
+# integration tests run them); this only confirms they are current and puts
+# them in target/debug. Building them with `-p cos-cli -p cos-pdp` would
+# resolve features without the test graph's and compile a second copy of
+# much of the workspace (80 s of a 2-core CI run).
+cargo build --workspace --tests --locked --quiet
 export COS_BIN="$root/target/debug/cos"
 export COS_PDP_BIN="$root/target/debug/cos-pdp"
 
@@ -110,10 +115,12 @@ venv="$venv_interop"
 step "Python package companyos (pip install ./bindings/python, then its pytest suite)"
 pyvenv="$venv_python"
 # The README's command; maturin comes from the package's build requirements.
-# Both native packages build with the `bindings-test` profile (release
-# without LTO) into the workspace's target dir: the Node build reuses what
-# this one compiled.
-export MATURIN_PEP517_ARGS="--profile bindings-test" COS_CARGO_PROFILE=bindings-test
+# Both native packages build with the `dev` profile into the workspace's
+# target dir, so they reuse the dependencies `cargo test` compiled (with
+# overflow checks and debug assertions on, as the Rust tests run). An
+# optimised build compiled every dependency again: about 8 of a 2-core CI
+# run's minutes. The packages users install are release builds (README).
+export MATURIN_PEP517_ARGS="--profile dev" COS_CARGO_PROFILE=dev
 "$pyvenv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$root/bindings/python"
 "$pyvenv/bin/python" -m pytest "$root/bindings/python/tests" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest-python.log"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and tests the Node.js package from a clean clone:
-#   npm ci, the native build (cargo, release, --locked), the node:test suite
+#   npm ci, the native build (cargo, --locked; release unless COS_CARGO_PROFILE
+#   names another profile: scripts/test.sh uses dev), the node:test suite
 #   (CommonJS and ESM), and `tsc --noEmit` on examples/ (TypeScript).
 # Exits non-zero on any failure; the last line is the summary.
 #

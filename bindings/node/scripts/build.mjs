@@ -1,7 +1,8 @@
 // Builds the native module with cargo and copies it to ./cos.node, the file
 // index.js loads. `--debug` builds the dev profile (faster to compile);
 // COS_CARGO_PROFILE=<name> another cargo profile (the test suite uses
-// `bindings-test`, shared with the Python package's build).
+// `dev`, as the Python package's build there does, to reuse what
+// `cargo test` compiled).
 //
 //   node scripts/build.mjs [--debug]
 //

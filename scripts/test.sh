@@ -161,7 +161,8 @@ bash "$root/bindings/uniffi/test.sh" 2>&1 | tee "$log_dir/uniffi.log"
 if [[ -f fuzz/Cargo.toml ]]; then
   step "fuzz targets type-check (stable; run them with cargo +nightly fuzz, see fuzz/README.md)"
   # The workspace's target dir: the fuzz crate's dependencies that resolve
-  # alike (most of them) are not compiled a second time.
+  # alike (same versions and dev profile as the workspace, see
+  # fuzz/Cargo.toml; about half of them) are not checked a second time.
   CARGO_TARGET_DIR="$root/target" cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
 fi
 

@@ -392,7 +392,7 @@ impl PolicyEngine {
             })
             .collect();
         crate::builtins::check_modules(&modules)?;
-        let deps = crate::parity::check_pack(&modules, manifest.rego_version == 1)?;
+        let deps = crate::parity::check_pack(&modules, manifest.rego_version == 1, pack.data())?;
         for m in &modules {
             let source = m.source.clone();
             let pkg = engine

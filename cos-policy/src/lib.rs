@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod builtins;
+mod conflicts;
 mod dates;
 pub mod decision;
 pub mod decision_log;

@@ -169,10 +169,12 @@ fn check_v0_if(module: &Module) -> Result<()> {
 }
 
 /// Checks a pack's modules, each on its own and then together (recursion,
-/// rule/function name clashes: see [`crate::recursion`]).
+/// rule/function name clashes: see [`crate::recursion`]; rule kinds,
+/// defaults and data against rules: see [`crate::conflicts`]).
 pub(crate) fn check_pack(
     modules: &[Module],
     rego_v1: bool,
+    data: &serde_json::Value,
 ) -> Result<crate::recursion::DependencyReport> {
     let mut parsed = Vec::with_capacity(modules.len());
     for m in modules {
@@ -181,7 +183,9 @@ pub(crate) fn check_pack(
         parsed.push(p);
     }
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-    crate::recursion::check(&pairs)
+    let report = crate::recursion::check(&pairs)?;
+    crate::conflicts::check(&pairs, data)?;
+    Ok(report)
 }
 
 /// Checks one module; `rego_v1` selects the syntax.

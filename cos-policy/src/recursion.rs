@@ -64,7 +64,7 @@ impl DependencyReport {
 /// One rule path: segments after `data`.
 type Path = Vec<String>;
 
-fn show(p: &[String]) -> String {
+pub(crate) fn show(p: &[String]) -> String {
     let mut s = String::from("data");
     for seg in p {
         if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

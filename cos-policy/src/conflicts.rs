@@ -1,0 +1,408 @@
+//! OPA's compile-time conflict checks across a pack's modules and its data
+//! (OPA `ast/compile.go` `checkRuleConflicts`, `ast/conflicts.go`
+//! `CheckPathConflicts`): what OPA refuses when a bundle is activated or
+//! a policy or data document is written through its REST API.
+//!
+//! - **Data against rules** (`rego_compile_error: conflicting rule for data
+//!   path a/b found`): a rule's path (its package and the ground prefix of
+//!   its head) holds a value in the data, or a prefix of that path holds a
+//!   value that is not an object. Without it a data file mounted over a
+//!   rule, or a `PUT /v1/data/good {"allow": false}`, would replace the
+//!   rule's answer.
+//! - **Multiple `default` rules** for one path (`rego_type_error: multiple
+//!   default rules data.p.allow found`), in one module or several: without
+//!   it a second module's `default allow := true` turns deny-by-default
+//!   into allow.
+//! - **Rule kinds** (`rego_type_error: conflicting rules data.p.f found`):
+//!   complete and partial rules at one path, functions of different
+//!   arities, a rule and a function (also in [`crate::recursion`]).
+//! - **Extents** (`rego_type_error: rule data.p.q conflicts with: rule
+//!   data.p.q.r at m.rego:5`): a rule whose head is ground with another rule inside
+//!   the document it defines; and a package that is also a rule's path.
+//!
+//! Each message is OPA's, pinned by conformance cases judged by the real OPA
+//! (`tests/conformance/cases/conflicts.yaml`) and by cos-pdp's REST tests.
+
+use std::collections::BTreeMap;
+
+use regorus::unstable::{Expr, Rule, RuleHead};
+
+use crate::error::{Error, Result};
+use crate::pack::Module;
+
+/// Segments after `data`.
+type Path = Vec<String>;
+
+/// What one rule contributes to the rule tree node of its ground prefix.
+struct Entry<'a> {
+    module: &'a Module,
+    line: u32,
+    /// The whole head reference is ground (no variable index).
+    ground: bool,
+    /// `default …`.
+    default: bool,
+    /// A complete (single-value, ground) rule, as opposed to a partial one.
+    complete: bool,
+    /// Function arity (`None` for rules).
+    arity: Option<usize>,
+}
+
+/// The literal segments of a reference and whether all of them are literal:
+/// the rule tree node of a rule is its ground prefix.
+fn ground_prefix(e: &Expr) -> Option<(Path, bool)> {
+    let mut segs = Vec::new();
+    let mut ground = true;
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::RefDot { refr, field, .. } => {
+                segs.push(field.1.as_string().ok()?.to_string());
+                cur = refr.as_ref();
+            }
+            Expr::RefBrack { refr, index, .. } => {
+                match index.as_ref() {
+                    Expr::String { value, .. } | Expr::RawString { value, .. } => {
+                        segs.push(value.as_string().ok()?.to_string());
+                    }
+                    // A variable (or other term) index ends the ground prefix.
+                    _ => {
+                        segs.clear();
+                        ground = false;
+                    }
+                }
+                cur = refr.as_ref();
+            }
+            Expr::Var { value, .. } => {
+                segs.push(value.as_string().ok()?.to_string());
+                segs.reverse();
+                return Some((segs, ground));
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
+    let (mut p, _) = ground_prefix(&m.package.refr)?;
+    if p.first().is_some_and(|s| s == "data") {
+        p.remove(0);
+    }
+    Some(p)
+}
+
+fn show(p: &[String]) -> String {
+    crate::recursion::show(p)
+}
+
+fn slash(p: &[String]) -> String {
+    p.join("/")
+}
+
+fn type_error(module: &Module, line: u32, message: String) -> Error {
+    Error::Compile {
+        path: module.path.clone(),
+        message: format!("line {line}: rego_type_error: {message}"),
+    }
+}
+
+/// The rule tree of a pack: node path → the rules at it.
+fn rule_tree<'a>(
+    parsed: &[(&'a Module, &regorus::unstable::Module)],
+) -> (BTreeMap<Path, Vec<Entry<'a>>>, Vec<(&'a Module, Path, u32)>) {
+    let mut tree: BTreeMap<Path, Vec<Entry<'a>>> = BTreeMap::new();
+    let mut packages = Vec::new();
+    for (module, m) in parsed {
+        let Some(pkg) = package_path(m) else { continue };
+        packages.push((*module, pkg.clone(), m.package.span.line));
+        for rule in &m.policy {
+            let line = rule.span().line;
+            let (refr, default, complete_if_ground, arity) = match rule.as_ref() {
+                Rule::Default { refr, args, .. } => {
+                    (refr, true, true, (!args.is_empty()).then_some(args.len()))
+                }
+                Rule::Spec { head, .. } => match head {
+                    RuleHead::Compr { refr, .. } => (refr, false, true, None),
+                    // `a.b if …` (no key) is complete; `p contains x` and
+                    // `p[x]` are partial.
+                    RuleHead::Set { refr, key, .. } => (refr, false, key.is_none(), None),
+                    RuleHead::Func { refr, args, .. } => (refr, false, true, Some(args.len())),
+                },
+            };
+            let Some((segs, ground)) = ground_prefix(refr) else {
+                continue;
+            };
+            // regorus folds `p[x]` (no value) into a set head on `p`: its
+            // head is not ground for OPA.
+            let keyed = matches!(
+                rule.as_ref(),
+                Rule::Spec {
+                    head: RuleHead::Set { key: Some(_), .. },
+                    ..
+                }
+            );
+            let mut path = pkg.clone();
+            path.extend(segs);
+            tree.entry(path).or_default().push(Entry {
+                module,
+                line,
+                ground: ground && !keyed,
+                default,
+                complete: complete_if_ground && ground && arity.is_none(),
+                arity,
+            });
+        }
+    }
+    (tree, packages)
+}
+
+/// Checks a pack's parsed modules against each other and against its data
+/// (the merged data document), with OPA's messages.
+pub(crate) fn check(
+    parsed: &[(&Module, &regorus::unstable::Module)],
+    data: &serde_json::Value,
+) -> Result<()> {
+    let (tree, packages) = rule_tree(parsed);
+    for (path, rules) in &tree {
+        let Some(first) = rules.first() else { continue };
+        // Ground rules may not have other rules inside their extent.
+        if rules.iter().any(|r| r.ground) {
+            let inside: Vec<String> = tree
+                .range(path.clone()..)
+                .skip(1)
+                .take_while(|(p, _)| p.starts_with(path))
+                .flat_map(|(p, rs)| {
+                    rs.iter()
+                        .map(move |r| format!("\n  rule {} at {}:{}", show(p), r.module.path, r.line))
+                })
+                .collect();
+            if !inside.is_empty() {
+                return Err(type_error(
+                    first.module,
+                    first.line,
+                    format!("rule {} conflicts with:{}", show(path), inside.concat()),
+                ));
+            }
+        }
+        let complete = rules.iter().filter(|r| r.complete).count();
+        let partial = rules
+            .iter()
+            .filter(|r| !r.complete && r.arity.is_none())
+            .count();
+        let functions = rules.iter().filter(|r| r.arity.is_some()).count();
+        let mut arities: Vec<usize> = rules.iter().filter_map(|r| r.arity).collect();
+        arities.sort_unstable();
+        arities.dedup();
+        if (complete > 0 && partial > 0)
+            || (functions > 0 && functions < rules.len())
+            || arities.len() > 1
+        {
+            return Err(type_error(
+                first.module,
+                first.line,
+                format!("conflicting rules {} found", show(path)),
+            ));
+        }
+        let defaults: Vec<&Entry<'_>> = rules.iter().filter(|r| r.default).collect();
+        if let [d, rest @ ..] = defaults.as_slice() {
+            if !rest.is_empty() {
+                let at: Vec<String> = defaults
+                    .iter()
+                    .map(|r| format!("{}:{}", r.module.path, r.line))
+                    .collect();
+                return Err(type_error(
+                    d.module,
+                    d.line,
+                    format!(
+                        "multiple default rules {} found at {}",
+                        show(path),
+                        at.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    // A package may not be the path of a ground rule in another package.
+    // (Reported, as OPA does, at the package line of the rule's module.)
+    for (module, pkg, _) in &packages {
+        let Some(rules) = tree.get(pkg) else { continue };
+        let Some(r) = rules
+            .iter()
+            .find(|r| r.ground && r.module.path != module.path)
+        else {
+            continue;
+        };
+        let Some((_, rule_pkg, rule_pkg_line)) =
+            packages.iter().find(|(m, _, _)| m.path == r.module.path)
+        else {
+            continue;
+        };
+        return Err(type_error(
+            r.module,
+            *rule_pkg_line,
+            format!(
+                "package {} conflicts with rule {} defined at {}:{}",
+                pkg.join("."),
+                pkg.get(rule_pkg.len()..).unwrap_or_default().join("."),
+                r.module.path,
+                r.line
+            ),
+        ));
+    }
+    for (path, rules) in &tree {
+        if data_exists(data, path) {
+            let first = &rules[0];
+            return Err(Error::Compile {
+                path: first.module.path.clone(),
+                message: format!(
+                    "line {}: rego_compile_error: conflicting rule for data path {} found",
+                    first.line,
+                    slash(path)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// OPA's `storage.NonEmpty`: the data holds a value at `path`, or a prefix
+/// of it holds a value that is not an object.
+pub(crate) fn data_exists(data: &serde_json::Value, path: &[String]) -> bool {
+    let mut node = data;
+    for (i, seg) in path.iter().enumerate() {
+        match node {
+            serde_json::Value::Object(m) => match m.get(seg) {
+                Some(next) => node = next,
+                None => return false,
+            },
+            // A scalar or array at a proper prefix (not the root).
+            _ => return i > 0,
+        }
+    }
+    !path.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(srcs: &[&str], data: serde_json::Value) -> Result<()> {
+        let modules: Vec<Module> = srcs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Module {
+                path: format!("m{i}.rego"),
+                source: (*s).to_owned(),
+            })
+            .collect();
+        let parsed: Vec<_> = modules
+            .iter()
+            .map(|m| crate::parity::parse_module(m, true).unwrap())
+            .collect();
+        let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
+        check(&pairs, &data)
+    }
+
+    fn err(srcs: &[&str], data: serde_json::Value) -> String {
+        run(srcs, data).unwrap_err().to_string()
+    }
+
+    const GOOD: &str = "package good\n\ndefault allow := false\n\nallow if input.user == \"alice\"\n";
+
+    #[test]
+    fn data_over_a_rule_is_refused() {
+        for data in [
+            json!({"good": {"allow": false}}),
+            json!({"good": {"allow": {"x": 1}}}),
+            json!({"good": 5}),
+            json!({"good": [1]}),
+        ] {
+            let e = err(&[GOOD], data.clone());
+            assert!(
+                e.contains("rego_compile_error: conflicting rule for data path good/allow found"),
+                "{data}: {e}"
+            );
+        }
+        // Beside the rule, or an object above it: fine.
+        run(&[GOOD], json!({"good": {"other": 1}, "x": 2})).unwrap();
+        run(&[GOOD], json!({})).unwrap();
+        // Under a partial object's ground prefix.
+        let e = err(
+            &["package p\n\nobj[k] := 1 if some k in input.ks\n"],
+            json!({"p": {"obj": {}}}),
+        );
+        assert!(e.contains("data path p/obj found"), "{e}");
+    }
+
+    #[test]
+    fn data_exists_as_opa_reads_it() {
+        let d = json!({"a": {"b": 1, "o": {}}, "s": "x"});
+        let p = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(data_exists(&d, &p(&["a", "b"])));
+        assert!(data_exists(&d, &p(&["a", "o"])));
+        assert!(data_exists(&d, &p(&["a", "b", "c"])));
+        assert!(data_exists(&d, &p(&["s", "t"])));
+        assert!(!data_exists(&d, &p(&["a", "o", "c"])));
+        assert!(!data_exists(&d, &p(&["z"])));
+        assert!(!data_exists(&d, &[]));
+    }
+
+    #[test]
+    fn second_default_is_refused() {
+        let e = err(
+            &[
+                "package p\n\ndefault allow := false\n\nallow if input.x\n",
+                "package p\n\ndefault allow := true\n",
+            ],
+            json!({}),
+        );
+        assert!(
+            e.contains("rego_type_error: multiple default rules data.p.allow found at m0.rego:3, m1.rego:3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rule_kinds_conflict() {
+        for srcs in [
+            &["package p\n\nr := 1\n\nr contains 2\n"][..],
+            &["package p\n\nf(x) := x\n\nf(x, y) := x\n"],
+            &["package p\n\nf(x) := x\n", "package p\n\nf := 1\n"],
+            &["package p\n\nr := 1\n\nr[k] := 2 if some k in input.ks\n"],
+        ] {
+            let e = err(srcs, json!({}));
+            assert!(e.contains("conflicting rules data.p."), "{srcs:?}: {e}");
+        }
+        let e = err(&["package p\n\nq := {}\n\nq.r := 1\n"], json!({}));
+        assert!(
+            e.contains("line 3: rego_type_error: rule data.p.q conflicts with:\n  rule data.p.q.r at m0.rego:5"),
+            "{e}"
+        );
+        let e = err(&["package p\n\nq := 1\n", "package p.q\n"], json!({}));
+        assert!(
+            e.contains("m0.rego: line 1: rego_type_error: package p.q conflicts with rule q defined at m0.rego:3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn ordinary_rules_pass() {
+        run(
+            &[
+                "package p\n\ndefault allow := false\n\nallow if input.a\n\nallow if input.b\n\n\
+                 deny contains \"x\" if input.c\n\ndeny contains \"y\" if input.d\n\n\
+                 f(x) := 1 if x\n\nf(x) := 2 if not x\n\nobj[k] := 1 if some k in input.ks\n\n\
+                 a.b if true\n\na.c := 1\n\nr := 1 if input.a\n\nelse := 2\n",
+                "package q\n\nx := data.p.allow\n",
+            ],
+            json!({"p": {"other": 1}, "q2": {"x": 1}}),
+        )
+        .unwrap();
+        // A dynamic extent may hold other rules.
+        run(
+            &["package p\n\nq[r] := 1 if some r in input.rs\n\nq.s.t := 2\n"],
+            json!({}),
+        )
+        .unwrap();
+    }
+}

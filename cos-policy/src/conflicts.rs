@@ -171,8 +171,9 @@ pub(crate) fn check(
                 .skip(1)
                 .take_while(|(p, _)| p.starts_with(path))
                 .flat_map(|(p, rs)| {
-                    rs.iter()
-                        .map(move |r| format!("\n  rule {} at {}:{}", show(p), r.module.path, r.line))
+                    rs.iter().map(move |r| {
+                        format!("\n  rule {} at {}:{}", show(p), r.module.path, r.line)
+                    })
                 })
                 .collect();
             if !inside.is_empty() {
@@ -307,7 +308,8 @@ mod tests {
         run(srcs, data).unwrap_err().to_string()
     }
 
-    const GOOD: &str = "package good\n\ndefault allow := false\n\nallow if input.user == \"alice\"\n";
+    const GOOD: &str =
+        "package good\n\ndefault allow := false\n\nallow if input.user == \"alice\"\n";
 
     #[test]
     fn data_over_a_rule_is_refused() {
@@ -357,7 +359,9 @@ mod tests {
             json!({}),
         );
         assert!(
-            e.contains("rego_type_error: multiple default rules data.p.allow found at m0.rego:3, m1.rego:3"),
+            e.contains(
+                "rego_type_error: multiple default rules data.p.allow found at m0.rego:3, m1.rego:3"
+            ),
             "{e}"
         );
     }

@@ -712,8 +712,11 @@ impl PolicyEngine {
         // decision) but fails where OPA answers "undefined" (package paths,
         // missing rules); eval_query then gives OPA's answer, or the same
         // evaluation error again.
-        if let Ok(value) = engine.eval_rule(rego_ref.clone()) {
-            return Ok(Some(value));
+        match engine.eval_rule(rego_ref.clone()) {
+            Ok(value) => return Ok(Some(value)),
+            // Out of time: evaluating again would take as long again.
+            Err(e) if is_timeout(&e.to_string()) => return Err(self.timeout(query)),
+            Err(_) => {}
         }
         let results = engine
             .eval_query(rego_ref, false)

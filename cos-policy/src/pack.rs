@@ -623,7 +623,10 @@ impl Pack {
             }
             mount_data(&mut data, &df.mount, df.value.clone(), &df.path)?;
         }
-        if modules.is_empty() {
+        // An OPA bundle may hold data only (OPA loads it, and cos-pdp
+        // compiles one when every REST policy was deleted); a cos pack
+        // without policy is a mistake.
+        if modules.is_empty() && layout == Layout::Pack {
             return Err(Error::InvalidPack {
                 reason: "no Rego policy modules".into(),
             });
@@ -956,6 +959,14 @@ mod tests {
         assert_eq!(e.code(), "invalid_file");
         let e = Pack::from_files(files(&[("manifest.yaml", MANIFEST)])).unwrap_err();
         assert!(e.to_string().contains("no Rego"), "{e}");
+        // An OPA bundle of data only loads, and decides from its data.
+        let b = Pack::from_files(files(&[("data.json", "{\"x\": {\"a\": 1}}")])).unwrap();
+        let engine = crate::PolicyEngine::new(&b, Default::default()).unwrap();
+        assert_eq!(
+            engine.evaluate_opt("data.x.a", None).unwrap(),
+            Some(serde_json::json!(1))
+        );
+        assert_eq!(engine.evaluate_opt("data.y", None).unwrap(), None);
     }
 
     #[test]

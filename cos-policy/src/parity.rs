@@ -79,6 +79,7 @@ pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::un
         path: module.path.clone(),
         message: e.to_string(),
     };
+    check_null(module)?;
     check_nesting(module)?;
     if !rego_v1 {
         check_v0_if(module)?;
@@ -90,6 +91,21 @@ pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::un
         parser.enable_rego_v1().map_err(|e| err(&e))?;
     }
     parser.parse().map_err(|e| err(&e))
+}
+
+/// OPA's scanner refuses a NUL byte anywhere in a module (in code, strings
+/// and comments alike); regorus reads it as part of a name.
+fn check_null(module: &Module) -> Result<()> {
+    match module.source.find('\0') {
+        Some(at) => {
+            let line = 1 + module.source[..at].matches('\n').count();
+            Err(Error::Compile {
+                path: module.path.clone(),
+                message: format!("line {line}: rego_parse_error: illegal null character"),
+            })
+        }
+        None => Ok(()),
+    }
 }
 
 /// Deepest nesting of `[` and `{` accepted in a module's source.
@@ -601,6 +617,27 @@ mod tests {
         ] {
             check(&format!("package p\n\n{src}\n")).unwrap();
         }
+    }
+
+    #[test]
+    fn null_characters_refused_like_opa() {
+        for src in [
+            "package evil\0\n\nx := 1\n",
+            "package p\n\nx := \"a\0b\"\n",
+            "package p\n\n# a\0b\nx := 1\n",
+        ] {
+            let e = check(src).unwrap_err().to_string();
+            assert!(
+                e.contains("rego_parse_error: illegal null character"),
+                "{e}"
+            );
+        }
+        assert!(
+            check("package p\n\n# a\0b\nx := 1\n")
+                .unwrap_err()
+                .to_string()
+                .contains("line 3:")
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use cos_core::sigstore::BlobVerifier;
 use cos_core::{Digest, DigestAlgorithm, PublicKey, TenantId};
@@ -110,6 +110,10 @@ pub enum TestPolicy {
     Skip,
 }
 
+/// Default time limit of each test of a candidate pack (`opa test`'s
+/// default `--timeout`).
+pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// What the store checks and keeps.
 #[derive(Clone)]
 pub struct StoreOptions {
@@ -124,6 +128,10 @@ pub struct StoreOptions {
     pub sigstore: Option<Arc<dyn BlobVerifier>>,
     /// Whether the candidate's tests run before activation.
     pub tests: TestPolicy,
+    /// Time limit of each of the candidate's tests (default 5 s, as `opa
+    /// test --timeout`; `None`: the engine's own limit). A test that runs
+    /// out of time is an error, so the candidate is refused.
+    pub test_timeout: Option<Duration>,
     /// Where the last known good pack is kept (created if missing).
     pub state_dir: Option<PathBuf>,
     /// How many earlier stable packs are kept for [`PolicyStore::rollback`].
@@ -141,6 +149,7 @@ impl Default for StoreOptions {
             opa_signature: None,
             sigstore: None,
             tests: TestPolicy::default(),
+            test_timeout: Some(DEFAULT_TEST_TIMEOUT),
             state_dir: None,
             history: 4,
             min_samples: 100,
@@ -156,6 +165,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("opa_signature", &self.opa_signature.is_some())
             .field("sigstore", &self.sigstore.is_some())
             .field("tests", &self.tests)
+            .field("test_timeout", &self.test_timeout)
             .field("state_dir", &self.state_dir)
             .field("history", &self.history)
             .field("min_samples", &self.min_samples)
@@ -634,7 +644,11 @@ impl PolicyStore {
             TestPolicy::Required => true,
         };
         if run {
-            let report = crate::testing::run_tests(&pack, o.engine, None)?;
+            let options = EngineOptions {
+                time_limit: o.test_timeout.or(o.engine.time_limit),
+                ..o.engine
+            };
+            let report = crate::testing::run_tests(&pack, options, None)?;
             if !report.success() {
                 let failing: Vec<String> = report
                     .results

@@ -715,3 +715,47 @@ fn output_allows_reads_results_like_json() {
         assert!(out.unwrap().unwrap().allows(), "an array counts as allow");
     }
 }
+
+/// A test that would run for hours (10^10 iterations of the evaluator's
+/// own loop) but for its time limit.
+const TEST_ENDLESS: &str = r#"package demo_test
+import rego.v1
+import data.demo
+test_endless if {
+	n := count([1 | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)])
+	n > 0
+}
+"#;
+
+#[test]
+fn a_test_that_runs_out_of_time_refuses_the_candidate_and_newer_ones_still_activate() {
+    let store = PolicyStore::new(StoreOptions {
+        // Decisions may take long; tests have their own, shorter limit.
+        engine: cos_policy::EngineOptions {
+            time_limit: Some(std::time::Duration::from_secs(3600)),
+            ..Default::default()
+        },
+        test_timeout: Some(std::time::Duration::from_millis(100)),
+        ..StoreOptions::default()
+    });
+    let started = std::time::Instant::now();
+    let err = store
+        .activate(Candidate::new(archive(
+            "1.0.0",
+            ALLOW_ALICE,
+            Some(TEST_ENDLESS),
+            "",
+        )))
+        .unwrap_err();
+    assert_eq!(err.code(), "candidate_tests_failed", "{err}");
+    assert!(err.to_string().contains("test_endless"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(!store.is_ready());
+    // The next revision is judged on its own.
+    store.activate(v("1.0.1")).unwrap();
+    assert_eq!(version_for(&store, None), "1.0.1");
+    assert_eq!(
+        StoreOptions::default().test_timeout,
+        Some(cos_policy::store::DEFAULT_TEST_TIMEOUT)
+    );
+}

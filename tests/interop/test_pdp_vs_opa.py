@@ -109,6 +109,13 @@ import rego.v1
 main := {"allowed": data.example.authz.allow, "user": input.user}
 """
 
+GOOD = """package good
+
+default allow := false
+
+allow if input.user == "alice"
+"""
+
 # (method, path, body, content type); the answers of both servers must match.
 STEPS = [
     ("PUT", "/v1/policies/authz", POLICY, "text/plain"),
@@ -134,8 +141,28 @@ STEPS = [
     ("DELETE", "/v1/data/config", None, None),
     ("PUT", "/v1/policies/broken", "package broken\n\nallow if {\n", "text/plain"),
     ("GET", "/v1/policies/nope", None, None),
+    # Writes that would replace a rule's answer are refused (OPA:
+    # `conflicting rule for data path good/allow found`, `multiple default
+    # rules`), and the rule keeps deciding.
+    ("PUT", "/v1/policies/good", GOOD, "text/plain"),
+    ("PUT", "/v1/data/good", {"allow": True}, None),
+    ("PUT", "/v1/data/good/allow", True, None),
+    ("PATCH", "/v1/data", [{"op": "add", "path": "/good", "value": {"allow": True}}], None),
+    ("PATCH", "/v1/data/good", [{"op": "add", "path": "/allow", "value": True}], None),
+    ("PUT", "/v1/policies/second-default", "package good\n\ndefault allow := true\n", "text/plain"),
+    ("PUT", "/v1/policies/nul", "package evil\u0000\n\nx := 1\n", "text/plain"),
+    ("POST", "/v1/data/good/allow", {"input": {"user": "bob"}}, None),
+    ("GET", "/v1/data/good", None, None),
+    ("DELETE", "/v1/policies/good", None, None),
     ("DELETE", "/v1/policies/main", None, None),
     ("POST", "/", {"user": "alice"}, None),
+    # Deleting the last policy leaves the data deciding alone.
+    ("DELETE", "/v1/policies/authz", None, None),
+    ("GET", "/v1/policies", None, None),
+    ("POST", "/v1/data/example/authz/allow", {"input": {"user": "alice"}}, None),
+    ("GET", "/v1/data/users/alice", None, None),
+    ("PUT", "/v1/data/config", {"admin_roles": ["admin"]}, None),
+    ("GET", "/v1/data/config", None, None),
     ("GET", "/health", None, None),
 ]
 

@@ -241,7 +241,35 @@ enum PolicyCommand {
         /// Fail on builtin errors instead of treating them as undefined.
         #[arg(long)]
         strict_builtin_errors: bool,
+        /// Time limit of each test, as `opa test --timeout` (`500ms`, `5s`, `1m`; `0`: none).
+        #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = test_timeout)]
+        timeout: TestTimeout,
     },
+}
+
+/// `cos policy test --timeout`: `None` for no limit.
+#[derive(Clone, Copy, Debug)]
+struct TestTimeout(Option<std::time::Duration>);
+
+/// A duration as `opa test --timeout` takes it (`500ms`, `5s`, `2m`; `0` for none).
+fn test_timeout(s: &str) -> Result<TestTimeout, String> {
+    if s == "0" {
+        return Ok(TestTimeout(None));
+    }
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a duration such as 500ms, 5s or 1m"))?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        _ => None,
+    }
+    .ok_or_else(|| format!("{s:?}: expected a duration such as 500ms, 5s or 1m"))?;
+    Ok(TestTimeout(
+        (ms > 0).then(|| std::time::Duration::from_millis(ms)),
+    ))
 }
 
 #[derive(Args)]
@@ -506,6 +534,7 @@ fn run(command: Command) -> Result<(), Failure> {
             run,
             coverage,
             strict_builtin_errors,
+            timeout,
         }) => policy_test(
             &path,
             format,
@@ -513,6 +542,7 @@ fn run(command: Command) -> Result<(), Failure> {
             run.as_deref(),
             coverage,
             strict_builtin_errors,
+            timeout.0,
         ),
         Command::Pack(PackCommand::Build {
             dir,
@@ -765,10 +795,13 @@ fn policy_test(
     run: Option<&str>,
     coverage: bool,
     strict: bool,
+    timeout: Option<std::time::Duration>,
 ) -> Result<(), Failure> {
     let pack = load_pack(path)?;
+    // Each test is one evaluation: the engine's time limit is the test's.
     let options = cos_policy::EngineOptions {
         strict_builtin_errors: strict,
+        time_limit: timeout,
         ..Default::default()
     };
     let report = if coverage {

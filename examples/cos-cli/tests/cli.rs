@@ -477,6 +477,69 @@ fn policy_check_like_opa_check_strict() {
 }
 
 #[test]
+fn policy_check_refuses_what_would_replace_a_rules_answer() {
+    // Issue 18: a data file mounted over a rule, and a second `default`
+    // in another module, each turned deny-by-default into allow.
+    let f = Fixture::new();
+    let pack = demo_pack(&f);
+    std::fs::write(pack.join("data/demo/authz.json"), r#"{"allow": true}"#).unwrap();
+    let o = cos(&["policy", "check", s(&pack)]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("rego_compile_error: conflicting rule for data path demo/authz/allow found"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(pack.join("data/demo/authz.json")).unwrap();
+    std::fs::write(
+        pack.join("authz/open.rego"),
+        "package demo.authz\n\ndefault allow := true\n",
+    )
+    .unwrap();
+    let o = cos(&["policy", "check", s(&pack)]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rego_type_error: multiple default rules data.demo.authz.allow found"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cos(&[
+        "policy",
+        "eval",
+        "--pack",
+        s(&pack),
+        "--query",
+        "data.demo.authz.allow",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}
+
+#[test]
+fn policy_test_has_a_time_limit_per_test() {
+    let f = Fixture::new();
+    let pack = demo_pack(&f);
+    std::fs::create_dir_all(pack.join("tests")).unwrap();
+    std::fs::write(
+        pack.join("tests/slow_test.rego"),
+        "package demo.slow_test\n\ntest_quick if true\n\ntest_endless if {\n\tcount([1 | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)]) > 0\n}\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let o = cos(&["policy", "test", s(&pack), "--timeout", "200ms", "-v"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("test_quick: PASS"), "{out}");
+    assert!(out.contains("test_endless: ERROR"), "{out}");
+    assert!(out.contains("200 ms"), "{out}");
+    for bad in ["5x", "s", "-1s", "99999999999999999999m"] {
+        let o = cos(&["policy", "test", s(&pack), "--timeout", bad]);
+        assert_eq!(code(&o), 2, "{bad}: {}", stderr(&o));
+    }
+}
+
+#[test]
 fn sign_blob_verify_blob_and_tampers() {
     let f = Fixture::new();
     for alg in ["ed25519", "ecdsa-p256"] {

@@ -228,14 +228,14 @@ impl Policy {
                 return Err(WriteError::OwnedByPack(owned_message(&package, &root)));
             }
         }
-        self.change(|o| {
+        self.change(Write::Policy, |o| {
             o.modules.insert(id.to_owned(), text);
             Ok(())
         })
     }
 
     pub(crate) fn delete_module(&self, id: &str) -> Result<(), WriteError> {
-        self.change(|o| {
+        self.change(Write::Policy, |o| {
             o.modules.remove(id).map(|_| ()).ok_or_else(|| {
                 WriteError::NotFound(format!("storage_not_found_error: policy id {id:?}"))
             })
@@ -245,7 +245,7 @@ impl Policy {
     /// `PUT /v1/data/{path}`.
     pub(crate) fn put_data(&self, path: &[String], value: Value) -> Result<(), WriteError> {
         self.check_data_path(path)?;
-        self.change(|o| {
+        self.change(Write::Data, |o| {
             if path.is_empty() {
                 return match value {
                     Value::Object(m) => {
@@ -280,7 +280,7 @@ impl Policy {
     /// `DELETE /v1/data/{path}`.
     pub(crate) fn delete_data(&self, path: &[String]) -> Result<(), WriteError> {
         self.check_data_path(path)?;
-        self.change(|o| {
+        self.change(Write::Data, |o| {
             if path.is_empty() {
                 o.data.clear();
                 return Ok(());
@@ -306,7 +306,7 @@ impl Policy {
     /// `PATCH /v1/data/{path}` with a JSON Patch (add, remove, replace).
     pub(crate) fn patch_data(&self, path: &[String], ops: &[Value]) -> Result<(), WriteError> {
         self.check_data_path(path)?;
-        self.change(|o| {
+        self.change(Write::Data, |o| {
             let mut root = Value::Object(std::mem::take(&mut o.data));
             let result = (|| {
                 for op in ops {
@@ -338,6 +338,7 @@ impl Policy {
     /// only then makes it current.
     fn change(
         &self,
+        kind: Write,
         f: impl FnOnce(&mut Overlay) -> Result<(), WriteError>,
     ) -> Result<(), WriteError> {
         let mut guard = write(&self.overlay);
@@ -363,14 +364,30 @@ impl Policy {
                     .enumerate()
                     .find(|(i, _)| rest_path(*i) == path)
                     .map(|(_, id)| id.clone());
-                match id {
-                    Some(id) => Err(WriteError::Compile(id.clone(), message.replace(&path, &id))),
-                    None => Err(WriteError::Compile(path, message)),
+                let (file, message) = match id {
+                    Some(id) => (id.clone(), message.replace(&path, &id)),
+                    None => (path, message),
+                };
+                match kind {
+                    Write::Policy => Err(WriteError::Compile(file, message)),
+                    // OPA refuses a data write that conflicts with a rule
+                    // with a plain error: `1 error occurred: FILE:LINE: …`.
+                    Write::Data => Err(WriteError::Invalid(format!(
+                        "1 error occurred: {file}:{}",
+                        message.strip_prefix("line ").unwrap_or(&message)
+                    ))),
                 }
             }
             Err(e) => Err(WriteError::Invalid(e.to_string())),
         }
     }
+}
+
+/// What a REST write changes (OPA answers their compile errors in two shapes).
+#[derive(Clone, Copy)]
+enum Write {
+    Policy,
+    Data,
 }
 
 fn owned_message(path: &str, root: &str) -> String {

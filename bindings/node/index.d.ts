@@ -333,6 +333,8 @@ export declare class Pack {
   get isSigned(): boolean;
   /** The pack as a deterministic OPA bundle (`.tar.gz` bytes). */
   buildBundle(): Buffer;
+  /** Like `buildBundle`, with the pack's `tests/` kept (`cos pack build --with-tests`), so that a store runs them before activating it. */
+  buildBundleWithTests(): Buffer;
   /** The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 `.signatures.json`). */
   buildSignedBundle(key: SigningKey, options?: SignatureOptions): Buffer;
   /** Verifies `.signatures.json` with a public key (SPKI PEM); throws naming a bad file. */
@@ -580,6 +582,8 @@ export interface StoreOptions {
   strictBuiltinErrors?: boolean;
   /** Wall-clock limit of one evaluation, milliseconds (default 1000). */
   timeoutMs?: number;
+  /** Time limit of each of a candidate's tests, milliseconds (default 5000; 0: `timeoutMs`). A test out of time refuses the candidate. */
+  testTimeoutMs?: number;
 }
 
 /** What `PolicyStore.evaluateWithPack` returns. */

@@ -12,6 +12,7 @@ pub mod key;
 pub mod region;
 pub mod sigstore;
 pub mod statement;
+pub mod text;
 pub mod time;
 
 pub use classification::Classification;

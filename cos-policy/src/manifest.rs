@@ -190,6 +190,9 @@ pub(crate) fn under_root(path: &str, root: &str) -> bool {
 impl Manifest {
     /// Parses and validates `manifest.yaml`.
     pub fn from_yaml(text: &str) -> Result<Self> {
+        if let Some(e) = cos_core::text::yaml_nesting_error(text) {
+            return Err(bad(e));
+        }
         let m: Manifest = yaml_serde::from_str(text).map_err(|e| bad(e.to_string()))?;
         m.validate()?;
         Ok(m)
@@ -402,6 +405,20 @@ mod tests {
     use super::*;
 
     const GOOD: &str = "name: p\nversion: 1.2.3\nroots: [a]\nentrypoints: {x: a/x}\n";
+
+    #[test]
+    fn deep_yaml_is_refused_at_once() {
+        // Issue 18: nested 100k deep, 200 KB took the parser over a minute.
+        let started = std::time::Instant::now();
+        for deep in [
+            format!("name: p\nversion: 1.0.0\nroots: {}", "[".repeat(100_000)),
+            format!("name: p\nversion: 1.0.0\nx: {}", "{a: ".repeat(50_000)),
+        ] {
+            let e = Manifest::from_yaml(&deep).unwrap_err().to_string();
+            assert!(e.contains("line 3: YAML nested more than 128 deep"), "{e}");
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[test]
     fn accepts_minimal_and_defaults() {

@@ -256,8 +256,20 @@ impl PackFiles {
         };
         let mut archive = tar::Archive::new(bounded);
         let mut out = PackFiles::default();
-        let tar_err = |e: std::io::Error| Error::InvalidPack {
-            reason: format!("not a valid {}tarball: {e}", if gz { "gzip " } else { "" }),
+        // The tar crate's messages quote raw bytes of what it read (`numeric
+        // field did not have utf-8 text: <bytes> when getting cksum for
+        // <bytes>`: a symlinked /etc/passwd, binary): only what went wrong
+        // is kept, escaped and capped.
+        let tar_err = |e: std::io::Error| {
+            let text = e.to_string();
+            let what = text.split(':').next().unwrap_or_default();
+            Error::InvalidPack {
+                reason: format!(
+                    "not a valid {}tarball: {}",
+                    if gz { "gzip " } else { "" },
+                    cos_core::text::escape_untrusted(what, 80)
+                ),
+            }
         };
         let entries = archive.entries().map_err(tar_err)?;
         for entry in entries {
@@ -398,6 +410,9 @@ fn parse_data(path: &str, bytes: &[u8]) -> Result<serde_json::Value> {
     let v: serde_json::Value = if path.ends_with(".json") {
         serde_json::from_slice(bytes).map_err(|e| bad_file(path, format!("not valid JSON: {e}")))?
     } else {
+        if let Some(e) = cos_core::text::yaml_nesting_error(bytes) {
+            return Err(bad_file(path, format!("not valid YAML: {e}")));
+        }
         yaml_serde::from_slice(bytes).map_err(|e| bad_file(path, format!("not valid YAML: {e}")))?
     };
     Ok(v)

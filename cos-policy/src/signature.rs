@@ -374,6 +374,12 @@ pub fn opa_file_hash(name: &str, bytes: &[u8]) -> Result<String> {
         Some(match parse_literal_json(body) {
             Ok(v) => v,
             Err(json_err) => {
+                if let Some(e) = cos_core::text::yaml_nesting_error(body) {
+                    return Err(file_err(
+                        name,
+                        format!("neither JSON ({json_err}) nor YAML ({e})"),
+                    ));
+                }
                 let v: serde_json::Value = yaml_serde::from_slice(body).map_err(|e| {
                     file_err(name, format!("neither JSON ({json_err}) nor YAML ({e})"))
                 })?;

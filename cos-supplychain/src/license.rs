@@ -177,6 +177,9 @@ impl Policy {
         if bytes.len() as u64 > MAX_POLICY_SIZE {
             return Err(bad("larger than 1 MiB"));
         }
+        if let Some(e) = cos_core::text::yaml_nesting_error(bytes) {
+            return Err(bad(e));
+        }
         let f: PolicyFile = yaml_serde::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         Self::from_file(f)
     }

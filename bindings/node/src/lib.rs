@@ -537,6 +537,13 @@ impl Pack {
         Ok(self.0.build_bundle().map_err(policy_err)?.into())
     }
 
+    /// Like `buildBundle`, with the pack's `tests/` kept (`cos pack build
+    /// --with-tests`), so that a store runs them before activating it.
+    #[napi]
+    pub fn build_bundle_with_tests(&self) -> Result<Buffer> {
+        Ok(self.0.build_bundle_with_tests().map_err(policy_err)?.into())
+    }
+
     /// The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 JWS
     /// in `.signatures.json`, verifiable by `opa run --verification-key`).
     #[napi]

@@ -47,6 +47,9 @@ pub struct StoreOptions {
     pub strict_builtin_errors: Option<bool>,
     /// Wall-clock limit of one evaluation, milliseconds (default 1000).
     pub timeout_ms: Option<i64>,
+    /// Time limit of each of a candidate's tests, milliseconds (default
+    /// 5000; 0: `timeoutMs`). A test out of time refuses the candidate.
+    pub test_timeout_ms: Option<i64>,
 }
 
 fn count(v: Option<i64>, name: &str, default: u64) -> Result<u64> {
@@ -102,6 +105,10 @@ fn store_options(o: Option<StoreOptions>) -> Result<cos_policy::store::StoreOpti
         opa_signature,
         sigstore,
         tests,
+        test_timeout: match count(o.test_timeout_ms, "testTimeoutMs", 5000)? {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        },
         state_dir: o.state_dir.map(Into::into),
         history,
         min_samples: count(o.min_samples, "minSamples", 100)?,

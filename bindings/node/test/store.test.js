@@ -299,3 +299,21 @@ test('PackClient: fetch (verified pack + etag), not modified, errors, poll into 
     server.stop();
   }
 });
+
+test('a candidate test out of time refuses it (testTimeoutMs)', () => {
+  const dir = path.join(tmp, `pack-${n++}`);
+  fs.mkdirSync(path.join(dir, 'tests'), { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'manifest.yaml'),
+    'name: demo\nversion: 1.0.0\nrevision: r1\nroots: [demo, demo_test]\nentrypoints: {authz: demo/decision}\n',
+  );
+  fs.writeFileSync(path.join(dir, 'policy.rego'), ALLOW_ALICE);
+  fs.writeFileSync(
+    path.join(dir, 'tests', 'policy_test.rego'),
+    'package demo_test\nimport rego.v1\nimport data.demo\ntest_endless if {\n  count([1 | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)]) > 0\n}\n',
+  );
+  const archive = cos.Pack.load(dir).buildBundleWithTests();
+  const store = new cos.PolicyStore({ timeoutMs: 3600000, testTimeoutMs: 100 });
+  assert.throws(() => store.activate(archive), code('candidate_tests_failed', /test_endless/));
+  assert.equal(store.isReady, false);
+});

@@ -734,6 +734,15 @@ impl Pack {
         Ok(PyBytes::new(py, &out))
     }
 
+    /// Like `build_bundle`, with the pack's `tests/` kept (`cos pack build
+    /// --with-tests`), so that a store runs them before activating it.
+    fn build_bundle_with_tests<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let out = py
+            .detach(|| self.0.build_bundle_with_tests())
+            .map_err(policy_err)?;
+        Ok(PyBytes::new(py, &out))
+    }
+
     /// Whether the pack carries an OPA `.signatures.json`.
     #[getter]
     fn is_signed(&self) -> bool {

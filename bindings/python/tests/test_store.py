@@ -412,3 +412,29 @@ def test_pack_client_polls_into_a_store(served):
 
     PackClient(retries=0).poll(f"{base}/missing.tar.gz", store, stop.is_set, 10, on_error)
     assert isinstance(seen[0], companyos.PolicyError) and seen[0].code == "http_status"
+
+
+ENDLESS_TEST = """package demo_test
+import rego.v1
+import data.demo
+test_endless if {
+    count([1 | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)]) > 0
+}
+"""
+
+
+def test_a_candidate_test_out_of_time_refuses_it(tmp_path):
+    d = tmp_path / "slow"
+    (d / "tests").mkdir(parents=True)
+    (d / "manifest.yaml").write_text(
+        "name: demo\nversion: 1.0.0\nrevision: r1\nroots: [demo, demo_test]\nentrypoints: {authz: demo/decision}\n"
+    )
+    (d / "policy.rego").write_text(ALLOW_ALICE)
+    (d / "tests" / "policy_test.rego").write_text(ENDLESS_TEST)
+    archive = Pack.load(d).build_bundle_with_tests()
+    store = PolicyStore(timeout_ms=3_600_000, test_timeout_ms=100)
+    with pytest.raises(companyos.PolicyError) as e:
+        store.activate(archive)
+    assert e.value.code == "candidate_tests_failed"
+    assert "test_endless" in str(e.value)
+    assert not store.is_ready

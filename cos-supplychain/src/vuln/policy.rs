@@ -128,6 +128,8 @@ pub(crate) fn yaml_or_json(bytes: &[u8]) -> std::result::Result<Value, String> {
     }
     if t.starts_with('{') || t.starts_with('[') {
         serde_json::from_str(t).map_err(|e| format!("not valid JSON: {e}"))
+    } else if let Some(e) = cos_core::text::yaml_nesting_error(t) {
+        Err(format!("not valid YAML: {e}"))
     } else {
         yaml_serde::from_str(t).map_err(|e| format!("not valid YAML: {e}"))
     }
@@ -136,6 +138,18 @@ pub(crate) fn yaml_or_json(bytes: &[u8]) -> std::result::Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_yaml_is_refused_at_once() {
+        let started = std::time::Instant::now();
+        let deep = format!("budgets: {}", "[".repeat(100_000));
+        let e = Policy::from_slice(deep.as_bytes()).unwrap_err();
+        assert_eq!(e.code(), "invalid_gate_policy");
+        assert!(e.to_string().contains("nested more than 128 deep"), "{e}");
+        let e = crate::vuln::parse_waivers(deep.as_bytes(), &Default::default()).unwrap_err();
+        assert!(e.to_string().contains("nested more than 128 deep"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
 
     #[test]
     fn defaults_and_files() {

@@ -516,6 +516,29 @@ fn policy_check_refuses_what_would_replace_a_rules_answer() {
 }
 
 #[test]
+fn pack_errors_never_echo_the_bytes_of_a_file() {
+    // Issue 18: a symlinked archive pointing at /etc/passwd-like text, or
+    // binary with terminal escapes, was quoted in the error message.
+    let f = Fixture::new();
+    let secret = f.write(
+        "secret",
+        "root:x:0:0:root:/root:/bin/bash\n\u{1b}]0;PWNED\u{7}\u{1b}[2J binary\n"
+            .repeat(20)
+            .as_bytes(),
+    );
+    let link = f.path("passwd.tar.gz");
+    std::os::unix::fs::symlink(&secret, &link).unwrap();
+    for target in [&secret, &link] {
+        let o = cos(&["pack", "inspect", s(target)]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains("not a valid tarball"), "{err}");
+        assert!(!err.contains("root:x") && !err.contains('\u{1b}'), "{err}");
+        assert!(!o.stdout.contains(&0x1b), "{:?}", o.stdout);
+    }
+}
+
+#[test]
 fn policy_test_has_a_time_limit_per_test() {
     let f = Fixture::new();
     let pack = demo_pack(&f);

@@ -135,6 +135,9 @@ class Pack:
     @property
     def is_signed(self) -> bool: ...
     def build_bundle(self) -> bytes: ...
+    def build_bundle_with_tests(self) -> bytes:
+        """Like `build_bundle`, with the pack's `tests/` kept (`cos pack
+        build --with-tests`), so that a store runs them before activating it."""
     def build_signed_bundle(
         self, key: SigningKey, key_id: Optional[str] = None, scope: Optional[str] = None
     ) -> bytes:
@@ -215,11 +218,14 @@ class PolicyStore:
         min_samples: int = 100,
         strict_builtin_errors: bool = False,
         timeout_ms: int = 1000,
+        test_timeout_ms: int = 5000,
         shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None:
         """`opa_public_key` requires an OPA `.signatures.json`; `public_key`
         (or keyless `trusted_root` + `identity` + `issuer`) requires a
-        Sigstore bundle; `tests` is "required", "if_present" or "skip"."""
+        Sigstore bundle; `tests` is "required", "if_present" or "skip";
+        each test of a candidate runs under `test_timeout_ms` (0: under
+        `timeout_ms`), and one that runs out of time refuses the candidate."""
     @staticmethod
     def open(
         *,
@@ -236,6 +242,7 @@ class PolicyStore:
         min_samples: int = 100,
         strict_builtin_errors: bool = False,
         timeout_ms: int = 1000,
+        test_timeout_ms: int = 5000,
         shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> "PolicyStore":
         """A store started from the last known good pack in `state_dir`, verified again."""

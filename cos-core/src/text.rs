@@ -1,0 +1,194 @@
+//! Text from outside, made safe to show and cheap to parse.
+//!
+//! - [`escape_untrusted`] and [`escape_bytes`]: what a terminal, a log line
+//!   or an error message may quote of untrusted text (a file's bytes, a
+//!   request body, a report's field): control characters, escape sequences
+//!   and bidirectional overrides are written as `\u{…}` escapes, and the
+//!   result is capped in length.
+//! - [`yaml_nesting_error`]: YAML nested deeper than [`MAX_YAML_NESTING`] is
+//!   refused before a YAML parser sees it (flow collections nested 100,000
+//!   deep took the parser over a minute to refuse).
+//!
+//! ```
+//! use cos_core::text::{escape_untrusted, yaml_nesting_error};
+//!
+//! assert_eq!(escape_untrusted("ok\u{1b}[2J\u{202e}", 80), "ok\\u{1b}[2J\\u{202e}");
+//! assert_eq!(escape_untrusted("abcdef", 3), "abc… (6 bytes)");
+//! assert!(yaml_nesting_error("a: [1, {b: 2}]\n").is_none());
+//! assert!(yaml_nesting_error(&"[".repeat(200)).is_some());
+//! ```
+
+use std::fmt::Write as _;
+
+/// Whether a character must not reach a terminal or log line as it is:
+/// C0 and C1 controls (tab and newline too, so that a quoted value stays on
+/// one line), DEL, and the Unicode bidirectional controls and separators
+/// that reorder or break what a reader sees.
+fn must_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{2028}' | '\u{2029}' | '\u{feff}')
+}
+
+/// `s` with every control character, escape sequence introducer and
+/// bidirectional override written as `\u{…}`, and at most `max_chars`
+/// characters of it kept (followed by `… (N bytes)` when cut).
+pub fn escape_untrusted(s: &str, max_chars: usize) -> String {
+    escape_bytes(s.as_bytes(), max_chars)
+}
+
+/// Like [`escape_untrusted`] for bytes that may not be UTF-8: invalid
+/// sequences become `\x..` escapes (each counted as one character).
+pub fn escape_bytes(b: &[u8], max_chars: usize) -> String {
+    let mut out = String::with_capacity(b.len().min(max_chars.saturating_mul(2)));
+    let mut n = 0usize;
+    let mut room = |out: &mut String| {
+        if n == max_chars {
+            let _ = write!(out, "… ({} bytes)", b.len());
+            return false;
+        }
+        n += 1;
+        true
+    };
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if !room(&mut out) {
+                return out;
+            }
+            if must_escape(c) {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            } else if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            if !room(&mut out) {
+                return out;
+            }
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
+/// Deepest nesting of YAML flow collections (`[`, `{`) accepted, as
+/// serde_json's default recursion limit for JSON.
+pub const MAX_YAML_NESTING: usize = 128;
+
+/// Why a YAML text is refused before parsing, if it is: flow collections
+/// nested more than [`MAX_YAML_NESTING`] deep (brackets in quoted scalars
+/// and comments do not count). Block nesting costs the parser linear time
+/// and is bounded by the parser's own recursion limit.
+pub fn yaml_nesting_error(text: impl AsRef<[u8]>) -> Option<String> {
+    // Bytes, not characters: every byte that matters here is ASCII, and the
+    // bytes of a multi-byte UTF-8 character never are.
+    let text = text.as_ref();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut quote: Option<u8> = None;
+    let mut prev = b'\n';
+    let mut i = 0;
+    while let Some(&c) = text.get(i) {
+        i += 1;
+        match (quote, c) {
+            // Quoted scalars may span lines.
+            (_, b'\n') => line += 1,
+            (Some(b'\''), b'\'') => {
+                if text.get(i) == Some(&b'\'') {
+                    i += 1;
+                } else {
+                    quote = None;
+                }
+            }
+            (Some(b'"'), b'\\') => i += 1,
+            (Some(b'"'), b'"') => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') if !word(prev) => quote = Some(c),
+            (None, b'#') if prev.is_ascii_whitespace() => {
+                // A comment, to the end of its line.
+                while text.get(i).is_some_and(|&b| b != b'\n') {
+                    i += 1;
+                }
+            }
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_YAML_NESTING {
+                    return Some(format!(
+                        "line {line}: YAML nested more than {MAX_YAML_NESTING} deep"
+                    ));
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_could_drive_a_terminal() {
+        let attack = "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS";
+        let e = escape_untrusted(attack, 200);
+        assert!(!e.chars().any(must_escape), "{e}");
+        assert_eq!(
+            e,
+            "CVE-2024-0001\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J\\u{1b}[1A\\u{1b}[2KCVE gate: PASS"
+        );
+        assert_eq!(escape_untrusted("a\nb\tc\\", 10), "a\\u{a}b\\u{9}c\\\\");
+        assert_eq!(escape_untrusted("\u{202e}txt.exe", 10), "\\u{202e}txt.exe");
+        assert_eq!(escape_untrusted("héllo wörld", 5), "héllo… (13 bytes)");
+        assert_eq!(escape_untrusted("", 5), "");
+    }
+
+    #[test]
+    fn bytes_that_are_not_text() {
+        assert_eq!(
+            escape_bytes(b"root:x:0:0\n\xff\xfe", 80),
+            "root:x:0:0\\u{a}\\xff\\xfe"
+        );
+        assert_eq!(escape_bytes("é\u{1b}".as_bytes(), 80), "é\\u{1b}");
+        assert_eq!(escape_bytes(&[0x80, 0x8f, b'a'], 80), "\\x80\\x8fa");
+        // C1 controls that were valid UTF-8 stay \u escapes.
+        assert_eq!(
+            escape_bytes("\u{81}\u{82}".as_bytes(), 80),
+            "\\u{81}\\u{82}"
+        );
+        assert_eq!(escape_bytes(b"\xff\xffab", 2), "\\xff\\xff… (4 bytes)");
+    }
+
+    #[test]
+    fn yaml_nesting() {
+        for deep in [
+            "[".repeat(129),
+            format!("a: {}", "{b: ".repeat(200)),
+            format!("x:\n  - {}", "[".repeat(300)),
+        ] {
+            assert!(yaml_nesting_error(&deep).is_some());
+        }
+        let e = yaml_nesting_error(&format!("a: 1\nb: {}", "[".repeat(129))).unwrap();
+        assert!(e.starts_with("line 2:"), "{e}");
+        for fine in [
+            format!("a: {}1{}", "[".repeat(128), "]".repeat(128)),
+            format!(
+                "a: \"{}\"\nb: '{}'\n# {}\n",
+                "[".repeat(500),
+                "{".repeat(500),
+                "[".repeat(500)
+            ),
+            "url: http://x/[y]\nk: it's [fine]\n".to_owned(),
+            format!("{}\n", "[]".repeat(10_000)),
+        ] {
+            assert_eq!(yaml_nesting_error(&fine), None, "{fine:.60}");
+        }
+    }
+}

@@ -43,6 +43,8 @@ struct Entry<'a> {
     default: bool,
     /// A complete (single-value, ground) rule, as opposed to a partial one.
     complete: bool,
+    /// A multi-value rule (`p contains x`; in Rego v0 also `p[x] { … }`).
+    multi: bool,
     /// Function arity (`None` for rules).
     arity: Option<usize>,
 }
@@ -108,6 +110,7 @@ fn type_error(module: &Module, line: u32, message: String) -> Error {
 /// The rule tree of a pack: node path → the rules at it.
 fn rule_tree<'a>(
     parsed: &[(&'a Module, &regorus::unstable::Module)],
+    rego_v1: bool,
 ) -> (BTreeMap<Path, Vec<Entry<'a>>>, Vec<(&'a Module, Path, u32)>) {
     let mut tree: BTreeMap<Path, Vec<Entry<'a>>> = BTreeMap::new();
     let mut packages = Vec::new();
@@ -131,23 +134,32 @@ fn rule_tree<'a>(
             let Some((segs, ground)) = ground_prefix(refr) else {
                 continue;
             };
-            // regorus folds `p[x]` (no value) into a set head on `p`: its
-            // head is not ground for OPA.
-            let keyed = matches!(
-                rule.as_ref(),
+            // regorus reads `p contains x` and `p[x]` (no value) alike, as a
+            // set head on `p`. For OPA the first is a multi-value rule on
+            // `p`; in Rego v1 the second is `p[x] = true`, a single-value
+            // rule whose head is not ground (in v0, a partial set).
+            let (keyed, multi) = match rule.as_ref() {
                 Rule::Spec {
-                    head: RuleHead::Set { key: Some(_), .. },
+                    head:
+                        RuleHead::Set {
+                            key: Some(_), span, ..
+                        },
                     ..
+                } => {
+                    let contains = span.text().split_whitespace().any(|w| w == "contains");
+                    (true, contains || !rego_v1)
                 }
-            );
+                _ => (false, false),
+            };
             let mut path = pkg.clone();
             path.extend(segs);
             tree.entry(path).or_default().push(Entry {
                 module,
                 line,
-                ground: ground && !keyed,
+                ground: ground && (!keyed || multi),
                 default,
                 complete: complete_if_ground && ground && arity.is_none(),
+                multi,
                 arity,
             });
         }
@@ -159,9 +171,10 @@ fn rule_tree<'a>(
 /// (the merged data document), with OPA's messages.
 pub(crate) fn check(
     parsed: &[(&Module, &regorus::unstable::Module)],
+    rego_v1: bool,
     data: &serde_json::Value,
 ) -> Result<()> {
-    let (tree, packages) = rule_tree(parsed);
+    let (tree, packages) = rule_tree(parsed, rego_v1);
     for (path, rules) in &tree {
         let Some(first) = rules.first() else { continue };
         // Ground rules may not have other rules inside their extent.
@@ -184,6 +197,26 @@ pub(crate) fn check(
                 ));
             }
         }
+        // Nor may functions sit inside a rule's dynamic extent.
+        if rules.iter().any(|r| !r.ground) {
+            let functions: Vec<String> = tree
+                .range(path.clone()..)
+                .skip(1)
+                .take_while(|(p, _)| p.starts_with(path))
+                .flat_map(|(p, rs)| {
+                    rs.iter().filter(|r| r.arity.is_some()).map(move |r| {
+                        format!("\n  function {} at {}:{}", show(p), r.module.path, r.line)
+                    })
+                })
+                .collect();
+            if !functions.is_empty() {
+                return Err(type_error(
+                    first.module,
+                    first.line,
+                    format!("rule {} conflicts with:{}", show(path), functions.concat()),
+                ));
+            }
+        }
         let complete = rules.iter().filter(|r| r.complete).count();
         let partial = rules
             .iter()
@@ -193,8 +226,14 @@ pub(crate) fn check(
         let mut arities: Vec<usize> = rules.iter().filter_map(|r| r.arity).collect();
         arities.sort_unstable();
         arities.dedup();
+        let multi = rules.iter().filter(|r| r.multi).count();
+        // `p contains x` (a set) beside `p[k] contains v` (an object of sets).
+        let set_and_object =
+            rules.iter().any(|r| r.multi && r.ground) && rules.iter().any(|r| r.multi && !r.ground);
         if (complete > 0 && partial > 0)
             || (functions > 0 && functions < rules.len())
+            || (multi > 0 && multi < rules.len())
+            || set_and_object
             || arities.len() > 1
         {
             return Err(type_error(
@@ -301,7 +340,7 @@ mod tests {
             .map(|m| crate::parity::parse_module(m, true).unwrap())
             .collect();
         let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-        check(&pairs, &data)
+        check(&pairs, true, &data)
     }
 
     fn err(srcs: &[&str], data: serde_json::Value) -> String {
@@ -373,6 +412,8 @@ mod tests {
             &["package p\n\nf(x) := x\n\nf(x, y) := x\n"],
             &["package p\n\nf(x) := x\n", "package p\n\nf := 1\n"],
             &["package p\n\nr := 1\n\nr[k] := 2 if some k in input.ks\n"],
+            &["package p\n\nb contains 1 if input.x\n\nb[k] := 2 if some k in input.ks\n"],
+            &["package p\n\nb[k] if some k in input.ks\n\nb contains 1 if input.x\n"],
         ] {
             let e = err(srcs, json!({}));
             assert!(e.contains("conflicting rules data.p."), "{srcs:?}: {e}");
@@ -380,6 +421,17 @@ mod tests {
         let e = err(&["package p\n\nq := {}\n\nq.r := 1\n"], json!({}));
         assert!(
             e.contains("line 3: rego_type_error: rule data.p.q conflicts with:\n  rule data.p.q.r at m0.rego:5"),
+            "{e}"
+        );
+        let e = err(
+            &[
+                "package p\n\nq[k] := 1 if some k in input.ks\n",
+                "package p.q\n\nf(x) := x\n",
+            ],
+            json!({}),
+        );
+        assert!(
+            e.contains("rule data.p.q conflicts with:\n  function data.p.q.f at m1.rego:3"),
             "{e}"
         );
         let e = err(&["package p\n\nq := 1\n", "package p.q\n"], json!({}));

@@ -200,7 +200,7 @@ pub(crate) fn check_pack(
     }
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
     let report = crate::recursion::check(&pairs)?;
-    crate::conflicts::check(&pairs, data)?;
+    crate::conflicts::check(&pairs, rego_v1, data)?;
     Ok(report)
 }
 

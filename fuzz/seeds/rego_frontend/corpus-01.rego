@@ -1,0 +1,3 @@
+package p
+
+x := is_owner(input.user)

@@ -1,0 +1,6 @@
+package p
+
+x if {
+	some i
+	not input.roles[i]
+}

@@ -1,0 +1,5 @@
+package good
+
+default allow := false
+
+allow if input.user == "alice"

@@ -1,0 +1,5 @@
+package p
+
+default allow := false
+
+allow if "admin" in input.user.roles

@@ -1,0 +1,3 @@
+package p
+
+x := json.unmarshal("{not json")

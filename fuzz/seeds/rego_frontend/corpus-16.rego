@@ -1,0 +1,3 @@
+package p
+
+x := regex.match(`\d{3}`, "ticket-4521")

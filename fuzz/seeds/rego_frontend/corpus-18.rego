@@ -1,0 +1,3 @@
+package p
+
+x := union({{"read"}, {"write"}, {"read", "export"}})

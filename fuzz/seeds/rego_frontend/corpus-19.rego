@@ -1,0 +1,3 @@
+package p
+
+x := strings.replace_n({"{tenant}": "acme", "{id}": "7"}, "/t/{tenant}/i/{id}")

@@ -84,12 +84,10 @@ fn ground_prefix(e: &Expr) -> Option<(Path, bool)> {
     }
 }
 
-fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
-    let (mut p, _) = ground_prefix(&m.package.refr)?;
-    if p.first().is_some_and(|s| s == "data") {
-        p.remove(0);
-    }
-    Some(p)
+/// The package's path after `data` (`package data.a` is `data.data.a`, in
+/// OPA and regorus alike).
+pub(crate) fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
+    ground_prefix(&m.package.refr).map(|(p, _)| p)
 }
 
 fn show(p: &[String]) -> String {

@@ -204,6 +204,19 @@ pub(crate) fn check_pack(
     Ok(report)
 }
 
+/// The package of a module as the compiler reads it, as a slash path
+/// (`package a.b`, `package a["b"]`, `package` + newline + `a.b` → `a/b`):
+/// what decides which pack root a module falls under. Errors when the
+/// module does not parse.
+pub fn module_package(module: &Module, rego_v1: bool) -> Result<String> {
+    let parsed = parse_module(module, rego_v1)?;
+    let path = crate::conflicts::package_path(&parsed).ok_or_else(|| Error::Compile {
+        path: module.path.clone(),
+        message: "rego_parse_error: package path is not a reference of names".into(),
+    })?;
+    Ok(path.join("/"))
+}
+
 /// Checks one module; `rego_v1` selects the syntax.
 pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
     let parsed = parse_module(module, rego_v1)?;
@@ -617,6 +630,30 @@ mod tests {
         ] {
             check(&format!("package p\n\n{src}\n")).unwrap();
         }
+    }
+
+    #[test]
+    fn package_paths_as_the_compiler_reads_them() {
+        for (src, want) in [
+            ("package acme.authz\n", "acme/authz"),
+            ("package\tacme.authz\n\nallow if true\n", "acme/authz"),
+            ("package acme[\"authz\"]\n", "acme/authz"),
+            ("package\nacme.authz\n", "acme/authz"),
+            ("# package other\npackage acme.authz\n", "acme/authz"),
+            // `data.acme` is the package `data.data.acme`, in OPA too.
+            ("package data.acme\n", "data/acme"),
+        ] {
+            let m = Module {
+                path: "m.rego".into(),
+                source: src.into(),
+            };
+            assert_eq!(module_package(&m, true).unwrap(), want, "{src:?}");
+        }
+        let m = Module {
+            path: "m.rego".into(),
+            source: "import rego.v1\n".into(),
+        };
+        assert!(module_package(&m, true).is_err());
     }
 
     #[test]

@@ -28,8 +28,30 @@ const BUDGET: Duration = Duration::from_secs(90);
 
 /// Tokens whose repetition reaches every recursive construct of the parser.
 const TOKENS: [&str; 24] = [
-    "-", "(", ")", "[", "]", "{", "}", "not ", " with input as ", "+", "|", "&", ".", "x",
-    "[_]", "\"a\"", "1", " if ", " else := ", "some x in ", "every x in ", ";", "\n", ":= ",
+    "-",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "not ",
+    " with input as ",
+    "+",
+    "|",
+    "&",
+    ".",
+    "x",
+    "[_]",
+    "\"a\"",
+    "1",
+    " if ",
+    " else := ",
+    "some x in ",
+    "every x in ",
+    ";",
+    "\n",
+    ":= ",
 ];
 
 struct Rng(u64);
@@ -169,5 +191,8 @@ fn the_rego_front_end_survives_mutated_modules() {
         ran += 1;
     }
     // Most of the run must happen inside the budget, or it proves little.
-    assert!(ran > seeds.len() + CASES / 2, "only {ran} inputs in {BUDGET:?}");
+    assert!(
+        ran > seeds.len() + CASES / 2,
+        "only {ran} inputs in {BUDGET:?}"
+    );
 }

@@ -246,10 +246,22 @@ def test_baseline_bundle_decisions_agree_with_opa(cos_bin, opa_bin, pdp_bin, tmp
                 seen.add(json.dumps(want[1], sort_keys=True))
         assert len(seen) >= 6, "the inputs should give different answers"
         assert any('"allow": true' in a for a in seen) and any('"allow": false' in a for a in seen)
-        # The pack's roots are read-only through the API, as a bundle's are in OPA.
+        # The pack's roots are read-only through the API, as a bundle's are in
+        # OPA, however the package is spelled (issue 26: the root check read
+        # the first line starting with "package ").
         want = opa.call("PUT", "/v1/data/companyos/x", {"a": 1})
         got = cos.call("PUT", "/v1/data/companyos/x", {"a": 1})
         assert got[0] == want[0], (want, got)
+        for spelling in [
+            "package companyos.abac\n\ndecision := {}\n",
+            "package\tcompanyos.abac\n\ndecision := {}\n",
+            "package companyos[\"abac\"]\n\ndecision := {}\n",
+            "package\ncompanyos.abac\n\ndecision := {}\n",
+            "# package elsewhere\npackage companyos.x\n\nallow := true\n",
+        ]:
+            want = opa.call("PUT", "/v1/policies/x", spelling, "text/plain")
+            got = cos.call("PUT", "/v1/policies/x", spelling, "text/plain")
+            assert got[0] == want[0] == 400, (spelling, want, got)
         assert opa.call("GET", "/health?bundles")[0] == cos.call("GET", "/health?bundles")[0] == 200
     finally:
         opa.stop()

@@ -223,10 +223,24 @@ impl Policy {
     /// `PUT /v1/policies/{id}`: compiled with everything else first; the
     /// module replaces any of the same id only if the result compiles.
     pub(crate) fn put_module(&self, id: &str, text: String) -> Result<(), WriteError> {
-        if let Some(package) = package_path(&text) {
-            if let Some(root) = self.owned(&package) {
-                return Err(WriteError::OwnedByPack(owned_message(&package, &root)));
-            }
+        // The package as the compiler reads it (whitespace, brackets and
+        // line breaks spell the same package), in Rego v1 or v0 syntax; a
+        // module whose package cannot be read is refused here, so that no
+        // spelling gets past the roots.
+        let module = cos_policy::pack::Module {
+            path: id.to_owned(),
+            source: text.clone(),
+        };
+        let package = cos_policy::parity::module_package(&module, true)
+            .or_else(|e| cos_policy::parity::module_package(&module, false).map_err(|_| e))
+            .map_err(|e| match e {
+                cos_policy::Error::Compile { message, .. } => {
+                    WriteError::Compile(id.to_owned(), message)
+                }
+                other => WriteError::Invalid(other.to_string()),
+            })?;
+        if let Some(root) = self.owned(&package) {
+            return Err(WriteError::OwnedByPack(owned_message(&package, &root)));
         }
         self.change(Write::Policy, |o| {
             o.modules.insert(id.to_owned(), text);
@@ -400,15 +414,6 @@ fn owned_message(path: &str, root: &str) -> String {
 
 fn slash(path: &[String]) -> String {
     path.join("/")
-}
-
-/// The package of a module as a slash path (`package a.b` → `a/b`), from its
-/// first `package` line; the compiler has the last word.
-fn package_path(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .find_map(|l| l.strip_prefix("package "))
-        .map(|p| p.trim().replace('.', "/"))
 }
 
 /// Compiles the pack's files (without its roots, now that the overlay was

@@ -312,7 +312,9 @@ impl Interpreter {
         // cos patch: builtins' deadline and value-size cap for this execution.
         crate::utils::limits::start_builtin_budget(
             self.execution_timer.limit(),
-            self.max_value_bytes,
+            self.compiled_policy
+                .max_value_bytes
+                .unwrap_or(self.max_value_bytes),
         );
         if self.execution_timer.limit().is_none() {
             return;
@@ -421,6 +423,7 @@ impl Interpreter {
     /// element) a builtin may build; larger results are a hard error.
     pub fn set_max_builtin_value_bytes(&mut self, bytes: usize) {
         self.max_value_bytes = bytes;
+        self.compiled_policy_mut().max_value_bytes = Some(bytes);
     }
 
     pub fn set_input(&mut self, input: Value) {

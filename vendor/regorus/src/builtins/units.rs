@@ -129,7 +129,9 @@ fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Re
     check_exponent(
         params[0].span(),
         number_part,
-        ten_exp(suffix).or_else(|| two_exp(suffix).map(|e| e / 3)).unwrap_or(0),
+        ten_exp(suffix)
+            .or_else(|| two_exp(suffix).map(|e| e / 3))
+            .unwrap_or(0),
     )?;
 
     if let Some(e) = ten_exp(suffix) {
@@ -208,7 +210,10 @@ fn parse_bytes(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) 
     check_exponent(
         params[0].span(),
         number_part,
-        twob_exp(suffix).map(|e| e / 3).or_else(|| tenb_exp(suffix)).unwrap_or(0),
+        twob_exp(suffix)
+            .map(|e| e / 3)
+            .or_else(|| tenb_exp(suffix))
+            .unwrap_or(0),
     )?;
 
     if let Some(e) = twob_exp(suffix) {

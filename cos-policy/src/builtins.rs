@@ -190,6 +190,37 @@ mod tests {
         assert_eq!(e.code(), "compile_error");
     }
 
+    /// The hand-written "Limits" section at the end of docs/policy-builtins.md.
+    const LIMITS_DOC: &str = "
+## Limits
+
+An evaluation must not crash, hang or exhaust memory on any policy or input
+(issue 18). These bounds hold in the vendored regorus (vendor/regorus/COS-PATCHES.md,
+patches 12-15); OPA computes what lies beyond them, so each is a divergence,
+set far above what the conformance corpus or a real policy uses.
+
+| Bound | Default | Beyond it |
+|---|---|---|
+| Time limit, also inside builtin loops (`EngineOptions::time_limit`) | 1 s | `timeout` |
+| Size of one value a builtin builds (`EngineOptions::max_value_bytes`): bytes of a string, 4 bytes an element of an array, set or object | 64 MiB (16 Mi elements) | `resource_limit` |
+| `bits.lsh` result | 64 Ki bits | `resource_limit` |
+| `units.parse`, `units.parse_bytes` number | 20,000 digits | `resource_limit` |
+| `units.*` exponent (OPA's own bound) | 1e6 | builtin error `exponent too large` |
+| `sprintf` width or precision (Go's own bound) | 1e6 | `%!(NOVERB)`, as Go |
+| `yaml.unmarshal` nesting (the reader's own bound) | 128 | builtin error |
+| Expression nesting in a module (unary minus, parentheses, collections, comprehensions, brackets, calls, bodies) | 64 levels (parentheses: 32, collections: 16) | `compile_error`, `rego_parse_error` with the line |
+| Operator or reference chain (`a + b + ...`, `a.b[c]...`) | 128 links | `compile_error`, `rego_parse_error` with the line |
+
+The builtins bounded before they work: `numbers.range`, `numbers.range_step`,
+`net.cidr_expand`, `replace`, `bits.lsh`, `sprintf`, `units.parse`,
+`units.parse_bytes`, `yaml.unmarshal` (`json.unmarshal` stops at serde_json's
+depth 128 by itself; regex builtins have regorus's compiled-size limit). A
+`timeout` or `resource_limit` is an error even without strict builtin errors,
+never an undefined value: `not bits.lsh(1, 100000000) == 0` does not allow.
+Every other builtin does work linear (or n log n) in the size of its
+arguments, which are values the evaluation already took time to build.
+";
+
     /// docs/policy-builtins.md lists exactly the unsupported builtins.
     /// `COS_REGENERATE=1 cargo test -p cos-policy builtins_doc` rewrites it.
     #[test]
@@ -215,6 +246,7 @@ mod tests {
         for name in missing {
             doc.push_str(&format!("- `{name}`\n"));
         }
+        doc.push_str(LIMITS_DOC);
         if std::env::var_os("COS_REGENERATE").is_some() {
             std::fs::write(&path, &doc).unwrap();
         }

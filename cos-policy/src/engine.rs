@@ -28,6 +28,13 @@ pub struct EngineOptions {
     /// missing rules, partial-rule keys) and any VM error fall back to the
     /// interpreter, whose answer is the reference. On by default.
     pub vm: bool,
+    /// The largest value one builtin call may build, in bytes of a string
+    /// (an array, set or object counts four bytes an element): a call that
+    /// would build more (`numbers.range(1, 1e12)`, `net.cidr_expand("::/0")`,
+    /// a huge `sprintf` width, a `replace` that multiplies its input) fails
+    /// the evaluation with [`Error::ResourceLimit`], as running out of time
+    /// does, even without strict builtin errors. 64 MiB by default.
+    pub max_value_bytes: usize,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +44,7 @@ impl Default for EngineOptions {
             strict_builtin_errors: false,
             time_limit: Some(Duration::from_secs(1)),
             vm: true,
+            max_value_bytes: regorus::utils::limits::DEFAULT_MAX_VALUE_BYTES,
         }
     }
 }
@@ -107,6 +115,8 @@ enum VmOutcome {
     Fallback,
     /// The evaluation ran out of time.
     Timeout,
+    /// A builtin would have built a value over the size cap.
+    Resource(String),
 }
 
 impl std::fmt::Debug for PolicyEngine {
@@ -330,6 +340,15 @@ fn is_timeout(message: &str) -> bool {
     message.to_ascii_lowercase().contains("exceeded time limit")
 }
 
+/// Whether an engine error is a refusal for resources other than time (a
+/// builtin's value-size cap, a regex or memory limit): never an answer.
+fn is_resource_limit(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("exceeded value size limit")
+        || m.contains("exceeded size limit")
+        || m.contains("exceeded memory limit")
+}
+
 fn package_path(pkg: &str) -> String {
     // regorus reports packages as "data.a.b"; roots are "a/b".
     pkg.strip_prefix("data.").unwrap_or(pkg).replace('.', "/")
@@ -351,6 +370,7 @@ impl PolicyEngine {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(manifest.rego_version == 0);
         engine.set_strict_builtin_errors(options.strict_builtin_errors);
+        engine.set_max_builtin_value_bytes(options.max_value_bytes);
         if let Some(limit) = options.time_limit {
             engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
                 limit,
@@ -526,6 +546,12 @@ impl PolicyEngine {
             match outcome {
                 VmOutcome::Value(v) => return Ok(Output::defined(v)),
                 VmOutcome::Timeout => return Err(self.timeout(query)),
+                VmOutcome::Resource(message) => {
+                    return Err(Error::ResourceLimit {
+                        query: query.to_owned(),
+                        message,
+                    });
+                }
                 VmOutcome::Fallback => {}
             }
         }
@@ -647,6 +673,7 @@ impl PolicyEngine {
         vm.load_program(program.clone());
         vm.set_data(self.data.clone()).ok()?;
         vm.set_strict_builtin_errors(self.options.strict_builtin_errors);
+        vm.set_max_builtin_value_bytes(self.options.max_value_bytes);
         // The time limit bounds an evaluation, as in the interpreter.
         vm.set_max_instructions(usize::MAX);
         if let Some(limit) = self.options.time_limit {
@@ -683,6 +710,8 @@ impl PolicyEngine {
                 VmOutcome::Value(value)
             }
             Err(e) if is_timeout(&e.to_string()) => VmOutcome::Timeout,
+            // Refused for resources: the interpreter would refuse it too.
+            Err(e) if is_resource_limit(&e.to_string()) => VmOutcome::Resource(e.to_string()),
             // Conflicts, strict builtin errors and anything the VM does not
             // support: the interpreter gives the reference answer or error.
             Err(_) => VmOutcome::Fallback,
@@ -714,8 +743,11 @@ impl PolicyEngine {
         // evaluation error again.
         match engine.eval_rule(rego_ref.clone()) {
             Ok(value) => return Ok(Some(value)),
-            // Out of time: evaluating again would take as long again.
-            Err(e) if is_timeout(&e.to_string()) => return Err(self.timeout(query)),
+            // Out of time or over a resource cap: asking again would only
+            // take as long again.
+            Err(e) if is_timeout(&e.to_string()) || is_resource_limit(&e.to_string()) => {
+                return Err(self.eval_error(query, e));
+            }
             Err(_) => {}
         }
         let results = engine
@@ -761,6 +793,11 @@ impl PolicyEngine {
         let message = e.to_string();
         if is_timeout(&message) {
             self.timeout(query)
+        } else if is_resource_limit(&message) {
+            Error::ResourceLimit {
+                query: query.to_owned(),
+                message,
+            }
         } else {
             Error::Evaluation {
                 query: query.to_owned(),

@@ -71,6 +71,20 @@ pub enum Error {
         limit_ms: u64,
     },
 
+    /// Evaluation was refused for resources other than time: a builtin
+    /// would have built a value larger than
+    /// [`EngineOptions::max_value_bytes`](crate::EngineOptions::max_value_bytes)
+    /// (or hit a regex or memory limit). Never an "undefined" answer, even
+    /// without strict builtin errors, so that `not f(x)` cannot turn it into
+    /// an allow.
+    #[error("evaluation of {query} exceeded a resource limit: {message}")]
+    ResourceLimit {
+        /// The query or document path.
+        query: String,
+        /// The engine's message (which limit, the size asked for).
+        message: String,
+    },
+
     /// A query or document path is not valid (`data.a.b`, `a/b`).
     #[error("invalid query {query:?}: {reason}")]
     InvalidQuery {
@@ -325,6 +339,7 @@ impl Error {
             Error::Compile { .. } => "compile_error",
             Error::Evaluation { .. } => "evaluation_error",
             Error::Timeout { .. } => "timeout",
+            Error::ResourceLimit { .. } => "resource_limit",
             Error::InvalidQuery { .. } => "invalid_query",
             Error::UnknownEntrypoint { .. } => "unknown_entrypoint",
             Error::InvalidDecision { .. } => "invalid_decision",

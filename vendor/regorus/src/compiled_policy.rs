@@ -234,6 +234,8 @@ pub(crate) struct CompiledPolicyData {
 
     // Evaluation settings
     pub(crate) strict_builtin_errors: bool,
+    /// cos patch: the value-size cap of builtins (`None`: the default).
+    pub(crate) max_value_bytes: Option<usize>,
 
     // The semantics of extensions ought to be changes to be more Clone friendly.
     pub(crate) extensions: Map<String, (u8, Rc<Box<dyn Extension>>)>,

@@ -380,6 +380,14 @@ impl Engine {
         self.interpreter.set_execution_timer_config(Some(config));
     }
 
+    /// cos patch: the largest value (bytes of a string, or four bytes an
+    /// element) a builtin may build in an evaluation; a larger result is a
+    /// hard error (`LimitError::ValueSizeExceeded`) even without strict
+    /// builtin errors. Default `utils::limits::DEFAULT_MAX_VALUE_BYTES`.
+    pub fn set_max_builtin_value_bytes(&mut self, bytes: usize) {
+        self.interpreter.set_max_builtin_value_bytes(bytes);
+    }
+
     /// Set the policy length limits used when loading policies.
     ///
     /// Controls maximum file size, line count, and column width for policy files.

@@ -123,6 +123,8 @@ pub struct Interpreter {
     builtins_cache: BTreeMap<(&'static str, Vec<Value>), Value>,
     no_rules_lookup: bool,
     execution_timer: ExecutionTimer,
+    // cos patch: the value-size cap of builtins (utils::limits::budget).
+    max_value_bytes: usize,
 }
 
 impl Default for Interpreter {
@@ -172,6 +174,7 @@ impl Clone for Interpreter {
             module: None,
             no_rules_lookup: false,
             execution_timer: ExecutionTimer::new(self.execution_timer.config()),
+            max_value_bytes: crate::utils::limits::DEFAULT_MAX_VALUE_BYTES,
         }
     }
 }
@@ -254,6 +257,7 @@ impl Interpreter {
             gather_prints: false,
             prints: Vec::default(),
             execution_timer: ExecutionTimer::new(None),
+            max_value_bytes: crate::utils::limits::DEFAULT_MAX_VALUE_BYTES,
         }
     }
 
@@ -299,11 +303,19 @@ impl Interpreter {
                 .clone()
                 .unwrap_or_else(Value::new_object),
             execution_timer: ExecutionTimer::new(None),
+            max_value_bytes: crate::utils::limits::DEFAULT_MAX_VALUE_BYTES,
         }
     }
 
     fn reset_execution_timer_state(&mut self) {
         self.execution_timer.reset();
+        // cos patch: builtins' deadline and value-size cap for this execution.
+        crate::utils::limits::start_builtin_budget(
+            self.execution_timer.limit(),
+            self.compiled_policy
+                .max_value_bytes
+                .unwrap_or(self.max_value_bytes),
+        );
         if self.execution_timer.limit().is_none() {
             return;
         }
@@ -405,6 +417,13 @@ impl Interpreter {
     pub fn set_execution_timer_config(&mut self, config: Option<ExecutionTimerConfig>) {
         self.execution_timer = ExecutionTimer::new(config);
         self.reset_execution_timer_state();
+    }
+
+    /// cos patch: the largest value (bytes of a string, or four bytes an
+    /// element) a builtin may build; larger results are a hard error.
+    pub fn set_max_builtin_value_bytes(&mut self, bytes: usize) {
+        self.max_value_bytes = bytes;
+        self.compiled_policy_mut().max_value_bytes = Some(bytes);
     }
 
     pub fn set_input(&mut self, input: Value) {

@@ -1805,9 +1805,22 @@ impl Number {
     pub fn format_decimal_with_width(&self, d: u32) -> String {
         match self {
             Number::Float(f) => {
-                let factor = 10f64.powi(d as i32);
-                let rounded = (f * factor).round() / factor;
-                format!("{:.*}", d as usize, rounded)
+                // cos patch: a precision over what Rust's formatter takes
+                // (u16) panicked. No f64 has more than 1074 fractional
+                // digits: format that many and pad with zeros. And no
+                // rounding where the factor overflows (it gave NaN).
+                let factor = 10f64.powi(d.min(400) as i32);
+                let rounded = if factor.is_finite() && (f * factor).is_finite() {
+                    (f * factor).round() / factor
+                } else {
+                    *f
+                };
+                let shown = (d as usize).min(1074);
+                let mut out = format!("{:.*}", shown, rounded);
+                if (d as usize) > shown && rounded.is_finite() {
+                    out.extend(core::iter::repeat('0').take(d as usize - shown));
+                }
+                out
             }
             _ => self.format_decimal(),
         }

@@ -79,6 +79,8 @@ pub struct Parser<'source> {
     expr_depth: usize,
     max_expr_depth: usize,
     expr_depth_overflow: bool,
+    // cos patch: current recursion depth of parse_ref/parse_query.
+    nesting: usize,
 
     // The index of the last expression that was parsed.
     eidx: u32,
@@ -90,6 +92,10 @@ pub struct Parser<'source> {
 
 const FUTURE_KEYWORDS: [&str; 4] = ["contains", "every", "if", "in"];
 const DEFAULT_MAX_EXPR_DEPTH: usize = 32;
+/// cos patch: deepest nesting of expressions (each unary minus, parenthesis,
+/// collection, comprehension, bracket, call, `with` value or query body is
+/// a level); operator and reference chains may be twice as long.
+pub const MAX_NESTING: usize = 64;
 
 impl<'source> Parser<'source> {
     pub(crate) const MAX_PATH_COMPONENTS: usize = DEFAULT_MAX_EXPR_DEPTH;
@@ -119,6 +125,7 @@ impl<'source> Parser<'source> {
             expr_depth: 0,
             max_expr_depth: DEFAULT_MAX_EXPR_DEPTH,
             expr_depth_overflow: false,
+            nesting: 0,
             eidx: 0,
             sidx: 0,
             qidx: 0,
@@ -190,7 +197,7 @@ impl<'source> Parser<'source> {
             self.expr_depth = current_depth.saturating_sub(1);
             self.expr_depth_overflow = true;
             bail!(self.tok.1.error(&format!(
-                "expression nesting too deep (>{})",
+                "rego_parse_error: expression nesting too deep (>{})",
                 self.max_expr_depth
             )));
         }
@@ -204,6 +211,35 @@ impl<'source> Parser<'source> {
 
         self.expr_depth = current_depth.saturating_sub(1);
         res
+    }
+
+    /// cos patch: bounds the parser's recursion (and so the depth of the
+    /// tree every later pass recurses over) at [`MAX_NESTING`] levels.
+    fn with_nesting<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.nesting >= MAX_NESTING {
+            self.expr_depth_overflow = true;
+            bail!(self.tok.1.error(&format!(
+                "rego_parse_error: expression nested more than {MAX_NESTING} deep"
+            )));
+        }
+        self.nesting += 1;
+        let res = f(self);
+        self.nesting -= 1;
+        res
+    }
+
+    /// cos patch: an operator or reference chain (`a + b + …`, `a.b[c]…`)
+    /// builds a tree one level deeper per link: bounded like nesting.
+    fn check_chain(&mut self, chain: &mut usize) -> Result<()> {
+        *chain += 1;
+        if self.nesting + *chain > MAX_NESTING * 2 {
+            self.expr_depth_overflow = true;
+            bail!(self.tok.1.error(&format!(
+                "rego_parse_error: expression chain longer than {} links",
+                MAX_NESTING * 2
+            )));
+        }
+        Ok(())
     }
 
     fn expect(&mut self, text: &str, context: &str) -> Result<()> {
@@ -648,20 +684,28 @@ impl<'source> Parser<'source> {
         Ok(node)
     }
 
-    fn parse_compr(&mut self, delim: &str) -> Result<(Expr, Query)> {
-        // Save the state.
+    // cos patch: when the first term is not followed by `|`, it is handed
+    // back (`Ok(Err(Some(term, start)))`, the parser just after it) for the
+    // caller to continue the expression from, instead of being parsed again
+    // from the start: that re-parse doubled the work at every nesting level
+    // (`[([([(1)])])]`, 16 levels: seconds). `Ok(Err(None))`: not a
+    // comprehension, state restored. An error in the term is returned as
+    // is (parsing it again as an expression fails the same way).
+    #[allow(clippy::type_complexity)]
+    fn parse_compr_or_term(
+        &mut self,
+        delim: &str,
+    ) -> Result<core::result::Result<(Expr, Query), Option<(Expr, u32)>>> {
         let state = self.clone();
+        let start = self.tok.1.start;
+        if self.token_text() == delim {
+            return Ok(Err(None));
+        }
+        let term = self.parse_ref()?;
+        if self.token_text() != "|" {
+            return Ok(Err(Some((term, start))));
+        }
         let mut span = self.tok.1.clone();
-
-        // Parse the first expression as a ref.
-        let term = match self.parse_ref() {
-            Ok(e) if self.token_text() == "|" => e,
-            _ => {
-                // Not a comprehension. Restore state.
-                *self = state;
-                bail!("internal error: not a compr");
-            }
-        };
 
         let query_span = self.tok.1.clone();
         self.next_token()?;
@@ -669,7 +713,7 @@ impl<'source> Parser<'source> {
         match self.parse_query(query_span, delim) {
             Ok(query) => {
                 span.end = self.end;
-                Ok((term, query))
+                Ok(Ok((term, query)))
             }
             Err(err) if self.end == pos => {
                 // Propagate depth overflow error if any.
@@ -680,7 +724,7 @@ impl<'source> Parser<'source> {
                 // No progress was made in parsing the query.
                 // Restore state and try parsing as set, array or object.
                 *self = state;
-                bail!("internal error: not a compr");
+                Ok(Err(None))
             }
             Err(err) => Err(err),
         }
@@ -691,8 +735,7 @@ impl<'source> Parser<'source> {
         let mut span = self.tok.1.clone();
         self.expect("[", "while parsing array comprehension or array")?;
 
-        let pos = self.end;
-        match self.parse_compr("]") {
+        match self.parse_compr_or_term("]")? {
             Ok((term, query)) => {
                 span.end = self.end;
                 Ok(Expr::ArrayCompr {
@@ -702,16 +745,12 @@ impl<'source> Parser<'source> {
                     eidx: self.next_eidx(),
                 })
             }
-            Err(err) if self.end == pos => {
-                // Propagate depth overflow error if any.
-                if self.expr_depth_overflow {
-                    return Err(err);
-                }
-                // No progress was made in parsing comprehension.
-                // Parse as array.
+            Err(first) => {
+                // Not a comprehension: an array, whose first element may
+                // have been parsed as far as its first term.
                 let mut items = vec![];
-                if self.token_text() != "]" {
-                    items.push(Ref::new(self.parse_in_expr()?));
+                if first.is_some() || self.token_text() != "]" {
+                    items.push(Ref::new(self.parse_in_expr_from(first)?));
                     // Guard array literal growth against allocator limits.
                     check_memory_limit()?;
                     while self.token_text() == "," {
@@ -735,7 +774,6 @@ impl<'source> Parser<'source> {
                     eidx: self.next_eidx(),
                 })
             }
-            Err(err) => Err(err),
         }
     }
 
@@ -743,8 +781,7 @@ impl<'source> Parser<'source> {
         let mut span = self.tok.1.clone();
         self.expect("{", "while parsing set, object or comprehension")?;
 
-        let pos = self.end;
-        match self.parse_compr("}") {
+        let first = match self.parse_compr_or_term("}")? {
             Ok((term, query)) => {
                 span.end = self.end;
                 return Ok(Expr::SetCompr {
@@ -754,26 +791,12 @@ impl<'source> Parser<'source> {
                     eidx: self.next_eidx(),
                 });
             }
-            Err(err) if self.end != pos => {
-                // Propagate depth overflow error if any.
-                if self.expr_depth_overflow {
-                    return Err(err);
-                }
-                // Some progress was made parsing the set comprehension.
-                // Report errors.
-                return Err(err);
-            }
-            Err(err) => {
-                // Propagate depth overflow error if any.
-                if self.expr_depth_overflow {
-                    return Err(err);
-                }
-            }
-        }
+            Err(first) => first,
+        };
 
         // It could be a set, object or object comprehension.
         // In all the cases, the first expression must parse successfully.
-        if self.token_text() == "}" {
+        if first.is_none() && self.token_text() == "}" {
             self.next_token()?;
             span.end = self.end;
             return Ok(Expr::Object {
@@ -784,7 +807,11 @@ impl<'source> Parser<'source> {
         }
 
         let mut item_span = self.tok.1.clone();
-        let first = self.parse_in_expr()?;
+        if let Some((_, start)) = &first {
+            // The span as it was before the first term was parsed.
+            item_span.start = *start;
+        }
+        let first = self.parse_in_expr_from(first)?;
 
         if self.token_text() != ":" {
             // Parse as set.
@@ -815,8 +842,7 @@ impl<'source> Parser<'source> {
         // Parse as object.
         self.next_token()?;
 
-        let pos = self.end;
-        match self.parse_compr("}") {
+        let value_first = match self.parse_compr_or_term("}")? {
             Ok((term, query)) => {
                 span.end = self.end;
                 return Ok(Expr::ObjectCompr {
@@ -827,27 +853,13 @@ impl<'source> Parser<'source> {
                     eidx: self.next_eidx(),
                 });
             }
-            Err(err) if self.end != pos => {
-                // Propagate depth overflow error if any.
-                if self.expr_depth_overflow {
-                    return Err(err);
-                }
-                // Some progress was made parsing the object comprehension.
-                // Report errors.
-                return Err(err);
-            }
-            Err(err) => {
-                // Propagate depth overflow error if any.
-                if self.expr_depth_overflow {
-                    return Err(err);
-                }
-            }
-        }
+            Err(first) => first,
+        };
 
         // Parse object
         let mut items = vec![];
 
-        let value = self.parse_in_expr()?;
+        let value = self.parse_in_expr_from(value_first)?;
         item_span.end = self.end;
         items.push((item_span, Ref::new(first), Ref::new(value)));
         // Guard object literal growth against allocator limits.
@@ -915,8 +927,16 @@ impl<'source> Parser<'source> {
         })
     }
 
+    // cos patch: every recursive construct of an expression (unary minus,
+    // parentheses, collections, comprehensions, brackets, call arguments,
+    // `with` values, `not`) goes through here: its nesting is bounded.
     fn parse_ref(&mut self) -> Result<Expr> {
+        self.with_nesting(|this| this.parse_ref_inner())
+    }
+
+    fn parse_ref_inner(&mut self) -> Result<Expr> {
         let start = self.tok.1.start;
+        let mut chain = 0usize;
         let mut term = match self.token_text() {
             "[" if self.tok.0 == TokenKind::Symbol => self.parse_compr_or_array()?,
             "{" => self.parse_compr_set_or_object()?,
@@ -947,6 +967,9 @@ impl<'source> Parser<'source> {
             let mut span = self.tok.1.clone();
             let sep_pos = span.start;
             span.start = start;
+            if matches!(self.token_text(), "." | "[" | "(") {
+                self.check_chain(&mut chain)?;
+            }
             match self.token_text() {
                 "." | "[" if self.tok.1.start != self.end => {
                     if self.line != self.tok.1.line {
@@ -1050,8 +1073,20 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_mul_div_mod_expr(&mut self) -> Result<Expr> {
-        let start = self.tok.1.start;
-        let mut expr = self.parse_term()?;
+        self.parse_mul_div_mod_expr_from(None)
+    }
+
+    // cos patch: `first` is a term already parsed (with its start), so that
+    // a collection's first element is not parsed twice (once as a
+    // comprehension's term, once as an expression): that doubled the work
+    // at every nesting level.
+    fn parse_mul_div_mod_expr_from(&mut self, first: Option<(Expr, u32)>) -> Result<Expr> {
+        let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
+        let mut expr = match first {
+            Some((e, _)) => e,
+            None => self.parse_term()?,
+        };
+        let mut chain = 0usize;
 
         loop {
             let mut span = self.tok.1.clone();
@@ -1063,6 +1098,7 @@ impl<'source> Parser<'source> {
                 _ => return Ok(expr),
             };
             self.next_token()?;
+            self.check_chain(&mut chain)?;
             let right = self.parse_term()?;
             span.end = self.end;
             expr = Expr::ArithExpr {
@@ -1076,8 +1112,13 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_arith_expr(&mut self) -> Result<Expr> {
-        let start = self.tok.1.start;
-        let mut expr = self.parse_mul_div_mod_expr()?;
+        self.parse_arith_expr_from(None)
+    }
+
+    fn parse_arith_expr_from(&mut self, first: Option<(Expr, u32)>) -> Result<Expr> {
+        let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
+        let mut expr = self.parse_mul_div_mod_expr_from(first)?;
+        let mut chain = 0usize;
 
         loop {
             let mut span = self.tok.1.clone();
@@ -1088,6 +1129,7 @@ impl<'source> Parser<'source> {
                 n if n.starts_with('-') && self.tok.0 == TokenKind::Number => ArithOp::Sub,
                 _ => return Ok(expr),
             };
+            self.check_chain(&mut chain)?;
             let right = if self.token_text().len() > 1 {
                 // Treat the - as a separate token
                 let mut rhs_span = self.tok.1.clone();
@@ -1112,10 +1154,16 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_set_intersection_expr(&mut self) -> Result<Expr> {
-        let start = self.tok.1.start;
-        let mut expr = self.parse_arith_expr()?;
+        self.parse_set_intersection_expr_from(None)
+    }
+
+    fn parse_set_intersection_expr_from(&mut self, first: Option<(Expr, u32)>) -> Result<Expr> {
+        let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
+        let mut expr = self.parse_arith_expr_from(first)?;
+        let mut chain = 0usize;
 
         while self.token_text() == "&" {
+            self.check_chain(&mut chain)?;
             let mut span = self.tok.1.clone();
             span.start = start;
             self.next_token()?;
@@ -1133,10 +1181,16 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_set_union_expr(&mut self) -> Result<Expr> {
-        let start = self.tok.1.start;
-        let mut expr = self.parse_set_intersection_expr()?;
+        self.parse_set_union_expr_from(None)
+    }
+
+    fn parse_set_union_expr_from(&mut self, first: Option<(Expr, u32)>) -> Result<Expr> {
+        let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
+        let mut expr = self.parse_set_intersection_expr_from(first)?;
+        let mut chain = 0usize;
 
         while self.token_text() == "|" {
+            self.check_chain(&mut chain)?;
             let mut span = self.tok.1.clone();
             span.start = start;
             self.next_token()?;
@@ -1154,8 +1208,13 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_bool_expr(&mut self) -> Result<Expr> {
-        let start = self.tok.1.start;
-        let mut expr = self.parse_set_union_expr()?;
+        self.parse_bool_expr_from(None)
+    }
+
+    fn parse_bool_expr_from(&mut self, first: Option<(Expr, u32)>) -> Result<Expr> {
+        let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
+        let mut expr = self.parse_set_union_expr_from(first)?;
+        let mut chain = 0usize;
         loop {
             let mut span = self.tok.1.clone();
             span.start = start;
@@ -1168,6 +1227,7 @@ impl<'source> Parser<'source> {
                 "!=" => BoolOp::Ne,
                 _ => break,
             };
+            self.check_chain(&mut chain)?;
             self.next_token()?;
             let right = self.parse_set_union_expr()?;
             span.end = self.end;
@@ -1188,7 +1248,9 @@ impl<'source> Parser<'source> {
         mut expr1: Expr,
         mut expr2: Option<Expr>,
     ) -> Result<Expr> {
+        let mut chain = 0usize;
         loop {
+            self.check_chain(&mut chain)?;
             let mut span = self.tok.1.clone();
             span.start = start;
             self.parse_future_keyword("in", false, "while parsing membership expression")?;
@@ -1216,8 +1278,12 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_in_expr(&mut self) -> Result<Expr> {
-        let start = self.tok.1.start;
-        let mut expr = self.parse_bool_expr()?;
+        self.parse_in_expr_from(None)
+    }
+
+    fn parse_in_expr_from(&mut self, first: Option<(Expr, u32)>) -> Result<Expr> {
+        let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
+        let mut expr = self.parse_bool_expr_from(first)?;
 
         while self.token_text() == "in" && self.future_keywords.contains_key("in") {
             expr = self.parse_membership_tail(start, expr, None)?;
@@ -1503,7 +1569,11 @@ impl<'source> Parser<'source> {
         })
     }
 
-    fn parse_query(&mut self, mut span: Span, end_delim: &str) -> Result<Query> {
+    fn parse_query(&mut self, span: Span, end_delim: &str) -> Result<Query> {
+        self.with_nesting(|this| this.parse_query_inner(span, end_delim))
+    }
+
+    fn parse_query_inner(&mut self, mut span: Span, end_delim: &str) -> Result<Query> {
         let state = self.clone();
         let is_definite_query = matches!(self.token_text(), "some" | "every");
 

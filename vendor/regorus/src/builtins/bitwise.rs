@@ -38,6 +38,9 @@ fn and(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -> Resul
     })
 }
 
+/// cos patch: the largest integer `bits.lsh` builds (64 Ki bits).
+const MAX_SHIFTED_INTEGER_BYTES: u128 = 8 << 10;
+
 fn lsh(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -> Result<Value> {
     let name = "bits.lsh";
     ensure_args_count(span, name, params, args, 2)?;
@@ -49,6 +52,20 @@ fn lsh(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -> Resul
         || !validate_integer_arg(name, &params[1], &args[1], &v2, strict, false)?
     {
         return Ok(Value::Undefined);
+    }
+
+    // cos patch: the result has about as many bits as the shift amount;
+    // refuse integers larger than MAX_SHIFTED_INTEGER_BYTES before building
+    // them (printing or comparing such a number takes quadratic time).
+    if let Some(shift) = v2.as_u64() {
+        let bytes = u128::from(shift) / 8;
+        if v1 != crate::number::Number::from(0u64) && bytes > MAX_SHIFTED_INTEGER_BYTES {
+            return Err(crate::utils::limits::LimitError::ValueSizeExceeded {
+                size: u64::try_from(bytes).unwrap_or(u64::MAX),
+                limit: MAX_SHIFTED_INTEGER_BYTES as u64,
+            }
+            .into());
+        }
     }
 
     Ok(match v1.lsh(&v2) {

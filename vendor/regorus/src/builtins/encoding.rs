@@ -356,6 +356,42 @@ fn yaml_marshal(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool
     Ok(Value::String(serialized.into()))
 }
 
+/// cos patch: whether `[`/`{` (outside quotes) or block sequence dashes
+/// nest deeper than `limit`.
+#[cfg(feature = "yaml")]
+fn flow_depth_exceeds(doc: &str, limit: usize) -> bool {
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    for line in doc.lines() {
+        // `- - - x` opens one sequence per dash on a line.
+        let dashes = line
+            .trim_start()
+            .split_inclusive(' ')
+            .take_while(|t| *t == "- ")
+            .count();
+        if dashes > limit {
+            return true;
+        }
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > limit {
+                        return true;
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                (None, '#') => break,
+                _ => {}
+            }
+        }
+        quote = None;
+    }
+    false
+}
+
 #[cfg(feature = "yaml")]
 fn yaml_unmarshal(
     span: &Span,
@@ -366,6 +402,13 @@ fn yaml_unmarshal(
     let name = "yaml.unmarshal";
     ensure_args_count(span, name, params, args, 1)?;
     let yaml_str = ensure_string(name, &params[0], &args[0])?;
+    // cos patch: a document nested deeper than the YAML reader's own
+    // recursion limit (128) fails there, but only after the whole event
+    // stream is read (seconds for 100k levels): refuse it up front, with
+    // the same builtin error.
+    if flow_depth_exceeds(&yaml_str, 128) {
+        bail!(span.error("could not deserialize yaml.: recursion limit exceeded"));
+    }
     Value::from_yaml_str(&yaml_str).with_context(|| span.error("could not deserialize yaml."))
 }
 

@@ -134,8 +134,13 @@ fn _cidr_expand(cidr: Arc<str>) -> Result<Value> {
         .parse::<IpNet>()
         .map_err(|e| anyhow!("Error parsing {cidr}: {e}"))?;
 
+    // cos patch: an expansion larger than the value-size cap is refused
+    // before it starts (a /0 has 2^32 or 2^128 addresses).
+    let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    crate::utils::limits::check_elements(1u128.checked_shl(host_bits).unwrap_or(u128::MAX))?;
     let mut hosts: Vec<Value> = Vec::new();
     for host in net.hosts() {
+        crate::utils::limits::tick(hosts.len())?;
         hosts.push(Value::String(host.to_string().into()));
         // Guard expanded host list growth while iterating over CIDR addresses.
         enforce_limit()?;

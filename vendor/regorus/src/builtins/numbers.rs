@@ -101,15 +101,20 @@ fn range(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -> Res
     }
 
     let (incr, num_elements) = match v2.sub(&v1)?.as_i64() {
-        Some(v) if v >= 0 => (1i64, v as usize + 1),
-        Some(v) => (-1i64, (-v + 1) as usize),
+        Some(v) if v >= 0 => (1i64, v.unsigned_abs() as u128 + 1),
+        Some(v) => (-1i64, v.unsigned_abs() as u128 + 1),
         _ => bail!(span.error("could not determine number of elements")),
     };
+    // cos patch: refuse a range larger than the value-size cap before
+    // building it, and keep to the deadline while building.
+    crate::utils::limits::check_elements(num_elements)?;
+    let num_elements = num_elements as usize;
 
     let mut values = Vec::with_capacity(num_elements);
     let mut v = v1;
     let incr = Number::from(incr);
     while v != v2 {
+        crate::utils::limits::tick(values.len())?;
         values.push(Value::from(v.clone()));
         v.add_assign(&incr)?;
         // Guard vector growth while we enumerate the range.
@@ -144,16 +149,27 @@ fn range_step(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -
         bail!(params[2].span().error("step must be a positive integer"))
     }
 
+    // cos patch: a step that is not a positive integer is OPA's builtin
+    // error (undefined without strict errors), not a division by zero.
+    if !incr.is_integer() || incr <= Number::from(0u64) {
+        return Ok(Value::Undefined);
+    }
     let (incr, num_elements) = match (v2.sub(&v1)?.as_i64(), incr.as_i64()) {
-        (Some(v), Some(incr)) if v >= 0 => (incr, v / incr + 1),
-        (Some(v), Some(incr)) => (-incr, -v / incr + 1),
+        (Some(v), Some(incr)) if incr > 0 => (
+            if v >= 0 { incr } else { -incr },
+            (v.unsigned_abs() / incr.unsigned_abs()) as u128 + 1,
+        ),
         _ => bail!(span.error("could not determine number of elements")),
     };
+    // cos patch: refuse a range larger than the value-size cap before
+    // building it, and keep to the deadline while building.
+    crate::utils::limits::check_elements(num_elements)?;
 
     let mut values = Vec::with_capacity(num_elements as usize);
     let incr = Number::from(incr);
     let mut v = v1;
     while (v <= v2 && incr.is_positive()) || (v >= v2 && !incr.is_positive()) {
+        crate::utils::limits::tick(values.len())?;
         values.push(Value::from(v.clone()));
         v.add_assign(&incr)?;
         // Guard vector growth as the stepped range accumulates.

@@ -152,6 +152,18 @@ fn replace(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
     let s = ensure_string(name, &params[0], &args[0])?;
     let old = ensure_string(name, &params[1], &args[1])?;
     let new = ensure_string(name, &params[2], &args[2])?;
+    // cos patch: the result's length is known before replacing (an empty
+    // `old` matches between every character); refuse it over the cap.
+    if new.len() > old.len() {
+        let matches = if old.is_empty() {
+            s.chars().count() as u128 + 1
+        } else {
+            s.matches(old.as_ref()).count() as u128
+        };
+        crate::utils::limits::check_bytes(
+            s.len() as u128 + matches * (new.len() - old.len()) as u128,
+        )?;
+    }
     Ok(Value::String(s.replace(old.as_ref(), new.as_ref()).into()))
 }
 
@@ -331,21 +343,31 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
                     s.push('%');
                     continue;
                 }
-                Some(c) if c == '.' || c.is_numeric() => {
+                Some(c) if c == '.' || c.is_ascii_digit() => {
                     let first_char = c;
-                    let mut w = 0;
+                    let mut w: u64 = 0;
                     if c != '.' {
-                        w = c.to_digit(10).expect("could not get digit from char");
+                        w = u64::from(c.to_digit(10).unwrap_or(0));
                     }
 
-                    while chars.peek().map(|c| c.is_numeric()) == Some(true) {
-                        w = w * 10
-                            + chars
-                                .next()
-                                .expect("could not get next digit")
-                                .to_digit(10)
-                                .expect("could not get digit from char");
+                    // cos patch: ASCII digits only (a non-ASCII numeric
+                    // character panicked), and Go's bound: a width or
+                    // precision over 1e6 is not a number, and fmt consumes
+                    // the rest of the format ("%!(NOVERB)").
+                    let mut too_large = false;
+                    while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                        chars.next();
+                        if w > 1_000_000 {
+                            too_large = true;
+                        }
+                        w = w.saturating_mul(10).saturating_add(u64::from(d));
                     }
+                    if too_large || w > 1_000_000 {
+                        s.push_str("%!(NOVERB)");
+                        break;
+                    }
+                    // The padded result must fit the value-size cap.
+                    crate::utils::limits::check_bytes(s.len() as u128 + u128::from(w))?;
                     let width = match first_char {
                         '0' => Width::LeadingZeros(w as usize),
                         '.' => Width::Decimals(w as usize),

@@ -68,6 +68,38 @@ fn two_exp(suffix: &str) -> Option<i32> {
     })
 }
 
+/// cos patch: the size of the number a resource string asks for, checked
+/// before it is built. OPA refuses exponents over 1e6 itself ("exponent too
+/// large", a builtin error); a number of more than MAX_UNITS_DIGITS decimal
+/// digits is refused as a resource error (building, printing or comparing
+/// it takes super-linear time).
+const MAX_UNITS_DIGITS: u128 = 20_000;
+
+fn check_exponent(span: &Span, number_part: &str, suffix_exp: i32) -> Result<()> {
+    let Some(pos) = number_part.find(['e', 'E']) else {
+        return Ok(());
+    };
+    let digits = number_part[pos + 1..].trim_start_matches(['+', '-']);
+    let mantissa = number_part[..pos].len() as u128;
+    let exp: u128 = if digits.len() > 12 {
+        u128::MAX
+    } else {
+        digits.parse().unwrap_or(0)
+    };
+    if exp > 1_000_000 {
+        bail!(span.error("exponent too large"));
+    }
+    let size = exp + mantissa + u128::from(suffix_exp.unsigned_abs());
+    if size > MAX_UNITS_DIGITS {
+        return Err(crate::utils::limits::LimitError::ValueSizeExceeded {
+            size: size as u64,
+            limit: MAX_UNITS_DIGITS as u64,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "units.parse";
     ensure_args_count(span, name, params, args, 1)?;
@@ -94,6 +126,13 @@ fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Re
     // Canonicalize quirky literals (e.g. ".5", "-.1") so downstream parsing always sees
     // a stable representation that includes an explicit leading digit.
     let canonical_part = canonicalize_number_part(number_part);
+    check_exponent(
+        params[0].span(),
+        number_part,
+        ten_exp(suffix)
+            .or_else(|| two_exp(suffix).map(|e| e / 3))
+            .unwrap_or(0),
+    )?;
 
     if let Some(e) = ten_exp(suffix) {
         let combined = combine_decimal_exponent(canonical_part.as_ref(), e)
@@ -168,6 +207,14 @@ fn parse_bytes(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) 
     // Canonicalize quirky literals (e.g. ".5", "-.1") so downstream parsing always sees
     // a stable representation that includes an explicit leading digit.
     let canonical_part = canonicalize_number_part(number_part);
+    check_exponent(
+        params[0].span(),
+        number_part,
+        twob_exp(suffix)
+            .map(|e| e / 3)
+            .or_else(|| tenb_exp(suffix))
+            .unwrap_or(0),
+    )?;
 
     if let Some(e) = twob_exp(suffix) {
         let mut number = match Number::from_str(canonical_part.as_ref()) {

@@ -39,6 +39,10 @@ pub enum VmError {
     #[error("Compiled regex exceeded size limit ({limit} bytes, pc={pc})")]
     RegexSizeLimitExceeded { limit: usize, pc: usize },
 
+    /// cos patch: a builtin would build a value larger than the cap.
+    #[error("builtin result exceeded value size limit (size={size} bytes, limit={limit} bytes, pc={pc})")]
+    ValueSizeExceeded { size: u64, limit: u64, pc: usize },
+
     #[error("Literal index {index} out of bounds (pc={pc})")]
     LiteralIndexOutOfBounds { index: u16, pc: usize },
 
@@ -342,6 +346,9 @@ impl From<anyhow::Error> for VmError {
                 }
                 crate::LimitError::RegexSizeLimitExceeded { limit } => {
                     VmError::RegexSizeLimitExceeded { limit, pc: 0 }
+                }
+                crate::LimitError::ValueSizeExceeded { size, limit } => {
+                    VmError::ValueSizeExceeded { size, limit, pc: 0 }
                 }
             };
         }

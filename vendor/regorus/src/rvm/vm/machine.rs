@@ -152,6 +152,8 @@ pub struct RegoVM {
 
     /// Optional override for the execution timer configuration
     pub(super) execution_timer_config: Option<ExecutionTimerConfig>,
+    /// cos patch: the value-size cap of builtins (utils::limits::budget).
+    pub(super) max_value_bytes: usize,
 
     /// Cooperative execution timer used to enforce wall-clock limits
     pub(super) execution_timer: ExecutionTimer,
@@ -273,6 +275,7 @@ impl RegoVM {
             strict_builtin_errors: false,
             builtins_cache: BTreeMap::new(),
             execution_timer_config: None,
+            max_value_bytes: crate::utils::limits::DEFAULT_MAX_VALUE_BYTES,
             execution_timer: ExecutionTimer::new(fallback_timer),
             execution_timer_elapsed_at_suspend: None,
             #[cfg(all(feature = "allocator-memory-limits", not(miri)))]
@@ -494,6 +497,12 @@ impl RegoVM {
     pub fn set_execution_timer_config(&mut self, config: Option<ExecutionTimerConfig>) {
         self.execution_timer_config = config;
         self.reset_execution_timer_state();
+    }
+
+    /// cos patch: the largest value (bytes of a string, or four bytes an
+    /// element) a builtin may build; larger results are a hard error.
+    pub const fn set_max_builtin_value_bytes(&mut self, bytes: usize) {
+        self.max_value_bytes = bytes;
     }
 
     /// Returns the currently configured execution timer, if any.
@@ -948,6 +957,11 @@ impl RegoVM {
                 LimitError::RegexSizeLimitExceeded { limit } => {
                     VmError::RegexSizeLimitExceeded { limit, pc: self.pc }
                 }
+                LimitError::ValueSizeExceeded { size, limit } => VmError::ValueSizeExceeded {
+                    size,
+                    limit,
+                    pc: self.pc,
+                },
             })
     }
 

@@ -28,6 +28,15 @@ pub enum LimitError {
         /// Configured compiled-NFA size ceiling in bytes.
         limit: usize,
     },
+    /// cos patch: reported when a builtin would build a value larger than
+    /// the configured cap (see `utils::limits::budget`).
+    ValueSizeExceeded {
+        /// Size of the value the builtin would build, in bytes (elements
+        /// count four bytes each).
+        size: u64,
+        /// Configured cap in bytes.
+        limit: u64,
+    },
 }
 
 impl fmt::Debug for LimitError {
@@ -45,6 +54,11 @@ impl fmt::Debug for LimitError {
                 .finish(),
             Self::RegexSizeLimitExceeded { limit } => f
                 .debug_struct("RegexSizeLimitExceeded")
+                .field("limit", limit)
+                .finish(),
+            Self::ValueSizeExceeded { size, limit } => f
+                .debug_struct("ValueSizeExceeded")
+                .field("size", size)
                 .field("limit", limit)
                 .finish(),
         }
@@ -72,6 +86,13 @@ impl fmt::Display for LimitError {
             }
             Self::RegexSizeLimitExceeded { limit } => {
                 write!(f, "compiled regex exceeded size limit ({} bytes)", limit)
+            }
+            Self::ValueSizeExceeded { size, limit } => {
+                write!(
+                    f,
+                    "builtin result exceeded value size limit (size={} bytes, limit={} bytes)",
+                    size, limit
+                )
             }
         }
     }

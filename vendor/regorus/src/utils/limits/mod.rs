@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+mod budget;
 mod error;
 mod length;
 #[cfg(all(feature = "allocator-memory-limits", not(miri)))]
@@ -34,6 +35,10 @@ pub use time::{
     ExecutionTimer, ExecutionTimerConfig, TimeSource,
 };
 
+pub use budget::{
+    check_bytes, check_deadline, check_elements, max_value_bytes, start_builtin_budget, tick,
+    DEFAULT_MAX_VALUE_BYTES,
+};
 pub use length::PolicyLengthConfig;
 pub(crate) use length::{DEFAULT_MAX_COL, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINES};
 

@@ -21,11 +21,14 @@ use serde_json::{Value, json};
 use crate::Config;
 use crate::metrics::Metrics;
 use crate::policy::{Answerer, Policy, WriteError};
+use crate::pool::Pool;
 
 pub(crate) struct App {
     policy: Arc<Policy>,
     metrics: Arc<Metrics>,
     log: Option<(DecisionLogger, Mutex<JsonLinesWriter<std::fs::File>>)>,
+    /// Where evaluations and compilations run (off the async workers).
+    pool: Pool,
 }
 
 impl App {
@@ -48,14 +51,39 @@ impl App {
             policy,
             metrics,
             log,
+            pool: Pool::new(config.decision_threads()),
         }))
     }
+}
+
+/// Runs `f` (an evaluation, or a write that compiles) on the decision pool;
+/// a panic there is OPA's `500 internal_error`, and the daemon goes on.
+async fn off_worker(app: &Arc<App>, f: impl FnOnce(&App) -> Response + Send + 'static) -> Response {
+    let shared = Arc::clone(app);
+    match app.pool.run(move || f(&shared)).await {
+        Ok(response) => response,
+        Err(message) => internal_error(&message),
+    }
+}
+
+/// `500 internal_error` with `message` (a panic, caught).
+pub(crate) fn internal_error(message: &str) -> Response {
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", message)
+}
+
+/// The answers to what the server loop refuses itself, in OPA's shape.
+pub(crate) fn refusal(r: &cos_http::Refusal) -> Response {
+    let code = match r {
+        cos_http::Refusal::Panic { .. } => "internal_error",
+        _ => "invalid_parameter",
+    };
+    error(r.status(), code, &r.message())
 }
 
 type Shared = State<Arc<App>>;
 type Params = Query<HashMap<String, String>>;
 
-pub(crate) fn router(app: Arc<App>) -> axum::Router {
+pub(crate) fn router(app: Arc<App>, max_body: usize) -> axum::Router {
     axum::Router::new()
         .route("/", post(root_query))
         .route(
@@ -97,7 +125,7 @@ pub(crate) fn router(app: Arc<App>) -> axum::Router {
             Arc::clone(&app),
             observe,
         ))
-        .layer(DefaultBodyLimit::max(8 << 20))
+        .layer(DefaultBodyLimit::max(max_body))
         .with_state(app)
 }
 
@@ -180,7 +208,7 @@ async fn data_get(State(app): Shared, Path(path): Path<String>, Query(params): P
         },
         None => None,
     };
-    evaluate(&app, &path, input, &params, false)
+    off_worker(&app, move |app| evaluate(app, &path, input, &params, false)).await
 }
 
 async fn data_post_root(app: Shared, params: Params, body: Bytes) -> Response {
@@ -193,8 +221,18 @@ async fn data_post(
     Query(params): Params,
     body: Bytes,
 ) -> Response {
+    off_worker(&app, move |app| data_post_now(app, &path, &params, &body)).await
+}
+
+/// `POST /v1/data/{path}`, on the decision pool.
+fn data_post_now(
+    app: &App,
+    path: &str,
+    params: &HashMap<String, String>,
+    body: &Bytes,
+) -> Response {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return evaluate(&app, &path, None, &params, true);
+        return evaluate(app, path, None, params, true);
     }
     // Without a decision log nothing needs the input or the result as JSON
     // trees: the body is parsed straight into the engine's values and the
@@ -202,14 +240,14 @@ async fn data_post(
     // object, a repeated key, malformed) goes the JSON way, which gives
     // OPA's answer or error for it.
     if app.log.is_none() {
-        if let Ok(request) = serde_json::from_slice::<DataRequest>(&body) {
-            return evaluate_fast(&app, &path, request.input, &params);
+        if let Ok(request) = serde_json::from_slice::<DataRequest>(body) {
+            return evaluate_fast(app, path, request.input, params);
         }
     }
-    match serde_json::from_slice::<Value>(&body) {
+    match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut m)) => match m.remove("input") {
-            Some(i) => evaluate(&app, &path, Some(i), &params, false),
-            None => evaluate(&app, &path, None, &params, true),
+            Some(i) => evaluate(app, path, Some(i), params, false),
+            None => evaluate(app, path, None, params, true),
         },
         Ok(_) => error(
             StatusCode::BAD_REQUEST,
@@ -441,10 +479,14 @@ fn evaluate(
 
 /// `POST /`: the body is the input; the answer is `data.system.main`, unwrapped.
 async fn root_query(State(app): Shared, Query(params): Params, body: Bytes) -> Response {
+    off_worker(&app, move |app| root_query_now(app, &params, &body)).await
+}
+
+fn root_query_now(app: &App, params: &HashMap<String, String>, body: &Bytes) -> Response {
     let input = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        match serde_json::from_slice::<Value>(&body) {
+        match serde_json::from_slice::<Value>(body) {
             Ok(v) => Some(v),
             Err(e) => {
                 return error(
@@ -456,7 +498,7 @@ async fn root_query(State(app): Shared, Query(params): Params, body: Bytes) -> R
         }
     };
     match app.policy.evaluate("data/system/main", input.as_ref()) {
-        Ok((_, Ok(Some(v)))) => json_response(StatusCode::OK, &v, truthy(&params, "pretty")),
+        Ok((_, Ok(Some(v)))) => json_response(StatusCode::OK, &v, truthy(params, "pretty")),
         Ok((_, Ok(None))) => error(
             StatusCode::NOT_FOUND,
             "undefined_document",
@@ -511,10 +553,13 @@ async fn data_put(State(app): Shared, Path(path): Path<String>, body: Bytes) -> 
         Ok(v) => v,
         Err(r) => return *r,
     };
-    write_result(
-        app.policy.put_data(&segments(&path), value),
-        StatusCode::NO_CONTENT,
-    )
+    off_worker(&app, move |app| {
+        write_result(
+            app.policy.put_data(&segments(&path), value),
+            StatusCode::NO_CONTENT,
+        )
+    })
+    .await
 }
 
 async fn data_patch_root(app: Shared, body: Bytes) -> Response {
@@ -533,10 +578,13 @@ async fn data_patch(State(app): Shared, Path(path): Path<String>, body: Bytes) -
         }
         Err(r) => return *r,
     };
-    write_result(
-        app.policy.patch_data(&segments(&path), &ops),
-        StatusCode::NO_CONTENT,
-    )
+    off_worker(&app, move |app| {
+        write_result(
+            app.policy.patch_data(&segments(&path), &ops),
+            StatusCode::NO_CONTENT,
+        )
+    })
+    .await
 }
 
 async fn data_delete_root(app: Shared) -> Response {
@@ -544,10 +592,13 @@ async fn data_delete_root(app: Shared) -> Response {
 }
 
 async fn data_delete(State(app): Shared, Path(path): Path<String>) -> Response {
-    write_result(
-        app.policy.delete_data(&segments(&path)),
-        StatusCode::NO_CONTENT,
-    )
+    off_worker(&app, move |app| {
+        write_result(
+            app.policy.delete_data(&segments(&path)),
+            StatusCode::NO_CONTENT,
+        )
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- Policy API
@@ -585,11 +636,17 @@ async fn policy_put(State(app): Shared, Path(id): Path<String>, body: Bytes) -> 
             "the policy is not UTF-8 text",
         );
     };
-    write_result(app.policy.put_module(&id, text), StatusCode::OK)
+    off_worker(&app, move |app| {
+        write_result(app.policy.put_module(&id, text), StatusCode::OK)
+    })
+    .await
 }
 
 async fn policy_delete(State(app): Shared, Path(id): Path<String>) -> Response {
-    write_result(app.policy.delete_module(&id), StatusCode::OK)
+    off_worker(&app, move |app| {
+        write_result(app.policy.delete_module(&id), StatusCode::OK)
+    })
+    .await
 }
 
 // -------------------------------------------------------------- health, metrics

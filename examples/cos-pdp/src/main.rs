@@ -10,6 +10,7 @@
 mod api;
 mod metrics;
 mod policy;
+mod pool;
 
 /// mimalloc instead of the system allocator: a decision allocates and frees
 /// many small values (the input, the VM's registers, the response), and
@@ -68,12 +69,51 @@ pub(crate) struct Config {
     /// Time limit of one evaluation, in milliseconds.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub(crate) timeout_ms: u64,
-    /// Largest request body accepted, in bytes.
+    /// Largest request body accepted, in bytes (a larger `Content-Length` is 413 before the body is read).
     #[arg(long, default_value_t = 8 << 20, value_name = "BYTES")]
     pub(crate) max_body: usize,
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
+    /// Evaluations and compilations run at once, each on a thread of its own off the HTTP workers (default: one per core); the rest wait.
+    #[arg(long, value_name = "N")]
+    pub(crate) decision_threads: Option<usize>,
+    /// Seconds for a request's headers to arrive, also the longest a connection may sit idle (before its first request or between keep-alive requests).
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub(crate) header_timeout: f64,
+    /// Seconds for a request's body to arrive in full (else 408 and the connection is closed).
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub(crate) body_timeout: f64,
+    /// Connections held at once; past it the one idle the longest is closed (default: from the open-files limit, `ulimit -n`, less an eighth).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_connections: Option<usize>,
+}
+
+/// Stack of every thread of the runtime, the decision threads included:
+/// deep policies recurse in the engine, and the size must not depend on the
+/// platform's default.
+const STACK_SIZE: usize = 8 << 20;
+
+impl Config {
+    /// The size of the decision pool.
+    pub(crate) fn decision_threads(&self) -> usize {
+        self.decision_threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
+            .max(1)
+    }
+
+    fn limits(&self) -> Result<cos_http::Limits, String> {
+        let limits = cos_http::Limits {
+            header_timeout: seconds(self.header_timeout, "--header-timeout")?,
+            body_timeout: seconds(self.body_timeout, "--body-timeout")?,
+            max_body: self.max_body,
+            max_connections: self
+                .max_connections
+                .unwrap_or_else(cos_http::default_max_connections),
+        };
+        limits.check().map_err(|e| e.to_string())?;
+        Ok(limits)
+    }
 }
 
 fn main() -> ExitCode {
@@ -99,6 +139,7 @@ fn seconds(s: f64, what: &str) -> Result<Duration, String> {
 }
 
 fn run(config: Config) -> Result<(), String> {
+    let limits = config.limits()?;
     let policy = Arc::new(policy::Policy::start(&config)?);
     let metrics = Arc::new(metrics::Metrics::new());
     if let Some(url) = config.pack_url.clone() {
@@ -112,7 +153,12 @@ fn run(config: Config) -> Result<(), String> {
         );
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    runtime.enable_all();
+    // Blocking threads: the decision pool, and a few for the runtime's own
+    // blocking work (resolving the listen address).
+    runtime
+        .enable_all()
+        .thread_stack_size(STACK_SIZE)
+        .max_blocking_threads(config.decision_threads() + 4);
     if let Some(n) = config.threads {
         runtime.worker_threads(n.max(1));
     }
@@ -125,12 +171,11 @@ fn run(config: Config) -> Result<(), String> {
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         println!("cos-pdp listening on http://{addr}");
-        let app = api::router(api::App::new(policy, metrics, &config)?);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| format!("server failed: {e}"))
+        let app = api::router(api::App::new(policy, metrics, &config)?, config.max_body);
+        cos_http::serve(listener, app, limits, api::refusal, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        Ok(())
     })
 }

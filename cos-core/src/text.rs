@@ -175,7 +175,7 @@ mod tests {
         ] {
             assert!(yaml_nesting_error(&deep).is_some());
         }
-        let e = yaml_nesting_error(&format!("a: 1\nb: {}", "[".repeat(129))).unwrap();
+        let e = yaml_nesting_error(format!("a: 1\nb: {}", "[".repeat(129))).unwrap();
         assert!(e.starts_with("line 2:"), "{e}");
         for fine in [
             format!("a: {}1{}", "[".repeat(128), "]".repeat(128)),

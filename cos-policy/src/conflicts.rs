@@ -105,12 +105,18 @@ fn type_error(module: &Module, line: u32, message: String) -> Error {
     }
 }
 
-/// The rule tree of a pack: node path → the rules at it.
+/// Node path → the rules at it.
+type RuleTree<'a> = BTreeMap<Path, Vec<Entry<'a>>>;
+
+/// Each module's package path and the line of its `package`.
+type Packages<'a> = Vec<(&'a Module, Path, u32)>;
+
+/// The rule tree of a pack, and its packages.
 fn rule_tree<'a>(
     parsed: &[(&'a Module, &regorus::unstable::Module)],
     rego_v1: bool,
-) -> (BTreeMap<Path, Vec<Entry<'a>>>, Vec<(&'a Module, Path, u32)>) {
-    let mut tree: BTreeMap<Path, Vec<Entry<'a>>> = BTreeMap::new();
+) -> (RuleTree<'a>, Packages<'a>) {
+    let mut tree: RuleTree<'a> = BTreeMap::new();
     let mut packages = Vec::new();
     for (module, m) in parsed {
         let Some(pkg) = package_path(m) else { continue };

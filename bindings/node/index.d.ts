@@ -80,6 +80,7 @@ export type CosErrorCode =
   | 'compile_error'
   | 'evaluation_error'
   | 'timeout'
+  | 'resource_limit'
   | 'invalid_query'
   | 'unknown_entrypoint'
   | 'invalid_decision'

@@ -118,6 +118,12 @@ test('policy errors carry the cos-policy codes', () => {
   fs.mkdirSync(badManifest);
   fs.writeFileSync(path.join(badManifest, 'manifest.yaml'), 'name: x\nversion: not-semver\n');
   assert.throws(() => Pack.load(badManifest), code('invalid_manifest'));
+  // A builtin that would build a value past the engine's budget is a typed error, not an abort.
+  const huge = path.join(tmp, 'huge');
+  fs.mkdirSync(huge);
+  fs.writeFileSync(path.join(huge, 'manifest.yaml'), 'name: huge\nversion: 1.0.0\nroots: [huge]\n');
+  fs.writeFileSync(path.join(huge, 'p.rego'), 'package huge\n\nn := count(numbers.range(1, 1e12))\n');
+  assert.throws(() => new Engine(Pack.load(huge), { timeoutMs: 30000 }).evaluate('data.huge.n', {}), code('resource_limit'));
 
   assert.throws(() => engine.evaluate('data.a\u0000b', {}), code('invalid_query'));
   assert.throws(() => engine.decide('nope', ABAC_INPUT), code('unknown_entrypoint'));

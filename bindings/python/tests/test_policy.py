@@ -126,6 +126,13 @@ def test_errors(tmp_path, engine):
     assert "rego_recursion_error" in str(e.value)
     with pytest.raises(companyos.PolicyError):
         engine.evaluate("data.a\x00b", {})
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    (huge / "manifest.yaml").write_text("name: huge\nversion: 1.0.0\nroots: [huge]\n")
+    (huge / "p.rego").write_text("package huge\n\nn := count(numbers.range(1, 1e12))\n")
+    with pytest.raises(companyos.PolicyError) as e:
+        Engine(Pack.load(huge), timeout_ms=30000).evaluate("data.huge.n", {})
+    assert e.value.code == "resource_limit"
     with pytest.raises(TypeError):
         engine.evaluate("data.companyos.abac.decision", {"x": object()})
     with pytest.raises(ValueError):

@@ -326,6 +326,16 @@ enum PackCommand {
         /// How often files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 200, value_name = "MS")]
         watch_ms: u64,
+        /// Seconds for a request's headers to arrive; also the longest a
+        /// connection may sit idle before its first request or between
+        /// keep-alive requests (then it is closed).
+        #[arg(long, default_value_t = 10.0, value_name = "S")]
+        header_timeout: f64,
+        /// Connections held at once; past it the one idle the longest is
+        /// closed for the newcomer (default: from the open-files limit,
+        /// `ulimit -n`, less an eighth).
+        #[arg(long, value_name = "N")]
+        max_connections: Option<usize>,
     },
 }
 
@@ -535,13 +545,17 @@ fn run(command: Command) -> Result<(), Failure> {
             sign_key,
             max_wait,
             watch_ms,
+            header_timeout,
+            max_connections,
         }) => {
             let sign_key = sign_key.as_deref().map(PrivateKey::load).transpose()?;
+            let limits = serve::limits(header_timeout, max_connections)?;
             serve::serve(
                 serve::Source { path, sign_key },
                 &listen,
                 std::time::Duration::from_secs(max_wait),
                 std::time::Duration::from_millis(watch_ms.max(10)),
+                limits,
             )
         }
     }

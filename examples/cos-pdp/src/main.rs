@@ -89,11 +89,6 @@ pub(crate) struct Config {
     pub(crate) max_connections: Option<usize>,
 }
 
-/// Stack of every thread of the runtime, the decision threads included:
-/// deep policies recurse in the engine, and the size must not depend on the
-/// platform's default.
-const STACK_SIZE: usize = 8 << 20;
-
 impl Config {
     /// The size of the decision pool.
     pub(crate) fn decision_threads(&self) -> usize {
@@ -153,12 +148,13 @@ fn run(config: Config) -> Result<(), String> {
         );
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    // Blocking threads: the decision pool, and a few for the runtime's own
-    // blocking work (resolving the listen address).
+    // Decisions run on the pool's own threads (pool.rs); the runtime's
+    // blocking threads only resolve the listen address. Same stack size
+    // everywhere, whatever the platform's default.
     runtime
         .enable_all()
-        .thread_stack_size(STACK_SIZE)
-        .max_blocking_threads(config.decision_threads() + 4);
+        .thread_stack_size(pool::STACK_SIZE)
+        .max_blocking_threads(4);
     if let Some(n) = config.threads {
         runtime.worker_threads(n.max(1));
     }

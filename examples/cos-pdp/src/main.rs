@@ -75,7 +75,7 @@ pub(crate) struct Config {
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
-    /// Evaluations and compilations run at once, each on a thread of its own off the HTTP workers (default: one per core); the rest wait.
+    /// Threads that run evaluations and compiling writes, off the HTTP workers (default: one per core); further work waits in a queue without a thread.
     #[arg(long, value_name = "N")]
     pub(crate) decision_threads: Option<usize>,
     /// Seconds for a request's headers to arrive, also the longest a connection may sit idle (before its first request or between keep-alive requests).

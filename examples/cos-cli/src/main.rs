@@ -354,6 +354,16 @@ enum PackCommand {
         /// How often files are checked for changes, in milliseconds.
         #[arg(long, default_value_t = 200, value_name = "MS")]
         watch_ms: u64,
+        /// Seconds for a request's headers to arrive; also the longest a
+        /// connection may sit idle before its first request or between
+        /// keep-alive requests (then it is closed).
+        #[arg(long, default_value_t = 10.0, value_name = "S")]
+        header_timeout: f64,
+        /// Connections held at once; past it the one idle the longest is
+        /// closed for the newcomer (default: from the open-files limit,
+        /// `ulimit -n`, less an eighth).
+        #[arg(long, value_name = "N")]
+        max_connections: Option<usize>,
     },
 }
 
@@ -443,7 +453,16 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli.command) {
+    let outcome = match catch_panics(|| run(cli.command)) {
+        Ok(outcome) => outcome,
+        Err(message) => {
+            // A bug (in cos or the engine), not a usage error: one line, no
+            // backtrace, exit 2.
+            eprintln!("cos: internal error (a bug; please report it): {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Invalid(msg)) => {
             eprintln!("cos: invalid: {msg}");
@@ -454,6 +473,37 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Where the last panic on the main thread happened, from the panic hook.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Runs `f`; a panic on the main thread becomes `Err` with its message and
+/// location instead of Rust's report and backtrace on standard error (exit
+/// code 101). Panics on other threads (the pack server's) are reported by
+/// the default hook as before.
+fn catch_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            let message = cos_http::panic_message(info.payload());
+            let place = info
+                .location()
+                .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+                .unwrap_or_default();
+            *LAST_PANIC.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(format!("{message}{place}"));
+        } else {
+            default_hook(info);
+        }
+    }));
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        LAST_PANIC
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_else(|| cos_http::panic_message(payload.as_ref()))
+    })
 }
 
 fn is_stdin(p: &Path) -> bool {
@@ -565,13 +615,17 @@ fn run(command: Command) -> Result<(), Failure> {
             sign_key,
             max_wait,
             watch_ms,
+            header_timeout,
+            max_connections,
         }) => {
             let sign_key = sign_key.as_deref().map(PrivateKey::load).transpose()?;
+            let limits = serve::limits(header_timeout, max_connections)?;
             serve::serve(
                 serve::Source { path, sign_key },
                 &listen,
                 std::time::Duration::from_secs(max_wait),
                 std::time::Duration::from_millis(watch_ms.max(10)),
+                limits,
             )
         }
     }
@@ -1091,4 +1145,27 @@ fn dsse_verify(args: &VerifyArgs) -> Result<(), Failure> {
         write_stdout(&env.payload)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, reason = "the test provokes a panic")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_with_its_message() {
+        let caught = catch_panics(|| -> u8 {
+            if std::hint::black_box(true) {
+                panic!("engine bug {}", 42);
+            }
+            0
+        });
+        assert!(
+            caught
+                .as_ref()
+                .is_err_and(|m| m.starts_with("engine bug 42")),
+            "{caught:?}"
+        );
+        assert_eq!(catch_panics(|| 7), Ok(7));
+    }
 }

@@ -40,11 +40,37 @@ struct Shared {
     max_wait: Duration,
 }
 
+/// The limits of the server loop (cos-http): `--header-timeout` (from 10 ms
+/// to a day) and `--max-connections`. Requests carry no body here: at most
+/// 64 KiB of one is read, within the header timeout.
+pub(crate) fn limits(
+    header_timeout: f64,
+    max_connections: Option<usize>,
+) -> Result<cos_http::Limits, Failure> {
+    if !(header_timeout.is_finite() && (0.01..=86_400.0).contains(&header_timeout)) {
+        return Err(Failure::Usage(format!(
+            "--header-timeout {header_timeout}: expected seconds between 0.01 and 86400"
+        )));
+    }
+    let header_timeout = Duration::from_secs_f64(header_timeout);
+    let limits = cos_http::Limits {
+        header_timeout,
+        body_timeout: header_timeout,
+        max_body: 64 << 10,
+        max_connections: max_connections.unwrap_or_else(cos_http::default_max_connections),
+    };
+    limits
+        .check()
+        .map_err(|e| Failure::Usage(format!("--max-connections: {e}")))?;
+    Ok(limits)
+}
+
 pub(crate) fn serve(
     source: Source,
     listen: &str,
     max_wait: Duration,
     watch: Duration,
+    limits: cos_http::Limits,
 ) -> Result<(), Failure> {
     let (packs, mut fingerprint) = scan(&source, &BTreeMap::new())?;
     if packs.is_empty() {
@@ -107,12 +133,17 @@ pub(crate) fn serve(
             }
         });
         let app = axum::Router::new().fallback(handle).with_state(shared);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+        cos_http::serve(
+            listener,
+            app,
+            limits,
+            cos_http::Refusal::plain_text,
+            async {
                 let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| Failure::Usage(format!("server failed: {e}")))
+            },
+        )
+        .await;
+        Ok(())
     })
 }
 

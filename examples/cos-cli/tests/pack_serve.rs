@@ -224,3 +224,72 @@ fn serves_a_pack_source_directory_signed_on_the_fly() {
     });
     store.activate(fetched.into_candidate()).unwrap();
 }
+
+/// Issue 18: 200 connections that each sent one byte, against a cap of 32:
+/// the idlest are shed at once, the rest closed when their header time runs
+/// out, and a good client is served throughout.
+#[test]
+fn slowloris_connections_are_shed_while_good_clients_succeed() {
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    publish(dir.path(), "1.0.0", &key);
+    let server = serve(&[
+        dir.path().to_str().unwrap(),
+        "--max-connections",
+        "32",
+        "--header-timeout",
+        "2",
+    ]);
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let closed = |s: &TcpStream, wait: Duration| {
+        s.set_read_timeout(Some(wait)).unwrap();
+        let mut reader = s;
+        let mut buf = [0u8; 256];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    return false;
+                }
+                Err(_) => return true,
+            }
+        }
+    };
+    let slow: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"G").unwrap();
+            s
+        })
+        .collect();
+    for i in 0..20 {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"HEAD /demo.tar.gz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer)
+            .unwrap_or_else(|e| panic!("good request {i}: {e}"));
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "good request {i}: {answer}"
+        );
+    }
+    let shed = slow
+        .iter()
+        .filter(|s| closed(s, Duration::from_millis(1)))
+        .count();
+    assert!(shed >= 200 - 32, "only {shed} of 200 shed at once");
+    let deadline = Instant::now() + Duration::from_secs(6);
+    for (i, s) in slow.iter().enumerate() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            closed(s, left.max(Duration::from_millis(1))),
+            "stalled connection {i} still open after the header timeout"
+        );
+    }
+}

@@ -51,7 +51,7 @@ impl App {
             policy,
             metrics,
             log,
-            pool: Pool::new(config.decision_threads()),
+            pool: Pool::new(config.decision_threads())?,
         }))
     }
 }

@@ -75,7 +75,7 @@ pub(crate) struct Config {
     /// Worker threads of the HTTP runtime (default: one per core).
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
-    /// Evaluations and compilations run at once, each on a thread of its own off the HTTP workers (default: one per core); the rest wait.
+    /// Threads that run evaluations and compiling writes, off the HTTP workers (default: one per core); further work waits in a queue without a thread.
     #[arg(long, value_name = "N")]
     pub(crate) decision_threads: Option<usize>,
     /// Seconds for a request's headers to arrive, also the longest a connection may sit idle (before its first request or between keep-alive requests).
@@ -88,11 +88,6 @@ pub(crate) struct Config {
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
 }
-
-/// Stack of every thread of the runtime, the decision threads included:
-/// deep policies recurse in the engine, and the size must not depend on the
-/// platform's default.
-const STACK_SIZE: usize = 8 << 20;
 
 impl Config {
     /// The size of the decision pool.
@@ -153,12 +148,13 @@ fn run(config: Config) -> Result<(), String> {
         );
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    // Blocking threads: the decision pool, and a few for the runtime's own
-    // blocking work (resolving the listen address).
+    // Decisions run on the pool's own threads (pool.rs); the runtime's
+    // blocking threads only resolve the listen address. Same stack size
+    // everywhere, whatever the platform's default.
     runtime
         .enable_all()
-        .thread_stack_size(STACK_SIZE)
-        .max_blocking_threads(config.decision_threads() + 4);
+        .thread_stack_size(pool::STACK_SIZE)
+        .max_blocking_threads(4);
     if let Some(n) = config.threads {
         runtime.worker_threads(n.max(1));
     }

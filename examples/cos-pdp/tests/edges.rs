@@ -245,6 +245,16 @@ fn a_content_length_above_max_body_is_refused_from_the_header() {
     assert_eq!(body["code"], "invalid_parameter", "{body}");
     assert!(body["message"].as_str().unwrap().contains("too large"));
 
+    // Without a length, the body is cut off at the limit the same way.
+    let chunk = "a".repeat(600);
+    let chunked = format!(
+        "POST /v1/data/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len(),
+        chunk.len()
+    );
+    let answer = request(&server.addr, chunked.as_bytes(), Duration::from_secs(5)).unwrap();
+    assert_eq!(status(&answer), 413, "{answer}");
+
     // --max-body is the limit, also above the old fixed 8 MiB.
     let big = pdp(&["--max-body", "16777216"]);
     allow_policy(&big.addr);

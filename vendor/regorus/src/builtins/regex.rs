@@ -235,7 +235,36 @@ fn regex_replace(
         _ => return Ok(Value::Undefined),
     };
 
-    Ok(Value::String(re.replace_all(&s, value.as_ref()).into()))
+    // cos patch: the result can be far longer than the arguments (every
+    // match, empty ones too, replaced by `value`, whose `$n` references
+    // repeat the match); replaced as `replace_all` does, with the result's
+    // length checked against the cap before each replacement (an upper
+    // bound: each `$` expands to at most the match) and the deadline every
+    // 1024 matches.
+    let refs = value.bytes().filter(|&b| b == b'$').count() as u128;
+    let mut out = String::new();
+    let mut last = 0;
+    for (i, caps) in re.captures_iter(&s).enumerate() {
+        let Some(m) = caps.get(0) else {
+            continue;
+        };
+        crate::utils::limits::tick(i)?;
+        crate::utils::limits::check_bytes(
+            out.len() as u128
+                + (m.start() - last) as u128
+                + value.len() as u128
+                + refs * m.len() as u128
+                + (s.len() - m.end()) as u128,
+        )?;
+        out.push_str(&s[last..m.start()]);
+        caps.expand(&value, &mut out);
+        last = m.end();
+    }
+    if last == 0 && out.is_empty() {
+        return Ok(Value::String(s));
+    }
+    out.push_str(&s[last..]);
+    Ok(Value::String(out.into()))
 }
 
 fn regex_split(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {

@@ -465,3 +465,52 @@ fn writing_out_values_is_bounded() {
         Some(json!(">{\n>--\"a\": [\n>----1\n>--]\n>}"))
     );
 }
+
+#[test]
+fn products_of_argument_sizes_are_bounded() {
+    // A long cutset was scanned for every character trimmed.
+    let input = json!({"s": "a".repeat(300_000), "c": format!("{}a", "b".repeat(300_000)),
+        "l": vec!["b"; 100_000], "r": vec!["c"; 100_000]});
+    for expr in [
+        "count(trim(input.s, input.c))",
+        "count(trim_left(input.s, input.c))",
+        "count(trim_right(input.s, input.c))",
+    ] {
+        for vm in [true, false] {
+            let e = engine(&format!("package t\n\nx := {expr}\n"), false, vm);
+            let start = Instant::now();
+            assert_eq!(
+                e.evaluate("data.t.x", &input).unwrap(),
+                Some(json!(0)),
+                "{expr}"
+            );
+            assert!(start.elapsed() < Duration::from_secs(1), "{expr}");
+        }
+    }
+    // 10^10 pairs: OPA compares them all; refused at the deadline.
+    check_with(
+        "strings.any_prefix_match(input.l, input.r)",
+        &input,
+        Want::Refused,
+    );
+    check_with(
+        "strings.any_suffix_match(input.l, input.r)",
+        &input,
+        Want::Refused,
+    );
+    // A run of 100,000 elements at each of 200,000 offsets.
+    let sup: Vec<u8> = vec![0; 300_000];
+    let mut sub: Vec<u8> = vec![0; 100_000];
+    sub.push(1);
+    check_with(
+        "object.subset(input.sup, input.sub)",
+        &json!({"sup": sup, "sub": sub}),
+        Want::Refused,
+    );
+    // An empty array is a subset (it panicked).
+    let e = engine("package t\n\nx := object.subset([1, 2], [])\n", false, true);
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!(true))
+    );
+}

@@ -609,9 +609,20 @@ fn any_prefix_match(
         _ => return Ok(Value::Undefined),
     };
 
-    Ok(Value::Bool(
-        search.iter().any(|s| base.iter().any(|b| s.starts_with(b))),
-    ))
+    // cos patch: every pair is compared (the product of the two sizes);
+    // the deadline is checked after every 2^16 pairs.
+    let mut pairs = 0usize;
+    for s in search.iter() {
+        pairs += base.len();
+        if pairs >= 1 << 16 {
+            pairs = 0;
+            crate::utils::limits::check_deadline()?;
+        }
+        if base.iter().any(|b| s.starts_with(b)) {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
 }
 
 fn any_suffix_match(
@@ -659,9 +670,20 @@ fn any_suffix_match(
         _ => return Ok(Value::Undefined),
     };
 
-    Ok(Value::Bool(
-        search.iter().any(|s| base.iter().any(|b| s.ends_with(b))),
-    ))
+    // cos patch: every pair is compared (the product of the two sizes);
+    // the deadline is checked after every 2^16 pairs.
+    let mut pairs = 0usize;
+    for s in search.iter() {
+        pairs += base.len();
+        if pairs >= 1 << 16 {
+            pairs = 0;
+            crate::utils::limits::check_deadline()?;
+        }
+        if base.iter().any(|b| s.ends_with(b)) {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
 }
 
 fn strings_count(
@@ -764,12 +786,28 @@ fn substring(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) ->
     }
 }
 
+// cos patch: a character of the string looked up in a long cutset by a
+// scan of the cutset costs the product of their lengths; a cutset of more
+// than 16 bytes is looked up in its sorted characters.
+fn cutset(set: &str) -> impl Fn(char) -> bool + '_ {
+    let sorted: Option<Vec<char>> = (set.len() > 16).then(|| {
+        let mut v: Vec<char> = set.chars().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    });
+    move |c| match &sorted {
+        Some(v) => v.binary_search(&c).is_ok(),
+        None => set.contains(c),
+    }
+}
+
 fn trim(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "trim";
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    Ok(Value::String(s1.trim_matches(|c| s2.contains(c)).into()))
+    Ok(Value::String(s1.trim_matches(cutset(&s2)).into()))
 }
 
 fn trim_left(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -777,9 +815,7 @@ fn trim_left(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    Ok(Value::String(
-        s1.trim_start_matches(|c| s2.contains(c)).into(),
-    ))
+    Ok(Value::String(s1.trim_start_matches(cutset(&s2)).into()))
 }
 
 fn trim_prefix(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -798,9 +834,7 @@ fn trim_right(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) 
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    Ok(Value::String(
-        s1.trim_end_matches(|c| s2.contains(c)).into(),
-    ))
+    Ok(Value::String(s1.trim_end_matches(cutset(&s2)).into()))
 }
 
 fn trim_space(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {

@@ -514,3 +514,18 @@ fn products_of_argument_sizes_are_bounded() {
         Some(json!(true))
     );
 }
+
+#[test]
+fn submatch_results_are_bounded() {
+    // 100 nested groups each capture every one of a million one-byte
+    // matches: 100 million strings. (The regex crate's own work is linear
+    // in the text times the pattern, capture groups included, and cannot be
+    // interrupted: a pattern of 200 nested groups takes seconds to find one
+    // 1 MB match; see docs/policy-builtins.md.)
+    let pattern = format!("{}a{}", "(".repeat(100), ")".repeat(100));
+    check_with(
+        "regex.find_all_string_submatch_n(input.p, input.s, -1)",
+        &json!({"p": pattern, "s": "a".repeat(1 << 20)}),
+        Want::Refused,
+    );
+}

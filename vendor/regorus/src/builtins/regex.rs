@@ -116,9 +116,21 @@ fn find_all_string_submatch_n(
         None => usize::MAX,
     };
 
+    // cos patch: each match repeats its text in every group that captures
+    // it (nested groups: the pattern's size times the text's), and empty
+    // matches give one match per character; the result's size is counted
+    // against the cap before each match is added, the deadline every 1024.
+    let mut total: u128 = 0;
     Ok(Value::from_array(
         re.captures_iter(&value)
-            .map(|capture| {
+            .enumerate()
+            .map(|(i, capture)| {
+                crate::utils::limits::tick(i)?;
+                total += 4 + capture
+                    .iter()
+                    .map(|g| 4 + g.map_or(0, |g| g.len()) as u128)
+                    .sum::<u128>();
+                crate::utils::limits::check_bytes(total)?;
                 let groups = capture
                     .iter()
                     .map(|group| {

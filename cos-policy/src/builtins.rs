@@ -249,7 +249,7 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `glob.quote_meta` | linear | fine |
 | `base64.*`, `base64url.*`, `hex.*`, `urlquery.*`, `json.is_valid`, `yaml.is_valid`, `json.unmarshal`, `yaml.unmarshal` | linear; nesting bounded at 128 | fine |
 | `json.marshal`, `json.marshal_with_options`, `yaml.marshal` | a value sharing its parts (`b := [a, a]`) writes out exponentially larger than it is; `indent` repeats once per level on each line | bounded: written size walked against the cap first (deadline every 1024 nodes); indented length counted line by line |
-| `object.get`, `object.keys`, `object.remove`, `object.filter`, `object.union`, `object.union_n`, `json.filter`, `json.remove` | linear in the objects and paths, n log n look-ups | fine |
+| `object.get`, `object.keys`, `object.remove`, `object.filter`, `object.union`, `object.union_n`, `json.filter`, `json.remove` | linear in the objects and paths, n log n look-ups | fine (`object.union_n` copied the merged object for each element: quadratic; now merged in place) |
 | `object.subset` | an array run compared at every offset: n m | bounded: deadline every 2^20 elements compared; an empty array panicked, now a subset |
 | `json.patch` | a `copy` doubles the document per operation; a shared document is materialised | bounded: nodes entering the edit tree counted against the cap, nodes copied or tested against the deadline |
 | `json.verify_schema`, `json.match_schema` | jsonschema crate, its regex engines' own limits | fine |

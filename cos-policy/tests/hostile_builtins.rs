@@ -16,6 +16,10 @@ use cos_policy::{EngineOptions, Error, Limits, Pack, PolicyEngine};
 use serde_json::json;
 
 fn engine(policy: &str, strict: bool, vm: bool) -> PolicyEngine {
+    engine_limited(policy, strict, vm, Duration::from_millis(100))
+}
+
+fn engine_limited(policy: &str, strict: bool, vm: bool, limit: Duration) -> PolicyEngine {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("manifest.yaml"),
@@ -28,7 +32,7 @@ fn engine(policy: &str, strict: bool, vm: bool) -> PolicyEngine {
         &pack,
         EngineOptions {
             strict_builtin_errors: strict,
-            time_limit: Some(Duration::from_millis(100)),
+            time_limit: Some(limit),
             vm,
             ..EngineOptions::default()
         },
@@ -527,5 +531,39 @@ fn submatch_results_are_bounded() {
         "regex.find_all_string_submatch_n(input.p, input.s, -1)",
         &json!({"p": pattern, "s": "a".repeat(1 << 20)}),
         Want::Refused,
+    );
+}
+
+#[test]
+fn object_unions_are_linear() {
+    // union_n copied the merged object for every element: 5 * 10^9 copies.
+    let objects: Vec<serde_json::Value> =
+        (0..100_000).map(|i| json!({ i.to_string(): i })).collect();
+    for vm in [true, false] {
+        let e = engine_limited(
+            "package t\n\nx := count(object.union_n(input.o))\n",
+            true,
+            vm,
+            Duration::from_secs(10),
+        );
+        let start = Instant::now();
+        assert_eq!(
+            e.evaluate("data.t.x", &json!({ "o": objects })).unwrap(),
+            Some(json!(100_000))
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+    let e = engine(
+        "package t\n\nx := object.union_n([{\"a\": {\"b\": 1, \"c\": 2}}, {\"a\": {\"b\": 3}}, {\"d\": 4}])\n",
+        true,
+        true,
+    );
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!({"a": {"b": 3, "c": 2}, "d": 4}))
     );
 }

@@ -437,10 +437,31 @@ fn object_union_n(
             }
             return Ok(Value::Undefined);
         }
-        u = union(&u, a)?;
+        // cos patch: merged into the accumulated object itself; `union(&u,
+        // a)` copied all of it for every object (quadratic in the array).
+        crate::utils::limits::tick(idx)?;
+        u = union_into(core::mem::replace(&mut u, Value::Null), a)?;
     }
 
     Ok(u)
+}
+
+/// `union(&u, obj2)`, modifying `u` in place when it is not shared.
+fn union_into(mut u: Value, obj2: &Value) -> Result<Value> {
+    match (&u, obj2) {
+        (Value::Object(_), Value::Object(m2)) => {
+            let um = u.as_object_mut()?;
+            for (key2, value2) in m2.iter() {
+                let vm = match um.get(key2) {
+                    Some(value1) => union(value1, value2)?,
+                    _ => value2.clone(),
+                };
+                um.insert(key2.clone(), vm);
+            }
+            Ok(u)
+        }
+        _ => Ok(obj2.clone()),
+    }
 }
 
 #[cfg(feature = "jsonschema")]

@@ -196,7 +196,7 @@ mod tests {
 
 An evaluation must not crash, hang or exhaust memory on any policy or input
 (issue 18). These bounds hold in the vendored regorus (vendor/regorus/COS-PATCHES.md,
-patches 12-15); OPA computes what lies beyond them, so each is a divergence,
+patches 12-17); OPA computes what lies beyond them, so each is a divergence,
 set far above what the conformance corpus or a real policy uses.
 
 | Bound | Default | Beyond it |
@@ -208,17 +208,70 @@ set far above what the conformance corpus or a real policy uses.
 | `units.*` exponent (OPA's own bound) | 1e6 | builtin error `exponent too large` |
 | `sprintf` width or precision (Go's own bound) | 1e6 | `%!(NOVERB)`, as Go |
 | `yaml.unmarshal` nesting (the reader's own bound) | 128 | builtin error |
+| `graph.reachable_paths` path | 1,024 nodes | `resource_limit` |
+| `glob.match` matching steps (a class or delimiter list costs one more per 16 entries) | 10^6 | builtin error |
 | Expression nesting in a module (unary minus, parentheses, collections, comprehensions, brackets, calls, bodies) | 64 levels (parentheses: 32, collections: 16) | `compile_error`, `rego_parse_error` with the line |
 | Operator or reference chain (`a + b + ...`, `a.b[c]...`) | 128 links | `compile_error`, `rego_parse_error` with the line |
 
-The builtins bounded before they work: `numbers.range`, `numbers.range_step`,
-`net.cidr_expand`, `replace`, `bits.lsh`, `sprintf`, `units.parse`,
-`units.parse_bytes`, `yaml.unmarshal` (`json.unmarshal` stops at serde_json's
-depth 128 by itself; regex builtins have regorus's compiled-size limit). A
-`timeout` or `resource_limit` is an error even without strict builtin errors,
-never an undefined value: `not bits.lsh(1, 100000000) == 0` does not allow.
-Every other builtin does work linear (or n log n) in the size of its
-arguments, which are values the evaluation already took time to build.
+A `timeout` or `resource_limit` is an error even without strict builtin
+errors, never an undefined value: `not bits.lsh(1, 100000000) == 0` does not
+allow.
+
+Every builtin, by how its work and output compare with its arguments (n, m:
+their sizes). Fine: linear or n log n work, output at most a constant times
+the input; the arguments are values the evaluation already took time to
+build. Bounded: output or work can be far larger than the arguments, so the
+builtin checks the value-size cap before the work and/or the deadline in its
+loop (tests: cos-policy/tests/hostile_builtins.rs).
+
+| Builtins | Work and output | Class |
+|---|---|---|
+| `count`, `sum`, `max`, `min`, `sort` | linear, n log n | fine |
+| `product` | digits of the result: those of the factors together; work quadratic in them | bounded: deadline after each multiplication once the product is a big integer |
+| `abs`, `ceil`, `floor`, `round`, `rand.intn`, `bits.and`, `bits.or`, `bits.xor`, `bits.negate`, `bits.rsh` | linear in the number | fine |
+| `bits.lsh` | result of 2^shift | bounded: cap (64 Ki bits) |
+| `numbers.range`, `numbers.range_step` | elements: the range's length | bounded: cap first, deadline in the loop |
+| `to_number`, `json.unmarshal` numbers | read as JSON numbers: beyond f64 (`1e1000000000`) a builtin error as in OPA, no big integer | fine |
+| number literals, input numbers, arithmetic operators | a literal is read as an f64 first (beyond its range: `rego_parse_error`), so its exact integer has at most 309 digits; inputs are f64 or 64-bit; `*` builds sum-of-sizes digits and the evaluator checks the deadline between expressions | fine |
+| `format_int`, `sprintf` `%d` of big integers | digits of the number | fine |
+| `contains`, `startswith`, `endswith`, `lower`, `upper`, `split`, `substring`, `trim_prefix`, `trim_suffix`, `trim_space`, `strings.reverse`, `strings.count` | linear (split: at most n + 1 parts) | fine; `strings.count` with an empty substring panicked, now Go's count (characters + 1) |
+| `trim`, `trim_left`, `trim_right` | each character looked up in the cutset: n log m | fine (was n m) |
+| `indexof` | one substring search | fine (was n m) |
+| `indexof_n` | overlapping matches of a long substring cost n m (in OPA too) | bounded: deadline after every MiB searched |
+| `concat` | delimiter repeated between n strings: n m | bounded: cap on the length, computed first |
+| `replace`, `strings.replace_n` | each match replaced: n m; `replace_n` applies its pairs one after another, so each can multiply the length | bounded: cap on the length, computed before each replacement; deadline between pairs |
+| `sprintf` | widths and precisions | bounded: Go's width bound, cap |
+| `strings.any_prefix_match`, `strings.any_suffix_match` | every pair compared: n m | bounded: deadline every 2^16 pairs |
+| `regex.match`, `regex.is_valid`, `regex.split`, `regex.find_n`, `regex.template_match` | regex crate: no backtracking, work at most text times pattern (compiled size limited), output at most the text | fine (the product is left open: see below) |
+| `regex.find_all_string_submatch_n` | each match repeated in every group capturing it, one match per character for empty ones: text times groups | bounded: result size under the cap before each match, deadline every 1024 matches |
+| `regex.replace` | every match replaced, each `$` expanding to the match: n m | bounded: cap on the length before each replacement, deadline every 1024 matches |
+| `glob.match` (cos's own, cos-policy/src/glob.rs) | backtracking over `*`, `{...}` | bounded: step budget (builtin error) |
+| `glob.quote_meta` | linear | fine |
+| `base64.*`, `base64url.*`, `hex.*`, `urlquery.*`, `json.is_valid`, `yaml.is_valid`, `json.unmarshal`, `yaml.unmarshal` | linear; nesting bounded at 128 | fine |
+| `json.marshal`, `json.marshal_with_options`, `yaml.marshal` | a value sharing its parts (`b := [a, a]`) writes out exponentially larger than it is; `indent` repeats once per level on each line | bounded: written size walked against the cap first (deadline every 1024 nodes); indented length counted line by line |
+| `object.get`, `object.keys`, `object.remove`, `object.filter`, `object.union`, `object.union_n`, `json.filter`, `json.remove` | linear in the objects and paths, n log n look-ups | fine (`object.union_n` copied the merged object for each element: quadratic; now merged in place) |
+| `object.subset` | an array run compared at every offset: n m | bounded: deadline every 2^20 elements compared; an empty array panicked, now a subset |
+| `json.patch` | a `copy` doubles the document per operation; a shared document is materialised | bounded: nodes entering the edit tree counted against the cap, nodes copied or tested against the deadline |
+| `json.verify_schema`, `json.match_schema` | jsonschema crate, its regex engines' own limits | fine |
+| `array.concat`, `array.reverse`, `array.slice`, `union`, `intersection`, set operators | linear, n log n | fine |
+| `graph.reachable` | each node once | fine |
+| `graph.reachable_paths` | every simple path: exponential in the graph | bounded: visits under the deadline, paths under the cap, recursion at 1,024 nodes |
+| `walk` | a path per node, and a shared value has exponentially many | bounded: result elements under the cap, deadline every 1024 paths |
+| `net.cidr_contains`, `net.cidr_is_valid` | constant, linear | fine |
+| `net.cidr_expand` | 2^host-bits addresses | bounded: cap first |
+| `time.*` (`time.add_date` is cos's own) | layouts and values read once; output a constant per layout element | fine |
+| `semver.is_valid`, `semver.compare`, `uuid.parse`, `uuid.rfc4122` | linear, constant | fine |
+| `units.parse`, `units.parse_bytes` | exponent | bounded: OPA's exponent bound, 20,000 digits |
+| `type_name`, `is_*`, `opa.runtime`, `trace` | constant, linear | fine |
+| `http.send` | regorus returns undefined, no request | fine |
+
+`crypto.*`, `io.jwt.*` and the other builtins listed above are not
+implemented: a pack calling them is refused when it is loaded. Left open:
+a value sharing its parts is exponentially large when it is compared with
+`==` or returned as a result (the evaluator and the JSON conversion walk it
+whole; no builtin is involved); and one regex search cannot be interrupted,
+so a pattern with hundreds of capture groups over megabytes of text takes
+seconds (the regex crate's bound is text times pattern).
 ";
 
     /// docs/policy-builtins.md lists exactly the unsupported builtins.

@@ -165,7 +165,10 @@ struct Matcher<'a> {
 }
 
 impl Matcher<'_> {
-    fn is_delim(&self, c: char) -> bool {
+    /// Whether `c` is a delimiter; a long delimiter list costs steps (one
+    /// per 64 entries), so the step budget bounds the time.
+    fn is_delim(&mut self, c: char) -> bool {
+        self.steps += self.delimiters.len() / 16;
         self.delimiters.contains(&c)
     }
 
@@ -189,6 +192,8 @@ impl Matcher<'_> {
             },
             Node::Class(negated, ranges) => match cur {
                 Some(c) => {
+                    // A class of many ranges costs steps (one per 16).
+                    self.steps += ranges.len() / 16;
                     let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
                     Ok(inside != *negated && self.seq(rest, k, i + 1)?)
                 }
@@ -200,8 +205,11 @@ impl Matcher<'_> {
                     if self.seq(rest, k, j)? {
                         return Ok(true);
                     }
-                    match self.s.get(j) {
-                        Some(&c) if matches!(first, Node::Super) || !self.is_delim(c) => j += 1,
+                    let next = self.s.get(j).copied();
+                    match next {
+                        Some(c) if matches!(first, Node::Super) || !self.is_delim(c) => {
+                            j += 1;
+                        }
                         _ => return Ok(false),
                     }
                 }

@@ -16,6 +16,10 @@ use cos_policy::{EngineOptions, Error, Limits, Pack, PolicyEngine};
 use serde_json::json;
 
 fn engine(policy: &str, strict: bool, vm: bool) -> PolicyEngine {
+    engine_limited(policy, strict, vm, Duration::from_millis(100))
+}
+
+fn engine_limited(policy: &str, strict: bool, vm: bool, limit: Duration) -> PolicyEngine {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("manifest.yaml"),
@@ -28,7 +32,7 @@ fn engine(policy: &str, strict: bool, vm: bool) -> PolicyEngine {
         &pack,
         EngineOptions {
             strict_builtin_errors: strict,
-            time_limit: Some(Duration::from_millis(100)),
+            time_limit: Some(limit),
             vm,
             ..EngineOptions::default()
         },
@@ -259,4 +263,307 @@ fn the_cap_is_configurable_and_has_a_stable_code() {
             Some(json!(1000))
         );
     }
+}
+
+#[test]
+fn sequential_replacements_are_bounded() {
+    // Pairs apply one after another (sorted by key): "a" makes a million
+    // "a"s, "aa" then replaces half a million pairs with 1000 bytes each.
+    check(
+        r#"strings.replace_n({"a": input.s, "aa": input.s}, input.s)"#,
+        Want::Refused,
+    );
+    check(
+        r#"strings.replace_n({"a": input.s}, strings.replace_n({"a": input.s}, input.s))"#,
+        Want::Refused,
+    );
+}
+
+#[test]
+fn joins_with_long_delimiters_are_bounded() {
+    // A 1 MB delimiter between 10,000 empty strings: 10 GB.
+    check(
+        r#"concat(replace(input.s, "a", input.s), ["" | numbers.range(1, 10000)[_]])"#,
+        Want::Refused,
+    );
+}
+
+#[test]
+fn substring_searches_are_linear_or_bounded() {
+    let input = json!({"s": "a".repeat(200_000), "t": "a".repeat(100_000),
+        "u": format!("{}b", "a".repeat(99_999))});
+    // No match: one linear search (it compared at every character before).
+    for expr in [
+        "indexof(input.s, input.u)",
+        "count(indexof_n(input.s, input.u))",
+    ] {
+        for vm in [true, false] {
+            let e = engine(&format!("package t\n\nx := {expr}\n"), false, vm);
+            let start = Instant::now();
+            let got = e.evaluate("data.t.x", &input).unwrap().unwrap();
+            assert!(start.elapsed() < Duration::from_secs(1), "{expr}");
+            assert!(got == json!(-1) || got == json!(0), "{expr}: {got}");
+        }
+    }
+    // 100,001 overlapping matches of 100,000 bytes each: OPA computes them
+    // all (10^10 comparisons); refused at the deadline.
+    check_with("indexof_n(input.s, input.t)", &input, Want::Refused);
+    // An empty substring is counted as Go counts it (it panicked).
+    let e = engine(
+        "package t\n\nx := [strings.count(input.s, \"\"), strings.count(\"\", \"\"), indexof_n(\"héllo\", \"l\"), indexof(\"héllo\", \"lo\")]\n",
+        false,
+        true,
+    );
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({"s": "abc"})).unwrap(),
+        Some(json!([4, 1, [2, 3], 3]))
+    );
+}
+
+#[test]
+fn big_integer_products_are_bounded() {
+    // 20,000 factors of 10^300: each multiplication costs the product so far.
+    check(
+        "product([1e300 | numbers.range(1, 20000)[_]])",
+        Want::Refused,
+    );
+}
+
+#[test]
+fn path_enumerations_are_bounded() {
+    // Every simple path of a complete graph of 20 nodes: about 20! of them.
+    check(
+        "graph.reachable_paths(g, [\"0\"])\n\ng := {k: v | some i in numbers.range(0, 19); k := format_int(i, 10); v := [format_int(j, 10) | some j in numbers.range(0, 19)]}",
+        Want::Refused,
+    );
+    // A chain of 5,000 nodes: a path longer than 1,024 nodes is refused (the
+    // recursion overflowed the stack before).
+    let chain: serde_json::Map<String, serde_json::Value> = (0..5000)
+        .map(|i| (i.to_string(), json!([(i + 1).to_string()])))
+        .collect();
+    check_with(
+        "graph.reachable_paths(input.g, [\"0\"])",
+        &json!({ "g": chain }),
+        Want::Refused,
+    );
+}
+
+/// `a24` shares its halves: 2^24 copies of `input.s` in 25 small values.
+fn doubled(levels: usize) -> String {
+    let mut defs = "a0 := [input.s, input.s]".to_owned();
+    for i in 1..levels {
+        defs.push_str(&format!("\n\na{i} := [a{p}, a{p}]", p = i - 1));
+    }
+    defs
+}
+
+#[test]
+fn walks_of_shared_values_are_bounded() {
+    check(
+        &format!("count(walk(a24))\n\n{}", doubled(25)),
+        Want::Refused,
+    );
+}
+
+#[test]
+fn patches_that_double_a_document_are_bounded() {
+    // Each copy of the root appends the whole document to itself.
+    check(
+        r#"json.patch([input.s], [{"op": "copy", "from": "", "path": "/-"} | numbers.range(1, 40)[_]])"#,
+        Want::Refused,
+    );
+    // A document sharing its parts is materialised by the edit tree.
+    check(
+        &format!("json.patch(a24, [])\n\n{}", doubled(25)),
+        Want::Refused,
+    );
+}
+
+#[test]
+fn regex_replacement_growth_is_bounded() {
+    check(
+        r#"regex.replace(regex.replace(input.s, "", input.s), "", input.s)"#,
+        Want::Refused,
+    );
+    // Each "$0" repeats the match: 1000 bytes, 100,000 times.
+    check_with(
+        r#"regex.replace(input.s, "a+", input.r)"#,
+        &json!({"s": "a".repeat(1000), "r": "$0".repeat(100_000)}),
+        Want::Refused,
+    );
+    // Same answers as before below the cap.
+    let e = engine(
+        "package t\n\nx := [regex.replace(\"abcb\", \"b\", \"[$0]\"), regex.replace(\"ab\", \"x*\", \"-\"), regex.replace(\"abc\", \"z\", \"y\")]\n",
+        false,
+        true,
+    );
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!(["a[b]c[b]", "-a-b-", "abc"]))
+    );
+}
+
+#[test]
+fn glob_classes_and_delimiter_lists_are_bounded() {
+    let value = "a".repeat(60_000);
+    let class = format!("*[{}]x", "b-c".repeat(20_000));
+    check_with(
+        "glob.match(input.p, [], input.v)",
+        &json!({"p": class, "v": value}),
+        Want::BuiltinError,
+    );
+    let delimiters: Vec<String> = (0..100_000).map(|_| "x".to_owned()).collect();
+    check_with(
+        "glob.match(\"*b\", input.d, input.v)",
+        &json!({"d": delimiters, "v": value}),
+        Want::BuiltinError,
+    );
+}
+
+#[test]
+fn numbers_with_huge_exponents_are_not_built() {
+    // Beyond f64: OPA's builtin error (strconv.ParseFloat), no big integer.
+    check(r#"to_number("1e1000000000")"#, Want::BuiltinError);
+    check(r#"json.unmarshal("1e999999999")"#, Want::BuiltinError);
+    // YAML reads it as a string (no float without a '.'): quick either way.
+    let e = engine(
+        "package t\n\nx := yaml.unmarshal(\"1e999999999\")\n",
+        true,
+        true,
+    );
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!("1e999999999"))
+    );
+    // A policy literal beyond f64 is refused when the policy is loaded.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        "name: t\nversion: 1.0.0\nroots: [t]\nentrypoints: {d: t/decision}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("p.rego"), "package t\n\nx := 1e999999999\n").unwrap();
+    let pack = Pack::load(dir.path(), &Limits::default()).unwrap();
+    let start = Instant::now();
+    assert!(PolicyEngine::new(&pack, EngineOptions::default()).is_err());
+    assert!(start.elapsed() < Duration::from_secs(1));
+}
+
+#[test]
+fn writing_out_values_is_bounded() {
+    for f in ["json.marshal", "yaml.marshal"] {
+        check(&format!("{f}(a24)\n\n{}", doubled(25)), Want::Refused);
+    }
+    // A 1 MB indent, twice on each of 100 lines.
+    check(
+        r#"json.marshal_with_options([[i | numbers.range(1, 100)[i]]], {"pretty": true, "indent": replace(input.s, "a", input.s)})"#,
+        Want::Refused,
+    );
+    let e = engine(
+        "package t\n\nx := json.marshal_with_options({\"a\": [1]}, {\"pretty\": true, \"indent\": \"--\", \"prefix\": \">\"})\n",
+        false,
+        true,
+    );
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!(">{\n>--\"a\": [\n>----1\n>--]\n>}"))
+    );
+}
+
+#[test]
+fn products_of_argument_sizes_are_bounded() {
+    // A long cutset was scanned for every character trimmed.
+    let input = json!({"s": "a".repeat(300_000), "c": format!("{}a", "b".repeat(300_000)),
+        "l": vec!["b"; 100_000], "r": vec!["c"; 100_000]});
+    for expr in [
+        "count(trim(input.s, input.c))",
+        "count(trim_left(input.s, input.c))",
+        "count(trim_right(input.s, input.c))",
+    ] {
+        for vm in [true, false] {
+            let e = engine(&format!("package t\n\nx := {expr}\n"), false, vm);
+            let start = Instant::now();
+            assert_eq!(
+                e.evaluate("data.t.x", &input).unwrap(),
+                Some(json!(0)),
+                "{expr}"
+            );
+            assert!(start.elapsed() < Duration::from_secs(1), "{expr}");
+        }
+    }
+    // 10^10 pairs: OPA compares them all; refused at the deadline.
+    check_with(
+        "strings.any_prefix_match(input.l, input.r)",
+        &input,
+        Want::Refused,
+    );
+    check_with(
+        "strings.any_suffix_match(input.l, input.r)",
+        &input,
+        Want::Refused,
+    );
+    // A run of 100,000 elements at each of 200,000 offsets.
+    let sup: Vec<u8> = vec![0; 300_000];
+    let mut sub: Vec<u8> = vec![0; 100_000];
+    sub.push(1);
+    check_with(
+        "object.subset(input.sup, input.sub)",
+        &json!({"sup": sup, "sub": sub}),
+        Want::Refused,
+    );
+    // An empty array is a subset (it panicked).
+    let e = engine("package t\n\nx := object.subset([1, 2], [])\n", false, true);
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!(true))
+    );
+}
+
+#[test]
+fn submatch_results_are_bounded() {
+    // 100 nested groups each capture every one of a million one-byte
+    // matches: 100 million strings. (The regex crate's own work is linear
+    // in the text times the pattern, capture groups included, and cannot be
+    // interrupted: a pattern of 200 nested groups takes seconds to find one
+    // 1 MB match; see docs/policy-builtins.md.)
+    let pattern = format!("{}a{}", "(".repeat(100), ")".repeat(100));
+    check_with(
+        "regex.find_all_string_submatch_n(input.p, input.s, -1)",
+        &json!({"p": pattern, "s": "a".repeat(1 << 20)}),
+        Want::Refused,
+    );
+}
+
+#[test]
+fn object_unions_are_linear() {
+    // union_n copied the merged object for every element: 5 * 10^9 copies.
+    let objects: Vec<serde_json::Value> =
+        (0..100_000).map(|i| json!({ i.to_string(): i })).collect();
+    for vm in [true, false] {
+        let e = engine_limited(
+            "package t\n\nx := count(object.union_n(input.o))\n",
+            true,
+            vm,
+            Duration::from_secs(10),
+        );
+        let start = Instant::now();
+        assert_eq!(
+            e.evaluate("data.t.x", &json!({ "o": objects })).unwrap(),
+            Some(json!(100_000))
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+    let e = engine(
+        "package t\n\nx := object.union_n([{\"a\": {\"b\": 1, \"c\": 2}}, {\"a\": {\"b\": 3}}, {\"d\": 4}])\n",
+        true,
+        true,
+    );
+    assert_eq!(
+        e.evaluate("data.t.x", &json!({})).unwrap(),
+        Some(json!({"a": {"b": 3, "c": 2}, "d": 4}))
+    );
 }

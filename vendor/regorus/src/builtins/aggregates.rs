@@ -70,6 +70,17 @@ fn min(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Resu
     })
 }
 
+// cos patch: the product of many big integers has as many digits as they
+// have together, but each multiplication costs the size of the product so
+// far: quadratic in the argument. The deadline is read after each
+// multiplication once the product is a big integer.
+fn product_tick(v: &Number) -> Result<()> {
+    if matches!(v, Number::BigInt(_)) {
+        crate::utils::limits::check_deadline()?;
+    }
+    Ok(())
+}
+
 fn product(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     ensure_args_count(span, "product", params, args, 1)?;
 
@@ -78,6 +89,7 @@ fn product(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
         Value::Array(a) => {
             for e in a.iter() {
                 v.mul_assign(&ensure_numeric("product", &params[0], e)?)?;
+                product_tick(&v)?;
             }
             v
         }
@@ -85,6 +97,7 @@ fn product(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
         Value::Set(a) => {
             for e in a.iter() {
                 v.mul_assign(&ensure_numeric("product", &params[0], e)?)?;
+                product_tick(&v)?;
             }
             v
         }

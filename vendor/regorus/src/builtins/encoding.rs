@@ -350,6 +350,8 @@ fn yaml_marshal(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool
     let name = "yaml.marshal";
     ensure_args_count(span, name, params, args, 1)?;
 
+    // cos patch: a value sharing its parts writes out exponentially larger.
+    crate::utils::limits::check_value_size(&args[0])?;
     let serialized = yaml_serde::to_string(&args[0])
         .map_err(|err| span.error(&format!("could not serialize to yaml: {err}")))?;
 
@@ -428,6 +430,8 @@ fn json_is_valid(
 fn json_marshal(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "json.marshal";
     ensure_args_count(span, name, params, args, 1)?;
+    // cos patch: a value sharing its parts writes out exponentially larger.
+    crate::utils::limits::check_value_size(&args[0])?;
     Ok(Value::from(serde_json::to_string(&args[0]).map_err(
         |e| span.error(&format!("could not serialize to json\nCaused by\n{e}")),
     )?))
@@ -470,14 +474,31 @@ fn json_marshal_with_options(
         }
     }
 
+    // cos patch: a value sharing its parts writes out exponentially larger;
+    // and each line repeats `indent` once per level and `prefix` once, so
+    // the result's length is counted line by line before it is built.
+    crate::utils::limits::check_value_size(&args[0])?;
     if !pretty || options.is_empty() {
         return Ok(Value::from(serde_json::to_string(&args[0]).map_err(
             |e| span.error(&format!("could not serialize to json\nCaused by\n{e}")),
         )?));
     }
 
-    let lines: Vec<String> = serde_json::to_string_pretty(&args[0])
-        .map_err(|e| span.error(&format!("could not serialize to json\nCaused by\n{e}")))?
+    let pretty_json = serde_json::to_string_pretty(&args[0])
+        .map_err(|e| span.error(&format!("could not serialize to json\nCaused by\n{e}")))?;
+    let mut total: u128 = 0;
+    for (i, line) in pretty_json.split('\n').enumerate() {
+        crate::utils::limits::tick(i)?;
+        let start_trimmed = line.trim_start();
+        let level = (line.len() - start_trimmed.len()) / 2;
+        total +=
+            1 + match &indent {
+                Some(indent) => (indent.len() * level + start_trimmed.len()) as u128,
+                None => line.len() as u128,
+            } + prefix.as_ref().map_or(0, |p| p.len() as u128);
+        crate::utils::limits::check_bytes(total)?;
+    }
+    let lines: Vec<String> = pretty_json
         .split('\n')
         .map(|line| {
             let mut line = line.to_string();

@@ -80,16 +80,41 @@ fn reachable(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) ->
     Ok(Value::from_set(reachable))
 }
 
+/// cos patch: the work of `graph.reachable_paths`, which enumerates every
+/// simple path (exponentially many in the graph's size): visits, for the
+/// deadline (checked every 1024), and the elements of the paths found, for
+/// the value-size cap. Its recursion is one level per node of a path; paths
+/// longer than [`MAX_PATH_NODES`] are refused (a stack overflow before).
+#[derive(Default)]
+struct PathsBudget {
+    visits: usize,
+    elements: u128,
+}
+
+const MAX_PATH_NODES: usize = 1024;
+
+impl PathsBudget {
+    fn found(&mut self, path: &[Value]) -> Result<()> {
+        self.elements += 1 + path.len() as u128;
+        crate::utils::limits::check_elements(self.elements)?;
+        Ok(())
+    }
+}
+
 fn visit(
     graph: &Object,
     visited: &mut BTreeSet<Value>,
     node: &Value,
     path: &mut Vec<Value>,
     paths: &mut BTreeSet<Value>,
+    budget: &mut PathsBudget,
 ) -> Result<()> {
+    budget.visits += 1;
+    crate::utils::limits::tick(budget.visits)?;
     if let Value::String(s) = node {
         if s.as_ref() == "" {
             if !path.is_empty() {
+                budget.found(path)?;
                 paths.insert(Value::from_array(path.clone()));
                 // Guard path result growth when terminating at empty edge.
                 enforce_limit()?;
@@ -102,6 +127,7 @@ fn visit(
     if neighbors.is_none() {
         // Current node is not valid. Add path as is.
         if !path.is_empty() {
+            budget.found(path)?;
             paths.insert(Value::from_array(path.clone()));
             // Guard path set growth when encountering missing nodes.
             enforce_limit()?;
@@ -110,10 +136,18 @@ fn visit(
     }
 
     if visited.contains(node) {
+        budget.found(path)?;
         paths.insert(Value::from_array(path.clone()));
         // Guard path set growth when detecting a cycle.
         enforce_limit()?;
     } else {
+        if path.len() >= MAX_PATH_NODES {
+            return Err(crate::utils::limits::LimitError::ValueSizeExceeded {
+                size: path.len() as u64 + 1,
+                limit: MAX_PATH_NODES as u64,
+            }
+            .into());
+        }
         path.push(node.clone());
         // Guard path stack growth while descending the graph.
         enforce_limit()?;
@@ -123,13 +157,13 @@ fn visit(
         let n = match neighbors {
             Some(Value::Array(arr)) => {
                 for n in arr.iter().rev() {
-                    visit(graph, visited, n, path, paths)?;
+                    visit(graph, visited, n, path, paths, budget)?;
                 }
                 arr.len()
             }
             Some(Value::Set(set)) => {
                 for n in set.iter().rev() {
-                    visit(graph, visited, n, path, paths)?;
+                    visit(graph, visited, n, path, paths, budget)?;
                 }
                 set.len()
             }
@@ -140,6 +174,7 @@ fn visit(
         if n == 0 {
             // Current node has no neighbors.
             if !path.is_empty() {
+                budget.found(path)?;
                 paths.insert(Value::from_array(path.clone()));
                 // Guard path set growth when recording leaf nodes.
                 enforce_limit()?;
@@ -166,16 +201,31 @@ fn reachable_paths(
     let mut visited = BTreeSet::new();
     let mut path = vec![];
     let mut paths = BTreeSet::new();
+    let mut budget = PathsBudget::default();
 
     match &args[1] {
         Value::Array(arr) => {
             for node in arr.iter() {
-                visit(&graph, &mut visited, node, &mut path, &mut paths)?;
+                visit(
+                    &graph,
+                    &mut visited,
+                    node,
+                    &mut path,
+                    &mut paths,
+                    &mut budget,
+                )?;
             }
         }
         Value::Set(set) => {
             for node in set.iter() {
-                visit(&graph, &mut visited, node, &mut path, &mut paths)?;
+                visit(
+                    &graph,
+                    &mut visited,
+                    node,
+                    &mut path,
+                    &mut paths,
+                    &mut budget,
+                )?;
             }
         }
         _ if strict => bail!(params[1].span().error("initial vertices must be array/set")),
@@ -185,8 +235,25 @@ fn reachable_paths(
     Ok(Value::from_set(paths))
 }
 
-fn walk_visit(path: &mut Vec<Value>, value: &Value, paths: &mut Vec<Value>) -> Result<()> {
+// cos patch: a value can share its parts (`b := [a, a]`), so it can have
+// exponentially more paths than it takes memory; the elements of the result
+// (a pair and the path's keys per path) are counted against the value-size
+// cap and the deadline is checked every 1024 paths.
+fn walk_budget(paths: usize, elements: &mut u128, path_len: usize) -> Result<()> {
+    *elements += 3 + path_len as u128;
+    crate::utils::limits::check_elements(*elements)?;
+    crate::utils::limits::tick(paths)?;
+    Ok(())
+}
+
+fn walk_visit(
+    path: &mut Vec<Value>,
+    value: &Value,
+    paths: &mut Vec<Value>,
+    elements: &mut u128,
+) -> Result<()> {
     {
+        walk_budget(paths.len(), elements, path.len())?;
         let path = Value::from_array(path.clone());
         paths.push(Value::from_array([path, value.clone()].into()));
         // Guard walk result growth when emitting a new path/value pair.
@@ -198,7 +265,7 @@ fn walk_visit(path: &mut Vec<Value>, value: &Value, paths: &mut Vec<Value>) -> R
                 path.push(Value::from(idx));
                 // Guard path stack growth while traversing array members.
                 enforce_limit()?;
-                walk_visit(path, elem, paths)?;
+                walk_visit(path, elem, paths, elements)?;
                 path.pop();
             }
         }
@@ -207,7 +274,7 @@ fn walk_visit(path: &mut Vec<Value>, value: &Value, paths: &mut Vec<Value>) -> R
                 path.push(elem.clone());
                 // Guard path stack growth while traversing set members.
                 enforce_limit()?;
-                walk_visit(path, elem, paths)?;
+                walk_visit(path, elem, paths, elements)?;
                 path.pop();
             }
         }
@@ -216,7 +283,7 @@ fn walk_visit(path: &mut Vec<Value>, value: &Value, paths: &mut Vec<Value>) -> R
                 path.push(key.clone());
                 // Guard path stack growth while traversing object entries.
                 enforce_limit()?;
-                walk_visit(path, value, paths)?;
+                walk_visit(path, value, paths, elements)?;
                 path.pop();
             }
         }
@@ -229,6 +296,6 @@ fn walk(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Res
     let name = "walk";
     ensure_args_count(span, name, params, args, 1)?;
     let mut paths = vec![];
-    walk_visit(&mut vec![], &args[0], &mut paths)?;
+    walk_visit(&mut vec![], &args[0], &mut paths, &mut 0)?;
     Ok(Value::from_array(paths))
 }

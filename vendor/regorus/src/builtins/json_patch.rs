@@ -346,7 +346,76 @@ impl EditTree {
     }
 }
 
+/// cos patch (safety): what `json.patch` builds and walks. A `copy` doubles
+/// a document with one operation, and the document or an added value may
+/// share its parts (`b := [a, a]`), which the edit tree materialises. Before
+/// a value enters the tree (the document, an `add` or `replace` value, a
+/// copied subtree) its nodes are counted against the value-size cap (an
+/// upper bound of the tree: removals are not subtracted) and, with the
+/// nodes of a subtree a `test` renders, against the deadline (checked every
+/// 1024 nodes).
+#[derive(Default)]
+struct PatchBudget {
+    live: u128,
+    walked: usize,
+}
+
+impl PatchBudget {
+    fn step(&mut self, added: bool) -> Result<()> {
+        self.walked = self.walked.wrapping_add(1);
+        crate::utils::limits::tick(self.walked)?;
+        if added {
+            self.live += 1;
+            crate::utils::limits::check_elements(self.live)?;
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, value: &Value, added: bool) -> Result<()> {
+        self.step(added)?;
+        match value {
+            Value::Object(object) => {
+                for (_, v) in object.iter() {
+                    self.value(v, added)?;
+                }
+            }
+            Value::Array(array) => {
+                for v in array.iter() {
+                    self.value(v, added)?;
+                }
+            }
+            Value::Set(set) => {
+                for v in set.iter() {
+                    self.value(v, added)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, node: &EditNode, added: bool) -> Result<()> {
+        self.step(added)?;
+        match node {
+            EditNode::Scalar(_) => {}
+            EditNode::Object(fields) | EditNode::Set(fields) => {
+                for n in fields.values() {
+                    self.node(n, added)?;
+                }
+            }
+            EditNode::Array(items) => {
+                for n in items {
+                    self.node(n, added)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 pub(super) fn apply(target: &Value, operations: &[Value]) -> Result<Value> {
+    let mut budget = PatchBudget::default();
+    budget.value(target, true)?;
     let mut tree = EditTree::new(target)?;
     for operation in operations {
         enforce_limit()?;
@@ -369,6 +438,7 @@ pub(super) fn apply(target: &Value, operations: &[Value]) -> Result<Value> {
         match operation_name {
             "add" => {
                 let path = parse_path(field("path")?)?;
+                budget.value(field("value")?, true)?;
                 tree.insert_value(&path, field("value")?)?;
             }
             "remove" => {
@@ -382,6 +452,7 @@ pub(super) fn apply(target: &Value, operations: &[Value]) -> Result<Value> {
                 // replacing member "a" at path ["a"] with "b" must fail
                 // rather than silently changing the set's membership key.
                 tree.remove(&path)?;
+                budget.value(field("value")?, true)?;
                 tree.insert_value(&path, field("value")?)?;
             }
             "move" => {
@@ -393,12 +464,16 @@ pub(super) fn apply(target: &Value, operations: &[Value]) -> Result<Value> {
             "copy" => {
                 let from = parse_path(field("from")?)?;
                 let path = parse_path(field("path")?)?;
-                let value = tree.root()?.get(&from)?.render()?;
+                let from = tree.root()?.get(&from)?;
+                budget.node(from, true)?;
+                let value = from.render()?;
                 tree.insert_value(&path, &value)?;
             }
             "test" => {
                 let path = parse_path(field("path")?)?;
-                let actual = tree.root()?.get(&path)?.render()?;
+                let actual = tree.root()?.get(&path)?;
+                budget.node(actual, false)?;
+                let actual = actual.render()?;
                 let expected = field("value")?;
                 if &actual != expected {
                     bail!(

@@ -342,35 +342,48 @@ fn remove(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> R
     Ok(Value::Object(obj))
 }
 
-fn is_subset(sup: &Value, sub: &Value) -> bool {
-    match (sup, sub) {
+// cos patch: an array is a subset when it is a contiguous run of the other;
+// comparing it at every offset costs the product of their lengths, so the
+// deadline is checked after every 2^20 elements compared (and an empty array, which
+// panicked in `windows(0)`, is a subset of every array, as in OPA).
+fn is_subset(sup: &Value, sub: &Value) -> Result<bool> {
+    Ok(match (sup, sub) {
         (Value::Object(sup), Value::Object(sub)) => {
-            sub.iter().all(|(k, vsub)| {
+            for (k, vsub) in sub.iter() {
                 match sup.get(k) {
-                    //		    Some(vsup @ Value::Object(_)) => is_subset(vsup, vsub),
-                    Some(vsup) => is_subset(vsup, vsub),
-                    _ => false,
+                    Some(vsup) if is_subset(vsup, vsub)? => {}
+                    _ => return Ok(false),
                 }
-            })
+            }
+            true
         }
         (Value::Set(sup), Value::Set(sub)) => sub.is_subset(sup),
-        (Value::Array(sup), Value::Array(sub)) => sup
-            .as_slice()
-            .windows(sub.len())
-            .any(|w| w == sub.as_slice()),
+        (Value::Array(_), Value::Array(sub)) if sub.is_empty() => true,
+        (Value::Array(sup), Value::Array(sub)) => {
+            let every = ((1usize << 20) / sub.len()).max(1);
+            for (i, w) in sup.as_slice().windows(sub.len()).enumerate() {
+                if i % every == 0 {
+                    crate::utils::limits::check_deadline()?;
+                }
+                if w == sub.as_slice() {
+                    return Ok(true);
+                }
+            }
+            false
+        }
         (Value::Array(sup), Value::Set(_)) => {
             let sup = Value::from_set(sup.iter().cloned().collect());
-            is_subset(&sup, sub)
+            is_subset(&sup, sub)?
         }
         (sup, sub) => sup == sub,
-    }
+    })
 }
 
 fn subset(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "object.subset";
     ensure_args_count(span, name, params, args, 2)?;
 
-    Ok(Value::Bool(is_subset(&args[0], &args[1])))
+    Ok(Value::Bool(is_subset(&args[0], &args[1])?))
 }
 
 fn union(obj1: &Value, obj2: &Value) -> Result<Value> {
@@ -424,10 +437,31 @@ fn object_union_n(
             }
             return Ok(Value::Undefined);
         }
-        u = union(&u, a)?;
+        // cos patch: merged into the accumulated object itself; `union(&u,
+        // a)` copied all of it for every object (quadratic in the array).
+        crate::utils::limits::tick(idx)?;
+        u = union_into(core::mem::replace(&mut u, Value::Null), a)?;
     }
 
     Ok(u)
+}
+
+/// `union(&u, obj2)`, modifying `u` in place when it is not shared.
+fn union_into(mut u: Value, obj2: &Value) -> Result<Value> {
+    match (&u, obj2) {
+        (Value::Object(_), Value::Object(m2)) => {
+            let um = u.as_object_mut()?;
+            for (key2, value2) in m2.iter() {
+                let vm = match um.get(key2) {
+                    Some(value1) => union(value1, value2)?,
+                    _ => value2.clone(),
+                };
+                um.insert(key2.clone(), vm);
+            }
+            Ok(u)
+        }
+        _ => Ok(obj2.clone()),
+    }
 }
 
 #[cfg(feature = "jsonschema")]

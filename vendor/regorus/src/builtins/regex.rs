@@ -116,9 +116,21 @@ fn find_all_string_submatch_n(
         None => usize::MAX,
     };
 
+    // cos patch: each match repeats its text in every group that captures
+    // it (nested groups: the pattern's size times the text's), and empty
+    // matches give one match per character; the result's size is counted
+    // against the cap before each match is added, the deadline every 1024.
+    let mut total: u128 = 0;
     Ok(Value::from_array(
         re.captures_iter(&value)
-            .map(|capture| {
+            .enumerate()
+            .map(|(i, capture)| {
+                crate::utils::limits::tick(i)?;
+                total += 4 + capture
+                    .iter()
+                    .map(|g| 4 + g.map_or(0, |g| g.len()) as u128)
+                    .sum::<u128>();
+                crate::utils::limits::check_bytes(total)?;
                 let groups = capture
                     .iter()
                     .map(|group| {
@@ -235,7 +247,36 @@ fn regex_replace(
         _ => return Ok(Value::Undefined),
     };
 
-    Ok(Value::String(re.replace_all(&s, value.as_ref()).into()))
+    // cos patch: the result can be far longer than the arguments (every
+    // match, empty ones too, replaced by `value`, whose `$n` references
+    // repeat the match); replaced as `replace_all` does, with the result's
+    // length checked against the cap before each replacement (an upper
+    // bound: each `$` expands to at most the match) and the deadline every
+    // 1024 matches.
+    let refs = value.bytes().filter(|&b| b == b'$').count() as u128;
+    let mut out = String::new();
+    let mut last = 0;
+    for (i, caps) in re.captures_iter(&s).enumerate() {
+        let Some(m) = caps.get(0) else {
+            continue;
+        };
+        crate::utils::limits::tick(i)?;
+        crate::utils::limits::check_bytes(
+            out.len() as u128
+                + (m.start() - last) as u128
+                + value.len() as u128
+                + refs * m.len() as u128
+                + (s.len() - m.end()) as u128,
+        )?;
+        out.push_str(&s[last..m.start()]);
+        caps.expand(&value, &mut out);
+        last = m.end();
+    }
+    if last == 0 && out.is_empty() {
+        return Ok(Value::String(s));
+    }
+    out.push_str(&s[last..]);
+    Ok(Value::String(out.into()))
 }
 
 fn regex_split(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {

@@ -54,6 +54,11 @@ fn concat(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> R
     ensure_args_count(span, name, params, args, 2)?;
     let delimiter = ensure_string(name, &params[0], &args[0])?;
     let collection = ensure_string_collection(name, &params[1], &args[1])?;
+    // cos patch: a long delimiter between many (short) strings makes a
+    // result far longer than the arguments; its length is known first.
+    let total: u128 = collection.iter().map(|s| s.len() as u128).sum::<u128>()
+        + (collection.len().saturating_sub(1) as u128) * delimiter.len() as u128;
+    crate::utils::limits::check_bytes(total)?;
     Ok(Value::String(collection.join(&delimiter).into()))
 }
 
@@ -109,12 +114,17 @@ fn indexof(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    for (pos, (idx, _)) in s1.char_indices().enumerate() {
-        if s1[idx..].starts_with(s2.as_ref()) {
-            return Ok(Value::from(Number::from(pos)));
-        }
+    // cos patch: one linear substring search instead of a comparison at
+    // every character (quadratic in the argument sizes); the same position,
+    // in characters (a match of a string always starts at a character
+    // boundary; an empty `s1` has no position, as before).
+    if s1.is_empty() {
+        return Ok(Value::from(Number::from(-1i64)));
     }
-    Ok(Value::from(Number::from(-1i64)))
+    match s1.find(s2.as_ref()) {
+        Some(idx) => Ok(Value::from(Number::from(s1[..idx].chars().count()))),
+        None => Ok(Value::from(Number::from(-1i64))),
+    }
 }
 
 fn indexof_n(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -123,12 +133,28 @@ fn indexof_n(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
 
+    // cos patch: the (overlapping) matches found by substring search from
+    // one character past the previous match instead of a comparison at every
+    // character, and the deadline checked after every 1 MiB of searching:
+    // overlapping matches of a long `s2` still cost its length each.
     let mut positions = vec![];
-    for (pos, (idx, _)) in s1.char_indices().enumerate() {
-        if s1[idx..].starts_with(s2.as_ref()) {
-            positions.push(Value::from(Number::from(pos)));
-            // Guard position vector growth while tracking matches.
-            enforce_limit()?;
+    let (mut byte, mut chars, mut work) = (0usize, 0usize, 0usize);
+    while byte < s1.len() {
+        let Some(off) = s1[byte..].find(s2.as_ref()) else {
+            break;
+        };
+        let at = byte + off;
+        chars += s1[byte..at].chars().count();
+        positions.push(Value::from(Number::from(chars)));
+        // Guard position vector growth while tracking matches.
+        enforce_limit()?;
+        let step = s1[at..].chars().next().map_or(1, char::len_utf8);
+        byte = at + step;
+        chars += 1;
+        work += off + s2.len() + 1;
+        if work >= 1 << 20 {
+            work = 0;
+            crate::utils::limits::check_deadline()?;
         }
     }
     Ok(Value::from_array(positions))
@@ -583,9 +609,20 @@ fn any_prefix_match(
         _ => return Ok(Value::Undefined),
     };
 
-    Ok(Value::Bool(
-        search.iter().any(|s| base.iter().any(|b| s.starts_with(b))),
-    ))
+    // cos patch: every pair is compared (the product of the two sizes);
+    // the deadline is checked after every 2^16 pairs.
+    let mut pairs = 0usize;
+    for s in search.iter() {
+        pairs += base.len();
+        if pairs >= 1 << 16 {
+            pairs = 0;
+            crate::utils::limits::check_deadline()?;
+        }
+        if base.iter().any(|b| s.starts_with(b)) {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
 }
 
 fn any_suffix_match(
@@ -633,9 +670,20 @@ fn any_suffix_match(
         _ => return Ok(Value::Undefined),
     };
 
-    Ok(Value::Bool(
-        search.iter().any(|s| base.iter().any(|b| s.ends_with(b))),
-    ))
+    // cos patch: every pair is compared (the product of the two sizes);
+    // the deadline is checked after every 2^16 pairs.
+    let mut pairs = 0usize;
+    for s in search.iter() {
+        pairs += base.len();
+        if pairs >= 1 << 16 {
+            pairs = 0;
+            crate::utils::limits::check_deadline()?;
+        }
+        if base.iter().any(|b| s.ends_with(b)) {
+            return Ok(Value::Bool(true));
+        }
+    }
+    Ok(Value::Bool(false))
 }
 
 fn strings_count(
@@ -650,6 +698,11 @@ fn strings_count(
     let search = ensure_string(name, &params[0], &args[0])?;
     let substring = ensure_string(name, &params[0], &args[1])?;
 
+    // cos patch: an empty substring panicked (`windows(0)`); Go's
+    // strings.Count, so OPA, counts it once per character and once more.
+    if substring.is_empty() {
+        return Ok(Value::from(search.chars().count() + 1));
+    }
     Ok(Value::from(
         search
             .as_bytes()
@@ -677,6 +730,21 @@ fn replace_n(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -
     for item in obj.as_ref().iter_sorted() {
         match item {
             (Value::String(k), Value::String(v)) => {
+                // cos patch: the pairs are applied one after another, so each
+                // can multiply the length; as in `replace`, the result's
+                // length is known before replacing, and the deadline is
+                // checked between pairs.
+                crate::utils::limits::check_deadline()?;
+                if v.len() > k.len() {
+                    let matches = if k.is_empty() {
+                        s.chars().count() as u128 + 1
+                    } else {
+                        s.matches(k.as_ref()).count() as u128
+                    };
+                    crate::utils::limits::check_bytes(
+                        s.len() as u128 + matches * (v.len() - k.len()) as u128,
+                    )?;
+                }
                 s = s.replace(k.as_ref(), v.as_ref()).into();
             }
             _ => {
@@ -718,12 +786,28 @@ fn substring(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) ->
     }
 }
 
+// cos patch: a character of the string looked up in a long cutset by a
+// scan of the cutset costs the product of their lengths; a cutset of more
+// than 16 bytes is looked up in its sorted characters.
+fn cutset(set: &str) -> impl Fn(char) -> bool + '_ {
+    let sorted: Option<Vec<char>> = (set.len() > 16).then(|| {
+        let mut v: Vec<char> = set.chars().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    });
+    move |c| match &sorted {
+        Some(v) => v.binary_search(&c).is_ok(),
+        None => set.contains(c),
+    }
+}
+
 fn trim(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "trim";
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    Ok(Value::String(s1.trim_matches(|c| s2.contains(c)).into()))
+    Ok(Value::String(s1.trim_matches(cutset(&s2)).into()))
 }
 
 fn trim_left(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -731,9 +815,7 @@ fn trim_left(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    Ok(Value::String(
-        s1.trim_start_matches(|c| s2.contains(c)).into(),
-    ))
+    Ok(Value::String(s1.trim_start_matches(cutset(&s2)).into()))
 }
 
 fn trim_prefix(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -752,9 +834,7 @@ fn trim_right(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) 
     ensure_args_count(span, name, params, args, 2)?;
     let s1 = ensure_string(name, &params[0], &args[0])?;
     let s2 = ensure_string(name, &params[1], &args[1])?;
-    Ok(Value::String(
-        s1.trim_end_matches(|c| s2.contains(c)).into(),
-    ))
+    Ok(Value::String(s1.trim_end_matches(cutset(&s2)).into()))
 }
 
 fn trim_space(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {

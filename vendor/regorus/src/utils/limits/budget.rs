@@ -125,3 +125,39 @@ pub fn tick(iteration: usize) -> Result<(), LimitError> {
         Ok(())
     }
 }
+
+/// Fails when `value`, written out, would exceed the cap: string bytes plus
+/// four bytes an element or scalar. A value can share its parts
+/// (`b := [a, a]`), so its written size can be exponential in the memory it
+/// takes; the walk stops at the cap and checks the deadline every 1024
+/// nodes, so it costs at most the cap's worth of work.
+pub fn check_value_size(value: &crate::Value) -> Result<(), LimitError> {
+    fn walk(v: &crate::Value, bytes: &mut u128, nodes: &mut usize) -> Result<(), LimitError> {
+        use crate::Value;
+        *nodes = nodes.wrapping_add(1);
+        tick(*nodes)?;
+        *bytes += 4;
+        match v {
+            Value::String(s) => *bytes += s.len() as u128,
+            Value::Array(a) => {
+                for e in a.iter() {
+                    walk(e, bytes, nodes)?;
+                }
+            }
+            Value::Set(s) => {
+                for e in s.iter() {
+                    walk(e, bytes, nodes)?;
+                }
+            }
+            Value::Object(o) => {
+                for (k, e) in o.iter() {
+                    walk(k, bytes, nodes)?;
+                    walk(e, bytes, nodes)?;
+                }
+            }
+            _ => {}
+        }
+        check_bytes(*bytes)
+    }
+    walk(value, &mut 0, &mut 0)
+}

@@ -36,8 +36,8 @@ pub use time::{
 };
 
 pub use budget::{
-    check_bytes, check_deadline, check_elements, max_value_bytes, start_builtin_budget, tick,
-    DEFAULT_MAX_VALUE_BYTES,
+    check_bytes, check_deadline, check_elements, check_value_size, max_value_bytes,
+    start_builtin_budget, tick, DEFAULT_MAX_VALUE_BYTES,
 };
 pub use length::PolicyLengthConfig;
 pub(crate) use length::{DEFAULT_MAX_COL, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LINES};

@@ -231,7 +231,7 @@ def test_baseline_bundle_decisions_agree_with_opa(cos_bin, opa_bin, pdp_bin, tmp
     bundle = tmp_path / "baseline.tar.gz"
     p = run([cos_bin, "pack", "build", BASELINE, "-o", bundle])
     assert p.returncode == 0, describe(p)
-    opa, cos = start_both(opa_bin, pdp_bin, ["--bundle", str(bundle)], ["--pack", str(bundle)])
+    opa, cos = start_both(opa_bin, pdp_bin, ["--bundle", str(bundle)], ["--pack", str(bundle), "--writes", "on"])
     seen: set[str] = set()
     try:
         for path, inputs in [

@@ -123,3 +123,60 @@ test('the OPA TypeScript SDK gets the same answers from cos-pdp as from OPA', as
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the SDK sending a bearer token: cos-pdp and OPA authorise alike', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-sdk-authz-'));
+  const src = path.join(dir, 'pack');
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'manifest.yaml'), 'name: sdk-authz\nversion: 1.0.0\nroots: [system/authz, app]\n');
+  fs.writeFileSync(
+    path.join(src, 'authz.rego'),
+    [
+      'package system.authz',
+      'import rego.v1',
+      'default allow := {"allowed": false, "reason": "a valid token is required"}',
+      'allow := true if input.path == ["health"]',
+      'else := true if input.identity == "admin-token"',
+      'else := {"allowed": true} if { input.identity == "reader-token"; input.method == "POST"; input.path[1] == "data" }',
+      '',
+    ].join('\n'),
+  );
+  fs.writeFileSync(path.join(src, 'app.rego'), 'package app\nimport rego.v1\ndefault allow := false\nallow if input.user == "alice"\n');
+  const bundle = path.join(dir, 'authz.tar.gz');
+  execFileSync(COS, ['pack', 'build', src, '-o', bundle]);
+  const [po, pc] = [await freePort(), await freePort()];
+  const urls = { opa: `http://127.0.0.1:${po}`, cos: `http://127.0.0.1:${pc}` };
+  const auth = ['--authentication=token', '--authorization=basic'];
+  const servers = [];
+  try {
+    servers.push(await start(OPA, ['run', '--server', '--addr', `127.0.0.1:${po}`, '--log-level', 'error', ...auth, '--bundle', bundle], urls.opa));
+    servers.push(await start(PDP, ['--listen', `127.0.0.1:${pc}`, '--pack', bundle, ...auth], urls.cos));
+    const outcome = (p) =>
+      p.then(
+        (r) => ({ result: r }),
+        (e) => ({ error: e.constructor.name, status: e.statusCode ?? e.httpMeta?.response?.status ?? null, message: e.message }),
+      );
+    const both = async (make, call) => {
+      const [want, got] = [await outcome(call(make(urls.opa))), await outcome(call(make(urls.cos)))];
+      assert.deepEqual(got, want);
+      return want;
+    };
+    const decide = (c) => c.evaluate('app/allow', { user: 'alice' });
+    // No token: refused by the policy, with its reason.
+    const refused = await both((u) => new OPAClient(u), decide);
+    assert.equal(refused.status, 401, JSON.stringify(refused));
+    // The SDK's own bearer option, and a header set by hand.
+    const admin = await both((u) => new OPAClient(u, { sdk: { bearerAuth: 'admin-token' } }), decide);
+    assert.deepEqual(admin, { result: true });
+    const reader = await both((u) => new OPAClient(u, { headers: { Authorization: 'Bearer reader-token' } }), decide);
+    assert.deepEqual(reader, { result: true });
+    // A wrong token, and the reader on an API its policy does not open.
+    await both((u) => new OPAClient(u, { sdk: { bearerAuth: 'guess' } }), decide);
+    const health = async (url, token) =>
+      (await new OpaApiClient({ serverURL: url, bearerAuth: token }).health(true)).httpMeta.response.status;
+    assert.equal(await health(urls.cos, 'reader-token'), await health(urls.opa, 'reader-token'));
+  } finally {
+    for (const s of servers) s.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -19,6 +19,7 @@ use cos_policy::decision_log::{DecisionLogger, JsonLinesWriter};
 use serde_json::{Value, json};
 
 use crate::Config;
+use crate::auth::{self, Authentication, Authorization, Verdict};
 use crate::metrics::Metrics;
 use crate::policy::{Answerer, Policy, WriteError};
 use crate::pool::Pool;
@@ -29,6 +30,14 @@ pub(crate) struct App {
     log: Option<(DecisionLogger, Mutex<JsonLinesWriter<std::fs::File>>)>,
     /// Where evaluations and compilations run (off the async workers).
     pool: Pool,
+    /// How callers are identified (`--authentication`).
+    authentication: Authentication,
+    /// Whether `data.system.authz.allow` decides every call (`--authorization`).
+    authorization: Authorization,
+    /// Whether the write APIs are served (`--writes`, resolved).
+    writes: bool,
+    /// `--max-body`: the most the authoriser reads of a body.
+    max_body: usize,
 }
 
 impl App {
@@ -52,6 +61,12 @@ impl App {
             metrics,
             log,
             pool: Pool::new(config.decision_threads())?,
+            authentication: config.authentication,
+            authorization: config.authorization,
+            writes: config
+                .writes
+                .enabled(config.pack.is_some() || config.pack_url.is_some()),
+            max_body: config.max_body,
         }))
     }
 }
@@ -84,7 +99,7 @@ type Shared = State<Arc<App>>;
 type Params = Query<HashMap<String, String>>;
 
 pub(crate) fn router(app: Arc<App>, max_body: usize) -> axum::Router {
-    axum::Router::new()
+    let mut router = axum::Router::new()
         .route("/", post(root_query))
         .route(
             "/v1/data",
@@ -120,7 +135,20 @@ pub(crate) fn router(app: Arc<App>, max_body: usize) -> axum::Router {
                 "resource_not_found",
                 "the requested resource does not exist",
             )
-        })
+        });
+    // Innermost first: the write switch, then authorisation around it (an
+    // unauthorised write is 401 whether or not writes are on, as in OPA),
+    // then the request metrics around both.
+    if !app.writes {
+        router = router.layer(axum::middleware::from_fn(writes_off));
+    }
+    if app.authorization == Authorization::Basic {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            authorize,
+        ));
+    }
+    router
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&app),
             observe,
@@ -142,6 +170,99 @@ async fn observe(State(app): Shared, req: Request, next: Next) -> Response {
         start.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// `--writes off` (the default with a pack source): the write APIs are 403.
+async fn writes_off(req: Request, next: Next) -> Response {
+    if auth::is_write(req.method(), req.uri().path()) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "invalid_operation",
+            "writes are off: this cos-pdp decides with the packs of its pack source; \
+             publish a new pack revision, or start cos-pdp with --writes on to serve \
+             PUT, PATCH and DELETE on /v1/policies and /v1/data",
+        );
+    }
+    next.run(req).await
+}
+
+/// `--authorization=basic`: `data.system.authz.allow` decides the call,
+/// given OPA's input document (auth.rs). `/livez` is not asked: it says
+/// only that the process runs, and probes carry no credentials.
+async fn authorize(State(app): Shared, req: Request, next: Next) -> Response {
+    if req.uri().path() == "/livez" {
+        return next.run(req).await;
+    }
+    let segments = match auth::path_segments(req.uri()) {
+        Ok(s) => s,
+        Err(auth::BadRequest(m)) => return error(StatusCode::BAD_REQUEST, "invalid_parameter", &m),
+    };
+    let (parts, body) = req.into_parts();
+    let (parsed, body) = if auth::expects_body(&parts.method, &segments) {
+        let bytes = match axum::body::to_bytes(body, app.max_body).await {
+            Ok(b) => b,
+            Err(_) => {
+                return error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "invalid_parameter",
+                    &format!(
+                        "request body larger than --max-body ({} bytes)",
+                        app.max_body
+                    ),
+                );
+            }
+        };
+        let parsed = if bytes.is_empty() {
+            None
+        } else {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    let yaml = parts
+                        .headers
+                        .get(header::CONTENT_TYPE)
+                        .is_some_and(|v| String::from_utf8_lossy(v.as_bytes()).contains("yaml"));
+                    let message = if yaml {
+                        "YAML request bodies are not supported: send JSON".to_owned()
+                    } else {
+                        e.to_string()
+                    };
+                    return error(StatusCode::BAD_REQUEST, "invalid_parameter", &message);
+                }
+            }
+        };
+        (parsed, axum::body::Body::from(bytes))
+    } else {
+        (None, body)
+    };
+    let identity = match app.authentication {
+        Authentication::Token => auth::bearer_token(&parts.headers),
+        Authentication::Off => None,
+    };
+    let input = auth::input(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        segments,
+        parsed,
+        identity,
+    );
+    let shared = Arc::clone(&app);
+    let verdict = app
+        .pool
+        .run(
+            move || match shared.policy.evaluate(auth::DECISION, Some(&input)) {
+                Ok((_, Ok(result))) => auth::verdict(result.as_ref()),
+                Ok((_, Err(e))) | Err(e) => Verdict::Fail(e.to_string()),
+            },
+        )
+        .await
+        .unwrap_or_else(Verdict::Fail);
+    match verdict {
+        Verdict::Allow => next.run(Request::from_parts(parts, body)).await,
+        Verdict::Deny(message) => error(StatusCode::UNAUTHORIZED, "unauthorized", &message),
+        Verdict::Fail(message) => internal_error(&message),
+    }
 }
 
 fn handler_of(path: &str) -> &'static str {

@@ -8,6 +8,7 @@
 //! hot-reload controller uses it. See docs/cos-pdp.md.
 
 mod api;
+mod auth;
 mod metrics;
 mod policy;
 mod pool;
@@ -84,6 +85,15 @@ pub(crate) struct Config {
     /// Seconds for a request's body to arrive in full (else 408 and the connection is closed).
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     pub(crate) body_timeout: f64,
+    /// How callers are identified: `token` makes the bearer token of `Authorization: Bearer <token>` the authorisation policy's `input.identity` (as `opa run --authentication=token`).
+    #[arg(long, value_enum, default_value = "off", value_name = "SCHEME")]
+    pub(crate) authentication: auth::Authentication,
+    /// `basic`: the policy `data.system.authz.allow` (from the pack, or written through the API) decides every call but `/livez`, given OPA's input document (path, method, params, headers, body, identity); undefined is 500, so load it before you turn this on.
+    #[arg(long, value_enum, default_value = "off", value_name = "SCHEME")]
+    pub(crate) authorization: auth::Authorization,
+    /// Whether PUT, PATCH and DELETE on /v1/policies and /v1/data are served: `auto` is off when --pack or --pack-url is given (403; publish a pack instead), on otherwise.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub(crate) writes: auth::Writes,
     /// Connections held at once; past it the one idle the longest is closed (default: from the open-files limit, `ulimit -n`, less an eighth).
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,

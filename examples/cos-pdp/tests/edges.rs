@@ -340,3 +340,106 @@ fn a_panic_while_deciding_is_an_answer_and_the_daemon_goes_on() {
     let answer = send(&server.addr, "POST", "/v1/data/boom", r#"{"input": {}}"#).unwrap();
     assert!(status(&answer) != 0);
 }
+
+/// A pack whose `system.authz` lets the bearer of token `admin` do anything.
+fn authz_pack() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        "name: authz\nversion: 1.0.0\nroots: [system/authz, app]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("authz.rego"),
+        "package system.authz\nimport rego.v1\n\ndefault allow := {\"allowed\": false, \"reason\": \"token required\"}\n\nallow := true if input.identity == \"admin\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.rego"),
+        "package app\nimport rego.v1\n\nallow := true\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn send_as(addr: &str, token: &str, method: &str, path: &str, body: &str) -> String {
+    request(
+        addr,
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+        Duration::from_secs(30),
+    )
+    .unwrap()
+}
+
+#[test]
+fn token_authentication_and_an_authz_policy_refuse_an_unauthenticated_write() {
+    let pack = authz_pack();
+    let path = pack.path().to_str().unwrap();
+    let auth = ["--authentication", "token", "--authorization", "basic"];
+    let server = pdp(&[&["--pack", path, "--writes", "on"][..], &auth].concat());
+    let write = |token: Option<&str>| match token {
+        Some(t) => send_as(
+            &server.addr,
+            t,
+            "PUT",
+            "/v1/policies/p",
+            "package extra\nx := 1\n",
+        ),
+        None => send(
+            &server.addr,
+            "PUT",
+            "/v1/policies/p",
+            "package extra\nx := 1\n",
+        )
+        .unwrap(),
+    };
+    let refused = write(None);
+    assert_eq!(status(&refused), 401, "{refused}");
+    assert!(
+        refused.contains(r#"{"code":"unauthorized","message":"token required"}"#),
+        "{refused}"
+    );
+    assert_eq!(status(&write(Some("guess"))), 401);
+    let answer = write(Some("admin"));
+    assert_eq!(status(&answer), 200, "{answer}");
+    // Decisions, health and metrics are asked too; /livez is not.
+    assert_eq!(
+        status(&send(&server.addr, "POST", "/v1/data/app/allow", "{}").unwrap()),
+        401
+    );
+    assert_eq!(status(&get(&server.addr, "/health").unwrap()), 401);
+    assert_eq!(status(&get(&server.addr, "/metrics").unwrap()), 401);
+    assert_eq!(status(&get(&server.addr, "/livez").unwrap()), 200);
+    let decided = send_as(&server.addr, "admin", "POST", "/v1/data/app/allow", "{}");
+    assert!(decided.ends_with(r#"{"result":true,"warning":{"code":"api_usage_warning","message":"'input' key missing from the request"}}"#), "{decided}");
+    drop(server);
+
+    // With a pack source, writes are off unless asked for: 403 once the
+    // policy has let the caller through, 401 before.
+    let server = pdp(&[&["--pack", path][..], &auth].concat());
+    let answer = send_as(&server.addr, "admin", "PUT", "/v1/data/x", "1");
+    assert_eq!(status(&answer), 403, "{answer}");
+    assert!(
+        answer.contains("invalid_operation") && answer.contains("--writes on"),
+        "{answer}"
+    );
+    assert_eq!(
+        status(&send(&server.addr, "PUT", "/v1/data/x", "1").unwrap()),
+        401
+    );
+    drop(server);
+
+    // Without a pack source writes stay on; --writes off turns them off.
+    let server = pdp(&["--writes", "off"]);
+    assert_eq!(
+        status(&send(&server.addr, "DELETE", "/v1/data/x", "").unwrap()),
+        403
+    );
+    drop(server);
+    let server = pdp(&[]);
+    allow_policy(&server.addr);
+}

@@ -461,6 +461,10 @@ export interface DecisionEvent {
   metrics: Record<string, number>;
   erased?: string[];
   masked?: string[];
+  /** Why the evaluation failed, when it did. */
+  error?: { code: string; message: string };
+  /** What the caller added (cos-pdp: `{ route: "POST /v1/data" }`). */
+  custom?: Record<string, JsonValue>;
 }
 
 /** OPA decision-log events for an engine, with the pack's `system.log.mask`/`drop` rules applied. */
@@ -479,6 +483,14 @@ export declare class DecisionLogger {
     path: string,
     input?: JsonValue,
     result?: JsonValue,
+    evalNs?: number,
+  ): DecisionEvent | undefined;
+  /** The event for a failed evaluation, by `engine` (its drop and mask rules apply) or by none. */
+  eventForError(
+    path: string,
+    error: { code: string; message: string },
+    engine?: Engine,
+    input?: JsonValue,
     evalNs?: number,
   ): DecisionEvent | undefined;
 }

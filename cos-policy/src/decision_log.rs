@@ -59,6 +59,32 @@ pub struct DecisionEvent {
     /// JSON pointers the mask rule overwrote.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub masked: Vec<String>,
+    /// Why the evaluation failed, when it did (OPA logs failed decisions
+    /// too, with `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<EventError>,
+    /// What the caller adds (OPA's `custom`): cos-pdp records the API
+    /// route that decided (`{"route": "POST /v1/data"}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, serde_json::Value>,
+}
+
+/// The error of a failed decision, as OPA logs it: a code and a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventError {
+    /// A stable code (cos's `Error::code()`, or OPA's, e.g. `undefined_document`).
+    pub code: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl From<&Error> for EventError {
+    fn from(e: &Error) -> Self {
+        EventError {
+            code: e.code().to_owned(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// Builds decision-log events for one engine and applies the pack's mask
@@ -132,18 +158,59 @@ impl DecisionLogger {
         )
     }
 
-    fn event(&self, engine: &PolicyEngine, parts: EventParts) -> Result<Option<DecisionEvent>> {
-        let pack = engine.pack();
+    /// The event for an evaluation that failed with `error`: by `engine`
+    /// when one was asked (its drop and mask rules apply), or by none (no
+    /// policy was active; the event names no bundle). `None` if dropped.
+    ///
+    /// ```
+    /// # use cos_policy::decision_log::{DecisionLogger, EventError};
+    /// let logger = DecisionLogger::new(Default::default());
+    /// let error = EventError { code: "timeout".into(), message: "time limit reached".into() };
+    /// let event = logger.event_for_error(None, "app/allow", None, &error, 7).unwrap().unwrap();
+    /// assert_eq!(event.error, Some(error));
+    /// assert!(event.result.is_none() && event.bundles.is_empty());
+    /// ```
+    pub fn event_for_error(
+        &self,
+        engine: Option<&PolicyEngine>,
+        path: &str,
+        input: Option<&serde_json::Value>,
+        error: &EventError,
+        eval_ns: u64,
+    ) -> Result<Option<DecisionEvent>> {
+        let parts = EventParts {
+            decision_id: uuid_v4(),
+            path: path.to_owned(),
+            input: input.cloned(),
+            result: None,
+            requested_by: None,
+            timestamp: rfc3339(std::time::SystemTime::now()),
+            eval_ns,
+        };
+        let event = match engine {
+            Some(engine) => self.event(engine, parts)?,
+            None => Some(self.bare_event(None, parts)),
+        };
+        Ok(event.map(|mut e| {
+            e.error = Some(error.clone());
+            e
+        }))
+    }
+
+    fn bare_event(&self, engine: Option<&PolicyEngine>, parts: EventParts) -> DecisionEvent {
         let mut bundles = BTreeMap::new();
-        bundles.insert(
-            pack.name.clone(),
-            BundleRevision {
-                revision: pack.revision.clone(),
-            },
-        );
+        if let Some(engine) = engine {
+            let pack = engine.pack();
+            bundles.insert(
+                pack.name.clone(),
+                BundleRevision {
+                    revision: pack.revision.clone(),
+                },
+            );
+        }
         let mut metrics = BTreeMap::new();
         metrics.insert("timer_rego_query_eval_ns".to_owned(), parts.eval_ns);
-        let mut event = DecisionEvent {
+        DecisionEvent {
             labels: self.labels.clone(),
             decision_id: parts.decision_id,
             bundles,
@@ -155,7 +222,13 @@ impl DecisionLogger {
             metrics,
             erased: Vec::new(),
             masked: Vec::new(),
-        };
+            error: None,
+            custom: BTreeMap::new(),
+        }
+    }
+
+    fn event(&self, engine: &PolicyEngine, parts: EventParts) -> Result<Option<DecisionEvent>> {
+        let mut event = self.bare_event(Some(engine), parts);
         let as_input = serde_json::to_value(&event).map_err(|e| Error::Evaluation {
             query: MASK_RULE.into(),
             message: e.to_string(),
@@ -460,6 +533,55 @@ drop if input.input.user == "healthcheck"
             err.to_string()
                 .contains("must start with /input or /result"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn failed_decisions_are_events_with_their_error_and_the_pack_rules_apply() {
+        let e = engine(
+            "package system.log\n\nmask contains \"/input/password\"\n\ndrop if input.input.quiet\n",
+        );
+        let logger = DecisionLogger::new(BTreeMap::new());
+        let error = EventError {
+            code: "timeout".into(),
+            message: "evaluation exceeded its time limit".into(),
+        };
+        let input = json!({"password": "x", "user": "bob"});
+        let ev = logger
+            .event_for_error(Some(&e), "t/decision", Some(&input), &error, 3)
+            .unwrap()
+            .unwrap();
+        assert_eq!(ev.error.as_ref(), Some(&error));
+        assert_eq!(ev.input, Some(json!({"user": "bob"})));
+        assert_eq!(ev.erased, vec!["/input/password"]);
+        assert_eq!(ev.bundles["t"].revision, "r9");
+        let line = serde_json::to_value(&ev).unwrap();
+        assert_eq!(
+            line["error"],
+            json!({"code": "timeout", "message": "evaluation exceeded its time limit"})
+        );
+        assert!(line.get("custom").is_none() && line.get("result").is_none());
+        // Dropped by the pack's drop rule like any other event.
+        let quiet = json!({"quiet": true});
+        assert!(
+            logger
+                .event_for_error(Some(&e), "t/decision", Some(&quiet), &error, 3)
+                .unwrap()
+                .is_none()
+        );
+        // No engine: no bundle, no rule to apply.
+        let bare = logger
+            .event_for_error(None, "t/decision", None, &error, 0)
+            .unwrap()
+            .unwrap();
+        assert!(bare.bundles.is_empty() && bare.input.is_none());
+        assert_eq!(
+            EventError::from(&Error::Timeout {
+                query: "q".into(),
+                limit_ms: 1
+            })
+            .code,
+            "timeout"
         );
     }
 }

@@ -1063,6 +1063,37 @@ impl DecisionLogger {
             .map_err(policy_err)?;
         json_out_opt(env, ev.as_ref())
     }
+
+    /// The event for an evaluation that failed with `error` (`{code,
+    /// message}`), by `engine` (its drop and mask rules apply) or by none;
+    /// `undefined` when dropped.
+    #[napi(ts_return_type = "DecisionEvent | undefined")]
+    pub fn event_for_error<'e>(
+        &self,
+        env: &'e Env,
+        path: String,
+        error: Unknown<'_>,
+        engine: Option<&Engine>,
+        input: Option<Unknown<'_>>,
+        eval_ns: Option<i64>,
+    ) -> Result<Unknown<'e>> {
+        let eval_ns = u64::try_from(eval_ns.unwrap_or(0))
+            .map_err(|_| invalid_arg("evalNs must not be negative"))?;
+        let error: cos_policy::decision_log::EventError =
+            from_value(json_arg(env, error, "error")?, "error")?;
+        let input = json_opt(env, input)?;
+        let ev = self
+            .0
+            .event_for_error(
+                engine.map(|e| &*e.0),
+                &path,
+                input.as_ref(),
+                &error,
+                eval_ns,
+            )
+            .map_err(policy_err)?;
+        json_out_opt(env, ev.as_ref())
+    }
 }
 
 /// Appends decision-log events to a file as JSON lines (flushed per event).

@@ -155,6 +155,13 @@ test('decision log events and JSON lines', () => {
   assert.equal(ev.requested_by, '10.0.0.1');
   const ev2 = logger.eventForResult(engine, 'companyos/abac/decision', ABAC_INPUT, { allow: true }, 1234);
   assert.equal(ev2.metrics.timer_rego_query_eval_ns, 1234);
+  const failed = logger.eventForError('companyos/abac/decision', { code: 'timeout', message: 'time limit' }, engine, ABAC_INPUT, 7);
+  assert.deepEqual(failed.error, { code: 'timeout', message: 'time limit' });
+  assert.equal(failed.result, undefined);
+  assert.equal(failed.bundles['companyos-baseline'].revision, '2026.12.02-1');
+  const noEngine = logger.eventForError('p', { code: 'x', message: 'y' });
+  assert.deepEqual(noEngine.bundles, {});
+  assert.throws(() => logger.eventForError('p', { code: 'x' }), code('InvalidArg'));
   const bare = new DecisionLogger().eventForDecision(engine, d);
   assert.ok(bare.labels.id);
   assert.ok(new DecisionLogger().eventForResult(engine, 'companyos/abac/decision').decision_id);

@@ -982,6 +982,30 @@ impl DecisionLogger {
             .map_err(policy_err)?;
         opt_to_py(py, ev.as_ref())
     }
+
+    /// The event for an evaluation that failed with `error` (a dict with
+    /// `code` and `message`), by `engine` (its drop and mask rules apply) or
+    /// by none; `None` when dropped.
+    #[pyo3(signature = (path, error, engine = None, input = None, eval_ns = 0))]
+    fn event_for_error<'py>(
+        &self,
+        py: Python<'py>,
+        path: &str,
+        error: &Bound<'py, PyAny>,
+        engine: Option<&Engine>,
+        input: Option<&Bound<'py, PyAny>>,
+        eval_ns: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let error: cos_policy::decision_log::EventError = from_py(error, "error")?;
+        let input = input.map(|i| to_json(i, 0)).transpose()?;
+        let ev = py
+            .detach(|| {
+                self.0
+                    .event_for_error(engine.map(|e| &e.0), path, input.as_ref(), &error, eval_ns)
+            })
+            .map_err(policy_err)?;
+        opt_to_py(py, ev.as_ref())
+    }
 }
 
 /// Appends decision-log events to a file as JSON lines (flushed per event).

@@ -154,6 +154,15 @@ def test_decision_log(tmp_path, engine):
     assert ev["result"]["allow"] is True
     ev2 = logger.event_for_result(engine, "companyos/abac/decision", ABAC_INPUT, {"allow": True}, 1234)
     assert ev2["metrics"]["timer_rego_query_eval_ns"] == 1234
+    failed = logger.event_for_error(
+        "companyos/abac/decision", {"code": "timeout", "message": "time limit"}, engine, ABAC_INPUT, 7
+    )
+    assert failed["error"] == {"code": "timeout", "message": "time limit"} and "result" not in failed
+    assert failed["bundles"]["companyos-baseline"]["revision"] == "2026.12.02-1"
+    bare = logger.event_for_error("p", {"code": "x", "message": "y"})
+    assert bare["bundles"] == {} and "input" not in bare
+    with pytest.raises(ValueError):
+        logger.event_for_error("p", {"code": "x"})
     log = tmp_path / "decisions.jsonl"
     w = JsonLinesWriter(log)
     w.write(ev)

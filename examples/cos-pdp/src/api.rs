@@ -117,6 +117,8 @@ pub(crate) fn router(app: Arc<App>, max_body: usize) -> axum::Router {
                 .patch(data_patch)
                 .delete(data_delete),
         )
+        .route("/v0/data", post(v0_post_root))
+        .route("/v0/data/{*path}", post(v0_post))
         .route("/v1/policies", get(policies_list))
         .route(
             "/v1/policies/{*id}",
@@ -268,6 +270,7 @@ async fn authorize(State(app): Shared, req: Request, next: Next) -> Response {
 fn handler_of(path: &str) -> &'static str {
     match path {
         "/" => "v0/data",
+        p if p.starts_with("/v0/data") => "v0/data",
         p if p.starts_with("/v1/data") => "v1/data",
         p if p.starts_with("/v1/policies") => "v1/policies",
         "/health" | "/healthz" | "/livez" => "health",
@@ -329,7 +332,10 @@ async fn data_get(State(app): Shared, Path(path): Path<String>, Query(params): P
         },
         None => None,
     };
-    off_worker(&app, move |app| evaluate(app, &path, input, &params, false)).await
+    off_worker(&app, move |app| {
+        evaluate(app, GET_V1, &path, input, &params, false)
+    })
+    .await
 }
 
 async fn data_post_root(app: Shared, params: Params, body: Bytes) -> Response {
@@ -353,7 +359,7 @@ fn data_post_now(
     body: &Bytes,
 ) -> Response {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return evaluate(app, path, None, params, true);
+        return evaluate(app, POST_V1, path, None, params, true);
     }
     // Without a decision log nothing needs the input or the result as JSON
     // trees: the body is parsed straight into the engine's values and the
@@ -367,8 +373,8 @@ fn data_post_now(
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut m)) => match m.remove("input") {
-            Some(i) => evaluate(app, path, Some(i), params, false),
-            None => evaluate(app, path, None, params, true),
+            Some(i) => evaluate(app, POST_V1, path, Some(i), params, false),
+            None => evaluate(app, POST_V1, path, None, params, true),
         },
         Ok(_) => error(
             StatusCode::BAD_REQUEST,
@@ -543,67 +549,173 @@ fn evaluate_fast(
     }
 }
 
+/// The routes that decide, as the decision log's `custom.route` names them.
+const GET_V1: &str = "GET /v1/data";
+const POST_V1: &str = "POST /v1/data";
+const POST_V0: &str = "POST /v0/data";
+const POST_ROOT: &str = "POST /";
+
+/// Writes the decision-log event of one decision (defined, undefined or
+/// failed) when logging is on, and gives its id; the error response when
+/// the log cannot take it: no decision without its record.
+fn log_decision(
+    app: &App,
+    route: &str,
+    engine: Option<&cos_policy::PolicyEngine>,
+    path: &str,
+    input: Option<&Value>,
+    outcome: Result<Option<&Value>, cos_policy::decision_log::EventError>,
+    eval_ns: u64,
+) -> Result<Option<String>, Box<Response>> {
+    let Some((logger, writer)) = &app.log else {
+        return Ok(None);
+    };
+    let event = match (&outcome, engine) {
+        (Ok(result), Some(engine)) => {
+            logger.event_for_result(engine, path, input, *result, eval_ns)
+        }
+        (Ok(_), None) => Ok(None),
+        (Err(e), engine) => logger.event_for_error(engine, path, input, e, eval_ns),
+    };
+    let failed = |e: &dyn std::fmt::Display| {
+        Box::new(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            &format!("decision log: {e}"),
+        ))
+    };
+    match event {
+        Ok(Some(mut event)) => {
+            event
+                .custom
+                .insert("route".to_owned(), Value::String(route.to_owned()));
+            let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+            w.write(&event).map_err(|e| failed(&e))?;
+            Ok(Some(event.decision_id))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(failed(&e)),
+    }
+}
+
+/// One evaluation of `path` with its decision-log event, on `route`.
+#[allow(
+    clippy::type_complexity,
+    reason = "which engine answered, and its result"
+)]
+fn evaluate_logged(
+    app: &App,
+    route: &str,
+    path: &str,
+    input: Option<&Value>,
+) -> Result<(Answerer, Option<Value>, Option<String>, u64), Box<Response>> {
+    let started = Instant::now();
+    let outcome = app.policy.evaluate(&query_of(path), input);
+    let eval_ns = elapsed_ns(started);
+    let display_path = path.trim_matches('/');
+    match outcome {
+        Ok((answerer, Ok(result))) => {
+            let id = log_decision(
+                app,
+                route,
+                Some(answerer.engine()),
+                display_path,
+                input,
+                Ok(result.as_ref()),
+                eval_ns,
+            )?;
+            Ok((answerer, result, id, eval_ns))
+        }
+        Ok((answerer, Err(e))) => {
+            let event_error = (&e).into();
+            log_decision(
+                app,
+                route,
+                Some(answerer.engine()),
+                display_path,
+                input,
+                Err(event_error),
+                eval_ns,
+            )?;
+            Err(Box::new(evaluation_error(app, &e)))
+        }
+        Err(e) => {
+            log_decision(
+                app,
+                route,
+                None,
+                display_path,
+                input,
+                Err((&e).into()),
+                eval_ns,
+            )?;
+            app.metrics.decision("error");
+            Err(Box::new(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                &e.to_string(),
+            )))
+        }
+    }
+}
+
 fn evaluate(
     app: &App,
+    route: &str,
     path: &str,
     input: Option<Value>,
     params: &HashMap<String, String>,
     warn_missing: bool,
 ) -> Response {
-    let (answerer, result, eval_ns) =
-        match timed(app, || app.policy.evaluate(&query_of(path), input.as_ref())) {
-            Ok(done) => done,
-            Err(response) => return *response,
-        };
-    let mut decision_id = None;
-    if let Some((logger, writer)) = &app.log {
-        let display_path = path.trim_matches('/');
-        match logger.event_for_result(
-            answerer.engine(),
-            display_path,
-            input.as_ref(),
-            result.as_ref(),
+    match evaluate_logged(app, route, path, input.as_ref()) {
+        Ok((answerer, result, decision_id, eval_ns)) => data_response(
+            app,
+            &answerer,
+            result,
+            decision_id,
             eval_ns,
-        ) {
-            Ok(Some(event)) => {
-                decision_id = Some(event.decision_id.clone());
-                let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-                if let Err(e) = w.write(&event) {
-                    // No decision without its log entry.
-                    return error(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "internal_error",
-                        &format!("decision log: {e}"),
-                    );
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                return error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    &format!("decision log: {e}"),
-                );
-            }
-        }
+            params,
+            warn_missing,
+        ),
+        Err(response) => *response,
     }
-    data_response(
-        app,
-        &answerer,
-        result,
-        decision_id,
-        eval_ns,
-        params,
-        warn_missing,
-    )
 }
 
 /// `POST /`: the body is the input; the answer is `data.system.main`, unwrapped.
 async fn root_query(State(app): Shared, Query(params): Params, body: Bytes) -> Response {
-    off_worker(&app, move |app| root_query_now(app, &params, &body)).await
+    off_worker(&app, move |app| {
+        v0_query(app, POST_ROOT, "system/main", &params, &body)
+    })
+    .await
 }
 
-fn root_query_now(app: &App, params: &HashMap<String, String>, body: &Bytes) -> Response {
+/// `POST /v0/data/{path}`: OPA's v0 Data API, the body is the input and the
+/// answer the document, unwrapped.
+async fn v0_post(
+    State(app): Shared,
+    Path(path): Path<String>,
+    Query(params): Params,
+    body: Bytes,
+) -> Response {
+    off_worker(&app, move |app| {
+        v0_query(app, POST_V0, &path, &params, &body)
+    })
+    .await
+}
+
+async fn v0_post_root(app: Shared, params: Params, body: Bytes) -> Response {
+    v0_post(app, Path(String::new()), params, body).await
+}
+
+/// The v0 answer: the document itself, or `404 undefined_document` (logged
+/// with that error, as OPA logs it).
+fn v0_query(
+    app: &App,
+    route: &str,
+    path: &str,
+    params: &HashMap<String, String>,
+    body: &Bytes,
+) -> Response {
     let input = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -618,19 +730,77 @@ fn root_query_now(app: &App, params: &HashMap<String, String>, body: &Bytes) -> 
             }
         }
     };
-    match app.policy.evaluate("data/system/main", input.as_ref()) {
-        Ok((_, Ok(Some(v)))) => json_response(StatusCode::OK, &v, truthy(params, "pretty")),
-        Ok((_, Ok(None))) => error(
-            StatusCode::NOT_FOUND,
-            "undefined_document",
-            "document missing: data.system.main",
-        ),
-        Ok((_, Err(e))) | Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            &e.to_string(),
-        ),
+    let display_path = path.trim_matches('/');
+    let started = Instant::now();
+    let outcome = app.policy.evaluate(&query_of(path), input.as_ref());
+    let eval_ns = elapsed_ns(started);
+    let (engine, result) = match &outcome {
+        Ok((answerer, Ok(result))) => (Some(answerer.engine()), result.as_ref()),
+        Ok((answerer, Err(e))) => {
+            return v0_error(
+                app,
+                route,
+                Some(answerer.engine()),
+                display_path,
+                input.as_ref(),
+                e,
+                eval_ns,
+            );
+        }
+        Err(e) => return v0_error(app, route, None, display_path, input.as_ref(), e, eval_ns),
+    };
+    match result {
+        Some(v) => {
+            if let Err(r) = log_decision(
+                app,
+                route,
+                engine,
+                display_path,
+                input.as_ref(),
+                Ok(Some(v)),
+                eval_ns,
+            ) {
+                return *r;
+            }
+            app.metrics.decision("defined");
+            json_response(StatusCode::OK, v, truthy(params, "pretty"))
+        }
+        None => {
+            let missing = cos_policy::decision_log::EventError {
+                code: "undefined_document".to_owned(),
+                message: format!("document missing: {}", query_of(path).replace('/', ".")),
+            };
+            if let Err(r) = log_decision(
+                app,
+                route,
+                engine,
+                display_path,
+                input.as_ref(),
+                Err(missing.clone()),
+                eval_ns,
+            ) {
+                return *r;
+            }
+            app.metrics.decision("undefined");
+            error(StatusCode::NOT_FOUND, &missing.code, &missing.message)
+        }
     }
+}
+
+fn v0_error(
+    app: &App,
+    route: &str,
+    engine: Option<&cos_policy::PolicyEngine>,
+    path: &str,
+    input: Option<&Value>,
+    e: &cos_policy::Error,
+    eval_ns: u64,
+) -> Response {
+    if let Err(r) = log_decision(app, route, engine, path, input, Err(e.into()), eval_ns) {
+        return *r;
+    }
+    app.metrics.decision("error");
+    internal_error(&e.to_string())
 }
 
 // ------------------------------------------------------------- data writes

@@ -12,6 +12,7 @@
     reason = "test code: a failure should panic with context"
 )]
 
+use serde_json::Value;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -442,4 +443,100 @@ fn token_authentication_and_an_authz_policy_refuse_an_unauthenticated_write() {
     drop(server);
     let server = pdp(&[]);
     allow_policy(&server.addr);
+}
+
+#[test]
+fn every_route_that_decides_logs_each_decision_with_its_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let server = pdp(&["--decision-log", log.to_str().unwrap()]);
+    let policy =
+        "package x\nimport rego.v1\nallow := true\nconflict := 1\nconflict := 2 if input.clash\n";
+    let answer = send(&server.addr, "PUT", "/v1/policies/x", policy).unwrap();
+    assert_eq!(status(&answer), 200, "{answer}");
+    let main = "package system\nmain := {\"from\": \"main\"}\n";
+    assert_eq!(
+        status(&send(&server.addr, "PUT", "/v1/policies/main", main).unwrap()),
+        200
+    );
+    // (method, path, body, status, route): defined, undefined and failed
+    // decisions on each route.
+    let calls = [
+        (
+            "POST",
+            "/v1/data/x/allow",
+            r#"{"input": {}}"#,
+            200,
+            "POST /v1/data",
+        ),
+        (
+            "POST",
+            "/v1/data/x/nothing",
+            r#"{"input": {}}"#,
+            200,
+            "POST /v1/data",
+        ),
+        ("POST", "/v1/data/x/allow", "", 200, "POST /v1/data"),
+        (
+            "POST",
+            "/v1/data/x/conflict",
+            r#"{"input": {"clash": true}}"#,
+            500,
+            "POST /v1/data",
+        ),
+        (
+            "GET",
+            "/v1/data/x/allow?input=%7B%7D",
+            "",
+            200,
+            "GET /v1/data",
+        ),
+        ("GET", "/v1/data/x", "", 200, "GET /v1/data"),
+        ("POST", "/", r#"{"a": 1}"#, 200, "POST /"),
+        (
+            "POST",
+            "/v0/data/x/allow",
+            r#"{"a": 1}"#,
+            200,
+            "POST /v0/data",
+        ),
+        ("POST", "/v0/data/x/nothing", "{}", 404, "POST /v0/data"),
+        (
+            "POST",
+            "/v0/data/x/conflict",
+            r#"{"clash": true}"#,
+            500,
+            "POST /v0/data",
+        ),
+    ];
+    for (method, path, body, want, _) in calls {
+        let answer = if method == "GET" {
+            get(&server.addr, path).unwrap()
+        } else {
+            send(&server.addr, method, path, body).unwrap()
+        };
+        assert_eq!(status(&answer), want, "{method} {path}: {answer}");
+    }
+    // Reads that are not decisions are not logged: the Policy API, health.
+    assert_eq!(status(&get(&server.addr, "/v1/policies").unwrap()), 200);
+    assert_eq!(status(&get(&server.addr, "/health").unwrap()), 200);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), calls.len(), "{text}");
+    for (event, (method, path, _, want, route)) in events.iter().zip(calls) {
+        assert_eq!(event["custom"]["route"], route, "{method} {path}: {event}");
+        let has_error = event.get("error").is_some();
+        assert_eq!(has_error, want != 200, "{method} {path}: {event}");
+    }
+    assert_eq!(
+        events[3]["error"]["code"], "evaluation_error",
+        "{}",
+        events[3]
+    );
+    assert_eq!(events[6]["path"], "system/main");
+    assert_eq!(events[6]["result"], serde_json::json!({"from": "main"}));
+    assert_eq!(events[8]["error"]["code"], "undefined_document");
 }

@@ -182,6 +182,16 @@ class DecisionLogger:
         result: Any = None,
         eval_ns: int = 0,
     ) -> Optional[Dict[str, Any]]: ...
+    def event_for_error(
+        self,
+        path: str,
+        error: Dict[str, str],
+        engine: Optional[Engine] = None,
+        input: Any = None,
+        eval_ns: int = 0,
+    ) -> Optional[Dict[str, Any]]:
+        """The event for a failed evaluation (`error`: `code`, `message`)."""
+        ...
 
 class JsonLinesWriter:
     """Appends events to a file as JSON lines, flushed per event."""

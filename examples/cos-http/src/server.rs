@@ -12,12 +12,16 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
+use crate::identity::ClientIdentity;
 use crate::limits::Limits;
 use crate::panic::CatchPanic;
+use crate::tls::TlsConfig;
 
 /// A request the loop answered itself, without the router; the caller
 /// gives the answer its body (each server has its own error shape).
@@ -104,13 +108,61 @@ pub async fn serve(
     refuse: impl Fn(&Refusal) -> Response<Body> + Send + Sync + 'static,
     shutdown: impl Future<Output = ()>,
 ) {
+    serve_with(listener, router, limits, None, Box::new(refuse), shutdown).await;
+}
+
+/// [`serve`] over TLS: each accepted connection first completes a TLS
+/// handshake as `tls` says, then is served as [`serve`] serves it.
+///
+/// The handshake is held to the same bounds as a request's head: it must
+/// complete within [`Limits::header_timeout`] from the accept (a client
+/// that opens a connection and sends no ClientHello is closed when it runs
+/// out), and a connection in its handshake counts against
+/// [`Limits::max_connections`] and may be shed as an idle one. The clock of
+/// the first request's headers starts when the handshake ends. A failed
+/// handshake closes the connection, silently. With client verification
+/// ([`TlsConfig`] made with client CAs), every request of a connection
+/// carries the client's [`ClientIdentity`] in its extensions; a verified
+/// certificate whose subject cannot be read (Go's parser refuses it too)
+/// closes the connection.
+pub async fn serve_tls(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: Limits,
+    tls: TlsConfig,
+    refuse: impl Fn(&Refusal) -> Response<Body> + Send + Sync + 'static,
+    shutdown: impl Future<Output = ()>,
+) {
+    serve_with(
+        listener,
+        router,
+        limits,
+        Some(tls),
+        Box::new(refuse),
+        shutdown,
+    )
+    .await;
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    router: axum::Router,
+    limits: Limits,
+    tls: Option<TlsConfig>,
+    refuse: Box<Refuse>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let tls = tls.map(|t| Tls {
+        acceptor: TlsAcceptor::from(t.server),
+        verify_clients: t.verify_clients,
+    });
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
     let shared = Arc::new(Shared {
         router,
         limits,
-        refuse: Box::new(refuse),
+        refuse,
         http,
         registry: Registry {
             epoch: Instant::now(),
@@ -142,7 +194,13 @@ pub async fn serve(
                     .registry
                     .admit(next_id, Arc::clone(&conn), limits.max_connections)
                 {
-                    tokio::spawn(connection(stream, Arc::clone(&shared), conn, next_id));
+                    let shared = Arc::clone(&shared);
+                    match &tls {
+                        None => tokio::spawn(connection(stream, None, shared, conn, next_id)),
+                        Some(tls) => {
+                            tokio::spawn(tls_connection(tls.clone(), stream, shared, conn, next_id))
+                        }
+                    };
                 }
             }
             Err(e) if one_connection(&e) => {}
@@ -295,12 +353,71 @@ impl Drop for InFlight<'_> {
     }
 }
 
-async fn connection(stream: TcpStream, shared: Arc<Shared>, conn: Arc<Conn>, id: u64) {
+/// The TLS side of [`serve_tls`].
+#[derive(Clone)]
+struct Tls {
+    acceptor: TlsAcceptor,
+    verify_clients: bool,
+}
+
+/// The handshake, within the header timeout and while the connection is
+/// not evicted, then the connection as a plain one.
+async fn tls_connection(
+    tls: Tls,
+    stream: TcpStream,
+    shared: Arc<Shared>,
+    conn: Arc<Conn>,
+    id: u64,
+) {
+    let handshake = tokio::time::timeout(shared.limits.header_timeout, tls.acceptor.accept(stream));
+    let stream = tokio::select! {
+        r = handshake => match r {
+            Ok(Ok(stream)) => Some(stream),
+            // Refused by either side, broken off, or too slow: closed.
+            Ok(Err(_)) | Err(_) => None,
+        },
+        () = conn.evict.notified() => None,
+    };
+    let Some(stream) = stream else {
+        shared.registry.leave(id);
+        return;
+    };
+    let identity = if tls.verify_clients {
+        // The verifier required a certificate: there is one.
+        let subject = stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|certs| certs.first())
+            .map(|leaf| ClientIdentity::from_certificate_der(leaf));
+        match subject {
+            Some(Ok(identity)) => Some(Arc::new(identity)),
+            _ => {
+                shared.registry.leave(id);
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    connection(stream, identity, shared, conn, id).await;
+}
+
+async fn connection<S>(
+    stream: S,
+    identity: Option<Arc<ClientIdentity>>,
+    shared: Arc<Shared>,
+    conn: Arc<Conn>,
+    id: u64,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = {
         let (shared, conn) = (Arc::clone(&shared), Arc::clone(&conn));
         hyper::service::service_fn(move |req: Request<Incoming>| {
-            let (shared, conn) = (Arc::clone(&shared), Arc::clone(&conn));
-            async move { Ok::<_, Infallible>(shared.handle(req, &conn).await) }
+            let (shared, conn, identity) =
+                (Arc::clone(&shared), Arc::clone(&conn), identity.clone());
+            async move { Ok::<_, Infallible>(shared.handle(req, &conn, identity.as_deref()).await) }
         })
     };
     let http = shared.http.serve_connection(TokioIo::new(stream), service);
@@ -323,9 +440,17 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, conn: Arc<Conn>, id:
 }
 
 impl Shared {
-    async fn handle(&self, req: Request<Incoming>, conn: &Conn) -> Response<Body> {
+    async fn handle(
+        &self,
+        req: Request<Incoming>,
+        conn: &Conn,
+        identity: Option<&ClientIdentity>,
+    ) -> Response<Body> {
         let _in_flight = InFlight::begin(conn, &self.registry);
-        let (parts, mut incoming) = req.into_parts();
+        let (mut parts, mut incoming) = req.into_parts();
+        if let Some(identity) = identity {
+            parts.extensions.insert(identity.clone());
+        }
         let max = self.limits.max_body;
         if content_length(&parts.headers)
             .is_some_and(|n| n > u64::try_from(max).unwrap_or(u64::MAX))

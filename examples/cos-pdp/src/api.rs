@@ -18,8 +18,9 @@ use cos_policy::Input;
 use cos_policy::decision_log::{DecisionLogger, JsonLinesWriter};
 use serde_json::{Value, json};
 
+use crate::Authentication;
 use crate::Config;
-use crate::auth::{self, Authentication, Authorization, Verdict};
+use crate::auth::{self, Authorization, Verdict};
 use crate::metrics::Metrics;
 use crate::policy::{Answerer, Policy, WriteError};
 use crate::pool::Pool;
@@ -239,6 +240,10 @@ async fn authorize(State(app): Shared, req: Request, next: Next) -> Response {
     };
     let identity = match app.authentication {
         Authentication::Token => auth::bearer_token(&parts.headers),
+        Authentication::Tls => parts
+            .extensions
+            .get::<cos_http::ClientIdentity>()
+            .map(|id| id.subject.clone()),
         Authentication::Off => None,
     };
     let input = auth::input(

@@ -1,5 +1,6 @@
 //! Who may call what, as OPA's server decides it: `--authentication`
-//! (who the caller is: a bearer token), `--authorization=basic` (a
+//! (who the caller is: a bearer token or a client certificate),
+//! `--authorization=basic` (a
 //! `data.system.authz.allow` policy decides every API call, given OPA's
 //! input document), and `--writes` (whether the write APIs are open at all).
 //!
@@ -9,21 +10,13 @@
 //! and `headers` (lists of values, header names in Go's canonical form,
 //! `Host` left out as Go's server leaves it out), `body` (for `POST /`,
 //! `POST /v{0,1}/data…`, `/v1/query`, `/v1/compile`) and `identity` (the
-//! bearer token). See docs/cos-pdp.md, "Authentication and authorisation".
+//! bearer token, or the subject of a verified client certificate:
+//! `--authentication` is in auth_flags.rs). See docs/cos-pdp.md, "Authentication and authorisation".
 
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, Method, Uri};
 use serde_json::{Map, Value};
-
-/// `--authentication`: how a caller's identity is established.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum Authentication {
-    /// No identity (`input.identity` is absent).
-    Off,
-    /// `Authorization: Bearer <token>`: the token is `input.identity`.
-    Token,
-}
 
 /// `--authorization`: what decides whether a call may proceed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -9,6 +9,7 @@
 
 mod api;
 mod auth;
+mod auth_flags;
 mod metrics;
 mod policy;
 mod pool;
@@ -25,6 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
+
+pub(crate) use auth_flags::{Authentication, MinTlsVersion};
 
 /// Command line of `cos-pdp`.
 #[derive(Parser, Debug)]
@@ -85,9 +88,6 @@ pub(crate) struct Config {
     /// Seconds for a request's body to arrive in full (else 408 and the connection is closed).
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     pub(crate) body_timeout: f64,
-    /// How callers are identified: `token` makes the bearer token of `Authorization: Bearer <token>` the authorisation policy's `input.identity` (as `opa run --authentication=token`).
-    #[arg(long, value_enum, default_value = "off", value_name = "SCHEME")]
-    pub(crate) authentication: auth::Authentication,
     /// `basic`: the policy `data.system.authz.allow` (from the pack, or written through the API) decides every call but `/livez`, given OPA's input document (path, method, params, headers, body, identity); undefined is 500, so load it before you turn this on.
     #[arg(long, value_enum, default_value = "off", value_name = "SCHEME")]
     pub(crate) authorization: auth::Authorization,
@@ -97,6 +97,21 @@ pub(crate) struct Config {
     /// Connections held at once; past it the one idle the longest is closed (default: from the open-files limit, `ulimit -n`, less an eighth).
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
+    /// Serve HTTPS with this certificate (PEM: the server's certificate, then any intermediates); with --tls-private-key-file.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) tls_cert_file: Option<PathBuf>,
+    /// The private key of --tls-cert-file (PEM, unencrypted).
+    #[arg(long, value_name = "PEM")]
+    pub(crate) tls_private_key_file: Option<PathBuf>,
+    /// CA certificates (PEM) that client certificates must chain to, under --authentication=tls.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) tls_ca_cert_file: Option<PathBuf>,
+    /// Lowest TLS version accepted.
+    #[arg(long, value_enum, default_value_t = MinTlsVersion::V1_2, value_name = "VERSION")]
+    pub(crate) min_tls_version: MinTlsVersion,
+    /// How callers are identified, for the authorisation policy's `input.identity`: `token` reads `Authorization: Bearer <token>`; `tls` requires a client certificate that verifies against --tls-ca-cert-file (mutual TLS) and takes its subject (as `opa run --authentication`).
+    #[arg(long, value_enum, default_value_t = Authentication::Off, value_name = "SCHEME")]
+    pub(crate) authentication: Authentication,
 }
 
 impl Config {
@@ -145,6 +160,7 @@ fn seconds(s: f64, what: &str) -> Result<Duration, String> {
 
 fn run(config: Config) -> Result<(), String> {
     let limits = config.limits()?;
+    let tls = auth_flags::tls_config(&config)?;
     let policy = Arc::new(policy::Policy::start(&config)?);
     let metrics = Arc::new(metrics::Metrics::new());
     if let Some(url) = config.pack_url.clone() {
@@ -176,12 +192,18 @@ fn run(config: Config) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        println!("cos-pdp listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("cos-pdp listening on {scheme}://{addr}");
         let app = api::router(api::App::new(policy, metrics, &config)?, config.max_body);
-        cos_http::serve(listener, app, limits, api::refusal, async {
+        let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+        };
+        match tls {
+            None => cos_http::serve(listener, app, limits, api::refusal, shutdown).await,
+            Some(tls) => {
+                cos_http::serve_tls(listener, app, limits, tls, api::refusal, shutdown).await;
+            }
+        }
         Ok(())
     })
 }

@@ -149,45 +149,28 @@ pub(crate) fn check(
     let (tree, packages) = rule_tree(parsed, rego_v1);
     for (path, rules) in &tree {
         let Some(first) = rules.first() else { continue };
-        // Ground rules may not have other rules inside their extent.
-        if rules.iter().any(|r| r.ground) {
-            let inside: Vec<String> = tree
-                .range(path.clone()..)
-                .skip(1)
-                .take_while(|(p, _)| p.starts_with(path))
-                .flat_map(|(p, rs)| {
-                    rs.iter().map(move |r| {
-                        format!("\n  rule {} at {}:{}", show(p), r.module.path, r.line)
-                    })
-                })
-                .collect();
-            if !inside.is_empty() {
-                return Err(type_error(
-                    first.module,
-                    first.line,
-                    format!("rule {} conflicts with:{}", show(path), inside.concat()),
-                ));
-            }
-        }
-        // Nor may functions sit inside a rule's dynamic extent.
-        if rules.iter().any(|r| !r.ground) {
-            let functions: Vec<String> = tree
-                .range(path.clone()..)
-                .skip(1)
-                .take_while(|(p, _)| p.starts_with(path))
-                .flat_map(|(p, rs)| {
-                    rs.iter().filter(|r| r.arity.is_some()).map(move |r| {
-                        format!("\n  function {} at {}:{}", show(p), r.module.path, r.line)
-                    })
-                })
-                .collect();
-            if !functions.is_empty() {
-                return Err(type_error(
-                    first.module,
-                    first.line,
-                    format!("rule {} conflicts with:{}", show(path), functions.concat()),
-                ));
-            }
+        // Ground rules may not have other rules inside their extent, nor
+        // may functions sit inside a rule's dynamic extent: one walk of
+        // the rules below `path` finds both (with a ground rule at `path`,
+        // every rule below conflicts, functions among them).
+        let ground = rules.iter().any(|r| r.ground);
+        let kind = if ground { "rule" } else { "function" };
+        let inside: String = tree
+            .range(path.clone()..)
+            .skip(1)
+            .take_while(|(p, _)| p.starts_with(path))
+            .flat_map(|(p, rs)| {
+                rs.iter()
+                    .filter(move |r| ground || r.arity.is_some())
+                    .map(move |r| format!("\n  {kind} {} at {}:{}", show(p), r.module.path, r.line))
+            })
+            .collect();
+        if !inside.is_empty() {
+            return Err(type_error(
+                first.module,
+                first.line,
+                format!("rule {} conflicts with:{inside}", show(path)),
+            ));
         }
         let complete = rules.iter().filter(|r| r.complete).count();
         let partial = rules

@@ -282,20 +282,7 @@ mod tests {
     use serde_json::json;
 
     fn run(srcs: &[&str], data: serde_json::Value) -> Result<()> {
-        let modules: Vec<Module> = srcs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Module {
-                path: format!("m{i}.rego"),
-                source: (*s).to_owned(),
-            })
-            .collect();
-        let parsed: Vec<_> = modules
-            .iter()
-            .map(|m| crate::parity::parse_module(m, true).unwrap())
-            .collect();
-        let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-        check(&pairs, true, &data)
+        crate::test_support::with_parsed(srcs, |pairs| check(pairs, true, &data))
     }
 
     fn err(srcs: &[&str], data: serde_json::Value) -> String {

@@ -675,20 +675,7 @@ mod tests {
     use super::*;
 
     fn run(srcs: &[&str]) -> Result<DependencyReport> {
-        let modules: Vec<Module> = srcs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Module {
-                path: format!("m{i}.rego"),
-                source: (*s).to_owned(),
-            })
-            .collect();
-        let parsed: Vec<_> = modules
-            .iter()
-            .map(|m| crate::parity::parse_module(m, true).unwrap())
-            .collect();
-        let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-        check(&pairs)
+        crate::test_support::with_parsed(srcs, check)
     }
 
     fn err(srcs: &[&str]) -> String {

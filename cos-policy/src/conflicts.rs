@@ -25,10 +25,11 @@
 
 use std::collections::BTreeMap;
 
-use regorus::unstable::{Expr, Rule, RuleHead};
+use regorus::unstable::{Rule, RuleHead};
 
 use crate::error::{Error, Result};
 use crate::pack::Module;
+use crate::recursion::{StaticRef, static_ref};
 
 /// Segments after `data`.
 type Path = Vec<String>;
@@ -49,45 +50,10 @@ struct Entry<'a> {
     arity: Option<usize>,
 }
 
-/// The literal segments of a reference and whether all of them are literal:
-/// the rule tree node of a rule is its ground prefix.
-fn ground_prefix(e: &Expr) -> Option<(Path, bool)> {
-    let mut segs = Vec::new();
-    let mut ground = true;
-    let mut cur = e;
-    loop {
-        match cur {
-            Expr::RefDot { refr, field, .. } => {
-                segs.push(field.1.as_string().ok()?.to_string());
-                cur = refr.as_ref();
-            }
-            Expr::RefBrack { refr, index, .. } => {
-                match index.as_ref() {
-                    Expr::String { value, .. } | Expr::RawString { value, .. } => {
-                        segs.push(value.as_string().ok()?.to_string());
-                    }
-                    // A variable (or other term) index ends the ground prefix.
-                    _ => {
-                        segs.clear();
-                        ground = false;
-                    }
-                }
-                cur = refr.as_ref();
-            }
-            Expr::Var { value, .. } => {
-                segs.push(value.as_string().ok()?.to_string());
-                segs.reverse();
-                return Some((segs, ground));
-            }
-            _ => return None,
-        }
-    }
-}
-
 /// The package's path after `data` (`package data.a` is `data.data.a`, in
 /// OPA and regorus alike).
 pub(crate) fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
-    ground_prefix(&m.package.refr).map(|(p, _)| p)
+    static_ref(&m.package.refr).map(StaticRef::into_path)
 }
 
 fn show(p: &[String]) -> String {
@@ -135,9 +101,11 @@ fn rule_tree<'a>(
                     RuleHead::Func { refr, args, .. } => (refr, false, true, Some(args.len())),
                 },
             };
-            let Some((segs, ground)) = ground_prefix(refr) else {
+            // The rule tree node of a rule is its head's ground prefix.
+            let Some(head) = static_ref(refr) else {
                 continue;
             };
+            let ground = head.ground;
             // regorus reads `p contains x` and `p[x]` (no value) alike, as a
             // set head on `p`. For OPA the first is a multi-value rule on
             // `p`; in Rego v1 the second is `p[x] = true`, a single-value
@@ -156,7 +124,7 @@ fn rule_tree<'a>(
                 _ => (false, false),
             };
             let mut path = pkg.clone();
-            path.extend(segs);
+            path.extend(head.into_path());
             tree.entry(path).or_default().push(Entry {
                 module,
                 line,
@@ -181,45 +149,28 @@ pub(crate) fn check(
     let (tree, packages) = rule_tree(parsed, rego_v1);
     for (path, rules) in &tree {
         let Some(first) = rules.first() else { continue };
-        // Ground rules may not have other rules inside their extent.
-        if rules.iter().any(|r| r.ground) {
-            let inside: Vec<String> = tree
-                .range(path.clone()..)
-                .skip(1)
-                .take_while(|(p, _)| p.starts_with(path))
-                .flat_map(|(p, rs)| {
-                    rs.iter().map(move |r| {
-                        format!("\n  rule {} at {}:{}", show(p), r.module.path, r.line)
-                    })
-                })
-                .collect();
-            if !inside.is_empty() {
-                return Err(type_error(
-                    first.module,
-                    first.line,
-                    format!("rule {} conflicts with:{}", show(path), inside.concat()),
-                ));
-            }
-        }
-        // Nor may functions sit inside a rule's dynamic extent.
-        if rules.iter().any(|r| !r.ground) {
-            let functions: Vec<String> = tree
-                .range(path.clone()..)
-                .skip(1)
-                .take_while(|(p, _)| p.starts_with(path))
-                .flat_map(|(p, rs)| {
-                    rs.iter().filter(|r| r.arity.is_some()).map(move |r| {
-                        format!("\n  function {} at {}:{}", show(p), r.module.path, r.line)
-                    })
-                })
-                .collect();
-            if !functions.is_empty() {
-                return Err(type_error(
-                    first.module,
-                    first.line,
-                    format!("rule {} conflicts with:{}", show(path), functions.concat()),
-                ));
-            }
+        // Ground rules may not have other rules inside their extent, nor
+        // may functions sit inside a rule's dynamic extent: one walk of
+        // the rules below `path` finds both (with a ground rule at `path`,
+        // every rule below conflicts, functions among them).
+        let ground = rules.iter().any(|r| r.ground);
+        let kind = if ground { "rule" } else { "function" };
+        let inside: String = tree
+            .range(path.clone()..)
+            .skip(1)
+            .take_while(|(p, _)| p.starts_with(path))
+            .flat_map(|(p, rs)| {
+                rs.iter()
+                    .filter(move |r| ground || r.arity.is_some())
+                    .map(move |r| format!("\n  {kind} {} at {}:{}", show(p), r.module.path, r.line))
+            })
+            .collect();
+        if !inside.is_empty() {
+            return Err(type_error(
+                first.module,
+                first.line,
+                format!("rule {} conflicts with:{inside}", show(path)),
+            ));
         }
         let complete = rules.iter().filter(|r| r.complete).count();
         let partial = rules
@@ -331,20 +282,7 @@ mod tests {
     use serde_json::json;
 
     fn run(srcs: &[&str], data: serde_json::Value) -> Result<()> {
-        let modules: Vec<Module> = srcs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Module {
-                path: format!("m{i}.rego"),
-                source: (*s).to_owned(),
-            })
-            .collect();
-        let parsed: Vec<_> = modules
-            .iter()
-            .map(|m| crate::parity::parse_module(m, true).unwrap())
-            .collect();
-        let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-        check(&pairs, true, &data)
+        crate::test_support::with_parsed(srcs, |pairs| check(pairs, true, &data))
     }
 
     fn err(srcs: &[&str], data: serde_json::Value) -> String {

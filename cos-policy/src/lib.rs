@@ -17,6 +17,8 @@ pub mod parity;
 mod recursion;
 pub mod signature;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod testing;
 
 pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};

@@ -21,6 +21,7 @@ use regorus::unstable::{AssignOp, Expr, Literal, Parser, Query, Rule, RuleHead, 
 
 use crate::error::{Error, Result};
 use crate::pack::Module;
+use crate::recursion::{StaticRef, static_ref};
 
 const RESERVED: [&str; 2] = ["input", "data"];
 
@@ -269,7 +270,7 @@ impl<'a> Calls<'a> {
                 },
                 Rule::Default { refr, .. } => refr,
             };
-            if let Some((root, _)) = crate::recursion::static_ref(refr) {
+            if let Some(StaticRef { root, .. }) = static_ref(refr) {
                 local.insert(root);
             }
         }
@@ -279,7 +280,7 @@ impl<'a> Calls<'a> {
                     local.insert(a.text().to_owned());
                 }
                 None => {
-                    if let Some((root, segs)) = crate::recursion::static_ref(&i.refr) {
+                    if let Some(StaticRef { root, segs, .. }) = static_ref(&i.refr) {
                         local.insert(segs.last().cloned().unwrap_or(root));
                     }
                 }
@@ -388,7 +389,7 @@ impl<'a> Calls<'a> {
     }
 
     fn arity(&self, fcn: &Expr, have: usize, line: u32, statement: bool) -> Result<()> {
-        let Some((root, segs)) = crate::recursion::static_ref(fcn) else {
+        let Some(StaticRef { root, segs, .. }) = static_ref(fcn) else {
             return Ok(());
         };
         if self.local.contains(&root) {

@@ -77,11 +77,33 @@ pub(crate) fn show(p: &[String]) -> String {
     s
 }
 
+/// The static part of a reference expression.
+pub(crate) struct StaticRef {
+    /// The root variable.
+    pub(crate) root: String,
+    /// The literal fields after the root, up to the first non-literal index.
+    pub(crate) segs: Vec<String>,
+    /// No index was non-literal: the whole reference is ground.
+    pub(crate) ground: bool,
+}
+
+impl StaticRef {
+    /// The root followed by the segments (for a rule head, the rule tree
+    /// node of its ground prefix).
+    pub(crate) fn into_path(self) -> Vec<String> {
+        let mut path = Vec::with_capacity(self.segs.len() + 1);
+        path.push(self.root);
+        path.extend(self.segs);
+        path
+    }
+}
+
 /// The static segments of a reference expression: the root variable and
-/// the literal fields after it, stopping at the first non-literal index.
-/// Every non-literal index expression is returned for walking.
-pub(crate) fn static_ref(e: &Expr) -> Option<(String, Vec<String>)> {
+/// the literal fields after it, stopping at the first non-literal index,
+/// and whether there was none.
+pub(crate) fn static_ref(e: &Expr) -> Option<StaticRef> {
     let mut segs = Vec::new();
+    let mut ground = true;
     let mut cur = e;
     loop {
         match cur {
@@ -95,13 +117,20 @@ pub(crate) fn static_ref(e: &Expr) -> Option<(String, Vec<String>)> {
                         segs.push(value.as_string().ok()?.to_string());
                     }
                     // A dynamic index ends the static prefix here.
-                    _ => segs.clear(),
+                    _ => {
+                        segs.clear();
+                        ground = false;
+                    }
                 }
                 cur = refr.as_ref();
             }
             Expr::Var { value, .. } => {
                 segs.reverse();
-                return Some((value.as_string().ok()?.to_string(), segs));
+                return Some(StaticRef {
+                    root: value.as_string().ok()?.to_string(),
+                    segs,
+                    ground,
+                });
             }
             _ => return None,
         }
@@ -275,7 +304,7 @@ impl Walker<'_> {
                 self.expr(value, d)?;
             }
             Expr::Call { fcn, params, .. } => {
-                if let Some((root, segs)) = static_ref(fcn) {
+                if let Some(StaticRef { root, segs, .. }) = static_ref(fcn) {
                     // cos replaces these builtins; the VM would call
                     // regorus's own.
                     if segs.len() == 1
@@ -291,7 +320,7 @@ impl Walker<'_> {
             }
             Expr::UnaryExpr { expr, .. } => self.expr(expr, d)?,
             Expr::RefDot { .. } | Expr::RefBrack { .. } => {
-                if let Some((root, segs)) = static_ref(e) {
+                if let Some(StaticRef { root, segs, .. }) = static_ref(e) {
                     self.resolve(&root, &segs);
                 }
                 // Walk the dynamic indexes (and the root if it is not a
@@ -377,10 +406,8 @@ fn head_of(rule: &Rule) -> Option<(&Expr, bool)> {
 }
 
 fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
-    let (root, segs) = static_ref(&m.package.refr)?;
     // `package a.b` parses as a reference rooted at `a`.
-    let mut p = vec![root];
-    p.extend(segs);
+    let mut p = static_ref(&m.package.refr)?.into_path();
     if p.first().is_some_and(|s| s == "data") {
         p.remove(0);
     }
@@ -400,7 +427,7 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
             let Some((refr, is_fn)) = head_of(rule) else {
                 continue;
             };
-            let Some((root, segs)) = static_ref(refr) else {
+            let Some(StaticRef { root, segs, .. }) = static_ref(refr) else {
                 continue;
             };
             let mut p = pkg.clone();
@@ -433,7 +460,7 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
                 .imports
                 .iter()
                 .filter_map(|i| {
-                    let (root, segs) = static_ref(&i.refr)?;
+                    let StaticRef { root, segs, .. } = static_ref(&i.refr)?;
                     if root != "data" {
                         return None;
                     }
@@ -450,7 +477,7 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
             let Some((refr, _)) = head_of(rule) else {
                 continue;
             };
-            let Some((root, segs)) = static_ref(refr) else {
+            let Some(StaticRef { root, segs, .. }) = static_ref(refr) else {
                 continue;
             };
             let mut from = pkg.clone();
@@ -648,20 +675,7 @@ mod tests {
     use super::*;
 
     fn run(srcs: &[&str]) -> Result<DependencyReport> {
-        let modules: Vec<Module> = srcs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Module {
-                path: format!("m{i}.rego"),
-                source: (*s).to_owned(),
-            })
-            .collect();
-        let parsed: Vec<_> = modules
-            .iter()
-            .map(|m| crate::parity::parse_module(m, true).unwrap())
-            .collect();
-        let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-        check(&pairs)
+        crate::test_support::with_parsed(srcs, check)
     }
 
     fn err(srcs: &[&str]) -> String {

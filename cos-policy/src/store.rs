@@ -660,7 +660,13 @@ impl PolicyStore {
                         )
                     })
                     .take(5)
-                    .map(|r| format!("{}.{}", r.package, r.name))
+                    .map(|r| match &r.outcome {
+                        // Say why it errored: a timeout reads as one.
+                        crate::testing::Outcome::Error(e) => {
+                            format!("{}.{} ({e})", r.package, r.name)
+                        }
+                        _ => format!("{}.{}", r.package, r.name),
+                    })
                     .collect();
                 return Err(Error::CandidateTests {
                     reason: format!(

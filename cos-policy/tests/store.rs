@@ -749,6 +749,12 @@ fn a_test_that_runs_out_of_time_refuses_the_candidate_and_newer_ones_still_activ
         .unwrap_err();
     assert_eq!(err.code(), "candidate_tests_failed", "{err}");
     assert!(err.to_string().contains("test_endless"), "{err}");
+    // Refused for its time, not for a resource limit: the reason says so.
+    assert!(
+        err.to_string()
+            .contains("exceeded its time limit of 100 ms"),
+        "{err}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert!(!store.is_ready());
     // The next revision is judged on its own.

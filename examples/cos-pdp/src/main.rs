@@ -73,6 +73,9 @@ pub(crate) struct Config {
     /// Time limit of one evaluation, in milliseconds.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub(crate) timeout_ms: u64,
+    /// Time limit of each test of a candidate pack, in milliseconds (as `opa test --timeout`); a test that runs out of time refuses the candidate.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    pub(crate) test_timeout_ms: u64,
     /// Largest request body accepted, in bytes (a larger `Content-Length` is 413 before the body is read).
     #[arg(long, default_value_t = 8 << 20, value_name = "BYTES")]
     pub(crate) max_body: usize,
@@ -206,4 +209,18 @@ fn run(config: Config) -> Result<(), String> {
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_timeout_defaults_to_the_stores() {
+        let config = Config::try_parse_from(["cos-pdp"]).unwrap();
+        assert_eq!(
+            Duration::from_millis(config.test_timeout_ms),
+            cos_policy::store::DEFAULT_TEST_TIMEOUT
+        );
+    }
 }

@@ -96,6 +96,7 @@ impl Policy {
                 } else {
                     TestPolicy::IfPresent
                 },
+                test_timeout: Some(Duration::from_millis(config.test_timeout_ms.max(1))),
                 ..StoreOptions::default()
             };
             if let Some(p) = &config.public_key {
@@ -576,6 +577,8 @@ pub(crate) fn spawn_poller(
             return;
         };
         let mut etag: Option<String> = None;
+        // Why the pack `etag` names was refused, if it was.
+        let mut refusal: Option<String> = None;
         loop {
             let started = std::time::Instant::now();
             let mut fetched_new = false;
@@ -586,7 +589,9 @@ pub(crate) fn spawn_poller(
                     // Refused packs are remembered by ETag: not verified again
                     // every round; the last good pack keeps deciding.
                     etag = fetched.etag.clone();
-                    store.activate(fetched.into_candidate()).map(|_| ())
+                    let activated = store.activate(fetched.into_candidate()).map(|_| ());
+                    refusal = activated.as_ref().err().map(ToString::to_string);
+                    activated
                 }
                 Err(e) => Err(e),
             };
@@ -595,7 +600,10 @@ pub(crate) fn spawn_poller(
                 match outcome {
                     Ok(()) => {
                         d.last_success = Some(SystemTime::now());
-                        d.last_error = None;
+                        // A 304 for a refused pack: still refused (as OPA's
+                        // bundle plugin stays in error until a bundle
+                        // activates), counted once.
+                        d.last_error = refusal.clone();
                     }
                     Err(e) => {
                         metrics.fetch_failed(e.code());

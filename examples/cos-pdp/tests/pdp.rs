@@ -478,3 +478,120 @@ fn faults_leave_the_last_good_pack_and_swaps_fail_no_request() {
         });
     }
 }
+
+/// A pack of version `version` (allowing alice) that carries `test` as its
+/// tests, built with them (`cos pack build --with-tests`).
+fn archive_with_test(version: &str, test: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        format!(
+            "name: demo\nversion: {version}\nrevision: r-{version}\nroots: [demo, demo_test]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.rego"),
+        format!("package demo\nimport rego.v1\nallow if input.user == \"alice\"\nversion := \"{version}\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("tests/policy_test.rego"), test).unwrap();
+    cos_policy::Pack::load(dir.path(), &Default::default())
+        .unwrap()
+        .build_bundle_with_tests()
+        .unwrap()
+}
+
+const TEST_ALICE: &str = "package demo_test\nimport rego.v1\nimport data.demo\n\
+    test_alice if demo.allow with input as {\"user\": \"alice\"}\n";
+
+/// A test that would run for hours (10^10 iterations of the evaluator's
+/// own loop, building nothing large) but for its time limit.
+const TEST_ENDLESS: &str = "package demo_test\nimport rego.v1\n\
+    test_endless if {\n\
+    \tn := count([1 | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)])\n\
+    \tn > 0\n}\n";
+
+/// Issue 18: a candidate whose test runs out of `--test-timeout-ms` is
+/// refused, the refusal stays in `/health?plugins`, `/healthz` and
+/// `/metrics` while the server keeps offering it, the last good pack keeps
+/// deciding, and a newer revision activates.
+#[test]
+fn a_candidate_whose_test_times_out_is_refused_visibly_and_newer_ones_activate() {
+    let unsigned = |version: &str, test: &str| {
+        PublishedPack::new("demo.tar.gz", archive_with_test(version, test), None)
+    };
+    let mode = Arc::new(Mutex::new(Mode::Serve(unsigned("1.0.0", TEST_ALICE))));
+    let base = pack_server(Arc::clone(&mode));
+    let server = pdp(&[
+        "--pack-url",
+        &format!("{base}/demo.tar.gz"),
+        "--poll-interval",
+        "0.05",
+        "--test-timeout-ms",
+        "200",
+        // Decisions may take far longer: tests have their own limit.
+        "--timeout-ms",
+        "600000",
+    ]);
+    let a = agent();
+    let version = |a: &ureq::Agent| {
+        post(
+            a,
+            &format!("{}/v1/data/demo/version", server.base),
+            &json!({"input": {}}),
+        )
+        .1["result"]
+            .clone()
+    };
+    let metrics = |a: &ureq::Agent| get(a, &format!("{}/metrics", server.base)).1;
+    let plugins = |a: &ureq::Agent| get(a, &format!("{}/health?plugins", server.base));
+    wait_until("the first pack", || version(&a) == json!("1.0.0"));
+    assert_eq!(plugins(&a).0, 200);
+    let text = metrics(&a);
+    assert!(text.contains("cos_pdp_pack_refusals 0"), "{text}");
+
+    *mode.lock().unwrap() = Mode::Serve(unsigned("1.1.0", TEST_ENDLESS));
+    let refused = "cos_pdp_pack_fetch_failures_total{code=\"candidate_tests_failed\"} 1";
+    wait_until("the refusal in /metrics", || metrics(&a).contains(refused));
+    let text = metrics(&a);
+    assert!(text.contains("cos_pdp_pack_refusals 1"), "{text}");
+    assert!(
+        text.contains("cos_pdp_pack_info{name=\"demo\",version=\"1.0.0\""),
+        "{text}"
+    );
+
+    // The refusal stays visible over many polls of the same pack (each a
+    // 304), and the candidate is not run again; the last good pack decides.
+    let timed_out = "data.demo_test.test_endless (evaluation of data.demo_test.test_endless \
+        exceeded its time limit of 200 ms)";
+    for round in 0..10 {
+        let (status, body) = plugins(&a);
+        assert_eq!(status, 500, "round {round}: {body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"], "not all plugins in OK state", "{body}");
+        let reason = body["bundle"].as_str().unwrap_or_default();
+        assert!(reason.contains(timed_out), "round {round}: {body}");
+        let (status, healthz) = get(&a, &format!("{}/healthz", server.base));
+        assert_eq!(status, 200, "a pack decides: {healthz}");
+        let healthz: Value = serde_json::from_str(&healthz).unwrap();
+        for reason in [&healthz["last_error"]["detail"], &healthz["download_error"]] {
+            let reason = reason.as_str().unwrap_or_default();
+            assert!(reason.contains(timed_out), "{healthz}");
+        }
+        assert_eq!(version(&a), json!("1.0.0"), "round {round}");
+        let text = metrics(&a);
+        assert!(text.contains(refused), "round {round}: run again?\n{text}");
+        assert!(text.contains("cos_pdp_pack_refusals 1"), "{text}");
+        std::thread::sleep(Duration::from_millis(60));
+    }
+
+    // A newer good revision activates, and the bundle plugin is OK again.
+    *mode.lock().unwrap() = Mode::Serve(unsigned("1.2.0", TEST_ALICE));
+    wait_until("the next revision", || version(&a) == json!("1.2.0"));
+    wait_until("the bundle plugin OK", || plugins(&a).0 == 200);
+    let text = metrics(&a);
+    assert!(text.contains("cos_pdp_pack_activations 2"), "{text}");
+    assert!(text.contains("cos_pdp_pack_refusals 1"), "{text}");
+}

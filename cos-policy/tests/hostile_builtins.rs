@@ -15,6 +15,17 @@ use std::time::{Duration, Instant};
 use cos_policy::{EngineOptions, Error, Limits, Pack, PolicyEngine};
 use serde_json::json;
 
+/// How soon a refusal must come: well under a second in a release build
+/// (issue 18). Debug builds (what `cargo test` runs in CI, beside other
+/// stages on two cores) get three: an unbounded builtin runs for many
+/// seconds or forever, so either bound tells it apart from a bounded one
+/// that stops at the 100 ms limit.
+const WITHIN: Duration = if cfg!(debug_assertions) {
+    Duration::from_secs(3)
+} else {
+    Duration::from_secs(1)
+};
+
 fn engine(policy: &str, strict: bool, vm: bool) -> PolicyEngine {
     engine_limited(policy, strict, vm, Duration::from_millis(100))
 }
@@ -65,7 +76,7 @@ fn check_with(expr: &str, input: &serde_json::Value, want: Want) {
             let got = e.evaluate("data.t.x", input);
             let took = start.elapsed();
             assert!(
-                took < Duration::from_secs(1),
+                took < WITHIN,
                 "{expr} (strict {strict}, vm {vm}) took {took:?}"
             );
             let refused = matches!(
@@ -123,7 +134,7 @@ fn sprintf_widths_are_bounded_and_do_not_panic() {
             let e = engine(&format!("package t\n\nx := {expr}\n"), strict, true);
             let start = Instant::now();
             let got = e.evaluate("data.t.x", &json!({}));
-            assert!(start.elapsed() < Duration::from_secs(1), "{expr}");
+            assert!(start.elapsed() < WITHIN, "{expr}");
             // Go prints "%!(NOVERB)%!(EXTRA int=1)"; regorus reports the
             // extra argument as a builtin error. Quick, and no panic.
             match got {
@@ -301,7 +312,7 @@ fn substring_searches_are_linear_or_bounded() {
             let e = engine(&format!("package t\n\nx := {expr}\n"), false, vm);
             let start = Instant::now();
             let got = e.evaluate("data.t.x", &input).unwrap().unwrap();
-            assert!(start.elapsed() < Duration::from_secs(1), "{expr}");
+            assert!(start.elapsed() < WITHIN, "{expr}");
             assert!(got == json!(-1) || got == json!(0), "{expr}: {got}");
         }
     }
@@ -446,7 +457,7 @@ fn numbers_with_huge_exponents_are_not_built() {
     let pack = Pack::load(dir.path(), &Limits::default()).unwrap();
     let start = Instant::now();
     assert!(PolicyEngine::new(&pack, EngineOptions::default()).is_err());
-    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(start.elapsed() < WITHIN);
 }
 
 #[test]
@@ -488,7 +499,7 @@ fn products_of_argument_sizes_are_bounded() {
                 Some(json!(0)),
                 "{expr}"
             );
-            assert!(start.elapsed() < Duration::from_secs(1), "{expr}");
+            assert!(start.elapsed() < WITHIN, "{expr}");
         }
     }
     // 10^10 pairs: OPA compares them all; refused at the deadline.
@@ -552,7 +563,7 @@ fn object_unions_are_linear() {
             Some(json!(100_000))
         );
         assert!(
-            start.elapsed() < Duration::from_secs(2),
+            start.elapsed() < 2 * WITHIN,
             "{:?}",
             start.elapsed()
         );

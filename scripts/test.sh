@@ -54,6 +54,7 @@ venv_python="${COS_PYTHON_VENV:-$root/.venv-python}"
 (
   bash "$root/scripts/oracles/opa.sh" | tail -n 1 > "$log_dir/opa.path"
   bash "$root/scripts/oracles/cosign.sh" | tail -n 1 > "$log_dir/cosign.path"
+  bash "$root/scripts/oracles/promtool.sh" | tail -n 1 > "$log_dir/promtool.path"
 ) > "$log_dir/oracles-go.log" 2>&1 &
 oracles_go=$!
 (
@@ -94,11 +95,12 @@ cargo build --workspace --tests --locked --quiet
 export COS_BIN="$root/target/debug/cos"
 export COS_PDP_BIN="$root/target/debug/cos-pdp"
 
-step "OPA and cosign oracles (scripts/oracles/opa.sh, cosign.sh: go install of pinned versions, once; started in the background)"
+step "OPA, cosign and promtool oracles (scripts/oracles/opa.sh, cosign.sh: go install of pinned versions, once; promtool.sh: Debian's prometheus package when promtool is missing; started in the background)"
 await "$oracles_go" oracles-go
 COS_OPA_BIN="$(cat "$log_dir/opa.path")"
 COS_COSIGN_BIN="$(cat "$log_dir/cosign.path")"
-export COS_OPA_BIN COS_COSIGN_BIN
+COS_PROMTOOL_BIN="$(cat "$log_dir/promtool.path")"
+export COS_OPA_BIN COS_COSIGN_BIN COS_PROMTOOL_BIN
 # (no `| head`: under pipefail an early-closing reader kills the writer with SIGPIPE)
 opa_version=$("$COS_OPA_BIN" version)
 echo "${opa_version%%$'\n'*}"

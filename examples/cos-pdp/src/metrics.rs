@@ -124,8 +124,8 @@ impl Metrics {
         self.http
             .get_or_create(&HttpLabels {
                 code: code.to_string(),
-                handler: handler.to_owned(),
-                method: method.to_owned(),
+                handler: label(handler),
+                method: bounded_method(method).to_owned(),
             })
             .observe(seconds);
     }
@@ -133,16 +133,14 @@ impl Metrics {
     pub(crate) fn decision(&self, outcome: &str) {
         self.decisions
             .get_or_create(&OutcomeLabels {
-                outcome: outcome.to_owned(),
+                outcome: label(outcome),
             })
             .inc();
     }
 
     pub(crate) fn fetch_failed(&self, code: &str) {
         self.fetch_failures
-            .get_or_create(&CodeLabels {
-                code: code.to_owned(),
-            })
+            .get_or_create(&CodeLabels { code: label(code) })
             .inc();
     }
 
@@ -159,10 +157,10 @@ impl Metrics {
             if let Some(p) = s.stable {
                 self.pack_info
                     .get_or_create(&PackLabels {
-                        name: p.name,
-                        version: p.version,
-                        revision: p.revision,
-                        digest: p.digest,
+                        name: label(&p.name),
+                        version: label(&p.version),
+                        revision: label(&p.revision),
+                        digest: label(&p.digest),
                     })
                     .set(1);
             }
@@ -172,5 +170,91 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+/// The methods counted by name; any other (a client can send any token as
+/// a method) is `other`, so the label set stays bounded.
+fn bounded_method(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
+/// The longest label value written (a pack's name or revision comes from
+/// outside); longer ones are cut, with `…` at the end.
+const MAX_LABEL_CHARS: usize = 256;
+
+/// A label value as the text format needs it: prometheus-client writes
+/// label values as they are, so `\`, `"` and line feeds are escaped here
+/// (`\\`, `\"`, `\n`), and the value is capped at [`MAX_LABEL_CHARS`].
+/// A value from outside cannot end its label or start a line of its own.
+fn label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len().min(MAX_LABEL_CHARS) + 8);
+    for (i, c) in value.chars().enumerate() {
+        if i == MAX_LABEL_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_cannot_break_out_of_their_label() {
+        let forged = "r1\"} 1\ncos_pdp_ready 0\nforged_series{x=\"y";
+        assert_eq!(
+            label(forged),
+            "r1\\\"} 1\\ncos_pdp_ready 0\\nforged_series{x=\\\"y"
+        );
+        assert_eq!(label("a\\b"), "a\\\\b");
+        let long = "x".repeat(1000);
+        assert_eq!(label(&long).chars().count(), MAX_LABEL_CHARS + 1);
+        let m = Metrics::new();
+        m.fetch_failed(forged);
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &m.registry).unwrap();
+        assert!(
+            !out.lines().any(|l| l.starts_with("forged_series")),
+            "{out}"
+        );
+        assert!(
+            out.lines().any(|l| l
+                == "cos_pdp_pack_fetch_failures_total{code=\"r1\\\"} 1\\ncos_pdp_ready 0\\nforged_series{x=\\\"y\"} 1"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn made_up_methods_are_one_series() {
+        let m = Metrics::new();
+        for i in 0..100 {
+            m.request("health", &format!("X{i:05}"), 405, 0.001);
+        }
+        m.request("health", "GET", 200, 0.001);
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &m.registry).unwrap();
+        let counts: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("http_request_duration_seconds_count"))
+            .collect();
+        assert_eq!(counts.len(), 2, "{out}");
+        assert!(
+            counts
+                .iter()
+                .any(|l| l.contains("method=\"other\"") && l.ends_with(" 100")),
+            "{out}"
+        );
     }
 }

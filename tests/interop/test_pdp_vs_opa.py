@@ -129,6 +129,8 @@ STEPS = [
     ("POST", "/v1/data/example/authz/nothing", {"input": {"user": "alice"}}, None),
     ("POST", "/v1/data/example/authz/allow", {}, None),
     ("POST", "/v1/data/example/authz/allow", "{\"input\": ", None),
+    ("POST", "/v1/data/example/authz/allow", [{"input": {"user": "alice"}}], None),
+    ("POST", "/v1/data/example/authz/allow", "[]", None),
     ("GET", "/v1/data/users/alice", None, None),
     ("GET", "/v1/data/example/authz/allow?input=%7B%22user%22%3A%22alice%22%7D", None, None),
     ("POST", "/", {"user": "alice"}, None),

@@ -45,6 +45,10 @@ pub enum Refusal {
         /// What hyper said.
         reason: String,
     },
+    /// The request's `Transfer-Encoding` names a coding other than
+    /// `chunked` (`gzip, chunked`): `501`, as Go's server answers, where
+    /// hyper would hand the still-encoded body on.
+    UnsupportedTransferEncoding,
     /// The handler panicked: `500`.
     Panic {
         /// The panic's message.
@@ -59,6 +63,7 @@ impl Refusal {
             Refusal::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Refusal::BodyUnreadable { .. } => StatusCode::BAD_REQUEST,
+            Refusal::UnsupportedTransferEncoding => StatusCode::NOT_IMPLEMENTED,
             Refusal::Panic { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +78,11 @@ impl Refusal {
                 format!("request body not received within {} ms", after.as_millis())
             }
             Refusal::BodyUnreadable { reason } => format!("request body unreadable: {reason}"),
+            Refusal::UnsupportedTransferEncoding => {
+                "unsupported transfer encoding: only chunked is understood (send the body \
+                 uncompressed, or with Content-Encoding instead)"
+                    .to_owned()
+            }
             Refusal::Panic { message } => {
                 format!("internal error: the handler panicked: {message}")
             }
@@ -157,8 +167,11 @@ async fn serve_with(
         verify_clients: t.verify_clients,
     });
     let mut http = hyper::server::conn::http1::Builder::new();
+    // half_close: a client that shuts its sending side after the request
+    // (as `curl --data … | nc -N` and some proxies do) still gets its answer.
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
+        .header_read_timeout(limits.header_timeout)
+        .half_close(true);
     let shared = Arc::new(Shared {
         router,
         limits,
@@ -451,6 +464,9 @@ impl Shared {
         if let Some(identity) = identity {
             parts.extensions.insert(identity.clone());
         }
+        if !only_chunked(&parts.headers) {
+            return self.refuse_and_close(&Refusal::UnsupportedTransferEncoding);
+        }
         let max = self.limits.max_body;
         if content_length(&parts.headers)
             .is_some_and(|n| n > u64::try_from(max).unwrap_or(u64::MAX))
@@ -484,6 +500,16 @@ impl Shared {
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
         r
     }
+}
+
+/// Whether every `Transfer-Encoding` coding is `chunked` (or there is none).
+fn only_chunked(headers: &HeaderMap) -> bool {
+    headers.get_all(header::TRANSFER_ENCODING).iter().all(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .all(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
+        })
+    })
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {

@@ -165,7 +165,7 @@ async fn observe(State(app): Shared, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let handler = handler_of(req.uri().path());
     let start = Instant::now();
-    let response = next.run(req).await;
+    let response = opa_shaped(next.run(req).await).await;
     app.metrics.request(
         handler,
         &method,
@@ -272,6 +272,44 @@ async fn authorize(State(app): Shared, req: Request, next: Next) -> Response {
     }
 }
 
+/// An error answer not in OPA's `{"code", "message"}` shape (axum's own
+/// rejections: a path that is not UTF-8 once decoded, a method a route does
+/// not take) rewritten into it, its text as the message. Everything else
+/// passes untouched.
+async fn opa_shaped(response: Response) -> Response {
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10)
+        .await
+        .unwrap_or_default();
+    let mut message = cos_core::text::escape_untrusted(&String::from_utf8_lossy(&text), 1024);
+    if message.trim().is_empty() {
+        message = status
+            .canonical_reason()
+            .unwrap_or("request refused")
+            .to_owned();
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "resource_not_found",
+        s if s.is_server_error() => "internal_error",
+        _ => "invalid_parameter",
+    };
+    let mut shaped = error(status, code, message.trim());
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    shaped
+}
+
 fn handler_of(path: &str) -> &'static str {
     match path {
         "/" => "v0/data",
@@ -371,7 +409,10 @@ fn data_post_now(
     // answer serialised from them. A body this path does not take (not an
     // object, a repeated key, malformed) goes the JSON way, which gives
     // OPA's answer or error for it.
-    if app.log.is_none() {
+    // Only an object is a request body; serde would read the struct from an
+    // array too (`[{"role": "admin"}]` as that input), where OPA refuses it.
+    let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if app.log.is_none() && object {
         if let Ok(request) = serde_json::from_slice::<DataRequest>(body) {
             return evaluate_fast(app, path, request.input, params);
         }

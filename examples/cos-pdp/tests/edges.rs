@@ -540,3 +540,67 @@ fn every_route_that_decides_logs_each_decision_with_its_route() {
     assert_eq!(events[6]["result"], serde_json::json!({"from": "main"}));
     assert_eq!(events[8]["error"]["code"], "undefined_document");
 }
+
+#[test]
+fn request_bodies_and_refusals_as_opa_reads_and_answers_them() {
+    let server = pdp(&[]);
+    allow_policy(&server.addr);
+    let body = |answer: &str| answer.split("\r\n\r\n").nth(1).unwrap_or("").to_owned();
+    let opa_error = |answer: &str, want_status: u16, want_code: &str| {
+        assert_eq!(status(answer), want_status, "{answer}");
+        let v: Value = serde_json::from_str(&body(answer)).unwrap_or(Value::Null);
+        assert_eq!(v["code"], want_code, "{answer}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{answer}"
+        );
+    };
+    // An array is not a request body (serde would read the struct from it).
+    let answer = send(
+        &server.addr,
+        "POST",
+        "/v1/data/x/allow",
+        r#"[{"role": "admin"}]"#,
+    )
+    .unwrap();
+    opa_error(&answer, 400, "invalid_parameter");
+    // Transfer codings other than chunked: 501, not the encoded body decided on.
+    let answer = request(
+        &server.addr,
+        b"POST /v1/data/x/allow HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    opa_error(&answer, 501, "invalid_parameter");
+    let answer = request(
+        &server.addr,
+        b"POST /v1/data/x/allow HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(status(&answer), 200, "{answer}");
+    // axum's own refusals in OPA's shape: a path not UTF-8 once decoded, a
+    // method the route does not take.
+    opa_error(
+        &get(&server.addr, "/v1/data/%ff").unwrap(),
+        400,
+        "invalid_parameter",
+    );
+    opa_error(
+        &send(&server.addr, "PUT", "/health", "").unwrap(),
+        405,
+        "invalid_parameter",
+    );
+    // A client that half-closes after its request gets every answer.
+    for i in 0..10 {
+        let mut s = TcpStream::connect(&server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let req = "POST /v1/data/x/allow HTTP/1.1\r\nHost: x\r\nContent-Length: 13\r\n\r\n{\"input\": {}}";
+        s.write_all(req.as_bytes()).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert_eq!(status(&out), 200, "half-closed try {i}: {out:?}");
+        assert!(out.contains(r#"{"result":true}"#), "{out}");
+    }
+}

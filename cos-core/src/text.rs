@@ -22,15 +22,23 @@ use std::fmt::Write as _;
 
 /// Whether a character must not reach a terminal or log line as it is:
 /// C0 and C1 controls (tab and newline too, so that a quoted value stays on
-/// one line), DEL, and the Unicode bidirectional controls and separators
-/// that reorder or break what a reader sees.
-fn must_escape(c: char) -> bool {
+/// one line), DEL, the Unicode bidirectional controls (embeddings,
+/// overrides, isolates, marks) and line separators that reorder or break
+/// what a reader sees, and the invisible format characters that make two
+/// different strings look the same (zero-width spaces and joiners, the
+/// word joiner and invisible operators, the byte-order mark, soft hyphen,
+/// interlinear annotations, and the tag characters used to smuggle text).
+pub fn must_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{2028}' | '\u{2029}' | '\u{feff}')
+            '\u{00ad}' | '\u{061c}' | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `s` with every control character, escape sequence introducer and
@@ -148,6 +156,61 @@ mod tests {
         assert_eq!(escape_untrusted("\u{202e}txt.exe", 10), "\\u{202e}txt.exe");
         assert_eq!(escape_untrusted("héllo wörld", 5), "héllo… (13 bytes)");
         assert_eq!(escape_untrusted("", 5), "");
+    }
+
+    #[test]
+    fn escapes_bidi_and_invisible_characters() {
+        for c in [
+            '\u{0}',
+            '\u{7}',
+            '\u{8}',
+            '\u{d}',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{9b}',
+            '\u{9f}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202a}',
+            '\u{202b}',
+            '\u{202c}',
+            '\u{202d}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{206f}',
+            '\u{feff}',
+            '\u{fff9}',
+            '\u{fffb}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ] {
+            let e = escape_untrusted(&format!("a{c}b"), 80);
+            assert_eq!(e, format!("a\\u{{{:x}}}b", c as u32));
+        }
+        for c in [
+            'a', 'é', '€', '中', '\u{2010}', '\u{2030}', '\u{fffd}', '😀',
+        ] {
+            assert_eq!(escape_untrusted(&c.to_string(), 80), c.to_string());
+        }
+        // The cap counts characters of the input and says how long it was.
+        let long = "\u{1b}".repeat(1000);
+        let e = escape_untrusted(&long, 4);
+        assert_eq!(e, "\\u{1b}\\u{1b}\\u{1b}\\u{1b}… (1000 bytes)");
     }
 
     #[test]

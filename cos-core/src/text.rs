@@ -20,6 +20,31 @@
 
 use std::fmt::Write as _;
 
+/// The most characters of one field of outside text (a name, an id, a
+/// version) that a printer for people shows; the rest is cut with a marker.
+pub const MAX_SHOWN: usize = 256;
+
+/// The most characters of a longer text from outside (a reason, a
+/// justification, a message) that a printer for people shows.
+pub const MAX_SHOWN_LONG: usize = 1024;
+
+/// [`escape_untrusted`] capped at [`MAX_SHOWN`] characters: how a printer
+/// for people shows one field that came from a file, a report, an SBOM, a
+/// pack or the network.
+///
+/// ```
+/// assert_eq!(cos_core::text::shown("CVE-1\u{1b}[2J"), "CVE-1\\u{1b}[2J");
+/// ```
+pub fn shown(s: &str) -> String {
+    escape_untrusted(s, MAX_SHOWN)
+}
+
+/// [`escape_untrusted`] capped at [`MAX_SHOWN_LONG`] characters, for
+/// reasons, justifications and messages.
+pub fn shown_long(s: &str) -> String {
+    escape_untrusted(s, MAX_SHOWN_LONG)
+}
+
 /// Whether a character must not reach a terminal or log line as it is:
 /// C0 and C1 controls (tab and newline too, so that a quoted value stays on
 /// one line), DEL, the Unicode bidirectional controls (embeddings,

@@ -4,7 +4,9 @@
 //!   or an error message may quote of untrusted text (a file's bytes, a
 //!   request body, a report's field): control characters, escape sequences
 //!   and bidirectional overrides are written as `\u{…}` escapes, and the
-//!   result is capped in length.
+//!   result is capped in length; [`shown`] and [`shown_long`] are the
+//!   same with the caps printers for people use, and [`escape_message`]
+//!   is for error messages and log lines on standard error.
 //! - [`yaml_nesting_error`]: YAML nested deeper than [`MAX_YAML_NESTING`] is
 //!   refused before a YAML parser sees it (flow collections nested 100,000
 //!   deep took the parser over a minute to refuse).
@@ -43,6 +45,29 @@ pub fn shown(s: &str) -> String {
 /// reasons, justifications and messages.
 pub fn shown_long(s: &str) -> String {
     escape_untrusted(s, MAX_SHOWN_LONG)
+}
+
+/// An error message or log line for standard error, which may quote what
+/// was wrong with an input (a parser's message, a field's value): returned
+/// as it is when nothing in it needs escaping, else with each line
+/// escaped by [`escape_untrusted`] (line breaks are kept, as compiler
+/// messages span lines) and capped at four times [`MAX_SHOWN_LONG`]
+/// characters a line.
+///
+/// ```
+/// use cos_core::text::escape_message;
+///
+/// assert_eq!(escape_message("bad field \"a\\b\""), "bad field \"a\\b\"");
+/// assert_eq!(escape_message("x: \u{1b}[2J\nline 2"), "x: \\u{1b}[2J\nline 2");
+/// ```
+pub fn escape_message(msg: &str) -> String {
+    if !msg.chars().any(|c| c != '\n' && must_escape(c)) {
+        return msg.to_owned();
+    }
+    msg.split('\n')
+        .map(|line| escape_untrusted(line, 4 * MAX_SHOWN_LONG))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether a character must not reach a terminal or log line as it is:
@@ -236,6 +261,26 @@ mod tests {
         let long = "\u{1b}".repeat(1000);
         let e = escape_untrusted(&long, 4);
         assert_eq!(e, "\\u{1b}\\u{1b}\\u{1b}\\u{1b}… (1000 bytes)");
+    }
+
+    #[test]
+    fn messages_for_standard_error() {
+        let attack = "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS";
+        let m = format!("report.json: bad id {attack}\n  | {attack}\r");
+        let e = escape_message(&m);
+        assert!(!e.chars().any(|c| c != '\n' && must_escape(c)), "{e}");
+        assert_eq!(e.lines().count(), 2);
+        assert!(
+            e.starts_with("report.json: bad id CVE-2024-0001\\u{1b}]0;PWNED"),
+            "{e}"
+        );
+        assert!(e.ends_with("PASS\\u{d}"), "{e}");
+        // Nothing to escape: unchanged, backslashes and line breaks too.
+        let plain = "line 1: \"a\\b\" \u{202f}ok\n  line 2";
+        assert_eq!(escape_message(plain), plain);
+        let long = escape_message(&"\u{202e}".repeat(5000));
+        assert!(long.ends_with("\\u{202e}… (15000 bytes)"), "{long:.40}");
+        assert_eq!(long.matches("\\u{202e}").count(), 4 * MAX_SHOWN_LONG);
     }
 
     #[test]

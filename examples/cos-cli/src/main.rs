@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cos_core::dsse::{Envelope, MAX_ENVELOPE_SIZE};
 use cos_core::file::{Overwrite, read_limited, read_reader_limited, write_atomic};
-use cos_core::text::{escape_untrusted, must_escape, shown};
+use cos_core::text::shown;
 use cos_core::{Digest, DigestAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, Verifier, canonical};
 use cos_supplychain::vuln;
 
@@ -451,19 +451,10 @@ pub(crate) fn path_shown(p: &Path) -> String {
     shown(&p.display().to_string())
 }
 
-/// The one-line reason on standard error. Error messages quote what was
-/// wrong with an input (a parser's message, a field's value), so a message
-/// that holds anything that could drive a terminal is escaped whole; line
-/// breaks are kept (compiler messages span lines), and a message with
-/// nothing to escape is printed as it is.
+/// The one-line reason on standard error, escaped when it quotes
+/// anything that could drive a terminal ([`cos_core::text::escape_message`]).
 fn reason_text(msg: &str) -> String {
-    if !msg.chars().any(|c| c != '\n' && must_escape(c)) {
-        return msg.to_owned();
-    }
-    msg.split('\n')
-        .map(|line| escape_untrusted(line, 4 * cos_core::text::MAX_SHOWN_LONG))
-        .collect::<Vec<_>>()
-        .join("\n")
+    cos_core::text::escape_message(msg)
 }
 
 fn main() -> ExitCode {

@@ -118,7 +118,7 @@ pub(crate) fn serve(
                         let changed = !same(&read(&watcher.packs), &packs);
                         if changed {
                             for (name, p) in &packs {
-                                eprintln!("publishing {} {}", shown(name), shown(&p.etag()));
+                                eprintln!("publishing {} {}", shown(name), shown(p.etag()));
                             }
                             *write(&watcher.packs) = packs;
                             watcher.generation.send_modify(|g| *g += 1);

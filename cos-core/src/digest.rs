@@ -207,14 +207,12 @@ impl Digest {
         Ok(h.finish())
     }
 
-    /// The digest of a file's contents, streamed (files of any size).
+    /// The digest of a regular file's contents, streamed (files of any size;
+    /// FIFOs, devices and directories are refused, see
+    /// [`crate::file::open_regular`]).
     pub fn of_file(algorithm: DigestAlgorithm, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|source| Error::Io {
-            op: "open",
-            path: path.to_owned(),
-            source,
-        })?;
+        let file = crate::file::open_regular(path)?;
         Self::of_reader(algorithm, file).map_err(|source| Error::Io {
             op: "read",
             path: path.to_owned(),

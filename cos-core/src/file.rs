@@ -1,6 +1,7 @@
 //! Bounded reads and atomic writes of files.
 //!
-//! Everything cos reads from outside goes through [`read_limited`], and every
+//! Everything cos reads from outside goes through [`read_limited`] (regular
+//! files only, see [`open_regular`], and at most a limit), and every
 //! file it writes goes through [`write_atomic`], so a crash or a full disk
 //! never leaves a half-written key, envelope or bundle behind.
 
@@ -9,8 +10,66 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Reads at most `limit` bytes from a file; a larger file is an error
-/// ([`Error::TooLarge`]) rather than a truncated read.
+/// What a file that is not a regular file is, for an error message.
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        } else if ft.is_socket() {
+            return "a socket";
+        } else if ft.is_char_device() {
+            return "a character device";
+        } else if ft.is_block_device() {
+            return "a block device";
+        }
+    }
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
+/// Opens a file for reading, refusing anything that is not a regular file
+/// once symbolic links are followed: a FIFO would block the reader (in
+/// `open` itself) until something writes to it, a device may never end,
+/// and a directory is no input. The refusal is an [`Error::Io`] (code
+/// `io`) whose message names the kind of file, e.g. `open x: not a
+/// regular file (a FIFO)`.
+///
+/// The type is checked before opening (so a FIFO is never opened) and
+/// again on the opened handle; a file swapped for a FIFO between the two
+/// can still make `open` wait, as the pack loader accepts too.
+pub fn open_regular(path: impl AsRef<Path>) -> Result<std::fs::File> {
+    let path = path.as_ref();
+    let io = |source| Error::Io {
+        op: "open",
+        path: path.to_owned(),
+        source,
+    };
+    let refuse = |ft: std::fs::FileType| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({})", kind_of(ft)),
+        ))
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(refuse(meta.file_type()));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(refuse(meta.file_type()));
+    }
+    Ok(file)
+}
+
+/// Reads at most `limit` bytes from a regular file ([`open_regular`]); a
+/// larger file is an error ([`Error::TooLarge`]) rather than a truncated
+/// read.
 pub fn read_limited(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
     let path = path.as_ref();
     let io = |op, source| Error::Io {
@@ -18,7 +77,7 @@ pub fn read_limited(path: impl AsRef<Path>, limit: u64) -> Result<Vec<u8>> {
         path: path.to_owned(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(|e| io("open", e))?;
+    let file = open_regular(path)?;
     read_reader_limited(file, limit, &path.display().to_string()).map_err(|e| match e {
         Error::Io { op, source, .. } => io(op, source),
         other => other,
@@ -160,5 +219,41 @@ mod tests {
         }
         // Writing into a missing directory fails cleanly.
         assert!(write_atomic(dir.path().join("no/such"), b"x", None, Overwrite::Replace).is_err());
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read_limited(dir.path(), 10).unwrap_err();
+        assert_eq!(e.code(), "io");
+        assert!(
+            e.to_string().contains("not a regular file (a directory)"),
+            "{e}"
+        );
+        assert_eq!(
+            read_limited(dir.path().join("none"), 10)
+                .unwrap_err()
+                .code(),
+            "io"
+        );
+        #[cfg(unix)]
+        {
+            // A symbolic link to a regular file is read; one to a device is not.
+            let target = dir.path().join("t");
+            std::fs::write(&target, b"x").unwrap();
+            let link = dir.path().join("l");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            assert_eq!(read_limited(&link, 10).unwrap(), b"x");
+            let e = read_limited("/dev/zero", 10).unwrap_err();
+            assert!(e.to_string().contains("(a character device)"), "{e}");
+            // A FIFO with no writer: refused at once instead of blocking.
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                let e = read_limited(&fifo, 10).unwrap_err();
+                assert!(e.to_string().contains("not a regular file (a FIFO)"), "{e}");
+                assert!(open_regular(&fifo).is_err());
+            }
+        }
     }
 }

@@ -4,7 +4,9 @@
 //!   or an error message may quote of untrusted text (a file's bytes, a
 //!   request body, a report's field): control characters, escape sequences
 //!   and bidirectional overrides are written as `\u{…}` escapes, and the
-//!   result is capped in length.
+//!   result is capped in length; [`shown`] and [`shown_long`] are the
+//!   same with the caps printers for people use, and [`escape_message`]
+//!   is for error messages and log lines on standard error.
 //! - [`yaml_nesting_error`]: YAML nested deeper than [`MAX_YAML_NESTING`] is
 //!   refused before a YAML parser sees it (flow collections nested 100,000
 //!   deep took the parser over a minute to refuse).
@@ -20,17 +22,73 @@
 
 use std::fmt::Write as _;
 
+/// The most characters of one field of outside text (a name, an id, a
+/// version) that a printer for people shows; the rest is cut with a marker.
+pub const MAX_SHOWN: usize = 256;
+
+/// The most characters of a longer text from outside (a reason, a
+/// justification, a message) that a printer for people shows.
+pub const MAX_SHOWN_LONG: usize = 1024;
+
+/// [`escape_untrusted`] capped at [`MAX_SHOWN`] characters: how a printer
+/// for people shows one field that came from a file, a report, an SBOM, a
+/// pack or the network.
+///
+/// ```
+/// assert_eq!(cos_core::text::shown("CVE-1\u{1b}[2J"), "CVE-1\\u{1b}[2J");
+/// ```
+pub fn shown(s: &str) -> String {
+    escape_untrusted(s, MAX_SHOWN)
+}
+
+/// [`escape_untrusted`] capped at [`MAX_SHOWN_LONG`] characters, for
+/// reasons, justifications and messages.
+pub fn shown_long(s: &str) -> String {
+    escape_untrusted(s, MAX_SHOWN_LONG)
+}
+
+/// An error message or log line for standard error, which may quote what
+/// was wrong with an input (a parser's message, a field's value): returned
+/// as it is when nothing in it needs escaping, else with each line
+/// escaped by [`escape_untrusted`] (line breaks are kept, as compiler
+/// messages span lines) and capped at four times [`MAX_SHOWN_LONG`]
+/// characters a line.
+///
+/// ```
+/// use cos_core::text::escape_message;
+///
+/// assert_eq!(escape_message("bad field \"a\\b\""), "bad field \"a\\b\"");
+/// assert_eq!(escape_message("x: \u{1b}[2J\nline 2"), "x: \\u{1b}[2J\nline 2");
+/// ```
+pub fn escape_message(msg: &str) -> String {
+    if !msg.chars().any(|c| c != '\n' && must_escape(c)) {
+        return msg.to_owned();
+    }
+    msg.split('\n')
+        .map(|line| escape_untrusted(line, 4 * MAX_SHOWN_LONG))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Whether a character must not reach a terminal or log line as it is:
 /// C0 and C1 controls (tab and newline too, so that a quoted value stays on
-/// one line), DEL, and the Unicode bidirectional controls and separators
-/// that reorder or break what a reader sees.
-fn must_escape(c: char) -> bool {
+/// one line), DEL, the Unicode bidirectional controls (embeddings,
+/// overrides, isolates, marks) and line separators that reorder or break
+/// what a reader sees, and the invisible format characters that make two
+/// different strings look the same (zero-width spaces and joiners, the
+/// word joiner and invisible operators, the byte-order mark, soft hyphen,
+/// interlinear annotations, and the tag characters used to smuggle text).
+pub fn must_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{061c}' | '\u{200e}' | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{2028}' | '\u{2029}' | '\u{feff}')
+            '\u{00ad}' | '\u{061c}' | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `s` with every control character, escape sequence introducer and
@@ -148,6 +206,81 @@ mod tests {
         assert_eq!(escape_untrusted("\u{202e}txt.exe", 10), "\\u{202e}txt.exe");
         assert_eq!(escape_untrusted("héllo wörld", 5), "héllo… (13 bytes)");
         assert_eq!(escape_untrusted("", 5), "");
+    }
+
+    #[test]
+    fn escapes_bidi_and_invisible_characters() {
+        for c in [
+            '\u{0}',
+            '\u{7}',
+            '\u{8}',
+            '\u{d}',
+            '\u{1b}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{9b}',
+            '\u{9f}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{180e}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{202a}',
+            '\u{202b}',
+            '\u{202c}',
+            '\u{202d}',
+            '\u{202e}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{206f}',
+            '\u{feff}',
+            '\u{fff9}',
+            '\u{fffb}',
+            '\u{e0001}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ] {
+            let e = escape_untrusted(&format!("a{c}b"), 80);
+            assert_eq!(e, format!("a\\u{{{:x}}}b", c as u32));
+        }
+        for c in [
+            'a', 'é', '€', '中', '\u{2010}', '\u{2030}', '\u{fffd}', '😀',
+        ] {
+            assert_eq!(escape_untrusted(&c.to_string(), 80), c.to_string());
+        }
+        // The cap counts characters of the input and says how long it was.
+        let long = "\u{1b}".repeat(1000);
+        let e = escape_untrusted(&long, 4);
+        assert_eq!(e, "\\u{1b}\\u{1b}\\u{1b}\\u{1b}… (1000 bytes)");
+    }
+
+    #[test]
+    fn messages_for_standard_error() {
+        let attack = "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS";
+        let m = format!("report.json: bad id {attack}\n  | {attack}\r");
+        let e = escape_message(&m);
+        assert!(!e.chars().any(|c| c != '\n' && must_escape(c)), "{e}");
+        assert_eq!(e.lines().count(), 2);
+        assert!(
+            e.starts_with("report.json: bad id CVE-2024-0001\\u{1b}]0;PWNED"),
+            "{e}"
+        );
+        assert!(e.ends_with("PASS\\u{d}"), "{e}");
+        // Nothing to escape: unchanged, backslashes and line breaks too.
+        let plain = "line 1: \"a\\b\" \u{202f}ok\n  line 2";
+        assert_eq!(escape_message(plain), plain);
+        let long = escape_message(&"\u{202e}".repeat(5000));
+        assert!(long.ends_with("\\u{202e}… (15000 bytes)"), "{long:.40}");
+        assert_eq!(long.matches("\\u{202e}").count(), 4 * MAX_SHOWN_LONG);
     }
 
     #[test]

@@ -300,29 +300,42 @@ impl TestReport {
 
     /// OPA's text report: failures, errors and skipped tests (every test with `verbose`),
     /// grouped by file, then the `PASS: n/m` summary lines.
+    ///
+    /// File names, packages, test names and error messages come from the
+    /// pack and are escaped ([`cos_core::text::shown`]; an error keeps its
+    /// line breaks, each line escaped).
     pub fn to_text(&self, verbose: bool) -> String {
+        use cos_core::text::{shown, shown_long};
         let mut out = String::new();
         let mut last_file: Option<&str> = None;
         for r in &self.results {
             // Like OPA: failures, errors and skipped tests always; passes with -v.
-            let shown = verbose || r.outcome != Outcome::Pass;
-            if !shown {
+            let listed = verbose || r.outcome != Outcome::Pass;
+            if !listed {
                 continue;
             }
             if last_file != Some(r.location.file.as_str()) {
                 if last_file.is_some() {
                     out.push('\n');
                 }
-                out.push_str(&format!("{}:\n", r.location.file));
+                out.push_str(&format!("{}:\n", shown(&r.location.file)));
                 last_file = Some(&r.location.file);
             }
             let status = match &r.outcome {
                 Outcome::Pass => format!("PASS ({})", human_duration(r.duration_ns)),
                 Outcome::Fail => format!("FAIL ({})", human_duration(r.duration_ns)),
-                Outcome::Error(e) => format!("ERROR ({})\n  {e}", human_duration(r.duration_ns)),
+                Outcome::Error(e) => format!(
+                    "ERROR ({})\n  {}",
+                    human_duration(r.duration_ns),
+                    e.lines().map(shown_long).collect::<Vec<_>>().join("\n  ")
+                ),
                 Outcome::Skipped => "SKIPPED".to_owned(),
             };
-            out.push_str(&format!("{}.{}: {status}\n", r.package, r.name));
+            out.push_str(&format!(
+                "{}.{}: {status}\n",
+                shown(&r.package),
+                shown(&r.name)
+            ));
         }
         let total = self.results.len();
         if total == 0 {
@@ -401,6 +414,51 @@ mod tests {
         std::fs::create_dir(dir.path().join("tests")).unwrap();
         std::fs::write(dir.path().join("tests/p_test.rego"), tests).unwrap();
         Pack::from_files(PackFiles::from_dir(dir.path(), &Limits::default()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_text_report_escapes_what_the_pack_says() {
+        let attack =
+            "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS\u{202e}";
+        let result = |outcome| TestResult {
+            location: Location {
+                file: format!("tests/{attack}.rego"),
+                row: 1,
+                col: 1,
+            },
+            package: format!("data.{attack}"),
+            name: format!("test_{attack}"),
+            outcome,
+            duration_ns: 1,
+        };
+        let report = TestReport {
+            results: vec![
+                result(Outcome::Pass),
+                result(Outcome::Fail),
+                result(Outcome::Error(format!("{attack}\r\n  | {attack}"))),
+            ],
+            coverage: None,
+        };
+        let text = report.to_text(true);
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && cos_core::text::must_escape(c))
+            .collect();
+        assert!(raw.is_empty(), "{raw:?} in {text}");
+        let shown = cos_core::text::shown(attack);
+        assert!(text.contains(&format!("tests/{shown}.rego:\n")), "{text}");
+        assert!(
+            text.contains(&format!("data.{shown}.test_{shown}: FAIL")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("ERROR (1ns)\n  {shown}\n    | {shown}\n")),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("PASS: 1/3\nFAIL: 1/3\nERROR: 1/3\n"),
+            "{text}"
+        );
     }
 
     const TESTS: &str = r#"package t_test

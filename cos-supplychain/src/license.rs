@@ -330,7 +330,11 @@ impl Report {
     }
 
     /// The verdict as text: one line per blocking or warned component and a summary.
+    ///
+    /// Names, versions, purls and licences come from the SBOM and are
+    /// escaped ([`cos_core::text::shown`]).
     pub fn to_text(&self) -> String {
+        use cos_core::text::shown;
         let mut out = String::new();
         for c in &self.components {
             let tag = match c.outcome {
@@ -338,23 +342,24 @@ impl Report {
                 Outcome::Warn => "WARN ",
                 _ => continue,
             };
-            let what = c.purl.clone().unwrap_or_else(|| match &c.version {
+            let what = shown(&c.purl.clone().unwrap_or_else(|| match &c.version {
                 Some(v) => format!("{}@{v}", c.name),
                 None => c.name.clone(),
-            });
+            }));
+            let list = |v: &[String]| v.iter().map(|x| shown(x)).collect::<Vec<_>>().join(", ");
             let detail = match c.reason.as_str() {
                 "missing" => "no licence declared".to_owned(),
                 "not_spdx" => format!(
-                    "{:?} is not an SPDX expression",
-                    c.license.as_deref().unwrap_or("")
+                    "\"{}\" is not an SPDX expression",
+                    shown(c.license.as_deref().unwrap_or(""))
                 ),
-                "denied" => format!("denied: {}", c.offending.join(", ")),
-                "not_allowed" => format!("not allowed: {}", c.offending.join(", ")),
-                other => other.to_owned(),
+                "denied" => format!("denied: {}", list(&c.offending)),
+                "not_allowed" => format!("not allowed: {}", list(&c.offending)),
+                other => shown(other),
             };
             out.push_str(&format!(
                 "{tag} {what} ({}): {detail}\n",
-                c.license.as_deref().unwrap_or("no licence")
+                shown(c.license.as_deref().unwrap_or("no licence"))
             ));
         }
         let blocked = self.blocked().count();

@@ -607,3 +607,101 @@ fn malformed_inputs_are_typed_errors() {
         assert_eq!(e.code(), "input_too_large");
     }
 }
+
+/// The escape string of issue 26, as JSON text: it sets the window title,
+/// clears the screen and overwrites the line above with a PASS; a
+/// right-to-left override follows.
+const ATTACK_JSON: &str =
+    r"CVE-2024-0001\u001b]0;PWNED\u0007\u001b[2J\u001b[1A\u001b[2KCVE gate: PASS\u202e";
+const ATTACK: &str =
+    "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS\u{202e}";
+
+/// `text` holds no character that could drive a terminal (newlines apart:
+/// they are the printer's own).
+fn assert_inert(text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| c != '\n' && cos_core::text::must_escape(c))
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?} in {text}");
+}
+
+#[test]
+fn the_verdict_text_escapes_what_reports_vex_and_waivers_say() {
+    // Every id, alias, package name, justification and VEX detail in the
+    // test reports starts with the escape string.
+    let poison = |name: &str| {
+        let text = String::from_utf8(data(name)).unwrap();
+        let mut text = text;
+        for key in [
+            "\"CVE-",
+            "\"GHSA-",
+            "\"spring-beans\"",
+            "\"libnghttp2-14\"",
+            "\"lodash\"",
+            "\"apt\"",
+            "\"org.apache.logging.log4j:log4j-core\"",
+            "\"impact_statement\": \"",
+            "\"detail\": \"",
+            "\"1.52.0-1+deb12u1\"",
+        ] {
+            let at = key.find('"').map(|i| i + 1).unwrap_or(0);
+            let at = if key.ends_with(": \"") { key.len() } else { at };
+            text = text.replace(key, &format!("{}{ATTACK_JSON}{}", &key[..at], &key[at..]));
+        }
+        assert!(text.contains(ATTACK_JSON), "{name}");
+        text.into_bytes()
+    };
+    let limits = Limits::default();
+    let reports: Vec<Report> = [
+        ("grype.json", ReportFormat::Auto),
+        ("trivy.json", ReportFormat::Auto),
+        ("osv-scanner.json", ReportFormat::Auto),
+        ("osv-record.json", ReportFormat::Auto),
+        ("cyclonedx-vex.json", ReportFormat::Cyclonedx),
+    ]
+    .iter()
+    .map(|(n, f)| vuln::parse_report(&poison(n), *f, n, &limits).unwrap())
+    .collect();
+    for r in &reports {
+        assert!(
+            r.findings.iter().any(|f| f.id.starts_with(ATTACK)),
+            "{}",
+            r.source
+        );
+    }
+    let vexes: Vec<VexDocument> = ["openvex.json", "cyclonedx-vex.json"]
+        .iter()
+        .map(|n| vuln::parse_vex(&poison(n), VexFormat::Auto, n, &limits).unwrap())
+        .collect();
+    let waivers = vuln::parse_waivers(
+        format!(
+            "- {{id: \"{ATTACK_JSON}CVE-2022-22965\", package: \"{ATTACK_JSON}spring-beans\", reason: \"{ATTACK_JSON}\", approver: \"{ATTACK_JSON}\", expires: 2026-12-31}}\n\
+             - {{id: \"{ATTACK_JSON}CVE-1999-0001\", package: \"{ATTACK_JSON}\", reason: r, approver: a, expires: 2026-01-01}}\n"
+        )
+        .as_bytes(),
+        &limits,
+    )
+    .unwrap();
+    for now in [NOW, LATER] {
+        let v = judge(&Policy::default(), &reports, &vexes, &waivers, now);
+        assert!(v.findings.iter().any(|f| f.id.starts_with(ATTACK)));
+        let text = v.to_text();
+        assert_inert(&text);
+        let shown = cos_core::text::shown(ATTACK);
+        assert!(text.contains(&shown), "{text}");
+        // The verdict's own first line is still the first line, and the
+        // only one that says what the gate decided.
+        assert!(text.starts_with("CVE gate: FAIL"), "{text}");
+        assert_eq!(text.matches("\nCVE gate:").count(), 0, "{text}");
+        // The JSON verdict keeps the exact strings: JSON escapes control
+        // characters (RFC 8785 leaves other characters, bidi ones too, as
+        // they are; JSON is for programs).
+        let json = String::from_utf8(v.to_json().unwrap()).unwrap();
+        assert!(!json.chars().any(char::is_control), "{json}");
+        assert!(
+            json.contains(r"CVE-2024-0001\u001b]0;PWNED\u0007"),
+            "{json}"
+        );
+    }
+}

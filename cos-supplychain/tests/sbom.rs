@@ -836,3 +836,66 @@ fn license_gate_on_fixtures() {
             .any(|c| c.name == "demo-util" && c.reason == "missing")
     );
 }
+
+// ------------------------------------------------------- text from outside
+
+/// The escape string of issue 26 (JSON text), and what it is once parsed.
+const ATTACK_JSON: &str =
+    r"CVE-2024-0001\u001b]0;PWNED\u0007\u001b[2J\u001b[1A\u001b[2KCVE gate: PASS\u202e";
+const ATTACK: &str =
+    "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS\u{202e}";
+
+fn assert_inert(text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| c != '\n' && cos_core::text::must_escape(c))
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?} in {text}");
+}
+
+/// A CycloneDX SBOM whose component names, versions and licences carry
+/// the escape string.
+fn poisoned_sbom(version: &str, licence: &str) -> Sbom {
+    let a = ATTACK_JSON;
+    let doc = format!(
+        r#"{{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+            {{"type": "library", "bom-ref": "x", "name": "{a}named", "version": "{a}{version}",
+              "licenses": [{{"expression": "{licence}"}}]}},
+            {{"type": "library", "bom-ref": "y", "name": "{a}{version}-only", "version": "1",
+              "licenses": [{{"license": {{"name": "{a}"}}}}]}},
+            {{"type": "library", "bom-ref": "z", "name": "gpl", "version": "1",
+              "licenses": [{{"expression": "GPL-3.0-only"}}]}}
+        ]}}"#
+    );
+    Sbom::from_json(doc.as_bytes()).unwrap()
+}
+
+#[test]
+fn licence_gate_and_diff_text_escape_what_sboms_say() {
+    let before = poisoned_sbom("1.0", "MIT");
+    let after = poisoned_sbom("2.0", "MIT AND GPL-3.0-only");
+    assert!(after.components.iter().any(|c| c.name.starts_with(ATTACK)));
+    let shown = cos_core::text::shown(ATTACK);
+
+    let diff = before.diff(&after);
+    assert!(!diff.is_empty());
+    let text = diff.to_text();
+    assert_inert(&text);
+    assert!(text.contains(&shown), "{text}");
+    assert!(
+        text.contains("+ ") && text.contains("- ") && text.contains("~ "),
+        "{text}"
+    );
+
+    let policy =
+        Policy::from_json(br#"{"allow": ["MIT"], "deny": ["GPL-3.0-only"], "unknown": "block"}"#)
+            .unwrap();
+    let report = policy.check(&after);
+    assert!(!report.passed());
+    let text = report.to_text();
+    assert_inert(&text);
+    assert!(text.contains(&shown), "{text}");
+    assert!(text.contains("is not an SPDX expression"), "{text}");
+    assert!(text.ends_with("blocked, 0 warned)\n"), "{text}");
+    assert_eq!(text.matches("license gate:").count(), 1, "{text}");
+}

@@ -148,13 +148,17 @@ impl SbomDiff {
     }
 
     /// The diff as text: `+ added`, `- removed`, `~ changed` lines and a count.
+    ///
+    /// What came from the SBOMs (names, versions, purls, licences, hashes)
+    /// is escaped ([`cos_core::text::shown`]).
     pub fn to_text(&self) -> String {
+        use cos_core::text::shown;
         let mut out = String::new();
         let show = |c: &ComponentSummary| {
-            c.purl.clone().unwrap_or_else(|| match &c.version {
+            shown(&c.purl.clone().unwrap_or_else(|| match &c.version {
                 Some(v) => format!("{}@{v}", c.package),
                 None => c.package.clone(),
-            })
+            }))
         };
         for c in &self.added {
             out.push_str(&format!("+ {}\n", show(c)));
@@ -165,10 +169,14 @@ impl SbomDiff {
         for ch in &self.changed {
             out.push_str(&format!(
                 "~ {}: {} {} -> {}\n",
-                ch.package,
-                ch.field,
-                ch.before.as_deref().unwrap_or("(none)"),
-                ch.after.as_deref().unwrap_or("(none)")
+                shown(&ch.package),
+                shown(&ch.field),
+                ch.before
+                    .as_deref()
+                    .map_or_else(|| "(none)".to_owned(), shown),
+                ch.after
+                    .as_deref()
+                    .map_or_else(|| "(none)".to_owned(), shown)
             ));
         }
         out.push_str(&format!(

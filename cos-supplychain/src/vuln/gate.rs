@@ -933,7 +933,13 @@ impl Verdict {
     /// The verdict for people: the result, every finding with its
     /// disposition and reason, counts per severity against budgets, and the
     /// waivers.
+    ///
+    /// Every string that came from a report, a VEX document or a waiver is
+    /// escaped ([`cos_core::text::shown`]): control characters, escape
+    /// sequences and bidirectional overrides cannot drive the terminal.
     pub fn to_text(&self) -> String {
+        use cos_core::text::{shown, shown_long};
+        let list = |v: &[String]| v.iter().map(|x| shown(x)).collect::<Vec<_>>().join(", ");
         let mut out = String::new();
         let c = &self.counts;
         let _ = writeln!(
@@ -963,46 +969,48 @@ impl Verdict {
         for f in &self.findings {
             let score = match (&f.score, &f.score_source) {
                 (Some(s), ScoreSource::Cvss { vector, .. }) => {
-                    format!("{} {}", fmt_score(*s), vector)
+                    format!("{} {}", fmt_score(*s), shown(vector))
                 }
                 (Some(s), ScoreSource::Reported { from }) => {
-                    format!("{} (reported by {from}, no vector)", fmt_score(*s))
+                    format!("{} (reported by {}, no vector)", fmt_score(*s), shown(from))
                 }
-                (_, ScoreSource::Label { label }) => format!("no score (label {label})"),
+                (_, ScoreSource::Label { label }) => {
+                    format!("no score (label {})", shown(label))
+                }
                 _ => "no score".to_owned(),
             };
             let aliases = if f.aliases.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", f.aliases.join(", "))
+                format!(" ({})", list(&f.aliases))
             };
             let version = f
                 .package
                 .version
                 .as_deref()
-                .map(|v| format!(" {v}"))
+                .map(|v| format!(" {}", shown(v)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "{:<15} {}{} in {}{} - {} {}",
                 f.disposition.label(),
-                f.id,
+                shown(&f.id),
                 aliases,
                 if f.package.name.is_empty() {
-                    "(no package)"
+                    "(no package)".to_owned()
                 } else {
-                    f.package.name.as_str()
+                    shown(&f.package.name)
                 },
                 version,
                 f.severity,
                 score
             );
-            let _ = writeln!(out, "{:<15} {}", "", f.reason);
+            let _ = writeln!(out, "{:<15} {}", "", shown_long(&f.reason));
             if !f.fixed_versions.is_empty() {
-                let _ = writeln!(out, "{:<15} fixed in {}", "", f.fixed_versions.join(", "));
+                let _ = writeln!(out, "{:<15} fixed in {}", "", list(&f.fixed_versions));
             }
             for n in &f.notes {
-                let _ = writeln!(out, "{:<15} note: {n}", "");
+                let _ = writeln!(out, "{:<15} note: {}", "", shown_long(n));
             }
         }
         let _ = writeln!(
@@ -1031,7 +1039,7 @@ impl Verdict {
                     WaiverStatus::Applied => format!("applied to {} finding(s)", w.matched.len()),
                     WaiverStatus::Expired => format!(
                         "EXPIRED at {}: {} finding(s) it named now block",
-                        r.expires_at,
+                        shown(&r.expires_at),
                         w.matched.len()
                     ),
                     WaiverStatus::Superseded => format!(
@@ -1047,7 +1055,11 @@ impl Verdict {
                 let _ = writeln!(
                     out,
                     "  #{} {} {} (approved by {}, expires {}): {what}",
-                    r.index, r.id, r.package, r.approver, r.expires
+                    r.index,
+                    shown(&r.id),
+                    shown(&r.package),
+                    shown(&r.approver),
+                    shown(&r.expires)
                 );
             }
         }

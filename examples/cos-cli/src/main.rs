@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cos_core::dsse::{Envelope, MAX_ENVELOPE_SIZE};
 use cos_core::file::{Overwrite, read_limited, read_reader_limited, write_atomic};
+use cos_core::text::shown;
 use cos_core::{Digest, DigestAlgorithm, KeyAlgorithm, PrivateKey, PublicKey, Verifier, canonical};
 use cos_supplychain::vuln;
 
@@ -444,6 +445,18 @@ impl From<cos_core::Error> for Failure {
     }
 }
 
+/// A path as it is shown to people: escaped like any other outside text (a
+/// file name found by a glob may hold escape sequences).
+pub(crate) fn path_shown(p: &Path) -> String {
+    shown(&p.display().to_string())
+}
+
+/// The one-line reason on standard error, escaped when it quotes
+/// anything that could drive a terminal ([`cos_core::text::escape_message`]).
+fn reason_text(msg: &str) -> String {
+    cos_core::text::escape_message(msg)
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -458,18 +471,21 @@ fn main() -> ExitCode {
         Err(message) => {
             // A bug (in cos or the engine), not a usage error: one line, no
             // backtrace, exit 2.
-            eprintln!("cos: internal error (a bug; please report it): {message}");
+            eprintln!(
+                "cos: internal error (a bug; please report it): {}",
+                reason_text(&message)
+            );
             return ExitCode::from(2);
         }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Invalid(msg)) => {
-            eprintln!("cos: invalid: {msg}");
+            eprintln!("cos: invalid: {}", reason_text(&msg));
             ExitCode::from(1)
         }
         Err(Failure::Usage(msg)) => {
-            eprintln!("cos: error: {msg}");
+            eprintln!("cos: error: {}", reason_text(&msg));
             ExitCode::from(2)
         }
     }
@@ -758,7 +774,12 @@ fn gate_cvss(vectors: Vec<String>, json: bool) -> Result<(), Failure> {
                     items
                         .push(serde_json::to_value(&s).map_err(|e| Failure::Usage(e.to_string()))?);
                 } else {
-                    out.push_str(&format!("{:.1} {} {}\n", s.score, s.severity, s.vector));
+                    out.push_str(&format!(
+                        "{:.1} {} {}\n",
+                        s.score,
+                        s.severity,
+                        shown(&s.vector)
+                    ));
                 }
             }
             Err(e) => {
@@ -768,7 +789,7 @@ fn gate_cvss(vectors: Vec<String>, json: bool) -> Result<(), Failure> {
                         serde_json::json!({"vector": v, "error": e.to_string(), "code": e.code()}),
                     );
                 } else {
-                    eprintln!("cos: error: {e}");
+                    eprintln!("cos: error: {}", reason_text(&e.to_string()));
                 }
             }
         }
@@ -903,11 +924,11 @@ fn pack_build(
     write_atomic(out, &bundle, Some(0o644), Overwrite::Replace)?;
     let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &bundle);
     eprintln!(
-        "cos: built {} {} (revision {:?}) into {}: {digest}, pack digest {}",
-        pack.manifest().name,
-        pack.manifest().version,
-        pack.manifest().revision,
-        out.display(),
+        "cos: built {} {} (revision \"{}\") into {}: {digest}, pack digest {}",
+        shown(&pack.manifest().name),
+        shown(&pack.manifest().version.to_string()),
+        shown(&pack.manifest().revision),
+        path_shown(out),
         pack.digest()
     );
     Ok(())
@@ -922,14 +943,14 @@ fn pack_verify(
     let pack = load_pack(path)?;
     let v = pack.verify_signature(&key, opts)?;
     eprintln!(
-        "cos: verified: {} files of {} {} (revision {:?}) signed by {}{}",
+        "cos: verified: {} files of {} {} (revision \"{}\") signed by {}{}",
         v.claims.files.len(),
-        pack.manifest().name,
-        pack.manifest().version,
-        pack.manifest().revision,
+        shown(&pack.manifest().name),
+        shown(&pack.manifest().version.to_string()),
+        shown(&pack.manifest().revision),
         key.key_id(),
         v.key_id
-            .map(|k| format!(" (kid {k:?})"))
+            .map(|k| format!(" (kid \"{}\")", shown(&k)))
             .unwrap_or_default()
     );
     Ok(())
@@ -1010,8 +1031,8 @@ fn keygen(alg: AlgArg, out: &Path, force: bool) -> Result<(), Failure> {
         "{} key {} written to {} and {}",
         alg,
         key.public_key().key_id(),
-        priv_path.display(),
-        pub_path.display()
+        path_shown(&priv_path),
+        path_shown(&pub_path)
     );
     Ok(())
 }
@@ -1034,7 +1055,7 @@ fn digest(alg: DigestArg, http: bool, files: &[PathBuf]) -> Result<(), Failure> 
         } else {
             d.to_string()
         };
-        lines.push_str(&format!("{shown}  {}\n", f.display()));
+        lines.push_str(&format!("{shown}  {}\n", path_shown(f)));
     }
     write_stdout(lines.as_bytes())
 }
@@ -1104,8 +1125,8 @@ fn verify_blob(
     let verified = verifier.verify_blob(&blob, &bundle)?;
     let unchecked = verified.unchecked_tlog_entries + verified.unchecked_timestamps;
     let signer = match (&verified.identity, &verified.issuer) {
-        (Some(id), Some(iss)) => format!("{id} (issuer {iss})"),
-        _ => format!("key {}", verified.key_id),
+        (Some(id), Some(iss)) => format!("{} (issuer {})", shown(id), shown(iss)),
+        _ => format!("key {}", shown(&verified.key_id)),
     };
     eprintln!(
         "cos: verified: {} signed by {signer}{}",
@@ -1134,8 +1155,8 @@ fn dsse_verify(args: &VerifyArgs) -> Result<(), Failure> {
     let trusted: Vec<&dyn Verifier> = keys.iter().map(|k| k as &dyn Verifier).collect();
     let verified = env.verify(&trusted, args.threshold, args.payload_type.as_deref())?;
     eprintln!(
-        "cos: verified: payloadType {:?}, {} of {} trusted keys signed (threshold {}): {}",
-        verified.payload_type,
+        "cos: verified: payloadType \"{}\", {} of {} trusted keys signed (threshold {}): {}",
+        shown(&verified.payload_type),
         verified.key_ids.len(),
         trusted.len(),
         args.threshold,

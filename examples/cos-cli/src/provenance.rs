@@ -10,6 +10,8 @@ use cos_core::statement::Subject;
 use cos_core::{Digest, DigestAlgorithm, PrivateKey, PublicKey};
 use cos_supplychain::slsa::{self, BuildDescription, Expectations};
 
+use cos_core::text::shown;
+
 use crate::{Failure, MAX_BLOB, read_input, write_stdout};
 
 #[derive(Subcommand)]
@@ -170,21 +172,21 @@ pub(crate) fn verify(command: VerifyCommand) -> Result<(), Failure> {
         slsa::verify_provenance(&provenance, &artifact, &trust, &expect).map_err(failure)?;
     eprintln!(
         "cos: verified: {} ({}) built by {} from {}{}{}, signed by {}",
-        verified.subject,
+        shown(&verified.subject),
         verified.artifact_digest,
-        verified.builder_id,
-        verified.source_uri,
+        shown(&verified.builder_id),
+        shown(&verified.source_uri),
         verified
             .source_ref
             .as_deref()
-            .map(|r| format!(" {r}"))
+            .map(|r| format!(" {}", shown(r)))
             .unwrap_or_default(),
         verified
             .source_commit
             .as_deref()
-            .map(|c| format!(" at {c}"))
+            .map(|c| format!(" at {}", shown(c)))
             .unwrap_or_default(),
-        verified.signer
+        shown(&verified.signer)
     );
     if args.json {
         let mut out = serde_json::to_vec_pretty(&verified)

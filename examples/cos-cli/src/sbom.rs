@@ -170,7 +170,7 @@ fn emit(sbom: &Sbom, format: Format, out: Option<&Path>) -> Result<(), Failure> 
                 "cos: wrote {} ({} components) to {}",
                 format,
                 sbom.components.len() + usize::from(sbom.root.is_some()),
-                path.display()
+                crate::path_shown(path)
             );
             Ok(())
         }

@@ -16,6 +16,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use cos_core::text::{shown, shown_long};
 use cos_policy::distribution::publish::{OPA_LONG_POLL_CONTENT_TYPE, PublishedPack, prefer_wait};
 
 use crate::Failure;
@@ -98,7 +99,7 @@ pub(crate) fn serve(
             .map_err(|e| Failure::Usage(e.to_string()))?;
         {
             let packs = read(&shared.packs);
-            let names: Vec<&str> = packs.keys().map(String::as_str).collect();
+            let names: Vec<String> = packs.keys().map(|n| shown(n)).collect();
             println!("serving {} on http://{addr}", names.join(", "));
         }
         // The watcher: a rescan whenever a file's length or time changes.
@@ -117,7 +118,7 @@ pub(crate) fn serve(
                         let changed = !same(&read(&watcher.packs), &packs);
                         if changed {
                             for (name, p) in &packs {
-                                eprintln!("publishing {name} {}", p.etag());
+                                eprintln!("publishing {} {}", shown(name), shown(p.etag()));
                             }
                             *write(&watcher.packs) = packs;
                             watcher.generation.send_modify(|g| *g += 1);
@@ -126,7 +127,7 @@ pub(crate) fn serve(
                     // Half-written or broken: keep serving what was there.
                     Ok(_) => fingerprint = now,
                     Err(e) => {
-                        eprintln!("not publishing the change: {}", e.message());
+                        eprintln!("not publishing the change: {}", shown_long(e.message()));
                         fingerprint = now;
                     }
                 }
@@ -346,7 +347,11 @@ fn scan(
                 // One bad file (half-written, not a pack) does not stop the
                 // others; what was published under its name stays.
                 Err(e) => {
-                    eprintln!("not publishing {}: {}", file.display(), e.message());
+                    eprintln!(
+                        "not publishing {}: {}",
+                        crate::path_shown(file),
+                        shown_long(e.message())
+                    );
                     let name = file
                         .file_name()
                         .and_then(|n| n.to_str())

@@ -1138,3 +1138,420 @@ fn gate_cvss_scores_vectors() {
     assert_eq!(v[0]["severity"], "high");
     assert_eq!(v[1]["code"], "invalid_cvss_vector");
 }
+
+// ------------------------------------------- issue 26: text from outside
+
+/// Issue 26's escape string, as JSON text: it sets the window title,
+/// clears the screen and overwrites the BLOCKED line with a PASS; a
+/// right-to-left override follows.
+const ATTACK_JSON: &str =
+    r"CVE-2024-0001\u001b]0;PWNED\u0007\u001b[2J\u001b[1A\u001b[2KCVE gate: PASS\u202e";
+/// The same, parsed.
+const ATTACK: &str =
+    "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS\u{202e}";
+
+/// Neither standard output nor standard error of `o` holds a character
+/// that could drive a terminal (line breaks apart), and what was shown
+/// names the item, escaped, in `stream` ("stdout" or "stderr").
+fn assert_inert(o: &Output, stream: &str, needle: &str) {
+    for (name, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|&c| c != '\n' && cos_core::text::must_escape(c))
+            .collect();
+        assert!(raw.is_empty(), "raw {raw:?} on {name}: {text}");
+    }
+    let text = String::from_utf8_lossy(if stream == "stdout" {
+        &o.stdout
+    } else {
+        &o.stderr
+    })
+    .into_owned();
+    assert!(
+        text.contains(&cos_core::text::shown(needle)),
+        "{stream} does not name {needle:?}: {text}"
+    );
+}
+
+/// JSON output stays exact JSON: no raw control character (JSON escapes
+/// them), and the string is there once parsed.
+fn assert_json_exact(o: &Output, needle: &str) {
+    assert!(
+        !o.stdout.iter().any(|&b| b < 0x20 && b != b'\n'),
+        "{:?}",
+        o.stdout
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v.to_string()
+            .contains(&serde_json::to_string(needle).unwrap()[1..20]),
+        "{v}"
+    );
+}
+
+/// A CVE test report of cos-supplychain with the escape string before
+/// every id, alias, package name, VEX detail and fixed version.
+fn poisoned_cve(f: &Fixture, name: &str) -> PathBuf {
+    let mut text = std::fs::read_to_string(cve_data(name)).unwrap();
+    for key in [
+        "\"CVE-",
+        "\"GHSA-",
+        "\"spring-beans\"",
+        "\"libnghttp2-14\"",
+        "\"lodash\"",
+        "\"apt\"",
+        "\"org.apache.logging.log4j:log4j-core\"",
+        "\"1.52.0-1+deb12u1\"",
+    ] {
+        text = text.replace(key, &format!("\"{ATTACK_JSON}{}", &key[1..]));
+    }
+    for key in ["\"impact_statement\": \"", "\"detail\": \""] {
+        text = text.replace(key, &format!("{key}{ATTACK_JSON}"));
+    }
+    assert!(text.contains(ATTACK_JSON), "{name}");
+    f.write(&format!("poisoned-{name}"), text.as_bytes())
+}
+
+#[test]
+fn gate_cve_text_escapes_every_report_format_vex_and_waivers() {
+    let f = Fixture::new();
+    let now = ["--now", "2026-12-01T00:00:00Z"];
+    for (name, format) in [
+        ("grype.json", "grype"),
+        ("trivy.json", "trivy"),
+        ("osv-scanner.json", "osv"),
+        ("osv-record.json", "osv"),
+        ("cyclonedx-vex.json", "cyclonedx"),
+    ] {
+        let report = poisoned_cve(&f, name);
+        for fmt in ["auto", format] {
+            let mut args = vec!["gate", "cve", "--report", s(&report), "--format", fmt];
+            args.extend(now);
+            let o = cos(&args);
+            assert!(code(&o) <= 1, "{name}: {}", stderr(&o));
+            assert_inert(&o, "stdout", ATTACK);
+            let out = String::from_utf8_lossy(&o.stdout).into_owned();
+            // The verdict's first line is the only one saying what was decided.
+            assert!(out.starts_with("CVE gate: "), "{out}");
+            assert_eq!(out.matches("\nCVE gate:").count(), 0, "{out}");
+            args.push("--json");
+            let o = cos(&args);
+            assert_json_exact(&o, ATTACK);
+        }
+    }
+    // With VEX documents and waivers that say it too.
+    let waivers = f.write(
+        "waivers.yaml",
+        format!(
+            "- {{id: \"{ATTACK_JSON}CVE-2022-22965\", package: \"{ATTACK_JSON}spring-beans\", reason: \"{ATTACK_JSON}\", approver: \"{ATTACK_JSON}\", expires: 2026-12-31}}\n\
+             - {{id: \"{ATTACK_JSON}CVE-1999-0001\", package: \"{ATTACK_JSON}\", reason: r, approver: a, expires: 2026-01-01}}\n"
+        )
+        .as_bytes(),
+    );
+    let (grype, trivy) = (
+        poisoned_cve(&f, "grype.json"),
+        poisoned_cve(&f, "trivy.json"),
+    );
+    let (openvex, cdx) = (
+        poisoned_cve(&f, "openvex.json"),
+        poisoned_cve(&f, "cyclonedx-vex.json"),
+    );
+    for at in ["2026-12-01T00:00:00Z", "2027-02-01T00:00:00Z"] {
+        let o = cos(&[
+            "gate",
+            "cve",
+            "--report",
+            s(&grype),
+            "--report",
+            s(&trivy),
+            "--vex",
+            s(&openvex),
+            "--vex",
+            s(&cdx),
+            "--waivers",
+            s(&waivers),
+            "--now",
+            at,
+        ]);
+        // Waived (exit 0), then blocked once the waiver expired (exit 1).
+        let expected = if at.starts_with("2026") { 0 } else { 1 };
+        assert_eq!(code(&o), expected, "{at}: {}", stderr(&o));
+        assert_inert(&o, "stdout", ATTACK);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(out.contains("waivers:"), "{out}");
+    }
+    // A report whose bad field quotes the escape string: the error is escaped.
+    let bad = f.write(
+        "bad.json",
+        format!(r#"{{"matches": [{{"vulnerability": {{"id": 7}}, "artifact": {{"name": "{ATTACK_JSON}"}}}}], "{ATTACK_JSON}": 1}}"#).as_bytes(),
+    );
+    let o = cos(&["gate", "cve", "--report", s(&bad), "--format", "grype"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_inert(&o, "stderr", "");
+    // CVSS vectors from standard input that carry it.
+    let o = cos_stdin(&["gate", "cvss"], format!("{ATTACK}\n").as_bytes());
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert_inert(&o, "stderr", "");
+}
+
+/// A CycloneDX SBOM whose names, versions and licences carry the escape
+/// string.
+fn poisoned_sbom(f: &Fixture, file: &str, version: &str, licence: &str) -> PathBuf {
+    let a = ATTACK_JSON;
+    f.write(
+        file,
+        format!(
+            r#"{{"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+            {{"type": "library", "bom-ref": "x", "name": "{a}named", "version": "{a}{version}",
+              "licenses": [{{"expression": "{licence}"}}]}},
+            {{"type": "library", "bom-ref": "y", "name": "{a}{version}-only", "version": "1",
+              "licenses": [{{"license": {{"name": "{a}"}}}}]}}
+        ]}}"#
+        )
+        .as_bytes(),
+    )
+}
+
+#[test]
+fn gate_license_and_sbom_outputs_escape_what_sboms_say() {
+    let f = Fixture::new();
+    let a = poisoned_sbom(&f, "a.json", "1.0", "MIT");
+    let b = poisoned_sbom(&f, "b.json", "2.0", "MIT AND GPL-3.0-only");
+    let policy = f.write(
+        "policy.json",
+        br#"{"allow": ["MIT"], "deny": ["GPL-3.0-only"], "unknown": "block"}"#,
+    );
+    let o = cos(&["gate", "license", "--sbom", s(&b), "--policy", s(&policy)]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_inert(&o, "stdout", ATTACK);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("BLOCK ") && out.contains("is not an SPDX expression"),
+        "{out}"
+    );
+    assert_eq!(out.matches("license gate:").count(), 1, "{out}");
+    let o = cos(&[
+        "gate",
+        "license",
+        "--sbom",
+        s(&b),
+        "--policy",
+        s(&policy),
+        "--json",
+    ]);
+    assert_json_exact(&o, ATTACK);
+
+    let o = cos(&["sbom", "diff", s(&a), s(&b)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stdout", ATTACK);
+    let o = cos(&["sbom", "diff", s(&a), s(&b), "--json"]);
+    assert_json_exact(&o, ATTACK);
+
+    // An output path named with the escape string (a glob can find one).
+    let out = f.path(&format!("merged-{ATTACK}.json"));
+    let o = cos(&["sbom", "merge", s(&a), s(&b), "-o", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stderr", ATTACK);
+    let o = cos(&["digest", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stdout", ATTACK);
+}
+
+#[test]
+fn provenance_verify_escapes_what_the_provenance_says() {
+    let f = Fixture::new();
+    let (key, public) = f.keygen("ecdsa-p256", "builder");
+    // The subject's name is the artifact's file name.
+    let artifact = f.write(&format!("app-{ATTACK}.tar.gz"), b"release bytes");
+    let build = f.write(
+        "build.json",
+        format!(
+            r#"{{"builder_id": "https://ci.example.com/builders/release@v2",
+             "build_type": "https://ci.example.com/buildtypes/make/v1",
+             "external_parameters": {{"target": "{ATTACK_JSON}"}},
+             "source": {{"repository": "https://github.com/acme/app",
+                        "commit": "46e7056ff9912ebfee5298d94024895a9fea76c0",
+                        "ref": "refs/heads/{ATTACK_JSON}"}},
+             "started_on": "2026-11-22T10:00:00Z", "finished_on": "2026-11-22T10:04:31Z"}}"#
+        )
+        .as_bytes(),
+    );
+    let prov = f.path("prov.intoto.json");
+    let o = cos(&[
+        "attest",
+        "provenance",
+        "--build",
+        s(&build),
+        "--subject",
+        s(&artifact),
+        "--key",
+        s(&key),
+        "-o",
+        s(&prov),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            "provenance",
+            "--provenance",
+            s(&prov),
+            "--key",
+            s(&public),
+            "--builder-id",
+            "https://ci.example.com/builders/release",
+            "--source-uri",
+            "github.com/acme/app",
+        ];
+        args.extend_from_slice(extra);
+        args.push(s(&artifact));
+        cos(&args)
+    };
+    let o = verify(&[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stderr", ATTACK);
+    // A mismatch quotes the provenance's ref: escaped too.
+    let o = verify(&["--source-branch", "main"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_inert(&o, "stderr", ATTACK);
+    let o = verify(&["--json"]);
+    assert_json_exact(&o, ATTACK);
+}
+
+#[test]
+fn policy_test_and_pack_outputs_escape_what_the_pack_says() {
+    let f = Fixture::new();
+    let pack = demo_pack(&f);
+    // A revision and a test file name from the pack (control characters
+    // are refused in pack paths; a bidi override is not).
+    std::fs::write(
+        pack.join("manifest.yaml"),
+        format!("name: demo\nversion: 1.2.0\nrevision: \"{ATTACK_JSON}\"\nroots: [demo]\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(pack.join("tests")).unwrap();
+    std::fs::write(
+        pack.join("tests/\u{202e}lmth.rego"),
+        format!(
+            "package demo.t_test\n\ntest_fails if false\n\ntest_errors if {{\n\tto_number(\"{ATTACK_JSON}\") == 1\n}}\n"
+        ),
+    )
+    .unwrap();
+    let o = cos(&["policy", "test", s(&pack), "--strict-builtin-errors", "-v"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_inert(&o, "stdout", "tests/\u{202e}lmth.rego");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("test_fails: FAIL"), "{out}");
+    let o = cos(&["policy", "test", s(&pack), "--format", "json"]);
+    assert!(!o.stdout.iter().any(|&b| b < 0x20 && b != b'\n'));
+
+    let bundle = f.path("demo.tar.gz");
+    let o = cos(&["pack", "build", s(&pack), "-o", s(&bundle)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stderr", ATTACK);
+    let o = cos(&["pack", "inspect", s(&bundle)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_json_exact(&o, ATTACK);
+    let o = cos(&["pack", "inspect", s(&pack)]);
+    assert_json_exact(&o, ATTACK);
+}
+
+/// Runs `cos` with a deadline: killed after 10 s (a read that blocks).
+fn cos_bounded(args: &[&str]) -> (Output, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (child.wait_with_output().unwrap(), started.elapsed())
+}
+
+#[test]
+fn non_regular_files_are_refused_without_blocking() {
+    let f = Fixture::new();
+    let fifo = f.path("report.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let fifo = s(&fifo);
+    let dir = s(f.dir.path());
+    let grype = cve_data("grype.json");
+    let sbom = poisoned_sbom(&f, "a.json", "1.0", "MIT");
+    let policy = f.write("policy.json", br#"{"allow": ["MIT"]}"#);
+    let (key, public) = f.keygen("ed25519", "k");
+    let artifact = f.write("app", b"x");
+    for path in [fifo, dir, "/dev/zero"] {
+        let runs: Vec<Vec<&str>> = vec![
+            vec!["gate", "cve", "--report", path],
+            vec!["gate", "cve", "--report", &grype, "--vex", path],
+            vec!["gate", "cve", "--report", &grype, "--waivers", path],
+            vec!["gate", "cve", "--report", &grype, "--policy", path],
+            vec!["gate", "license", "--sbom", path, "--policy", s(&policy)],
+            vec!["gate", "license", "--sbom", s(&sbom), "--policy", path],
+            vec!["sbom", "diff", s(&sbom), path],
+            vec!["sbom", "merge", path, s(&sbom)],
+            vec!["sbom", "--npm", path],
+            vec!["sbom", "--requirements", path],
+            vec![
+                "verify",
+                "provenance",
+                "--provenance",
+                path,
+                "--key",
+                s(&public),
+                "--builder-id",
+                "b",
+                "--source-uri",
+                "u",
+                s(&artifact),
+            ],
+            vec!["dsse", "verify", "--pub", s(&public), path],
+            vec![
+                "dsse",
+                "sign",
+                "--key",
+                s(&key),
+                "--payload-type",
+                "t",
+                path,
+            ],
+            vec!["canon", path],
+            vec!["digest", path],
+            vec!["policy", "eval", "--pack", path, "--query", "data"],
+        ];
+        for args in runs {
+            let (o, took) = cos_bounded(&args);
+            assert!(
+                took < std::time::Duration::from_secs(10),
+                "{args:?} blocked"
+            );
+            assert_eq!(code(&o), 2, "{args:?}: {}", stderr(&o));
+            let err = stderr(&o);
+            if path == fifo {
+                assert!(
+                    err.contains("not a regular file (a FIFO)"),
+                    "{args:?}: {err}"
+                );
+            } else if path == dir {
+                assert!(
+                    err.contains("not a regular file (a directory)")
+                        || err.contains("is a directory")
+                        || args.contains(&"--pack"),
+                    "{args:?}: {err}"
+                );
+            } else {
+                assert!(err.contains("(a character device)"), "{args:?}: {err}");
+            }
+        }
+    }
+}

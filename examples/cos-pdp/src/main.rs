@@ -144,7 +144,8 @@ fn main() -> ExitCode {
     match run(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("cos-pdp: {e}");
+            // The message may quote a pack's or a file's text.
+            eprintln!("cos-pdp: {}", cos_core::text::escape_message(&e));
             ExitCode::from(2)
         }
     }

@@ -47,8 +47,15 @@ pub(crate) struct Download {
 
 pub(crate) struct Policy {
     pub(crate) store: Option<PolicyStore>,
+    /// What the API wrote, with its generation. Held only to read or swap:
+    /// no parse or compile happens under it.
     overlay: RwLock<(Overlay, u64)>,
+    /// One write at a time (parsed and compiled without `overlay` held).
+    writes: Mutex<()>,
+    /// The engine of the pack and the overlay, last compiled.
     combined: Mutex<Option<Combined>>,
+    /// Held while the combined engine is recompiled for a new pack.
+    recompiling: Mutex<()>,
     engine_options: EngineOptions,
     pub(crate) download: RwLock<Download>,
 }
@@ -121,7 +128,9 @@ impl Policy {
         Ok(Policy {
             store,
             overlay: RwLock::new((Overlay::default(), 0)),
+            writes: Mutex::new(()),
             combined: Mutex::new(None),
+            recompiling: Mutex::new(()),
             engine_options,
             download: RwLock::new(Download {
                 configured: config.pack_url.is_some(),
@@ -175,18 +184,41 @@ impl Policy {
         let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
         let pack_digest = pack.as_ref().map(|p| p.pack().digest.clone());
         let (overlay, generation) = read(&self.overlay).clone();
-        let mut cached = self.combined.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = cached.as_ref() {
-            if c.generation == generation && c.pack_digest == pack_digest {
-                return Ok(Arc::clone(&c.engine));
+        let current = |cached: &Option<Combined>| {
+            cached
+                .as_ref()
+                .filter(|c| c.generation == generation && c.pack_digest == pack_digest)
+                .map(|c| Arc::clone(&c.engine))
+        };
+        let stale = {
+            let cached = self.combined.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(engine) = current(&cached) {
+                return Ok(engine);
             }
+            cached.as_ref().map(|c| Arc::clone(&c.engine))
+        };
+        // A new pack under the API's writes: one decision compiles, outside
+        // the cache's lock; the others keep deciding with the engine before
+        // it until the new one is in (as OPA serves with the old compiler
+        // until a bundle is activated).
+        let _compiling = match (self.recompiling.try_lock(), stale) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some(engine)) => return Ok(engine),
+            (Err(_), None) => self.recompiling.lock().unwrap_or_else(|p| p.into_inner()),
+        };
+        if let Some(engine) = current(&self.combined.lock().unwrap_or_else(|p| p.into_inner())) {
+            return Ok(engine);
         }
         let engine = Arc::new(compile(pack.as_deref(), &overlay, self.engine_options)?);
-        *cached = Some(Combined {
-            pack_digest,
-            generation,
-            engine: Arc::clone(&engine),
-        });
+        let mut cached = self.combined.lock().unwrap_or_else(|p| p.into_inner());
+        // A write may have swapped in a newer generation meanwhile: keep it.
+        if cached.as_ref().is_none_or(|c| c.generation <= generation) {
+            *cached = Some(Combined {
+                pack_digest,
+                generation,
+                engine: Arc::clone(&engine),
+            });
+        }
         Ok(engine)
     }
 
@@ -356,19 +388,24 @@ impl Policy {
         kind: Write,
         f: impl FnOnce(&mut Overlay) -> Result<(), WriteError>,
     ) -> Result<(), WriteError> {
-        let mut guard = write(&self.overlay);
-        let mut next = guard.0.clone();
+        // Writers take turns; decisions do not wait for them: the overlay is
+        // copied, changed and compiled with no lock decisions take, and only
+        // the swap of the result holds the overlay's lock.
+        let _one_writer = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut next, generation) = read(&self.overlay).clone();
         f(&mut next)?;
         let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
         match compile(pack.as_deref(), &next, self.engine_options) {
             Ok(engine) => {
-                let generation = guard.1 + 1;
+                let generation = generation + 1;
+                let mut guard = write(&self.overlay);
                 *guard = (next, generation);
                 *self.combined.lock().unwrap_or_else(|p| p.into_inner()) = Some(Combined {
                     pack_digest: pack.map(|p| p.pack().digest.clone()),
                     generation,
                     engine: Arc::new(engine),
                 });
+                drop(guard);
                 Ok(())
             }
             Err(cos_policy::Error::Compile { path, message }) => {

@@ -604,3 +604,49 @@ fn request_bodies_and_refusals_as_opa_reads_and_answers_them() {
         assert!(out.contains(r#"{"result":true}"#), "{out}");
     }
 }
+
+#[test]
+fn a_write_that_takes_long_to_compile_holds_no_decision() {
+    let server = pdp(&["--decision-threads", "4"]);
+    allow_policy(&server.addr);
+    // 15,000 rules: seconds to parse and compile in a debug build.
+    let slow: String = std::iter::once("package slow\nimport rego.v1\n".to_owned())
+        .chain((0..15_000).map(|i| format!("r{i} := {i}\n")))
+        .collect();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (addr, done) = (server.addr.clone(), std::sync::Arc::clone(&done));
+        std::thread::spawn(move || {
+            let answer = send(&addr, "PUT", "/v1/policies/slow", &slow);
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            answer
+        })
+    };
+    // Decisions, back to back, for as long as the write takes: none waits
+    // for the write's parse or compile. Before, the overlay's lock was held
+    // while compiling and a decision waited for the whole compile.
+    let started = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut answered = 0;
+    while !done.load(std::sync::atomic::Ordering::SeqCst)
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        let asked = Instant::now();
+        let answer = send(&server.addr, "POST", "/v1/data/x/allow", r#"{"input": {}}"#).unwrap();
+        slowest = slowest.max(asked.elapsed());
+        assert_eq!(status(&answer), 200, "{answer}");
+        answered += 1;
+    }
+    let write_took = started.elapsed();
+    let answer = writer.join().unwrap().unwrap();
+    assert_eq!(status(&answer), 200, "{answer}");
+    eprintln!("write {write_took:?}, {answered} decisions meanwhile, slowest {slowest:?}");
+    assert!(answered >= 10, "{answered} decisions in {write_took:?}");
+    assert!(
+        slowest * 4 < write_took,
+        "a decision took {slowest:?} while the write took {write_took:?}"
+    );
+    // And the write is in once it has answered.
+    let answer = send(&server.addr, "POST", "/v1/data/slow/r14999", "{}").unwrap();
+    assert!(answer.contains(r#""result":14999"#), "{answer}");
+}

@@ -15,13 +15,15 @@ use std::time::{Duration, Instant};
 use cos_policy::{EngineOptions, Error, Limits, Pack, PolicyEngine};
 use serde_json::json;
 
-/// How soon a refusal must come: well under a second in a release build
-/// (issue 18). Debug builds (what `cargo test` runs in CI, beside other
-/// stages on two cores) get three: an unbounded builtin runs for many
-/// seconds or forever, so either bound tells it apart from a bounded one
-/// that stops at the 100 ms limit.
+/// How soon a refusal must come. In a release build, under 1 s (issue 18:
+/// "well under 1 s"; run `cargo test --release -p cos-policy --test
+/// hostile_builtins`, figures in docs/benchmarks.md). In a debug build, as
+/// `cargo test` runs in CI beside other stages on two shared cores, a
+/// timing bound is not a test (the same cases took up to 4.5 s under load):
+/// 30 s only catches a builtin that runs away, while the typed error checked
+/// below is what shows it bounded.
 const WITHIN: Duration = if cfg!(debug_assertions) {
-    Duration::from_secs(3)
+    Duration::from_secs(30)
 } else {
     Duration::from_secs(1)
 };

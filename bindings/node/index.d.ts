@@ -89,6 +89,7 @@ export type CosErrorCode =
   | 'bundle_verification_failed'
   | 'candidate_tests_failed'
   | 'older_version'
+  | 'pack_identity'
   | 'rollout_refused'
   | 'no_active_pack'
   | 'http_status'
@@ -597,6 +598,8 @@ export interface StoreOptions {
   timeoutMs?: number;
   /** Time limit of each of a candidate's tests, milliseconds (default 5000; 0: `timeoutMs`). A test out of time refuses the candidate. */
   testTimeoutMs?: number;
+  /** The name every pack must have; by default the first pack activated's. Another name, or the active version with other content, is refused with `code: "pack_identity"`. */
+  packName?: string;
 }
 
 /** What `PolicyStore.evaluateWithPack` returns. */

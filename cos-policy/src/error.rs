@@ -165,6 +165,17 @@ pub enum Error {
         active: String,
     },
 
+    /// The candidate is not the pack this store serves: another name, or
+    /// the active version again with other content (cos pins a pack
+    /// source's identity; OPA activates any bundle its key verifies).
+    #[error("candidate {candidate} refused: {reason}")]
+    PackIdentity {
+        /// The candidate (`name@version (revision)`).
+        candidate: String,
+        /// What does not match, and what to do.
+        reason: String,
+    },
+
     /// A rollout, shadow or rollback step cannot be taken now.
     #[error("rollout step refused: {reason}")]
     Rollout {
@@ -349,6 +360,7 @@ impl Error {
             Error::BundleVerification { .. } => "bundle_verification_failed",
             Error::CandidateTests { .. } => "candidate_tests_failed",
             Error::OlderVersion { .. } => "older_version",
+            Error::PackIdentity { .. } => "pack_identity",
             Error::Rollout { .. } => "rollout_refused",
             Error::NoActivePack => "no_active_pack",
             Error::HttpStatus { .. } => "http_status",

@@ -134,6 +134,11 @@ pub struct StoreOptions {
     pub test_timeout: Option<Duration>,
     /// Where the last known good pack is kept (created if missing).
     pub state_dir: Option<PathBuf>,
+    /// The name every pack of this store must have. `None`: the name of
+    /// the first pack activated (or of the last known good loaded at
+    /// start), so that another pack signed by the same key cannot take its
+    /// place.
+    pub pack_name: Option<String>,
     /// How many earlier stable packs are kept for [`PolicyStore::rollback`].
     pub history: usize,
     /// Decisions a pack must have made before automatic rollback judges it
@@ -151,6 +156,7 @@ impl Default for StoreOptions {
             tests: TestPolicy::default(),
             test_timeout: Some(DEFAULT_TEST_TIMEOUT),
             state_dir: None,
+            pack_name: None,
             history: 4,
             min_samples: 100,
         }
@@ -167,6 +173,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("tests", &self.tests)
             .field("test_timeout", &self.test_timeout)
             .field("state_dir", &self.state_dir)
+            .field("pack_name", &self.pack_name)
             .field("history", &self.history)
             .field("min_samples", &self.min_samples)
             .finish()
@@ -560,6 +567,18 @@ impl PolicyStore {
         let store = Self::new(options);
         if let Some(candidate) = store.read_last_known_good()? {
             let active = store.verify(&candidate)?;
+            if let Some(pinned) = &store.options.pack_name {
+                let name = &active.engine.manifest().name;
+                if name != pinned {
+                    return Err(Error::PackIdentity {
+                        candidate: label(active.pack()),
+                        reason: format!(
+                            "the last known good pack is named {name:?}, not {pinned:?}: empty \
+                             the state directory to serve another pack"
+                        ),
+                    });
+                }
+            }
             let info = active.pack().clone();
             let mut log = store.log();
             store.swap(|s| s.stable = Some(Arc::new(active)));
@@ -774,8 +793,27 @@ impl PolicyStore {
         explicit: bool,
     ) -> Result<std::result::Result<ActivePack, PackRef>> {
         let state = self.snapshot();
+        let name = &active.engine.manifest().name;
+        let pinned = self
+            .options
+            .pack_name
+            .as_ref()
+            .or(state.stable.as_ref().map(|s| &s.engine.manifest().name));
+        if let Some(pinned) = pinned {
+            if name != pinned {
+                return Err(Error::PackIdentity {
+                    candidate: label(active.pack()),
+                    reason: format!(
+                        "this store serves the pack named {pinned:?}, not {name:?} (a pack source \
+                         is bound to one pack name; configure the name on purpose to change it)"
+                    ),
+                });
+            }
+        }
         if let Some(stable) = &state.stable {
-            if active.archive_digest == stable.archive_digest {
+            if active.archive_digest == stable.archive_digest
+                || active.pack().digest == stable.pack().digest
+            {
                 return Ok(Err(stable.pack().clone()));
             }
             let (new, old) = (
@@ -786,6 +824,17 @@ impl PolicyStore {
                 return Err(Error::OlderVersion {
                     candidate: label(active.pack()),
                     active: label(stable.pack()),
+                });
+            }
+            if new == old && !explicit {
+                return Err(Error::PackIdentity {
+                    candidate: label(active.pack()),
+                    reason: format!(
+                        "version {new} is the active pack's, with other content ({} against {}): \
+                         versions must strictly increase, so publish it as a newer version",
+                        active.pack().digest,
+                        stable.pack().digest
+                    ),
                 });
             }
         }

@@ -765,3 +765,86 @@ fn a_test_that_runs_out_of_time_refuses_the_candidate_and_newer_ones_still_activ
         Some(cos_policy::store::DEFAULT_TEST_TIMEOUT)
     );
 }
+
+/// A pack archive of another name, otherwise like [`archive`].
+fn named(name: &str, version: &str, policy: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        format!("name: {name}\nversion: {version}\nroots: [demo]\nentrypoints: {{authz: demo/decision}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("policy.rego"), policy).unwrap();
+    Pack::load(dir.path(), &Default::default())
+        .unwrap()
+        .build_bundle()
+        .unwrap()
+}
+
+#[test]
+fn a_pack_source_is_bound_to_one_pack_and_versions_strictly_increase() {
+    let store = PolicyStore::new(StoreOptions::default());
+    store.activate(v("1.0.0")).unwrap();
+    // Another pack (signed by the same key, in a real source) does not
+    // take the place of the first one activated, at any version.
+    for version in ["9.0.0", "1.0.0"] {
+        let err = store
+            .activate(Candidate::new(named(
+                "dev-sandbox",
+                version,
+                ALLOW_ALICE_AND_BOB,
+            )))
+            .unwrap_err();
+        assert_eq!(err.code(), "pack_identity", "{err}");
+        assert!(err.to_string().contains("\"demo\""), "{err}");
+    }
+    // Not by an explicit rollback either.
+    let err = store
+        .roll_back_to(Candidate::new(named("dev-sandbox", "0.1.0", ALLOW_ALICE)))
+        .unwrap_err();
+    assert_eq!(err.code(), "pack_identity", "{err}");
+    // The same version with other content is refused; the same content in
+    // another archive is the active pack, unchanged.
+    let other = Candidate::new(archive("1.0.0", ALLOW_ALICE_AND_BOB, Some(TEST_ALICE), ""));
+    let err = store.activate(other).unwrap_err();
+    assert_eq!(err.code(), "pack_identity", "{err}");
+    assert!(err.to_string().contains("strictly increase"), "{err}");
+    assert!(matches!(
+        store.activate(v("1.0.0")).unwrap(),
+        Activation::Unchanged(_)
+    ));
+    assert_eq!(version_for(&store, None), "1.0.0");
+    let status = store.status();
+    assert_eq!((status.activations, status.refusals), (1, 4));
+    assert!(
+        status
+            .last_error
+            .unwrap()
+            .detail
+            .unwrap()
+            .contains("strictly increase")
+    );
+    // A newer version of the same pack goes on.
+    store.activate(v("1.0.1")).unwrap();
+    assert_eq!(version_for(&store, None), "1.0.1");
+
+    // Configured, the name binds the very first pack too, and the last
+    // known good of another name is refused at start.
+    let state = tempfile::tempdir().unwrap();
+    let pinned = |name: &str| StoreOptions {
+        pack_name: Some(name.to_owned()),
+        state_dir: Some(state.path().to_owned()),
+        ..StoreOptions::default()
+    };
+    let store = PolicyStore::open(pinned("acme")).unwrap();
+    let err = store.activate(v("1.0.0")).unwrap_err();
+    assert_eq!(err.code(), "pack_identity", "{err}");
+    store
+        .activate(Candidate::new(named("acme", "1.0.0", ALLOW_ALICE)))
+        .unwrap();
+    drop(store);
+    assert!(PolicyStore::open(pinned("acme")).unwrap().is_ready());
+    let err = PolicyStore::open(pinned("other")).err().unwrap();
+    assert_eq!(err.code(), "pack_identity", "{err}");
+    assert!(err.to_string().contains("state directory"), "{err}");
+}

@@ -50,6 +50,8 @@ pub struct StoreOptions {
     /// Time limit of each of a candidate's tests, milliseconds (default
     /// 5000; 0: `timeoutMs`). A test out of time refuses the candidate.
     pub test_timeout_ms: Option<i64>,
+    /// The name every pack must have (default: the first pack activated's).
+    pub pack_name: Option<String>,
 }
 
 fn count(v: Option<i64>, name: &str, default: u64) -> Result<u64> {
@@ -110,6 +112,7 @@ fn store_options(o: Option<StoreOptions>) -> Result<cos_policy::store::StoreOpti
             ms => Some(Duration::from_millis(ms)),
         },
         state_dir: o.state_dir.map(Into::into),
+        pack_name: o.pack_name,
         history,
         min_samples: count(o.min_samples, "minSamples", 100)?,
         ..cos_policy::store::StoreOptions::default()

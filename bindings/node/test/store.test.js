@@ -317,3 +317,12 @@ test('a candidate test out of time refuses it (testTimeoutMs)', () => {
   assert.throws(() => store.activate(archive), code('candidate_tests_failed', /test_endless/));
   assert.equal(store.isReady, false);
 });
+
+test('a store is bound to one pack (packName), versions strictly increase', () => {
+  const store = new cos.PolicyStore();
+  store.activate(archive('1.0.0'));
+  assert.throws(() => store.activate(archive('1.0.0', ALLOW_ALICE.replace('"alice"', '"bob"'))), code('pack_identity', /strictly increase/));
+  const pinned = new cos.PolicyStore({ packName: 'acme' });
+  assert.throws(() => pinned.activate(archive('2.0.0')), code('pack_identity', /"acme"/));
+  assert.equal(pinned.isReady, false);
+});

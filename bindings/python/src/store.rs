@@ -47,6 +47,7 @@ fn store_options(
     strict_builtin_errors: bool,
     timeout_ms: u64,
     test_timeout_ms: u64,
+    pack_name: Option<String>,
 ) -> PyResult<StoreOptions> {
     let tests: TestPolicy =
         serde_json::from_value(serde_json::Value::from(tests)).map_err(|_| {
@@ -86,6 +87,7 @@ fn store_options(
         // 0: each test under `timeout_ms`, as decisions.
         test_timeout: (test_timeout_ms > 0).then(|| Duration::from_millis(test_timeout_ms)),
         state_dir,
+        pack_name,
         history,
         min_samples,
         ..StoreOptions::default()
@@ -108,7 +110,7 @@ fn observer(callback: Py<PyAny>) -> cos_policy::store::ShadowObserver {
 impl PolicyStore {
     /// An empty store (`PolicyStore.open` starts from the last known good).
     #[new]
-    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, shadow_observer = None))]
+    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, shadow_observer = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "mirrors the keyword options of StoreOptions"
@@ -128,6 +130,7 @@ impl PolicyStore {
         strict_builtin_errors: bool,
         timeout_ms: u64,
         test_timeout_ms: u64,
+        pack_name: Option<String>,
         shadow_observer: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let options = store_options(
@@ -145,6 +148,7 @@ impl PolicyStore {
             strict_builtin_errors,
             timeout_ms,
             test_timeout_ms,
+            pack_name,
         )?;
         let mut store = cos_policy::store::PolicyStore::new(options);
         if let Some(cb) = shadow_observer {
@@ -156,7 +160,7 @@ impl PolicyStore {
     /// A store started from the last known good pack in `state_dir`,
     /// verified again (raises if it no longer verifies); empty when none.
     #[staticmethod]
-    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, shadow_observer = None))]
+    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, shadow_observer = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "mirrors the keyword options of StoreOptions"
@@ -177,6 +181,7 @@ impl PolicyStore {
         strict_builtin_errors: bool,
         timeout_ms: u64,
         test_timeout_ms: u64,
+        pack_name: Option<String>,
         shadow_observer: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let options = store_options(
@@ -194,6 +199,7 @@ impl PolicyStore {
             strict_builtin_errors,
             timeout_ms,
             test_timeout_ms,
+            pack_name,
         )?;
         let mut store = py
             .detach(|| cos_policy::store::PolicyStore::open(options))

@@ -438,3 +438,18 @@ def test_a_candidate_test_out_of_time_refuses_it(tmp_path):
     assert e.value.code == "candidate_tests_failed"
     assert "test_endless" in str(e.value)
     assert not store.is_ready
+
+
+def test_a_store_is_bound_to_one_pack(archive):
+    store = PolicyStore()
+    store.activate(archive("1.0.0"))
+    # The same version with other content: versions must strictly increase.
+    with pytest.raises(companyos.PolicyError) as e:
+        store.activate(archive("1.0.0", policy=ALLOW_ALICE.replace('"alice"', '"bob"')))
+    assert e.value.code == "pack_identity" and "strictly increase" in str(e.value)
+    # A configured name binds the first pack too.
+    pinned = PolicyStore(pack_name="acme")
+    with pytest.raises(companyos.PolicyError) as e:
+        pinned.activate(archive("2.0.0"))
+    assert e.value.code == "pack_identity" and '"acme"' in str(e.value)
+    assert not pinned.is_ready

@@ -64,6 +64,9 @@ pub(crate) struct Config {
     /// Refuse packs that carry no tests (packs that carry tests must pass them in any case).
     #[arg(long)]
     pub(crate) require_tests: bool,
+    /// The name every pack must have (default: the name of the first pack activated). Another name, or the active version again with other content, is refused: a pack source serves one pack, whose versions strictly increase.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) pack_name: Option<String>,
     /// Keep the last known good pack here, and start from it when the pack server is down.
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,

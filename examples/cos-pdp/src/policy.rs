@@ -104,6 +104,7 @@ impl Policy {
                     TestPolicy::IfPresent
                 },
                 test_timeout: Some(Duration::from_millis(config.test_timeout_ms.max(1))),
+                pack_name: config.pack_name.clone(),
                 ..StoreOptions::default()
             };
             if let Some(p) = &config.public_key {

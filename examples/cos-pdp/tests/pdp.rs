@@ -334,6 +334,28 @@ fn pack_server(mode: Arc<Mutex<Mode>>) -> String {
     base
 }
 
+/// The pack of `archive` under another name.
+fn renamed(archive: &[u8], name: &str) -> Vec<u8> {
+    let pack = cos_policy::Pack::from_bytes(archive, &Default::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for m in pack.modules() {
+        std::fs::write(dir.path().join(&m.path), &m.source).unwrap();
+    }
+    let manifest = pack.manifest();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        format!(
+            "name: {name}\nversion: {}\nroots: [demo]\n",
+            manifest.version
+        ),
+    )
+    .unwrap();
+    cos_policy::Pack::load(dir.path(), &Default::default())
+        .unwrap()
+        .build_bundle()
+        .unwrap()
+}
+
 fn signed(version: &str, allowed: &str, key: &PrivateKey) -> PublishedPack {
     let a = archive(version, allowed);
     let b = sigstore::sign_blob(&a, key).unwrap();
@@ -456,6 +478,22 @@ fn faults_leave_the_last_good_pack_and_swaps_fail_no_request() {
             "wrongly signed",
             Mode::Serve(signed("2.0.0", "bob", &other)),
             "code=\"bundle_verification_failed\"",
+        ),
+        // Issue 26: another pack signed by the same key, and the active
+        // version again with other content, do not replace the pack.
+        (
+            "another pack, same key",
+            Mode::Serve({
+                let a = renamed(&archive("9.0.0", "bob"), "dev-sandbox");
+                let b = sigstore::sign_blob(&a, &key).unwrap();
+                PublishedPack::new("demo.tar.gz", a, Some(b))
+            }),
+            "code=\"pack_identity\"",
+        ),
+        (
+            "same version, other content",
+            Mode::Serve(signed("1.50.0", "bob", &key)),
+            "code=\"pack_identity\"",
         ),
     ];
     for (name, m, metric) in faults {

@@ -229,6 +229,7 @@ class PolicyStore:
         strict_builtin_errors: bool = False,
         timeout_ms: int = 1000,
         test_timeout_ms: int = 5000,
+        pack_name: Optional[str] = None,
         shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None:
         """`opa_public_key` requires an OPA `.signatures.json`; `public_key`
@@ -253,6 +254,7 @@ class PolicyStore:
         strict_builtin_errors: bool = False,
         timeout_ms: int = 1000,
         test_timeout_ms: int = 5000,
+        pack_name: Optional[str] = None,
         shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> "PolicyStore":
         """A store started from the last known good pack in `state_dir`, verified again."""

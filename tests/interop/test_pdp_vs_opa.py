@@ -348,3 +348,58 @@ def test_generated_package_spellings_are_owned_as_opa_owns_them(cos_bin, opa_bin
     finally:
         opa.stop()
         cos.stop()
+
+
+ACME_AUTHZ = """package acme.authz
+
+import rego.v1
+
+default allow := false
+
+allow if not input.user in data.acme.blocked
+"""
+
+
+def test_rest_writes_never_replace_the_packs_data_or_files(cos_bin, opa_bin, pdp_bin, tmp_path):
+    """Issue 26 item 2: the REST overlay is a layer of its own. A data write
+    outside the pack's roots used to go into a root data.json that replaced
+    the pack's (mallory's block was lifted), and the first REST module took
+    the name `_rest/policy-0.rego`, replacing a pack file of that name."""
+    src = tmp_path / "acme"
+    (src / "data").mkdir(parents=True)
+    (src / "_rest").mkdir()
+    (src / "manifest.yaml").write_text("name: acme\nversion: 1.0.0\nroots: [acme]\n")
+    (src / "authz.rego").write_text(ACME_AUTHZ)
+    (src / "data" / "data.json").write_text('{"acme": {"blocked": ["mallory"]}}')
+    (src / "_rest" / "policy-0.rego").write_text("package acme.extra\n\nx := 1\n")
+    bundle = tmp_path / "acme.tar.gz"
+    p = run([cos_bin, "pack", "build", src, "-o", bundle])
+    assert p.returncode == 0, describe(p)
+    opa, cos = start_both(opa_bin, pdp_bin, ["--bundle", str(bundle)], ["--pack", str(bundle), "--writes", "on"])
+    mallory = {"input": {"user": "mallory"}}
+    steps = [
+        ("POST", "/v1/data/acme/authz/allow", mallory, None),
+        ("PUT", "/v1/data/unrelated", {"x": 1}, None),
+        ("POST", "/v1/data/acme/authz/allow", mallory, None),
+        ("GET", "/v1/data/acme/blocked", None, None),
+        ("PATCH", "/v1/data/unrelated", [{"op": "add", "path": "/y", "value": 2}], None),
+        ("PUT", "/v1/policies/mine", "package mine\n\nx := 2\n", "text/plain"),
+        ("GET", "/v1/data/acme/extra/x", None, None),
+        ("GET", "/v1/data/mine/x", None, None),
+        ("GET", "/v1/data/unrelated", None, None),
+        ("POST", "/v1/data/acme/authz/allow", mallory, None),
+        ("DELETE", "/v1/data/unrelated", None, None),
+        ("GET", "/v1/data/acme/blocked", None, None),
+        ("PUT", "/v1/data/acme/blocked", [], None),
+        ("POST", "/v1/data/acme/authz/allow", mallory, None),
+    ]
+    try:
+        for i, (method, path, body, ctype) in enumerate(steps):
+            want = opa.call(method, path, body, ctype or "application/json")
+            got = cos.call(method, path, body, ctype or "application/json")
+            assert comparable(*got) == comparable(*want), f"step {i}: {method} {path}\n  opa: {want}\n  cos: {got}"
+        assert cos.call("POST", "/v1/data/acme/authz/allow", mallory) == (200, {"result": False})
+        assert cos.call("GET", "/v1/data/acme/extra/x") == (200, {"result": 1})
+    finally:
+        opa.stop()
+        cos.stop()

@@ -409,18 +409,11 @@ impl Policy {
                 drop(guard);
                 Ok(())
             }
-            Err(cos_policy::Error::Compile { path, message }) => {
-                // Name the module by its policy id, as OPA does.
-                let id = next
-                    .modules
-                    .keys()
-                    .enumerate()
-                    .find(|(i, _)| rest_path(*i) == path)
-                    .map(|(_, id)| id.clone());
-                let (file, message) = match id {
-                    Some(id) => (id.clone(), message.replace(&path, &id)),
-                    None => (path, message),
-                };
+            Err(cos_policy::Error::Compile {
+                path: file,
+                message,
+            }) => {
+                // `compile` names a REST module by its policy id.
                 match kind {
                     Write::Policy => Err(WriteError::Compile(file, message)),
                     // OPA refuses a data write that conflicts with a rule
@@ -462,34 +455,88 @@ fn compile(
     overlay: &Overlay,
     options: EngineOptions,
 ) -> Result<PolicyEngine, cos_policy::Error> {
+    // The overlay is a layer of its own: its modules sit under a directory
+    // no pack file uses, and its data is merged into the pack's data tree
+    // (outside the pack's roots, where writes are allowed), never written
+    // over a pack file.
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut data = serde_json::Map::new();
     if let Some(p) = pack {
         let pack = Pack::from_bytes(p.archive(), &Limits::default())?;
+        let merge_data = !overlay.data.is_empty();
         for (path, bytes) in pack.bundle_files()? {
-            if path != ".manifest" && path != ".signatures.json" {
-                files.insert(path, bytes);
+            let data_file = path == "data.json" || path.ends_with("/data.json");
+            if path == ".manifest" || path == ".signatures.json" || (merge_data && data_file) {
+                continue;
+            }
+            files.insert(path, bytes);
+        }
+        if merge_data {
+            if let Value::Object(m) = pack.data() {
+                data = m.clone();
             }
         }
     }
+    let prefix = rest_prefix(&files);
     for (i, text) in overlay.modules.values().enumerate() {
-        files.insert(rest_path(i), text.clone().into_bytes());
+        files.insert(rest_path(&prefix, i), text.clone().into_bytes());
     }
     if !overlay.data.is_empty() {
-        let bytes = serde_json::to_vec(&Value::Object(overlay.data.clone())).map_err(|e| {
+        merge(&mut data, &overlay.data);
+        let bytes = serde_json::to_vec(&Value::Object(data)).map_err(|e| {
             cos_policy::Error::InvalidPack {
                 reason: e.to_string(),
             }
         })?;
         files.insert("data.json".to_owned(), bytes);
     }
-    let pack = Pack::from_files(PackFiles::from_map(files, &Limits::default())?)?;
+    let combined = Pack::from_files(PackFiles::from_map(files, &Limits::default())?)?;
     // Rego v1 unless a module says otherwise (as `opa run` 1.x).
-    PolicyEngine::new(&pack, options)
+    PolicyEngine::new(&combined, options).map_err(|e| match e {
+        // Name a REST module by its policy id, as OPA does.
+        cos_policy::Error::Compile { path, message } => {
+            match overlay
+                .modules
+                .keys()
+                .enumerate()
+                .find(|(i, _)| rest_path(&prefix, *i) == path)
+            {
+                Some((_, id)) => cos_policy::Error::Compile {
+                    message: message.replace(&path, id),
+                    path: id.clone(),
+                },
+                None => cos_policy::Error::Compile { path, message },
+            }
+        }
+        other => other,
+    })
+}
+
+/// A directory for the REST modules that no pack file is in (`_rest`, or
+/// `_rest_`, … when a pack uses it).
+fn rest_prefix(files: &BTreeMap<String, Vec<u8>>) -> String {
+    let mut prefix = "_rest".to_owned();
+    while files.keys().any(|p| p.starts_with(&format!("{prefix}/"))) {
+        prefix.push('_');
+    }
+    prefix
 }
 
 /// Where the i-th REST module sits among the pack's files.
-fn rest_path(i: usize) -> String {
-    format!("_rest/policy-{i}.rego")
+fn rest_path(prefix: &str, i: usize) -> String {
+    format!("{prefix}/policy-{i}.rego")
+}
+
+/// Deep-merges `overlay` into `base` (objects merge, anything else replaces).
+fn merge(base: &mut serde_json::Map<String, Value>, overlay: &serde_json::Map<String, Value>) {
+    for (k, v) in overlay {
+        match (base.get_mut(k), v) {
+            (Some(Value::Object(b)), Value::Object(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
 }
 
 fn apply_patch(root: &mut Value, base: &[String], op: &Value) -> Result<(), WriteError> {

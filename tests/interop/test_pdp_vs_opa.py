@@ -145,6 +145,15 @@ STEPS = [
     ("DELETE", "/v1/data/config", None, None),
     ("POST", "/v1/data/example/authz/allow", {"input": {"user": "alice"}}, None),
     ("DELETE", "/v1/data/config", None, None),
+    # ?strict-builtin-errors: a failing builtin is an error, not undefined.
+    ("PUT", "/v1/policies/strict", "package strict\n\nx := to_number(\"abc\")\n\ny := 1\n", "text/plain"),
+    ("POST", "/v1/data/strict/x", {"input": {}}, None),
+    ("POST", "/v1/data/strict/x?strict-builtin-errors=true", {"input": {}}, None),
+    ("POST", "/v1/data/strict/x?strict-builtin-errors", {"input": {}}, None),
+    ("GET", "/v1/data/strict/x?strict-builtin-errors=true", None, None),
+    ("POST", "/v1/data/strict/y?strict-builtin-errors=true", {"input": {}}, None),
+    ("POST", "/v1/data/strict?strict-builtin-errors=true", {"input": {}}, None),
+    ("DELETE", "/v1/policies/strict", None, None),
     ("PUT", "/v1/policies/broken", "package broken\n\nallow if {\n", "text/plain"),
     ("GET", "/v1/policies/nope", None, None),
     # Writes that would replace a rule's answer are refused (OPA:

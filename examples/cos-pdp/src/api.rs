@@ -412,7 +412,7 @@ fn data_post_now(
     // Only an object is a request body; serde would read the struct from an
     // array too (`[{"role": "admin"}]` as that input), where OPA refuses it.
     let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if app.log.is_none() && object {
+    if app.log.is_none() && object && !truthy(params, "strict-builtin-errors") {
         if let Ok(request) = serde_json::from_slice::<DataRequest>(body) {
             return evaluate_fast(app, path, request.input, params);
         }
@@ -482,7 +482,26 @@ fn evaluation_error(app: &App, e: &cos_policy::Error) -> Response {
     } else {
         "internal_error"
     };
-    error(status, code, &e.to_string())
+    match e {
+        // OPA's shape for a failed evaluation: the errors under a summary.
+        cos_policy::Error::Evaluation { message, .. } => {
+            let kind = if message.contains("conflict") {
+                "eval_conflict_error"
+            } else {
+                "eval_builtin_error"
+            };
+            json_response(
+                status,
+                &json!({
+                    "code": code,
+                    "message": "error(s) occurred while evaluating query",
+                    "errors": [{"code": kind, "message": message}],
+                }),
+                false,
+            )
+        }
+        _ => error(status, code, &e.to_string()),
+    }
 }
 
 fn elapsed_ns(started: Instant) -> u64 {
@@ -654,9 +673,14 @@ fn evaluate_logged(
     route: &str,
     path: &str,
     input: Option<&Value>,
+    strict: bool,
 ) -> Result<(Answerer, Option<Value>, Option<String>, u64), Box<Response>> {
     let started = Instant::now();
-    let outcome = app.policy.evaluate(&query_of(path), input);
+    let outcome = if strict {
+        app.policy.evaluate_strict(&query_of(path), input)
+    } else {
+        app.policy.evaluate(&query_of(path), input)
+    };
     let eval_ns = elapsed_ns(started);
     let display_path = path.trim_matches('/');
     match outcome {
@@ -713,7 +737,8 @@ fn evaluate(
     params: &HashMap<String, String>,
     warn_missing: bool,
 ) -> Response {
-    match evaluate_logged(app, route, path, input.as_ref()) {
+    let strict = truthy(params, "strict-builtin-errors");
+    match evaluate_logged(app, route, path, input.as_ref(), strict) {
         Ok((answerer, result, decision_id, eval_ns)) => data_response(
             app,
             &answerer,

@@ -56,6 +56,9 @@ pub(crate) struct Policy {
     combined: Mutex<Option<Combined>>,
     /// Held while the combined engine is recompiled for a new pack.
     recompiling: Mutex<()>,
+    /// The engine of the pack and the overlay with strict builtin errors,
+    /// for `?strict-builtin-errors` (compiled on first use).
+    strict: Mutex<Option<Combined>>,
     engine_options: EngineOptions,
     pub(crate) download: RwLock<Download>,
 }
@@ -132,6 +135,7 @@ impl Policy {
             writes: Mutex::new(()),
             combined: Mutex::new(None),
             recompiling: Mutex::new(()),
+            strict: Mutex::new(None),
             engine_options,
             download: RwLock::new(Download {
                 configured: config.pack_url.is_some(),
@@ -154,6 +158,45 @@ impl Policy {
             return Ok((Answerer::Pack(pack), result));
         }
         let engine = self.combined_engine()?;
+        let result = engine.evaluate_opt(path, input);
+        Ok((Answerer::Engine(engine), result))
+    }
+
+    /// [`Policy::evaluate`] with strict builtin errors (OPA's
+    /// `?strict-builtin-errors`): a builtin that fails is an error, not
+    /// undefined. On an engine of the pack and the overlay compiled for it,
+    /// once per change of either.
+    pub(crate) fn evaluate_strict(
+        &self,
+        path: &str,
+        input: Option<&Value>,
+    ) -> Result<(Answerer, Result<Option<Value>, cos_policy::Error>), cos_policy::Error> {
+        let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
+        if self.store.is_some() && pack.is_none() {
+            return Err(cos_policy::Error::NoActivePack);
+        }
+        let pack_digest = pack.as_ref().map(|p| p.pack().digest.clone());
+        let (overlay, generation) = read(&self.overlay).clone();
+        let mut cached = self.strict.lock().unwrap_or_else(|p| p.into_inner());
+        let engine = match cached.as_ref() {
+            Some(c) if c.generation == generation && c.pack_digest == pack_digest => {
+                Arc::clone(&c.engine)
+            }
+            _ => {
+                let options = EngineOptions {
+                    strict_builtin_errors: true,
+                    ..self.engine_options
+                };
+                let engine = Arc::new(compile(pack.as_deref(), &overlay, options)?);
+                *cached = Some(Combined {
+                    pack_digest,
+                    generation,
+                    engine: Arc::clone(&engine),
+                });
+                engine
+            }
+        };
+        drop(cached);
         let result = engine.evaluate_opt(path, input);
         Ok((Answerer::Engine(engine), result))
     }

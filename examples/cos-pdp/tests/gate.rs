@@ -179,6 +179,29 @@ fn a_pack_directory_with_a_failing_test_does_not_start() {
     }
 }
 
+/// Runs for hours but for its time limit.
+const ENDLESS: &str = "package demo.authz_test\nimport rego.v1\n\
+    test_endless if {\n\
+    \tn := count([1 | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)])\n\
+    \tn > 0\n}\n";
+
+#[test]
+fn a_pack_whose_test_times_out_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pack(dir.path(), "1.0.0", Some(("checks.rego", ENDLESS)));
+    let (code, stderr) = refused_start(&[
+        "--pack",
+        dir.path().to_str().unwrap(),
+        "--test-timeout-ms",
+        "200",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("data.demo.authz_test.test_endless") && stderr.contains("200 ms"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_archive_built_with_a_failing_test_does_not_start() {
     for file in TEST_FILES {

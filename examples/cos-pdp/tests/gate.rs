@@ -418,3 +418,30 @@ fn a_newer_revision_with_a_failing_test_is_refused_on_a_poll() {
         routes(&a).iter().all(|v| *v == json!("1.2.0"))
     });
 }
+
+/// An OPA bundle directory (no `manifest.yaml`) is read as `opa run
+/// --bundle` reads it: its `*_test.rego` module is policy and served; its
+/// passing `test_` rules still ran before it activated.
+#[test]
+fn an_opa_bundle_serves_its_test_files_as_opa_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("policy.rego"),
+        "package demo.authz\nimport rego.v1\ndefault allow := false\nallow if input.user == \"alice\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("policy_test.rego"), PASSING).unwrap();
+    let server = pdp(&["--pack", dir.path().to_str().unwrap()]);
+    let (status, body) = get(
+        &agent(),
+        &format!("{}/v1/data/demo/authz_test/test_alice", server.base),
+    );
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["result"], json!(true), "{body}");
+    drop(server);
+    std::fs::write(dir.path().join("policy_test.rego"), FAILING).unwrap();
+    let (code, stderr) = refused_start(&["--pack", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("test_carol"), "{stderr}");
+}

@@ -562,11 +562,7 @@ fn object_unions_are_linear() {
             e.evaluate("data.t.x", &json!({ "o": objects })).unwrap(),
             Some(json!(100_000))
         );
-        assert!(
-            start.elapsed() < 2 * WITHIN,
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < 2 * WITHIN, "{:?}", start.elapsed());
     }
     let e = engine(
         "package t\n\nx := object.union_n([{\"a\": {\"b\": 1, \"c\": 2}}, {\"a\": {\"b\": 3}}, {\"d\": 4}])\n",

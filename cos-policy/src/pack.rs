@@ -23,6 +23,10 @@ use crate::manifest::{
 /// File name of OPA bundle signatures.
 pub const SIGNATURES_FILE: &str = ".signatures.json";
 
+/// The key of a bundle's `.manifest` `metadata` that lists the files that are
+/// the pack's tests (written by [`Pack::build_bundle_with_tests`]).
+pub const TESTS_METADATA: &str = "tests";
+
 /// Limits on what is read from a pack or bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -588,8 +592,23 @@ impl Pack {
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
             matches!(name, "data.json" | "data.yaml" | "data.yml").then(|| dir.to_owned())
         };
+        // The pack's tests, when cos built the bundle with them: listed in
+        // the metadata, so that they are run and never served. Any other
+        // module, `*_test.rego` included, is policy, as `opa run --bundle`
+        // serves it.
+        let listed: Vec<String> = plan(&meta, TESTS_METADATA)?.unwrap_or_default();
+        for path in &listed {
+            if !path.ends_with(".rego") || files.get(path).is_none() {
+                return Err(Error::InvalidManifest {
+                    file: BUNDLE_MANIFEST.into(),
+                    reason: format!(
+                        "metadata.{TESTS_METADATA} names {path:?}, which is not a .rego file of the bundle"
+                    ),
+                });
+            }
+        }
         let (modules, tests, data_files) =
-            split_files(&files, mount_of, |p| p.ends_with("_test.rego"))?;
+            split_files(&files, mount_of, |p| listed.iter().any(|t| t == p))?;
         Self::assemble(manifest, Layout::Bundle, modules, tests, data_files, files)
     }
 
@@ -674,7 +693,11 @@ impl Pack {
         &self.modules
     }
 
-    /// Test modules (`tests/` in a pack, `*_test.rego` in a bundle).
+    /// Test modules: `tests/` in a pack, and in a bundle the files its
+    /// `.manifest` lists under `metadata.tests` (as
+    /// [`Pack::build_bundle_with_tests`] writes them). They are never
+    /// compiled into [`crate::PolicyEngine::new`]. A bundle's other
+    /// `*_test.rego` files are policy modules, as OPA serves them.
     pub fn tests(&self) -> &[Module] {
         &self.tests
     }
@@ -710,11 +733,38 @@ impl Pack {
         write_tar_gz(&files)
     }
 
-    /// Like [`Pack::build_bundle`], with the test modules included, so that
-    /// `opa test` can run them from the bundle.
+    /// Like [`Pack::build_bundle`], with the test modules included at their
+    /// paths, so that `opa test` can run them from the bundle, and listed in
+    /// the `.manifest` as `metadata.tests`, so that cos reads them back as
+    /// [`Pack::tests`], runs them before the pack activates, and never serves
+    /// them as policy.
     pub fn build_bundle_with_tests(&self) -> Result<Vec<u8>> {
         let mut files = self.bundle_files()?;
+        if !self.tests.is_empty() {
+            let mut bm = match files.get(BUNDLE_MANIFEST) {
+                Some(raw) => BundleManifest::from_json(raw)?,
+                None => self.manifest.to_bundle_manifest(),
+            };
+            let mut meta = match bm.metadata.take() {
+                Some(serde_json::Value::Object(m)) => m,
+                _ => serde_json::Map::new(),
+            };
+            meta.insert(
+                TESTS_METADATA.into(),
+                self.tests.iter().map(|t| t.path.clone()).collect(),
+            );
+            bm.metadata = Some(serde_json::Value::Object(meta));
+            files.insert(
+                BUNDLE_MANIFEST.to_owned(),
+                cos_core::canonical::to_canonical_vec(&bm)?,
+            );
+        }
         for t in &self.tests {
+            if files.contains_key(&t.path) {
+                return Err(Error::InvalidPack {
+                    reason: format!("{} would be written twice", t.path),
+                });
+            }
             files.insert(t.path.clone(), t.source.clone().into_bytes());
         }
         write_tar_gz(&files)
@@ -752,10 +802,14 @@ impl Pack {
     /// The files of the OPA bundle this pack builds into, by path.
     pub fn bundle_files(&self) -> Result<BTreeMap<String, Vec<u8>>> {
         let mut out = BTreeMap::new();
-        let bm = match (self.layout, self.files.get(BUNDLE_MANIFEST)) {
+        let mut bm = match (self.layout, self.files.get(BUNDLE_MANIFEST)) {
             (Layout::Bundle, Some(raw)) => BundleManifest::from_json(raw)?,
             _ => self.manifest.to_bundle_manifest(),
         };
+        // These files leave the tests out, so they list none.
+        if let Some(serde_json::Value::Object(meta)) = bm.metadata.as_mut() {
+            meta.remove(TESTS_METADATA);
+        }
         out.insert(
             BUNDLE_MANIFEST.to_owned(),
             cos_core::canonical::to_canonical_vec(&bm)?,
@@ -946,6 +1000,115 @@ mod tests {
                 "authz/policy.rego"
             ]
         );
+    }
+
+    /// Issue 26 (Found 3): an archive built with its tests reads back with
+    /// them as tests, whatever their file names, never as policy modules.
+    #[test]
+    fn bundle_with_tests_keeps_them_tests() {
+        let p = Pack::from_files(files(&[
+            ("manifest.yaml", MANIFEST),
+            ("authz/policy.rego", POLICY),
+            (
+                "tests/checks.rego",
+                "package acme.authz_test
+test_x if true
+",
+            ),
+            (
+                "tests/policy_test.rego",
+                "package acme.authz_test
+test_y if true
+",
+            ),
+            ("data/acme/admins.json", "[\"alice\"]"),
+        ]))
+        .unwrap();
+        let archive = p.build_bundle_with_tests().unwrap();
+        assert_eq!(archive, p.build_bundle_with_tests().unwrap());
+        let b = Pack::from_bytes(&archive, &Limits::default()).unwrap();
+        assert_eq!(b.layout(), Layout::Bundle);
+        let paths = |m: &[Module]| m.iter().map(|m| m.path.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(b.modules()), ["authz/policy.rego"]);
+        assert_eq!(
+            paths(b.tests()),
+            ["tests/checks.rego", "tests/policy_test.rego"]
+        );
+        assert_eq!(b.data(), p.data());
+        // Rebuilt without tests, the bundle lists none; rebuilt with them, the
+        // same archive.
+        let plain = Pack::from_bytes(&b.build_bundle().unwrap(), &Limits::default()).unwrap();
+        assert!(plain.tests().is_empty());
+        assert_eq!(paths(plain.modules()), ["authz/policy.rego"]);
+        assert!(
+            plain
+                .manifest()
+                .metadata
+                .as_ref()
+                .unwrap()
+                .get(TESTS_METADATA)
+                .is_none(),
+            "{:?}",
+            plain.manifest().metadata
+        );
+        assert_eq!(b.build_bundle_with_tests().unwrap(), archive);
+        // A pack without tests builds the same archive either way.
+        let bare = Pack::from_files(files(&[
+            ("manifest.yaml", MANIFEST),
+            ("authz/policy.rego", POLICY),
+        ]))
+        .unwrap();
+        assert_eq!(
+            bare.build_bundle_with_tests().unwrap(),
+            bare.build_bundle().unwrap()
+        );
+        // manifest.yaml cannot smuggle the reserved key into a bundle.
+        let sneaky = Pack::from_files(files(&[
+            (
+                "manifest.yaml",
+                &format!("{MANIFEST}metadata: {{tests: [authz/policy.rego]}}\n"),
+            ),
+            ("authz/policy.rego", POLICY),
+        ]))
+        .unwrap();
+        let read = Pack::from_bytes(&sneaky.build_bundle().unwrap(), &Limits::default()).unwrap();
+        assert_eq!(paths(read.modules()), ["authz/policy.rego"]);
+        assert!(read.tests().is_empty());
+    }
+
+    /// An OPA bundle keeps OPA's reading: `*_test.rego` files are policy
+    /// modules (`opa run --bundle` serves them); a `metadata.tests` entry
+    /// must name a `.rego` file of the bundle.
+    #[test]
+    fn opa_bundle_test_files_are_modules() {
+        let b = Pack::from_files(files(&[
+            ("authz/policy.rego", POLICY),
+            (
+                "authz/policy_test.rego",
+                "package acme.authz_test
+test_x if true
+",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(b.layout(), Layout::Bundle);
+        assert_eq!(b.modules().len(), 2);
+        assert!(b.tests().is_empty());
+        for listed in [
+            "[\"missing.rego\"]",
+            "[\"data.json\"]",
+            "\"authz/policy.rego\"",
+        ] {
+            let manifest =
+                format!("{{\"revision\": \"r\", \"metadata\": {{\"tests\": {listed}}}}}");
+            let err = Pack::from_files(files(&[
+                (".manifest", &manifest),
+                ("authz/policy.rego", POLICY),
+                ("data.json", "{}"),
+            ]))
+            .unwrap_err();
+            assert_eq!(err.code(), "invalid_manifest", "{listed}: {err}");
+        }
     }
 
     #[test]

@@ -652,10 +652,11 @@ impl PolicyStore {
             pack.verify_signature(key, opts)?;
         }
         let engine = PolicyEngine::new(&pack, o.engine)?;
+        let has_tests = crate::testing::test_modules(&pack).next().is_some();
         let run = match o.tests {
             TestPolicy::Skip => false,
-            TestPolicy::IfPresent => !pack.tests().is_empty(),
-            TestPolicy::Required if pack.tests().is_empty() => {
+            TestPolicy::IfPresent => has_tests,
+            TestPolicy::Required if !has_tests => {
                 return Err(Error::CandidateTests {
                     reason: "the pack carries no tests and the store requires them".into(),
                 });

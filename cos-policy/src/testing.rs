@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::engine::{EngineOptions, PolicyEngine};
 use crate::error::{Error, Result};
-use crate::pack::{Module, Pack};
+use crate::pack::{Layout, Module, Pack};
 
 /// Prefix of tests that are reported as skipped, as in OPA.
 pub const SKIP_PREFIX: &str = "todo_test_";
@@ -167,6 +167,17 @@ fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
     Ok(out)
 }
 
+/// The modules whose `test_` rules are a pack's tests: [`Pack::tests`], and
+/// in an OPA bundle its `*_test.rego` modules too (policy there, as OPA
+/// serves them, and tests, as `opa test` runs them).
+pub(crate) fn test_modules(pack: &Pack) -> impl Iterator<Item = &Module> {
+    let bundle_tests = pack
+        .modules()
+        .iter()
+        .filter(move |m| pack.layout() == Layout::Bundle && m.path.ends_with("_test.rego"));
+    pack.tests().iter().chain(bundle_tests)
+}
+
 /// Runs every test of a pack.
 ///
 /// `filter`, when given, keeps tests whose `package.name` contains it (like
@@ -198,7 +209,7 @@ fn run(
     }
     let rego_v1 = pack.manifest().rego_version == 1;
     let mut report = TestReport::default();
-    for module in pack.tests() {
+    for module in test_modules(pack) {
         for found in discover(module, rego_v1)? {
             let full = format!("{}.{}", found.package, found.name);
             if filter.is_some_and(|f| !full.contains(f)) {
@@ -231,7 +242,7 @@ fn run(
             query: "coverage".into(),
             message: e.to_string(),
         })?;
-        let tests: Vec<&str> = pack.tests().iter().map(|t| t.path.as_str()).collect();
+        let tests: Vec<&str> = test_modules(pack).map(|t| t.path.as_str()).collect();
         let mut cov = Coverage::default();
         let (mut all_covered, mut all_total) = (0, 0);
         for f in raw_report.files {

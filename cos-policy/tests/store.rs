@@ -766,6 +766,99 @@ fn a_test_that_runs_out_of_time_refuses_the_candidate_and_newer_ones_still_activ
     );
 }
 
+/// A pack whose tests sit in `tests/` under any file name, built into an
+/// archive with them (as `cos pack build --with-tests` and `cos pack serve`
+/// do).
+fn archive_with_tests_at(version: &str, test_path: &str, test: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        format!("name: demo\nversion: {version}\nroots: [demo, demo_test]\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("policy.rego"), ALLOW_ALICE).unwrap();
+    std::fs::create_dir(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join(test_path), test).unwrap();
+    Pack::load(dir.path(), &Default::default())
+        .unwrap()
+        .build_bundle_with_tests()
+        .unwrap()
+}
+
+/// Issue 26 (Found 3): the tests of an archive built with them gate its
+/// activation whatever their file names (`tests/checks.rego` was read back
+/// as a policy module, never run, and served), and the engine that decides
+/// holds no test rule.
+#[test]
+fn archive_tests_gate_activation_and_are_never_served() {
+    let failing = archive_with_tests_at("1.0.0", "tests/checks.rego", TEST_CAROL);
+    let pack = Pack::from_bytes(&failing, &Default::default()).unwrap();
+    assert_eq!(pack.tests().len(), 1, "tests/checks.rego is a test");
+    assert_eq!(pack.modules().len(), 1, "only policy.rego is policy");
+    let store = PolicyStore::new(StoreOptions::default());
+    let err = store.activate(Candidate::new(failing)).unwrap_err();
+    assert_eq!(err.code(), "candidate_tests_failed", "{err}");
+    assert!(err.to_string().contains("demo_test.test_carol"), "{err}");
+    assert!(!store.is_ready());
+
+    // Required: a pack whose tests exist and pass is accepted.
+    let passing = archive_with_tests_at("1.0.0", "tests/checks.rego", TEST_ALICE);
+    let store = PolicyStore::new(StoreOptions {
+        tests: TestPolicy::Required,
+        ..StoreOptions::default()
+    });
+    store.activate(Candidate::new(passing.clone())).unwrap();
+    // Its tests are not policy: not under their package, not in `data`.
+    assert_eq!(store.evaluate(None, "demo_test", None).unwrap(), None);
+    assert_eq!(
+        store.evaluate(None, "demo_test/test_alice", None).unwrap(),
+        None
+    );
+    let data = store.evaluate(None, "data", None).unwrap().unwrap();
+    assert!(data.get("demo_test").is_none(), "{data}");
+    assert!(data.get("demo").is_some(), "{data}");
+    let engine = cos_policy::PolicyEngine::new(
+        &Pack::from_bytes(&passing, &Default::default()).unwrap(),
+        Default::default(),
+    )
+    .unwrap();
+    assert_eq!(engine.evaluate_opt("data.demo_test", None).unwrap(), None);
+
+    // A newer revision with a failing test is refused; the old one decides.
+    let newer = archive_with_tests_at("1.1.0", "tests/more.rego", TEST_CAROL);
+    let err = store.activate(Candidate::new(newer)).unwrap_err();
+    assert_eq!(err.code(), "candidate_tests_failed", "{err}");
+    assert_eq!(store.pack_for(None).unwrap().pack().version, "1.0.0");
+}
+
+/// An OPA bundle's `*_test.rego` are policy, as `opa run --bundle` serves
+/// them; their tests still gate it, as before.
+#[test]
+fn opa_bundle_test_files_are_policy_and_still_gate() {
+    let bundle = |test: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("policy.rego"), ALLOW_ALICE).unwrap();
+        std::fs::write(dir.path().join("policy_test.rego"), test).unwrap();
+        let files = cos_policy::pack::PackFiles::from_dir(dir.path(), &Default::default()).unwrap();
+        let pack = Pack::from_files(files).unwrap();
+        assert_eq!(pack.layout(), cos_policy::Layout::Bundle);
+        assert_eq!(pack.modules().len(), 2);
+        assert!(pack.tests().is_empty());
+        pack.build_bundle().unwrap()
+    };
+    let store = PolicyStore::new(StoreOptions::default());
+    store.activate(Candidate::new(bundle(TEST_ALICE))).unwrap();
+    assert_eq!(
+        store.evaluate(None, "demo_test/test_alice", None).unwrap(),
+        Some(json!(true))
+    );
+    let store = PolicyStore::new(StoreOptions::default());
+    let err = store
+        .activate(Candidate::new(bundle(TEST_CAROL)))
+        .unwrap_err();
+    assert_eq!(err.code(), "candidate_tests_failed", "{err}");
+}
+
 /// A pack archive of another name, otherwise like [`archive`].
 fn named(name: &str, version: &str, policy: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();

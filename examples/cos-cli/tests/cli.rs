@@ -1139,6 +1139,63 @@ fn gate_cvss_scores_vectors() {
     assert_eq!(v[1]["code"], "invalid_cvss_vector");
 }
 
+/// Issue 26 (Found 3): an archive built `--with-tests` keeps its tests as
+/// tests, whatever their file names: `cos policy eval` does not serve them,
+/// `cos policy test` runs them, `cos pack inspect` lists them as tests.
+#[test]
+fn an_archive_built_with_tests_never_serves_them() {
+    let f = Fixture::new();
+    let pack = f.path("pack");
+    std::fs::create_dir_all(pack.join("authz")).unwrap();
+    std::fs::create_dir_all(pack.join("tests")).unwrap();
+    std::fs::write(
+        pack.join("manifest.yaml"),
+        "name: acme\nversion: 1.0.0\nrevision: r1\nroots: [acme]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("authz/policy.rego"),
+        "package acme.authz\n\ndefault allow := false\n\nallow if input.user == \"alice\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("tests/checks.rego"),
+        "package acme.authz_test\n\nimport data.acme.authz\n\ntest_alice if authz.allow with input as {\"user\": \"alice\"}\n\ntest_bob if authz.allow with input as {\"user\": \"bob\"}\n",
+    )
+    .unwrap();
+    let out = f.path("acme.tar.gz");
+    let o = cos(&["pack", "build", s(&pack), "--with-tests", "-o", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    for source in [&pack, &out] {
+        let o = cos(&[
+            "policy",
+            "eval",
+            "--pack",
+            s(source),
+            "--query",
+            "data.acme",
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"result": {"authz": {"allow": false}}}),
+            "{source:?}"
+        );
+        let o = cos(&["policy", "test", s(source), "--format", "json"]);
+        assert_eq!(code(&o), 1, "{source:?}: {}", stderr(&o));
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(report.as_array().unwrap().len(), 2, "{report}");
+        let o = cos(&["pack", "inspect", s(source)]);
+        let info: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            info["tests"],
+            serde_json::json!(["tests/checks.rego"]),
+            "{info}"
+        );
+    }
+}
+
 // ------------------------------------------- issue 26: text from outside
 
 /// Issue 26's escape string, as JSON text: it sets the window title,

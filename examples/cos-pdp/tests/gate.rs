@@ -11,50 +11,17 @@
     reason = "test code: a failure should panic with context"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cos_policy::distribution::publish::PublishedPack;
 use serde_json::{Value, json};
 
-/// The daemon, killed when dropped.
-struct Pdp {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Pdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pdp(args: &[&str]) -> Pdp {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .rsplit_once(" on ")
-        .unwrap_or_else(|| panic!("cos-pdp did not start: {line:?}"))
-        .1
-        .to_owned();
-    Pdp { child, base }
-}
+mod common;
+use common::{Mode, agent, get, pack_server, pdp, post, wait_until};
 
 /// Runs the daemon expecting it to refuse to start: its exit code and
 /// standard error (killed, and the test failed, if it is still running
@@ -90,27 +57,6 @@ fn refused_start(args: &[&str]) -> (i32, String) {
     (status.code().unwrap_or(-1), stderr)
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
-fn get(a: &ureq::Agent, url: &str) -> (u16, String) {
-    let mut r = a.get(url).call().unwrap();
-    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-}
-
-fn post(a: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
-    let mut r = a.post(url).send(body.to_string().as_bytes()).unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// Passes (alice is allowed).
 const PASSING: &str = "package demo.authz_test\nimport rego.v1\nimport data.demo.authz\n\
     test_alice if authz.allow with input as {\"user\": \"alice\"}\n";
 
@@ -289,64 +235,6 @@ fn require_tests_refuses_a_pack_without_tests() {
     }
 }
 
-/// A pack server that always offers `current` (ETag, 304 on a match).
-fn pack_server(current: Arc<Mutex<PublishedPack>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let current = Arc::clone(&current);
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let (mut first, mut inm) = (String::new(), None);
-                if reader.read_line(&mut first).unwrap_or(0) == 0 {
-                    return;
-                }
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = h.split_once(':') {
-                        if k.eq_ignore_ascii_case("if-none-match") {
-                            inm = Some(v.trim().to_owned());
-                        }
-                    }
-                }
-                let p = current.lock().unwrap().clone();
-                let (status, body) = if p.not_modified(inm.as_deref()) {
-                    (304, Vec::new())
-                } else {
-                    (200, p.archive().to_vec())
-                };
-                let head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\
-                     ETag: {}\r\nDigest: {}\r\n\r\n",
-                    body.len(),
-                    p.etag(),
-                    p.digest_header()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-                let _ = stream.flush();
-            });
-        }
-    });
-    base
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// On a poll: a newer revision whose test (in `tests/checks.rego`, which
 /// used to be read back as a policy module) fails is refused visibly, and
 /// the old revision keeps deciding on every route that decides.
@@ -359,7 +247,7 @@ fn a_newer_revision_with_a_failing_test_is_refused_on_a_poll() {
             None,
         )
     };
-    let current = Arc::new(Mutex::new(published("1.0.0", PASSING)));
+    let current = Arc::new(Mutex::new(Mode::Serve(published("1.0.0", PASSING))));
     let base = pack_server(Arc::clone(&current));
     let server = pdp(&[
         "--pack-url",
@@ -392,7 +280,7 @@ fn a_newer_revision_with_a_failing_test_is_refused_on_a_poll() {
     let metrics = |a: &ureq::Agent| get(a, &format!("{}/metrics", server.base)).1;
     assert!(metrics(&a).contains("cos_pdp_pack_refusals 0"));
 
-    *current.lock().unwrap() = published("1.1.0", FAILING);
+    *current.lock().unwrap() = Mode::Serve(published("1.1.0", FAILING));
     let refused = "cos_pdp_pack_fetch_failures_total{code=\"candidate_tests_failed\"} 1";
     wait_until("the refusal in /metrics", || metrics(&a).contains(refused));
     for round in 0..10 {
@@ -413,7 +301,7 @@ fn a_newer_revision_with_a_failing_test_is_refused_on_a_poll() {
     assert!(text.contains("cos_pdp_pack_activations 1"), "{text}");
 
     // A newer revision whose tests pass activates.
-    *current.lock().unwrap() = published("1.2.0", PASSING);
+    *current.lock().unwrap() = Mode::Serve(published("1.2.0", PASSING));
     wait_until("the next revision", || {
         routes(&a).iter().all(|v| *v == json!("1.2.0"))
     });

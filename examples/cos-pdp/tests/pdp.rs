@@ -10,65 +10,17 @@
     reason = "test code: a failure should panic with context"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cos_core::{KeyAlgorithm, PrivateKey, sigstore};
 use cos_policy::distribution::publish::PublishedPack;
 use serde_json::{Value, json};
 
-struct Pdp {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Pdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pdp(args: &[&str]) -> Pdp {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line.trim().rsplit_once(" on ").unwrap().1.to_owned();
-    Pdp { child, base }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
-}
-
-fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
-    let mut r = agent.post(url).send(body.to_string().as_bytes()).unwrap();
-    let status = r.status().as_u16();
-    let text = r.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-fn get(agent: &ureq::Agent, url: &str) -> (u16, String) {
-    let mut r = agent.get(url).call().unwrap();
-    (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-}
+mod common;
+use common::{Mode, agent, get, pack_server, pdp, post, wait_until};
 
 fn archive(version: &str, allowed: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
@@ -245,95 +197,6 @@ fn an_unsigned_pack_is_refused_at_start() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Sigstore bundle"));
 }
 
-/// What the scripted pack server does now.
-#[derive(Clone)]
-enum Mode {
-    Serve(PublishedPack),
-    Fail500,
-    Hang,
-    Truncate(PublishedPack),
-}
-
-/// A pack server whose behaviour the test switches; long polls are not
-/// offered (each request is answered at once).
-fn pack_server(mode: Arc<Mutex<Mode>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mode = Arc::clone(&mode);
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let (mut first, mut inm) = (String::new(), None);
-                if reader.read_line(&mut first).unwrap_or(0) == 0 {
-                    return;
-                }
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = h.split_once(':') {
-                        if k.eq_ignore_ascii_case("if-none-match") {
-                            inm = Some(v.trim().to_owned());
-                        }
-                    }
-                }
-                let attestation = first.contains("/attestation");
-                let m = mode.lock().unwrap().clone();
-                let (status, headers, body, length): (u16, Vec<String>, Vec<u8>, Option<usize>) =
-                    match m {
-                        Mode::Fail500 => (500, vec![], b"down".to_vec(), None),
-                        Mode::Hang => {
-                            std::thread::sleep(Duration::from_secs(5));
-                            return;
-                        }
-                        Mode::Serve(p) | Mode::Truncate(p) if attestation => (
-                            200,
-                            vec![],
-                            p.sigstore_bundle().map(|b| b.to_vec()).unwrap_or_default(),
-                            None,
-                        ),
-                        Mode::Serve(p) if p.not_modified(inm.as_deref()) => {
-                            (304, vec![format!("ETag: {}", p.etag())], vec![], None)
-                        }
-                        Mode::Serve(p) => (
-                            200,
-                            vec![
-                                format!("ETag: {}", p.etag()),
-                                format!("Digest: {}", p.digest_header()),
-                            ],
-                            p.archive().to_vec(),
-                            None,
-                        ),
-                        Mode::Truncate(p) => (
-                            200,
-                            vec![format!("Digest: {}", p.digest_header())],
-                            p.archive()[..p.archive().len() / 2].to_vec(),
-                            Some(p.archive().len()),
-                        ),
-                    };
-                let mut out = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    length.unwrap_or(body.len())
-                );
-                for h in headers {
-                    out.push_str(&h);
-                    out.push_str("\r\n");
-                }
-                out.push_str("\r\n");
-                let _ = stream.write_all(out.as_bytes());
-                let _ = stream.write_all(&body);
-                let _ = stream.flush();
-                let _ = stream.set_read_timeout(Some(Duration::from_millis(10)));
-                let _ = reader.read_to_end(&mut Vec::new());
-            });
-        }
-    });
-    base
-}
-
 /// The pack of `archive` under another name.
 fn renamed(archive: &[u8], name: &str) -> Vec<u8> {
     let pack = cos_policy::Pack::from_bytes(archive, &Default::default()).unwrap();
@@ -360,17 +223,6 @@ fn signed(version: &str, allowed: &str, key: &PrivateKey) -> PublishedPack {
     let a = archive(version, allowed);
     let b = sigstore::sign_blob(&a, key).unwrap();
     PublishedPack::new("demo.tar.gz", a, Some(b))
-}
-
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[test]

@@ -146,3 +146,49 @@ fn nested_collections_parse_in_linear_time() {
         start.elapsed()
     );
 }
+
+/// The worst case within the limits, for docs/benchmarks.md (not a timing
+/// test): a module as large as a policy file may be (1 MiB; 20,000 lines
+/// at most), every line at the deepest collection nesting (16 levels of
+/// `[(`), compiled once. Run `cargo test --release -p cos-policy --test hostile_parser --
+/// --ignored --nocapture worst_case`; `COS_WORST_CASE_OUT=FILE` also
+/// writes the module, for `opa check FILE` beside it.
+#[test]
+#[ignore = "a measurement for docs/benchmarks.md"]
+fn worst_case_module_within_the_limits() {
+    let open = "[(".repeat(16);
+    let close = ")]".repeat(16);
+    let mut source = String::from("package worst\n");
+    for i in 0..19_998 {
+        let line = format!("r{i} := {open}{i}{close}\n");
+        if source.len() + line.len() > 1 << 20 {
+            break;
+        }
+        source.push_str(&line);
+    }
+    if let Ok(out) = std::env::var("COS_WORST_CASE_OUT") {
+        std::fs::write(out, &source).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("manifest.yaml"),
+        "name: w\nversion: 1.0.0\nroots: [worst]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("p.rego"), &source).unwrap();
+    let pack = Pack::load(dir.path(), &Limits::default()).unwrap();
+    let start = Instant::now();
+    let engine = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
+    let took = start.elapsed();
+    println!(
+        "worst case: {} lines, {} bytes, compiled in {took:?}",
+        source.lines().count(),
+        source.len()
+    );
+    assert!(
+        engine
+            .evaluate("data.worst.r7", &json!({}))
+            .unwrap()
+            .is_some()
+    );
+}

@@ -600,6 +600,8 @@ export interface StoreOptions {
   testTimeoutMs?: number;
   /** The name every pack must have; by default the first pack activated's. Another name, or the active version with other content, is refused with `code: "pack_identity"`. */
   packName?: string;
+  /** Time limit of a candidate's compile, milliseconds (default 30000; 0: none); past it the candidate is refused with `code: "timeout"`. */
+  compileTimeoutMs?: number;
 }
 
 /** What `PolicyStore.evaluateWithPack` returns. */

@@ -360,6 +360,56 @@ impl PolicyEngine {
         Self::build(pack, options, false)
     }
 
+    /// [`PolicyEngine::new`] within `limit`: the compile runs on a thread of
+    /// its own (8 MiB stack), and once `limit` has passed this returns
+    /// [`Error::Timeout`] (query `compile`) without waiting for it. The
+    /// compile is abandoned, not cut short: its thread finishes in the
+    /// background and the result is dropped. How long that can be is
+    /// bounded by the pack's size limits (the worst module within
+    /// [`Limits`](crate::Limits) compiles in about 1.4 s in a release build,
+    /// docs/benchmarks.md).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # std::fs::write(dir.path().join("manifest.yaml"), "name: d\nversion: 1.0.0\nroots: [d]\n").unwrap();
+    /// # std::fs::write(dir.path().join("p.rego"), "package d\n\nallow := true\n").unwrap();
+    /// let pack = Pack::load(dir.path(), &Limits::default())?;
+    /// let engine = PolicyEngine::new_within(&pack, EngineOptions::default(), Duration::from_secs(10))?;
+    /// assert_eq!(engine.evaluate("data.d.allow", &serde_json::json!({}))?, Some(serde_json::json!(true)));
+    /// # Ok::<(), cos_policy::Error>(())
+    /// ```
+    pub fn new_within(
+        pack: &Pack,
+        options: EngineOptions,
+        limit: std::time::Duration,
+    ) -> Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let pack = pack.clone();
+        std::thread::Builder::new()
+            .name("cos-compile".into())
+            .stack_size(8 << 20)
+            .spawn(move || {
+                let _ = tx.send(Self::build(&pack, options, false));
+            })
+            .map_err(|e| Error::Evaluation {
+                query: "compile".into(),
+                message: format!("cannot start a compile thread: {e}"),
+            })?;
+        match rx.recv_timeout(limit) {
+            Ok(result) => result,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Error::Timeout {
+                query: "compile".into(),
+                limit_ms: u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+            }),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Error::Evaluation {
+                query: "compile".into(),
+                message: "the compile panicked".into(),
+            }),
+        }
+    }
+
     /// Compiles a pack with its test modules as well (for the test runner).
     pub fn with_tests(pack: &Pack, options: EngineOptions) -> Result<Self> {
         Self::build(pack, options, true)

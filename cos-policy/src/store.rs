@@ -114,6 +114,9 @@ pub enum TestPolicy {
 /// default `--timeout`).
 pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Default time limit of a candidate pack's compile.
+pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What the store checks and keeps.
 #[derive(Clone)]
 pub struct StoreOptions {
@@ -132,6 +135,10 @@ pub struct StoreOptions {
     /// test --timeout`; `None`: the engine's own limit). A test that runs
     /// out of time is an error, so the candidate is refused.
     pub test_timeout: Option<Duration>,
+    /// Time limit of a candidate's compile (`None`: none); past it the
+    /// candidate is refused with a `timeout` (see
+    /// [`PolicyEngine::new_within`]). 30 s by default.
+    pub compile_timeout: Option<Duration>,
     /// Where the last known good pack is kept (created if missing).
     pub state_dir: Option<PathBuf>,
     /// The name every pack of this store must have. `None`: the name of
@@ -155,6 +162,7 @@ impl Default for StoreOptions {
             sigstore: None,
             tests: TestPolicy::default(),
             test_timeout: Some(DEFAULT_TEST_TIMEOUT),
+            compile_timeout: Some(DEFAULT_COMPILE_TIMEOUT),
             state_dir: None,
             pack_name: None,
             history: 4,
@@ -172,6 +180,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("sigstore", &self.sigstore.is_some())
             .field("tests", &self.tests)
             .field("test_timeout", &self.test_timeout)
+            .field("compile_timeout", &self.compile_timeout)
             .field("state_dir", &self.state_dir)
             .field("pack_name", &self.pack_name)
             .field("history", &self.history)
@@ -651,7 +660,10 @@ impl PolicyStore {
         if let Some((key, opts)) = &o.opa_signature {
             pack.verify_signature(key, opts)?;
         }
-        let engine = PolicyEngine::new(&pack, o.engine)?;
+        let engine = match o.compile_timeout {
+            Some(limit) => PolicyEngine::new_within(&pack, o.engine, limit)?,
+            None => PolicyEngine::new(&pack, o.engine)?,
+        };
         let has_tests = crate::testing::test_modules(&pack).next().is_some();
         let run = match o.tests {
             TestPolicy::Skip => false,

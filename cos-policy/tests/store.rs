@@ -941,3 +941,28 @@ fn a_pack_source_is_bound_to_one_pack_and_versions_strictly_increase() {
     assert_eq!(err.code(), "pack_identity", "{err}");
     assert!(err.to_string().contains("state directory"), "{err}");
 }
+
+#[test]
+fn a_candidate_that_compiles_past_its_time_limit_is_refused() {
+    // 8,000 rules: far longer than 1 ms to compile, in any build.
+    let policy: String = std::iter::once("package demo\nimport rego.v1\n".to_owned())
+        .chain((0..8_000).map(|i| format!("r{i} := {i}\n")))
+        .collect();
+    let hasty = PolicyStore::new(StoreOptions {
+        compile_timeout: Some(std::time::Duration::from_millis(1)),
+        ..StoreOptions::default()
+    });
+    let err = hasty
+        .activate(Candidate::new(named("demo", "1.0.0", &policy)))
+        .unwrap_err();
+    assert_eq!(err.code(), "timeout", "{err}");
+    assert!(err.to_string().contains("compile"), "{err}");
+    assert!(!hasty.is_ready());
+    assert_eq!(hasty.status().refusals, 1);
+    // The default limit (30 s) lets it through.
+    let store = PolicyStore::new(StoreOptions::default());
+    store
+        .activate(Candidate::new(named("demo", "1.0.0", &policy)))
+        .unwrap();
+    assert!(store.is_ready());
+}

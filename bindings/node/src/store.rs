@@ -52,6 +52,8 @@ pub struct StoreOptions {
     pub test_timeout_ms: Option<i64>,
     /// The name every pack must have (default: the first pack activated's).
     pub pack_name: Option<String>,
+    /// Time limit of a candidate's compile, milliseconds (default 30000; 0: none).
+    pub compile_timeout_ms: Option<i64>,
 }
 
 fn count(v: Option<i64>, name: &str, default: u64) -> Result<u64> {
@@ -113,6 +115,10 @@ fn store_options(o: Option<StoreOptions>) -> Result<cos_policy::store::StoreOpti
         },
         state_dir: o.state_dir.map(Into::into),
         pack_name: o.pack_name,
+        compile_timeout: match count(o.compile_timeout_ms, "compileTimeoutMs", 30_000)? {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        },
         history,
         min_samples: count(o.min_samples, "minSamples", 100)?,
         ..cos_policy::store::StoreOptions::default()

@@ -326,3 +326,9 @@ test('a store is bound to one pack (packName), versions strictly increase', () =
   assert.throws(() => pinned.activate(archive('2.0.0')), code('pack_identity', /"acme"/));
   assert.equal(pinned.isReady, false);
 });
+
+test('a candidate compile has a time limit (compileTimeoutMs)', () => {
+  const big = 'package demo\nimport rego.v1\n' + Array.from({ length: 8000 }, (_, i) => `r${i} := ${i}\n`).join('');
+  assert.throws(() => new cos.PolicyStore({ compileTimeoutMs: 1 }).activate(archive('1.0.0', big)), code('timeout', /compile/));
+  assert.equal(new cos.PolicyStore({ compileTimeoutMs: 0 }).activate(archive('1.0.0', big)).status, 'activated');
+});

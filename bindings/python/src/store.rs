@@ -48,6 +48,7 @@ fn store_options(
     timeout_ms: u64,
     test_timeout_ms: u64,
     pack_name: Option<String>,
+    compile_timeout_ms: u64,
 ) -> PyResult<StoreOptions> {
     let tests: TestPolicy =
         serde_json::from_value(serde_json::Value::from(tests)).map_err(|_| {
@@ -86,6 +87,9 @@ fn store_options(
         tests,
         // 0: each test under `timeout_ms`, as decisions.
         test_timeout: (test_timeout_ms > 0).then(|| Duration::from_millis(test_timeout_ms)),
+        // 0: no limit.
+        compile_timeout: (compile_timeout_ms > 0)
+            .then(|| Duration::from_millis(compile_timeout_ms)),
         state_dir,
         pack_name,
         history,
@@ -110,7 +114,7 @@ fn observer(callback: Py<PyAny>) -> cos_policy::store::ShadowObserver {
 impl PolicyStore {
     /// An empty store (`PolicyStore.open` starts from the last known good).
     #[new]
-    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, shadow_observer = None))]
+    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, compile_timeout_ms = 30000, shadow_observer = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "mirrors the keyword options of StoreOptions"
@@ -131,6 +135,7 @@ impl PolicyStore {
         timeout_ms: u64,
         test_timeout_ms: u64,
         pack_name: Option<String>,
+        compile_timeout_ms: u64,
         shadow_observer: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let options = store_options(
@@ -149,6 +154,7 @@ impl PolicyStore {
             timeout_ms,
             test_timeout_ms,
             pack_name,
+            compile_timeout_ms,
         )?;
         let mut store = cos_policy::store::PolicyStore::new(options);
         if let Some(cb) = shadow_observer {
@@ -160,7 +166,7 @@ impl PolicyStore {
     /// A store started from the last known good pack in `state_dir`,
     /// verified again (raises if it no longer verifies); empty when none.
     #[staticmethod]
-    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, shadow_observer = None))]
+    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, compile_timeout_ms = 30000, shadow_observer = None))]
     #[allow(
         clippy::too_many_arguments,
         reason = "mirrors the keyword options of StoreOptions"
@@ -182,6 +188,7 @@ impl PolicyStore {
         timeout_ms: u64,
         test_timeout_ms: u64,
         pack_name: Option<String>,
+        compile_timeout_ms: u64,
         shadow_observer: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let options = store_options(
@@ -200,6 +207,7 @@ impl PolicyStore {
             timeout_ms,
             test_timeout_ms,
             pack_name,
+            compile_timeout_ms,
         )?;
         let mut store = py
             .detach(|| cos_policy::store::PolicyStore::open(options))

@@ -453,3 +453,11 @@ def test_a_store_is_bound_to_one_pack(archive):
         pinned.activate(archive("2.0.0"))
     assert e.value.code == "pack_identity" and '"acme"' in str(e.value)
     assert not pinned.is_ready
+
+
+def test_a_candidate_compile_has_a_time_limit(archive):
+    big = "package demo\nimport rego.v1\n" + "".join(f"r{i} := {i}\n" for i in range(8000))
+    with pytest.raises(companyos.PolicyError) as e:
+        PolicyStore(compile_timeout_ms=1).activate(archive("1.0.0", policy=big))
+    assert e.value.code == "timeout" and "compile" in str(e.value)
+    assert PolicyStore(compile_timeout_ms=0).activate(archive("1.0.0", policy=big))["status"] == "activated"

@@ -79,6 +79,9 @@ pub(crate) struct Config {
     /// Time limit of each test of a candidate pack, in milliseconds (as `opa test --timeout`); a test that runs out of time refuses the candidate.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     pub(crate) test_timeout_ms: u64,
+    /// Time limit of compiling a pack or a REST write with what it joins, in milliseconds: past it the pack is refused, the write answered 400 (the compile is abandoned on its own thread, bounded by the size limits).
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    pub(crate) compile_timeout_ms: u64,
     /// Largest request body accepted, in bytes (a larger `Content-Length` is 413 before the body is read).
     #[arg(long, default_value_t = 8 << 20, value_name = "BYTES")]
     pub(crate) max_body: usize,

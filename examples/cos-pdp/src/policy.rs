@@ -60,6 +60,8 @@ pub(crate) struct Policy {
     /// for `?strict-builtin-errors` (compiled on first use).
     strict: Mutex<Option<Combined>>,
     engine_options: EngineOptions,
+    /// `--compile-timeout-ms`: the longest a write's or a pack's compile may take.
+    compile_timeout: Duration,
     pub(crate) download: RwLock<Download>,
 }
 
@@ -107,6 +109,7 @@ impl Policy {
                     TestPolicy::IfPresent
                 },
                 test_timeout: Some(Duration::from_millis(config.test_timeout_ms.max(1))),
+                compile_timeout: Some(Duration::from_millis(config.compile_timeout_ms.max(1))),
                 pack_name: config.pack_name.clone(),
                 ..StoreOptions::default()
             };
@@ -137,6 +140,7 @@ impl Policy {
             recompiling: Mutex::new(()),
             strict: Mutex::new(None),
             engine_options,
+            compile_timeout: Duration::from_millis(config.compile_timeout_ms.max(1)),
             download: RwLock::new(Download {
                 configured: config.pack_url.is_some(),
                 ..Download::default()
@@ -187,7 +191,12 @@ impl Policy {
                     strict_builtin_errors: true,
                     ..self.engine_options
                 };
-                let engine = Arc::new(compile(pack.as_deref(), &overlay, options)?);
+                let engine = Arc::new(compile(
+                    pack.as_deref(),
+                    &overlay,
+                    options,
+                    self.compile_timeout,
+                )?);
                 *cached = Some(Combined {
                     pack_digest,
                     generation,
@@ -253,7 +262,12 @@ impl Policy {
         if let Some(engine) = current(&self.combined.lock().unwrap_or_else(|p| p.into_inner())) {
             return Ok(engine);
         }
-        let engine = Arc::new(compile(pack.as_deref(), &overlay, self.engine_options)?);
+        let engine = Arc::new(compile(
+            pack.as_deref(),
+            &overlay,
+            self.engine_options,
+            self.compile_timeout,
+        )?);
         let mut cached = self.combined.lock().unwrap_or_else(|p| p.into_inner());
         // A write may have swapped in a newer generation meanwhile: keep it.
         if cached.as_ref().is_none_or(|c| c.generation <= generation) {
@@ -439,7 +453,12 @@ impl Policy {
         let (mut next, generation) = read(&self.overlay).clone();
         f(&mut next)?;
         let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
-        match compile(pack.as_deref(), &next, self.engine_options) {
+        match compile(
+            pack.as_deref(),
+            &next,
+            self.engine_options,
+            self.compile_timeout,
+        ) {
             Ok(engine) => {
                 let generation = generation + 1;
                 let mut guard = write(&self.overlay);
@@ -497,6 +516,7 @@ fn compile(
     pack: Option<&ActivePack>,
     overlay: &Overlay,
     options: EngineOptions,
+    limit: Duration,
 ) -> Result<PolicyEngine, cos_policy::Error> {
     // The overlay is a layer of its own: its modules sit under a directory
     // no pack file uses, and its data is merged into the pack's data tree
@@ -535,7 +555,7 @@ fn compile(
     }
     let combined = Pack::from_files(PackFiles::from_map(files, &Limits::default())?)?;
     // Rego v1 unless a module says otherwise (as `opa run` 1.x).
-    PolicyEngine::new(&combined, options).map_err(|e| match e {
+    PolicyEngine::new_within(&combined, options, limit).map_err(|e| match e {
         // Name a REST module by its policy id, as OPA does.
         cos_policy::Error::Compile { path, message } => {
             match overlay

@@ -650,3 +650,17 @@ fn a_write_that_takes_long_to_compile_holds_no_decision() {
     let answer = send(&server.addr, "POST", "/v1/data/slow/r14999", "{}").unwrap();
     assert!(answer.contains(r#""result":14999"#), "{answer}");
 }
+
+#[test]
+fn a_write_that_compiles_past_the_compile_time_limit_is_refused() {
+    let server = pdp(&["--compile-timeout-ms", "50"]);
+    // 15,000 rules: seconds to compile in a debug build.
+    let slow: String = std::iter::once("package slow\nimport rego.v1\n".to_owned())
+        .chain((0..15_000).map(|i| format!("r{i} := {i}\n")))
+        .collect();
+    let answer = send(&server.addr, "PUT", "/v1/policies/slow", &slow).unwrap();
+    assert_eq!(status(&answer), 400, "{answer}");
+    assert!(answer.contains("time limit of 50 ms"), "{answer}");
+    let listed = get(&server.addr, "/v1/policies").unwrap();
+    assert!(!listed.contains("\"slow\""), "{listed}");
+}

@@ -230,6 +230,7 @@ class PolicyStore:
         timeout_ms: int = 1000,
         test_timeout_ms: int = 5000,
         pack_name: Optional[str] = None,
+        compile_timeout_ms: int = 30000,
         shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> None:
         """`opa_public_key` requires an OPA `.signatures.json`; `public_key`
@@ -255,6 +256,7 @@ class PolicyStore:
         timeout_ms: int = 1000,
         test_timeout_ms: int = 5000,
         pack_name: Optional[str] = None,
+        compile_timeout_ms: int = 30000,
         shadow_observer: Optional[Callable[[Dict[str, Any]], None]] = None,
     ) -> "PolicyStore":
         """A store started from the last known good pack in `state_dir`, verified again."""

@@ -1612,3 +1612,54 @@ fn non_regular_files_are_refused_without_blocking() {
         }
     }
 }
+
+#[test]
+fn signature_verification_messages_escape_what_the_envelope_and_names_say() {
+    let f = Fixture::new();
+    let prefix = f.path("k");
+    assert_eq!(
+        code(&cos(&["keygen", "--alg", "ed25519", "--out", s(&prefix)])),
+        0
+    );
+    let (key, public) = (f.path("k.key"), f.path("k.pub"));
+    // The payload type of a DSSE envelope is the signer's text.
+    let payload = f.write("payload.json", b"{}");
+    let envelope = f.path("envelope.json");
+    let o = cos(&[
+        "dsse",
+        "sign",
+        "--key",
+        s(&key),
+        "--payload-type",
+        ATTACK,
+        "-o",
+        s(&envelope),
+        s(&payload),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = cos(&["dsse", "verify", "--pub", s(&public), s(&envelope)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stderr", "payloadType");
+    // A blob whose file name holds a bidi override.
+    let blob = f.write("\u{202e}txt.exe", b"blob");
+    let bundle = f.path("blob.sigstore.json");
+    let o = cos(&[
+        "sign-blob",
+        "--key",
+        s(&key),
+        "--bundle",
+        s(&bundle),
+        s(&blob),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = cos(&[
+        "verify-blob",
+        "--key",
+        s(&public),
+        "--bundle",
+        s(&bundle),
+        s(&blob),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_inert(&o, "stderr", "verified");
+}

@@ -293,3 +293,28 @@ fn slowloris_connections_are_shed_while_good_clients_succeed() {
         );
     }
 }
+
+#[test]
+fn the_names_it_serves_are_escaped_in_its_messages() {
+    // A pack archive whose file name holds a bidi override (issue 26: a
+    // name from outside must not reorder what an operator reads).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("\u{202e}zg.rat.tar.gz"), archive("1.0.0")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+        .args(["pack", "serve", "--listen", "127.0.0.1:0"])
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(line.starts_with("serving "), "{line:?}");
+    assert!(!line.contains('\u{202e}'), "{line:?}");
+    assert!(line.contains("\\u{202e}zg.rat.tar.gz"), "{line:?}");
+}

@@ -96,8 +96,10 @@ def suite_dir() -> Path:
     d = Path(cache) / "github.com/open-policy-agent" / f"opa@v{OPA_VERSION}" / "v1/test/cases/testdata/v1"
     if not d.is_dir():
         sys.exit(
-            f"run.py: OPA's test cases are not in the module cache ({d}): "
-            "scripts/oracles/opa.sh installs the pinned OPA and fills it"
+            f"run.py: OPA's test cases are not in Go's module cache (no {d}).\n"
+            f"scripts/oracles/opa.sh fills it when it builds OPA v{OPA_VERSION} (go install); "
+            "if .oracles/bin/opa is already there but the cache was cleaned, run\n"
+            f"  go mod download github.com/open-policy-agent/opa@v{OPA_VERSION}"
         )
     return d
 

@@ -109,8 +109,12 @@ step "conformance expectations still match OPA (tests/conformance/regenerate.py 
 python3 "$root/tests/conformance/regenerate.py" --opa "$COS_OPA_BIN" --check
 python3 "$root/tests/conformance/topics/regenerate.py" --opa "$COS_OPA_BIN" --check
 
-step "Python interop oracles (tests/interop/requirements.txt; venvs prepared in the background)"
+step "OPA's own test suite against cos, as tests/opa-suite/status.json records it (tests/opa-suite/run.py --check; the cases come with OPA in Go's module cache)"
+# The interop venv has PyYAML; the Python venvs are awaited here, once.
 await "$oracles_py" oracles-py
+"$venv_interop/bin/python" "$root/tests/opa-suite/run.py" --check
+
+step "Python interop oracles (tests/interop/requirements.txt; venvs prepared in the background)"
 venv="$venv_interop"
 "$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest.log"
 

@@ -421,6 +421,10 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
     let mut nodes: BTreeMap<Path, (bool, bool, &Module)> = BTreeMap::new(); // (rule, function)
     let mut names: BTreeMap<Path, BTreeSet<String>> = BTreeMap::new();
     let mut pkgs = Vec::new();
+    // For the VM gate: paths with a `default`, and paths with an `else`
+    // chain.
+    let mut defaults: BTreeSet<Path> = BTreeSet::new();
+    let mut with_else: BTreeSet<Path> = BTreeSet::new();
     for (module, m) in parsed {
         let Some(pkg) = package_path(m) else { continue };
         for rule in &m.policy {
@@ -433,6 +437,16 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
             let mut p = pkg.clone();
             p.push(root.clone());
             p.extend(segs);
+            match rule.as_ref() {
+                Rule::Default { .. } => {
+                    defaults.insert(p.clone());
+                }
+                Rule::Spec { bodies, .. } => {
+                    if bodies.iter().any(|b| b.is_else) {
+                        with_else.insert(p.clone());
+                    }
+                }
+            }
             let entry = nodes.entry(p).or_insert((false, false, module));
             if is_fn {
                 entry.1 = true;
@@ -522,6 +536,13 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
             ),
         });
     }
+    // The VM answers the default where OPA does not (issue 19): for a rule
+    // with a default and an `else` chain, when a later body fails inside
+    // `some … in` over nothing, OPA goes on down the chain. (A conflict in a
+    // rule that a rule with a default reads is caught at run time: the
+    // vendored VM then fails, COS-PATCHES.md patch 18, and the interpreter
+    // answers.)
+    vm_unsafe.extend(defaults.intersection(&with_else).cloned());
     // Whatever (conservatively) depends on an unsafe rule is unsafe too.
     loop {
         let more: Vec<Path> = loose

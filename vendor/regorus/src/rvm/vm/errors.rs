@@ -221,6 +221,10 @@ pub enum VmError {
     #[error("Rule-data conflict: {message} (pc={pc})")]
     RuleDataConflict { message: String, pc: usize },
 
+    /// cos: a complete rule or function produced conflicting values.
+    #[error("a complete rule or function produced conflicting values (pc={pc})")]
+    RuleConflict { pc: usize },
+
     #[error("Arithmetic error: {message} (pc={pc})")]
     ArithmeticError { message: String, pc: usize },
 

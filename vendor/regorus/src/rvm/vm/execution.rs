@@ -19,10 +19,17 @@ impl RegoVM {
         crate::utils::limits::without_memory_budget_scope(|| {
             Self::ensure_memory_budget_execution_mode()?;
             self.execution_mode = self.next_execution_mode;
-            match self.execution_mode {
+            self.conflict_seen = false;
+            let result = match self.execution_mode {
                 ExecutionMode::RunToCompletion => self.execute_run_to_completion(),
                 ExecutionMode::Suspendable => self.execute_suspendable(),
+            };
+            // cos: a conflict anywhere is an error, as in OPA, not an
+            // undefined rule that a `default` then answers for.
+            if self.conflict_seen && result.is_ok() {
+                return Err(VmError::RuleConflict { pc: self.pc });
             }
+            result
         })
     }
 

@@ -140,6 +140,13 @@ pub struct RegoVM {
     /// Whether builtins should raise errors strictly or return undefined on failure
     pub(super) strict_builtin_errors: bool,
 
+    /// cos: set when a complete rule or function produced conflicting
+    /// values during this execution; `execute` then fails with
+    /// `VmError::RuleConflict`, where OPA raises `eval_conflict_error`
+    /// (the VM made the rule undefined, so a `default` of a rule reading it
+    /// answered in its place).
+    pub(super) conflict_seen: bool,
+
     /// Cache for builtin calls that must stay deterministic across a single evaluation.
     ///
     /// Two-level structure: outer BTreeMap keyed by builtin name, inner Vec of
@@ -273,6 +280,7 @@ impl RegoVM {
             next_execution_mode: ExecutionMode::RunToCompletion,
             frame_pc_overridden: false,
             strict_builtin_errors: false,
+            conflict_seen: false,
             builtins_cache: BTreeMap::new(),
             execution_timer_config: None,
             max_value_bytes: crate::utils::limits::DEFAULT_MAX_VALUE_BYTES,

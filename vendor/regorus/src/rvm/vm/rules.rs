@@ -134,6 +134,7 @@ impl RegoVM {
                                 if let Some(ref expected) = first_successful_result {
                                     if *expected != current_result {
                                         rule_failed_due_to_inconsistency = true;
+                                        self.conflict_seen = true;
                                         self.set_register(result_reg, Value::Undefined)?;
                                         break;
                                     }
@@ -690,6 +691,7 @@ impl RegoVM {
                 if let Some(ref expected) = frame_data.accumulated_result {
                     if *expected != current_result {
                         frame_data.rule_failed_due_to_inconsistency = true;
+                        self.conflict_seen = true;
                         if let Some(result_slot) =
                             self.registers.get_mut(usize::from(frame_data.result_reg))
                         {

@@ -1616,12 +1616,7 @@ fn non_regular_files_are_refused_without_blocking() {
 #[test]
 fn signature_verification_messages_escape_what_the_envelope_and_names_say() {
     let f = Fixture::new();
-    let prefix = f.path("k");
-    assert_eq!(
-        code(&cos(&["keygen", "--alg", "ed25519", "--out", s(&prefix)])),
-        0
-    );
-    let (key, public) = (f.path("k.key"), f.path("k.pub"));
+    let (key, public) = f.keygen("ed25519", "k");
     // The payload type of a DSSE envelope is the signer's text.
     let payload = f.write("payload.json", b"{}");
     let envelope = f.path("envelope.json");

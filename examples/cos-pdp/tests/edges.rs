@@ -13,49 +13,13 @@
 )]
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The daemon, killed when dropped; `addr` is `127.0.0.1:PORT`.
-struct Pdp {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Pdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(mut command: Command) -> Pdp {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .rsplit_once("http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .1
-        .to_owned();
-    Pdp { child, addr }
-}
-
-fn pdp(args: &[&str]) -> Pdp {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-pdp"));
-    command.args(["--listen", "127.0.0.1:0"]).args(args);
-    start(command)
-}
+mod common;
+use common::{Pdp, pdp, start};
 
 /// The daemon with a soft limit of `files` open files (`ulimit -n`).
 fn pdp_with_open_files(files: u32, args: &[&str]) -> Pdp {

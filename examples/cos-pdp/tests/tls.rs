@@ -16,10 +16,10 @@
     reason = "test code: a failure should panic with context"
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,39 +36,8 @@ fn fixture_arg(name: &str) -> String {
     fixture(name).display().to_string()
 }
 
-/// The daemon, killed when dropped; `port` is its port on 127.0.0.1.
-struct Pdp {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Pdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn pdp(args: &[&str]) -> Pdp {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("cos-pdp listening on https://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    let port = addr.rsplit_once(':').unwrap().1.parse().unwrap();
-    Pdp { child, port }
-}
+mod common;
+use common::{Pdp, pdp};
 
 fn https(extra: &[&str]) -> Pdp {
     let (cert, key) = (fixture_arg("server.pem"), fixture_arg("server.key"));
@@ -79,7 +48,13 @@ fn https(extra: &[&str]) -> Pdp {
         key.as_str(),
     ];
     args.extend_from_slice(extra);
-    pdp(&args)
+    let server = pdp(&args);
+    assert!(
+        server.base.starts_with("https://"),
+        "unexpected address {}",
+        server.base
+    );
+    server
 }
 
 fn mtls(extra: &[&str]) -> Pdp {

@@ -19,10 +19,13 @@ use std::time::{Duration, Instant};
 use cos_policy::distribution::publish::PublishedPack;
 use serde_json::Value;
 
-/// The daemon, killed when dropped; `base` is `http://127.0.0.1:PORT`.
+/// The daemon, killed when dropped: `base` is `http(s)://127.0.0.1:PORT`,
+/// `addr` is `127.0.0.1:PORT`.
 pub(crate) struct Pdp {
     pub(crate) child: Child,
     pub(crate) base: String,
+    pub(crate) addr: String,
+    pub(crate) port: u16,
 }
 
 impl Drop for Pdp {
@@ -34,9 +37,15 @@ impl Drop for Pdp {
 
 /// Starts cos-pdp on a free port with `args`, once it says where it listens.
 pub(crate) fn pdp(args: &[&str]) -> Pdp {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-pdp"));
+    command.args(["--listen", "127.0.0.1:0"]).args(args);
+    start(command)
+}
+
+/// Runs `command` (cos-pdp, or a shell that execs it) until it says where
+/// it listens.
+pub(crate) fn start(mut command: Command) -> Pdp {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -52,7 +61,18 @@ pub(crate) fn pdp(args: &[&str]) -> Pdp {
         .unwrap_or_else(|| panic!("cos-pdp did not start: {line:?}"))
         .1
         .to_owned();
-    Pdp { child, base }
+    let addr = base
+        .split_once("://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .1
+        .to_owned();
+    let port = addr.rsplit_once(':').unwrap().1.parse().unwrap();
+    Pdp {
+        child,
+        base,
+        addr,
+        port,
+    }
 }
 
 /// A client that reads error statuses as answers, 10 s per request.

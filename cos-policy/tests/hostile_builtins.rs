@@ -32,7 +32,8 @@ fn engine(policy: &str, strict: bool, vm: bool) -> PolicyEngine {
     engine_limited(policy, strict, vm, Duration::from_millis(100))
 }
 
-fn engine_limited(policy: &str, strict: bool, vm: bool, limit: Duration) -> PolicyEngine {
+/// A pack of one module, `policy`, in package `t`.
+fn pack_of(policy: &str) -> Pack {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("manifest.yaml"),
@@ -40,7 +41,11 @@ fn engine_limited(policy: &str, strict: bool, vm: bool, limit: Duration) -> Poli
     )
     .unwrap();
     std::fs::write(dir.path().join("p.rego"), policy).unwrap();
-    let pack = Pack::load(dir.path(), &Limits::default()).unwrap();
+    Pack::load(dir.path(), &Limits::default()).unwrap()
+}
+
+fn engine_limited(policy: &str, strict: bool, vm: bool, limit: Duration) -> PolicyEngine {
+    let pack = pack_of(policy);
     PolicyEngine::new(
         &pack,
         EngineOptions {
@@ -247,14 +252,7 @@ fn a_refusal_under_not_is_not_an_allow() {
 #[test]
 fn the_cap_is_configurable_and_has_a_stable_code() {
     let policy = "package t\n\nx := count(numbers.range(1, input.n))\n";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("manifest.yaml"),
-        "name: t\nversion: 1.0.0\nroots: [t]\nentrypoints: {d: t/decision}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("p.rego"), policy).unwrap();
-    let pack = Pack::load(dir.path(), &Limits::default()).unwrap();
+    let pack = pack_of(policy);
     let small = EngineOptions {
         max_value_bytes: 100,
         ..EngineOptions::default()
@@ -449,14 +447,7 @@ fn numbers_with_huge_exponents_are_not_built() {
         Some(json!("1e999999999"))
     );
     // A policy literal beyond f64 is refused when the policy is loaded.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("manifest.yaml"),
-        "name: t\nversion: 1.0.0\nroots: [t]\nentrypoints: {d: t/decision}\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("p.rego"), "package t\n\nx := 1e999999999\n").unwrap();
-    let pack = Pack::load(dir.path(), &Limits::default()).unwrap();
+    let pack = pack_of("package t\n\nx := 1e999999999\n");
     let start = Instant::now();
     assert!(PolicyEngine::new(&pack, EngineOptions::default()).is_err());
     assert!(start.elapsed() < WITHIN);

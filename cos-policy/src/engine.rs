@@ -1231,6 +1231,37 @@ mod tests {
             strict.evaluate("data.t.y", &json!({"s": "3"})).unwrap(),
             Some(json!(3))
         );
+
+        // A strict builtin error in a partial rule's body is the rule's
+        // error, on both paths (the VM dropped it and answered `[]`: OPA's
+        // own suite, helloworld `1 / 0`).
+        let policy = "package t
+
+s contains 1 if { 1 / input.d }
+";
+        for vm in [true, false] {
+            let strict = engine_with(
+                policy,
+                EngineOptions {
+                    strict_builtin_errors: true,
+                    vm,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(
+                strict
+                    .evaluate("data.t.s", &json!({"d": 0}))
+                    .unwrap_err()
+                    .code(),
+                "evaluation_error",
+                "vm: {vm}"
+            );
+            assert_eq!(
+                strict.evaluate("data.t.s", &json!({"d": 1})).unwrap(),
+                Some(json!([1]))
+            );
+        }
     }
 
     #[test]

@@ -58,14 +58,24 @@ PROCESS_TIMEOUT_S = 20
 
 
 class _Loader(yaml.SafeLoader):
-    """YAML as OPA reads it (sigs.k8s.io/yaml: YAML to JSON): timestamps stay
-    strings; keys become strings."""
+    """YAML as OPA's case loader reads it (go.yaml.in/yaml/v3, YAML 1.2):
+    timestamps stay strings, only true/false (in three spellings) are
+    booleans (`on`, `yes`, `no`, `off` are strings, unlike YAML 1.1);
+    keys become strings."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    k: [
+        (tag, rx)
+        for tag, rx in v
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+for _first in "tTfF":
+    _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, ("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
 
 
 def _json_like(v):
@@ -282,6 +292,9 @@ def error_kind(text: str) -> tuple[str, str]:
     m = re.search(r"calls (\S+), an OPA builtin that cos", text)
     if m:
         return "builtin", f"builtin {m[1]}"
+    m = re.search(r"calls (\S+), an OPA builtin that does I/O", text)
+    if m:
+        return "builtin", f"builtin {m[1]} (I/O)"
     m = re.search(r"could not find function ([A-Za-z0-9_.]+)", text)
     if m:
         return "builtin", f"builtin {m[1]}"

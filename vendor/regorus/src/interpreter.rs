@@ -518,6 +518,12 @@ impl Interpreter {
         }
 
         if let Expr::Call { params, .. } = Self::loop_assignment_expr(loop_info).as_ref() {
+            // cos patch: `walk(x)` used as a value (`[p, v] := walk(x)`,
+            // `v := walk(x)`) has no output parameter: its only parameter is
+            // the walked value, not a pattern to destructure each pair into.
+            if params.len() < 2 {
+                return Ok(Some(DestructuringPlan::Ignore));
+            }
             if let Some(last_param) = params.last() {
                 let module_idx = self.current_module_index;
                 let expr_idx = last_param.as_ref().eidx();

@@ -341,7 +341,11 @@ fn yaml_is_valid(
     let name = "yaml.is_valid";
     ensure_args_count(span, name, params, args, 1)?;
 
-    let yaml_str = ensure_string(name, &params[0], &args[0])?;
+    // cos patch: anything but a string is not valid JSON/YAML (false), as
+    // in OPA, rather than a type error.
+    let Value::String(yaml_str) = &args[0] else {
+        return Ok(Value::Bool(false));
+    };
     Ok(Value::Bool(Value::from_yaml_str(&yaml_str).is_ok()))
 }
 
@@ -423,7 +427,11 @@ fn json_is_valid(
     let name = "json.is_valid";
     ensure_args_count(span, name, params, args, 1)?;
 
-    let json_str = ensure_string(name, &params[0], &args[0])?;
+    // cos patch: anything but a string is not valid JSON/YAML (false), as
+    // in OPA, rather than a type error.
+    let Value::String(json_str) = &args[0] else {
+        return Ok(Value::Bool(false));
+    };
     Ok(Value::Bool(Value::from_json_str(&json_str).is_ok()))
 }
 

@@ -17,5 +17,8 @@ pub fn register(m: &mut builtins::BuiltinsMap<&'static str, builtins::BuiltinFcn
 fn send(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "http.send";
     ensure_args_count(span, name, params, args, 1)?;
-    Ok(Value::Undefined)
+    // cos patch: a builtin error (undefined unless strict builtin errors
+    // are on) rather than a plain undefined: cos sends no requests, and a
+    // call that reaches here was not replaced by a `with` mock.
+    anyhow::bail!(span.error("http.send: cos sends no requests (a decision does no I/O); mock it with `with http.send as ...`"))
 }

@@ -471,8 +471,15 @@ fn compile_json_schema(param: &Ref<Expr>, arg: &Value) -> Result<jsonschema::Val
         _ => arg.to_json_str()?,
     };
 
-    if let Ok(schema) = serde_json::from_str(&schema_str) {
-        match jsonschema::validator_for(&schema) {
+    if let Ok(schema) = serde_json::from_str::<serde_json::Value>(&schema_str) {
+        // cos patch: without `$schema`, draft 7, the newest draft OPA's
+        // gojsonschema knows (upstream: 2020-12, where `items: [...]` is
+        // an invalid schema).
+        let mut options = jsonschema::options();
+        if schema.get("$schema").is_none() {
+            options = options.with_draft(jsonschema::Draft::Draft7);
+        }
+        match options.build(&schema) {
             Ok(schema) => return Ok(schema),
             Err(e) => bail!(e.to_string()),
         }
@@ -518,7 +525,8 @@ fn json_match_schema(
     Ok(Value::from_array(
         match compile_json_schema(&params[1], &args[1]) {
             Ok(schema) => match schema.validate(&document) {
-                Ok(_) => [Value::Bool(true), Value::Null],
+                // cos patch: OPA's success is an empty list of errors.
+                Ok(_) => [Value::Bool(true), Value::new_array()],
                 Err(e) => [Value::Bool(false), Value::from(e.to_string())],
             },
             Err(e) if strict => bail!(params[1]

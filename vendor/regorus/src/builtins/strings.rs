@@ -703,13 +703,10 @@ fn strings_count(
     if substring.is_empty() {
         return Ok(Value::from(search.chars().count() + 1));
     }
-    Ok(Value::from(
-        search
-            .as_bytes()
-            .windows(substring.len())
-            .filter(|&w| w == substring.as_bytes())
-            .count(),
-    ))
+    // cos patch: Go's strings.Count counts non-overlapping occurrences
+    // (`strings.count("11111", "11")` is 2); the byte windows counted
+    // overlapping ones (4).
+    Ok(Value::from(search.matches(substring.as_ref()).count()))
 }
 
 fn startswith(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -721,32 +718,25 @@ fn startswith(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) 
 }
 
 fn replace_n(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
-    let name = "trim";
+    let name = "strings.replace_n";
     ensure_args_count(span, name, params, args, 2)?;
     let obj = ensure_object(name, &params[0], args[0].clone())?;
-    let mut s = ensure_string(name, &params[1], &args[1])?;
+    let s = ensure_string(name, &params[1], &args[1])?;
 
+    // cos patch: OPA builds one Go `strings.NewReplacer` from the pairs in
+    // key order and makes a single pass over the string: at each position
+    // the first key (in that order) that matches there is replaced, the scan
+    // goes on after it, and replaced text is never scanned again. Applying
+    // the pairs one after another (as upstream did) chained replacements
+    // and let a later, shorter key win. An empty key matches at every
+    // position (not twice in a row); Go inserts it between bytes, so where
+    // that would split a multi-byte character (the result is not UTF-8)
+    // cos refuses.
     let span = params[0].span();
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
     for item in obj.as_ref().iter_sorted() {
         match item {
-            (Value::String(k), Value::String(v)) => {
-                // cos patch: the pairs are applied one after another, so each
-                // can multiply the length; as in `replace`, the result's
-                // length is known before replacing, and the deadline is
-                // checked between pairs.
-                crate::utils::limits::check_deadline()?;
-                if v.len() > k.len() {
-                    let matches = if k.is_empty() {
-                        s.chars().count() as u128 + 1
-                    } else {
-                        s.matches(k.as_ref()).count() as u128
-                    };
-                    crate::utils::limits::check_bytes(
-                        s.len() as u128 + matches * (v.len() - k.len()) as u128,
-                    )?;
-                }
-                s = s.replace(k.as_ref(), v.as_ref()).into();
-            }
+            (Value::String(k), Value::String(v)) => pairs.push((k.as_ref(), v.as_ref())),
             _ => {
                 bail!(span.error(
                     format!("`{name}` expects string keys and values in pattern object.").as_str()
@@ -754,8 +744,41 @@ fn replace_n(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -
             }
         }
     }
-
-    Ok(Value::String(s.clone()))
+    let text: &str = s.as_ref();
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut last, mut prev_empty) = (0usize, 0usize, false);
+    let mut steps = 0u32;
+    while i <= bytes.len() {
+        steps = steps.wrapping_add(1);
+        if steps % 4096 == 0 {
+            crate::utils::limits::check_deadline()?;
+        }
+        let rest = bytes.get(i..).unwrap_or_default();
+        let found = pairs
+            .iter()
+            .find(|(k, _)| !(k.is_empty() && prev_empty) && rest.starts_with(k.as_bytes()));
+        prev_empty = matches!(found, Some((k, _)) if k.is_empty());
+        if prev_empty && !text.is_char_boundary(i) {
+            bail!(span.error(
+                format!("`{name}`: an empty pattern key would split a multi-byte character")
+                    .as_str()
+            ));
+        }
+        match found {
+            Some((k, v)) => {
+                out.push_str(text.get(last..i).unwrap_or_default());
+                out.push_str(v);
+                crate::utils::limits::check_bytes(out.len() as u128)?;
+                i += k.len();
+                last = i;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    crate::utils::limits::check_bytes(out.len() as u128)?;
+    Ok(Value::String(out.into()))
 }
 
 fn reverse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {

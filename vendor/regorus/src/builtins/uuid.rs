@@ -18,12 +18,46 @@ pub fn register(m: &mut builtins::BuiltinsMap<&'static str, builtins::BuiltinFcn
     m.insert("uuid.rfc4122", (rfc4122, 1));
 }
 
+/// cos patch: the forms Go's github.com/google/uuid `Parse` (OPA's)
+/// accepts: 36 bytes hyphenated, 45 with a `urn:uuid:` prefix in any case,
+/// 38 with any one byte on each side (not only braces), and 32 hex digits.
+/// `Uuid::parse_str` wanted braces and a lower-case prefix.
+fn parse_go(s: &[u8]) -> Option<Uuid> {
+    fn hex(c: u8) -> Option<u8> {
+        char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    }
+    fn byte(s: &[u8], i: usize) -> Option<u8> {
+        Some(hex(*s.get(i)?)? << 4 | hex(*s.get(i + 1)?)?)
+    }
+    let mut out = [0u8; 16];
+    let s = match s.len() {
+        36 => s,
+        45 if s.get(..9)?.eq_ignore_ascii_case(b"urn:uuid:") => s.get(9..)?,
+        38 => s.get(1..)?,
+        32 => {
+            for (i, b) in out.iter_mut().enumerate() {
+                *b = byte(s, i * 2)?;
+            }
+            return Some(Uuid::from_bytes(out));
+        }
+        _ => return None,
+    };
+    if [8, 13, 18, 23].iter().any(|&i| s.get(i) != Some(&b'-')) {
+        return None;
+    }
+    const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    for (b, &x) in out.iter_mut().zip(AT.iter()) {
+        *b = byte(s, x)?;
+    }
+    Some(Uuid::from_bytes(out))
+}
+
 fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     let name = "uuid.parse";
     ensure_args_count(span, name, params, args, 1)?;
 
     let val = ensure_string(name, &params[0], &args[0])?;
-    let Some(uuid) = Uuid::parse_str(&val).ok() else {
+    let Some(uuid) = parse_go(val.as_bytes()) else {
         return Ok(Value::Undefined);
     };
     let version = uuid.get_version_num();

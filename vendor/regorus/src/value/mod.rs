@@ -647,9 +647,16 @@ impl Value {
     #[cfg(feature = "yaml")]
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn from_yaml_str(yaml: &str) -> Result<Value> {
-        let value = yaml_serde::from_str(yaml)
-            .map_err(|err| anyhow::anyhow!("Failed to parse YAML: {}", err))?;
-        Ok(value)
+        // cos patch: as OPA's internal/yaml reads a stream: every document
+        // must parse, the first is the value, and an empty stream is null.
+        // Upstream refused a stream of several documents.
+        let mut first = None;
+        for doc in yaml_serde::Deserializer::from_str(yaml) {
+            let value = <Value as serde::Deserialize>::deserialize(doc)
+                .map_err(|err| anyhow::anyhow!("Failed to parse YAML: {}", err))?;
+            first.get_or_insert(value);
+        }
+        Ok(first.unwrap_or(Value::Null))
     }
 
     /// Deserialize a value from a file containing YAML.

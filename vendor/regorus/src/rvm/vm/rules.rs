@@ -170,14 +170,18 @@ impl RegoVM {
                             break;
                         }
                     }
-                    Err(e) if Self::is_fatal_vm_error(&e) => {
+                    // cos patch: every error of a body is the rule's error
+                    // (a strict builtin error, a type error), as in OPA;
+                    // upstream dropped the non-fatal ones and went on to the
+                    // next body, so `s contains 1 if { 1 / 0 }` was `[]`
+                    // with strict builtin errors instead of failing.
+                    Err(e) => {
                         self.restore_rule_state(
                             &mut previous_loop_stack,
                             &mut previous_comprehension_stack,
                         );
                         return Err(e);
                     }
-                    Err(_e) => {}
                 }
             }
 

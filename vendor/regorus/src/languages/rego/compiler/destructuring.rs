@@ -43,6 +43,18 @@ impl<'a> Compiler<'a> {
                 rhs_expr, lhs_plan, ..
             } => {
                 let rhs_reg = self.compile_rego_expr_with_span(rhs_expr, rhs_expr.span(), false)?;
+                // cos patch: an undefined right-hand side fails the body, as
+                // in OPA, even when nothing reads the variable afterwards
+                // (`x := input.missing` alone held on the VM).
+                if !self.soft_assert_mode {
+                    self.emit_instruction(
+                        Instruction::Guard {
+                            register: rhs_reg,
+                            mode: GuardMode::NotUndefined,
+                        },
+                        span,
+                    );
+                }
                 let _ = self.apply_destructuring_plan(
                     lhs_plan,
                     rhs_reg,

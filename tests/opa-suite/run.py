@@ -249,6 +249,10 @@ def wrap_module(query: str, names: list[str]) -> str:
 # ---------------------------------------------------------------- running
 
 
+# cos's answer for an undefined document (a null result is a value).
+UNDEFINED = object()
+
+
 class CosError(Exception):
     def __init__(self, text: str):
         super().__init__(text)
@@ -256,7 +260,7 @@ class CosError(Exception):
 
 
 def cos_eval(cos: str, pack: Path, query: str, input_path: Path | None, strict: bool):
-    """The document's value, or None when undefined; raises CosError."""
+    """The document's value, or UNDEFINED; raises CosError."""
     cmd = [cos, "policy", "eval", "--pack", str(pack), "--query", query,
            "--timeout-ms", str(EVAL_TIMEOUT_MS)]
     if input_path is not None:
@@ -270,7 +274,7 @@ def cos_eval(cos: str, pack: Path, query: str, input_path: Path | None, strict: 
     if p.returncode != 0:
         raise CosError(p.stderr.strip() or f"exit {p.returncode}")
     out = json.loads(p.stdout, parse_float=Decimal, parse_int=Decimal)
-    return out["result"] if "result" in out else None
+    return out["result"] if "result" in out else UNDEFINED
 
 
 def _short(msg: str, n: int = 60) -> str:
@@ -373,7 +377,7 @@ def run_case(cos: str, case: dict) -> tuple[str, dict]:
                 got: list[dict] = [binding]
                 for ref, var in parts:
                     v = cos_eval(cos, pack, ref, input_path, strict)
-                    if v is None:
+                    if v is UNDEFINED:
                         got = []
                         break
                     v = _canon(v)
@@ -384,7 +388,7 @@ def run_case(cos: str, case: dict) -> tuple[str, dict]:
             else:
                 (pack / WRAP_FILE).write_text(wrap_module(query, names), encoding="utf-8")
                 v = cos_eval(cos, pack, f"data.{WRAP_PACKAGE}.results", input_path, strict)
-                got = [_canon(b) for b in (v or [])]
+                got = [] if v is UNDEFINED else [_canon(b) for b in v]
         except CosError as e:
             kind, reason = error_kind(e.text)
             info["cos_error"] = e.text

@@ -3415,6 +3415,10 @@ impl Interpreter {
                     .chain(prefix.iter().copied())
                     .collect::<Vec<_>>();
                 let prefix_path = format_string_path(&prefix_components)?;
+                // cos patch: every prefix with rules, not only the longest:
+                // `p[q].r contains s` (rules at `data.t.p`) adds to
+                // `data.t.p.b.r` as `p.b.r contains "x"` does, and upstream
+                // stopped at the latter.
                 if self.compiled_policy.rules.contains_key(&prefix_path)
                     || self
                         .compiled_policy
@@ -3422,7 +3426,6 @@ impl Interpreter {
                         .contains_key(&prefix_path)
                 {
                     self.ensure_rule_evaluated(prefix_path)?;
-                    break;
                 }
             }
 
@@ -3469,12 +3472,13 @@ impl Interpreter {
                     path = append_path_component(&path, component)?;
                 }
 
+                // cos patch: every prefix with rules (see `lookup_var`'s
+                // `data` branch).
                 if self.compiled_policy.rules.contains_key(&path)
                     || self.compiled_policy.default_rules.contains_key(&path)
                 {
                     self.ensure_rule_evaluated(path)?;
                     found = true;
-                    break;
                 }
             }
 
@@ -4871,6 +4875,24 @@ impl Interpreter {
     pub fn eval_rule_in_path(&mut self, path: String) -> Result<Value> {
         self.check_execution_time()?;
         let canonical_path = self.canonical_rule_path(&path)?;
+        // cos patch: rules at a shorter prefix (`p[q].r contains s` for
+        // `data.t.p.b.r`) contribute too.
+        if let Some(components) = self
+            .compiled_policy
+            .rule_path_components
+            .get(&canonical_path)
+            .cloned()
+        {
+            for i in 2..components.len() {
+                let comps: Vec<&str> = components.iter().take(i).map(String::as_str).collect();
+                let prefix = format_string_path(&comps)?;
+                if self.compiled_policy.rules.contains_key(&prefix)
+                    || self.compiled_policy.default_rules.contains_key(&prefix)
+                {
+                    self.ensure_rule_evaluated(prefix)?;
+                }
+            }
+        }
         self.ensure_rule_evaluated(canonical_path.clone())?;
         let registered_components = self
             .compiled_policy

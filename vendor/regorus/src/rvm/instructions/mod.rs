@@ -72,6 +72,15 @@ pub enum Instruction {
         src: u8,
     },
 
+    /// cos patch: a complete rule's (or function's) body yields `src` into
+    /// `dest`: set when `dest` is undefined, nothing when they are equal, a
+    /// conflict (`VmError::RuleConflict`) when a second solution of the
+    /// same body differs, as OPA's `eval_conflict_error`.
+    CompleteYield {
+        dest: u8,
+        src: u8,
+    },
+
     /// Arithmetic operations
     Add {
         dest: u8,

@@ -39,7 +39,8 @@ impl RegoVM {
             | LoadInput { .. }
             | LoadContext { .. }
             | LoadMetadata { .. }
-            | Move { .. } => self.execute_load_and_move(program, instruction),
+            | Move { .. }
+            | CompleteYield { .. } => self.execute_load_and_move(program, instruction),
             Add { .. }
             | Sub { .. }
             | Mul { .. }
@@ -148,6 +149,18 @@ impl RegoVM {
             Move { dest, src } => {
                 let value = self.get_register(src)?.clone();
                 self.set_register(dest, value)?;
+                Ok(InstructionOutcome::Continue)
+            }
+            CompleteYield { dest, src } => {
+                let value = self.get_register(src)?;
+                let current = self.get_register(dest)?;
+                if *current == Value::Undefined {
+                    let value = value.clone();
+                    self.set_register(dest, value)?;
+                } else if current != value && *value != Value::Undefined {
+                    self.conflict_seen = true;
+                    return Err(VmError::RuleConflict { pc: self.pc });
+                }
                 Ok(InstructionOutcome::Continue)
             }
             other => self.execute_arithmetic_instruction(program, other),

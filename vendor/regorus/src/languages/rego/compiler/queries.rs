@@ -218,7 +218,7 @@ impl<'a> Compiler<'a> {
                 }
                 ContextType::Rule(RuleType::Complete) => {
                     self.emit_instruction(
-                        Instruction::Move {
+                        Instruction::CompleteYield {
                             dest: dest_register,
                             src: value_register,
                         },

@@ -347,22 +347,11 @@ impl<'a> Calls<'a> {
                             ),
                         });
                     }
-                    self.expr(expr, depth + 1)?;
+                    self.statement(expr, depth)?;
                 }
                 Literal::Expr { expr, .. } => {
                     unbound.retain(|u| !mentions(stmt.span.text(), u));
-                    // A call as a whole statement may take an output argument.
-                    if let Expr::Call {
-                        fcn, params, span, ..
-                    } = expr.as_ref()
-                    {
-                        self.arity(fcn, params.len(), span.line, true)?;
-                        for p in params {
-                            self.expr(p, depth + 1)?;
-                        }
-                    } else {
-                        self.expr(expr, depth + 1)?;
-                    }
+                    self.statement(expr, depth)?;
                 }
                 Literal::SomeIn {
                     key,
@@ -386,6 +375,23 @@ impl<'a> Calls<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A statement's expression: a call as the whole statement (negated or
+    /// not: `not max(xs, m)`) may take an output argument.
+    fn statement(&self, expr: &Expr, depth: usize) -> Result<()> {
+        if let Expr::Call {
+            fcn, params, span, ..
+        } = expr
+        {
+            self.arity(fcn, params.len(), span.line, true)?;
+            for p in params {
+                self.expr(p, depth + 1)?;
+            }
+            Ok(())
+        } else {
+            self.expr(expr, depth + 1)
+        }
     }
 
     fn arity(&self, fcn: &Expr, have: usize, line: u32, statement: bool) -> Result<()> {
@@ -603,6 +609,9 @@ mod tests {
         // A whole statement may name an output argument; print is variadic;
         // a package's own function may take any arity.
         check("package p\n\nx if {\n\tcount([1], n)\n\tn == 1\n\tprint(1, 2, 3)\n}\n").unwrap();
+        // ... negated too, comparing with a bound value (OPA's suite: `not
+        // max(xs, data.a[3])`).
+        check("package p\n\nx if {\n\tm := input.m\n\tnot max([1, 2], m)\n}\n").unwrap();
         check("package p\n\ncount(a, b) := a + b\n\nx := count(1, 2)\n").unwrap();
     }
 

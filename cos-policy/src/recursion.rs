@@ -137,6 +137,60 @@ pub(crate) fn static_ref(e: &Expr) -> Option<StaticRef> {
     }
 }
 
+/// One segment of a reference as a pattern over rule paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Seg {
+    /// A literal field or string index.
+    Lit(String),
+    /// A variable or computed index: any rule name.
+    Any,
+    /// A number, boolean or null index: no rule name (rule paths are
+    /// strings), so nothing from here on is a rule (`data[2]`).
+    Never,
+}
+
+/// A reference as a pattern: the root variable and every segment after
+/// it. OPA looks a reference with variables up in its rule tree with the
+/// variables as wildcards and the later ground segments still compared
+/// (`data[first].allow.see` does not reach `data.test.p`), so it does here.
+fn ref_pattern(e: &Expr) -> Option<(String, Vec<Seg>)> {
+    let mut segs = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            Expr::RefDot { refr, field, .. } => {
+                segs.push(Seg::Lit(field.1.as_string().ok()?.to_string()));
+                cur = refr.as_ref();
+            }
+            Expr::RefBrack { refr, index, .. } => {
+                segs.push(match index.as_ref() {
+                    Expr::String { value, .. } | Expr::RawString { value, .. } => {
+                        Seg::Lit(value.as_string().ok()?.to_string())
+                    }
+                    Expr::Number { .. } | Expr::Bool { .. } | Expr::Null { .. } => Seg::Never,
+                    _ => Seg::Any,
+                });
+                cur = refr.as_ref();
+            }
+            Expr::Var { value, .. } => {
+                segs.reverse();
+                return Some((value.as_string().ok()?.to_string(), segs));
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Whether a reference pattern and a rule path can meet: equal up to the
+/// shorter of the two.
+fn overlaps(node: &[String], pattern: &[Seg]) -> bool {
+    node.iter().zip(pattern).all(|(n, s)| match s {
+        Seg::Lit(l) => l == n,
+        Seg::Any => true,
+        Seg::Never => false,
+    })
+}
+
 struct PackageScope<'a> {
     package: Path,
     /// Import alias -> path after `data` (imports of `data.…` only).
@@ -149,7 +203,7 @@ struct Walker<'a> {
     scope: &'a PackageScope<'a>,
     locals: BTreeSet<String>,
     respect_locals: bool,
-    refs: Vec<Path>,
+    refs: Vec<Vec<Seg>>,
     module: &'a Module,
     /// A construct the register VM gets wrong was seen.
     vm_unsafe: bool,
@@ -190,6 +244,11 @@ impl Walker<'_> {
     }
 
     fn resolve(&mut self, root: &str, segs: &[String]) {
+        let segs: Vec<Seg> = segs.iter().cloned().map(Seg::Lit).collect();
+        self.resolve_pattern(root, &segs);
+    }
+
+    fn resolve_pattern(&mut self, root: &str, segs: &[Seg]) {
         let base: Option<Path> = if root == "data" {
             Some(Vec::new())
         } else if let Some(p) = self.scope.imports.get(root) {
@@ -203,9 +262,10 @@ impl Walker<'_> {
         } else {
             None
         };
-        if let Some(mut p) = base {
-            p.extend(segs.iter().cloned());
-            self.refs.push(p);
+        if let Some(p) = base {
+            let mut pattern: Vec<Seg> = p.into_iter().map(Seg::Lit).collect();
+            pattern.extend(segs.iter().cloned());
+            self.refs.push(pattern);
         }
     }
 
@@ -320,8 +380,8 @@ impl Walker<'_> {
             }
             Expr::UnaryExpr { expr, .. } => self.expr(expr, d)?,
             Expr::RefDot { .. } | Expr::RefBrack { .. } => {
-                if let Some(StaticRef { root, segs, .. }) = static_ref(e) {
-                    self.resolve(&root, &segs);
+                if let Some((root, segs)) = ref_pattern(e) {
+                    self.resolve_pattern(&root, &segs);
                 }
                 // Walk the dynamic indexes (and the root if it is not a
                 // variable, e.g. a call or a literal).
@@ -513,7 +573,7 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
                 let deps = graph.entry(from.clone()).or_default();
                 for r in &w.refs {
                     for n in nodes.keys() {
-                        if n.starts_with(r) || r.starts_with(n) {
+                        if overlaps(n, r) {
                             deps.insert(n.clone());
                         }
                     }
@@ -750,6 +810,18 @@ mod tests {
         assert!(!r.conservative_cycle);
         // Sibling ref-head rules are separate rules.
         run(&["package p\n\na.b if a.c\n\na.c := true\n"]).unwrap();
+        // A variable index is a wildcard, but the ground segments after it
+        // still have to match, and a number never names a rule (OPA's
+        // suite: dataderef, planner-ir issue 7399).
+        run(&[
+            "package test\n\np := data[first].allow.see if first := \"primary\"\n\nq := data[2]\n",
+            "package primary\n\nallow.see := 1\n",
+        ])
+        .unwrap();
+        assert!(
+            err(&["package test\n\np if { data[x].p }\n"])
+                .contains("rule data.test.p is recursive")
+        );
     }
 
     #[test]

@@ -40,9 +40,11 @@ impl RegoVM {
             | LoadContext { .. }
             | LoadMetadata { .. }
             | Move { .. } => self.execute_load_and_move(program, instruction),
-            Add { .. } | Sub { .. } | Mul { .. } | Div { .. } | Mod { .. } => {
-                self.execute_arithmetic_instruction(program, instruction)
-            }
+            Add { .. }
+            | Sub { .. }
+            | Mul { .. }
+            | Div { .. }
+            | Mod { .. } => self.execute_arithmetic_instruction(program, instruction),
             Eq { .. }
             | Ne { .. }
             | Lt { .. }
@@ -55,9 +57,7 @@ impl RegoVM {
             | AssertEq { .. }
             | Guard { .. }
             | ReturnUndefinedIfNotTrue { .. }
-            | CoalesceUndefinedToNull { .. } => {
-                self.execute_comparison_instruction(program, instruction)
-            }
+            | CoalesceUndefinedToNull { .. } => self.execute_comparison_instruction(program, instruction),
             BuiltinCall { .. }
             | HostAwait { .. }
             | FunctionCall { .. }
@@ -79,9 +79,10 @@ impl RegoVM {
             | SetCreate { .. }
             | Contains { .. }
             | Count { .. } => self.execute_collection_instruction(program, instruction),
-            LoopStart { .. } | LoopNext { .. } | AnyOfNext { .. } | Halt { .. } => {
-                self.execute_loop_instruction(program, instruction)
-            }
+            LoopStart { .. }
+            | LoopNext { .. }
+            | AnyOfNext { .. }
+            | Halt { .. } => self.execute_loop_instruction(program, instruction),
             PolicyCondition { .. }
             | LogicalBlockStart { .. }
             | AllOfNext { .. }

@@ -332,8 +332,7 @@ impl RegoVM {
 
         // Resize registers to match program requirements
         self.registers.clear();
-        self.registers
-            .resize_with(dispatch_size, || Value::Undefined);
+        self.registers.resize_with(dispatch_size, || Value::Undefined);
 
         // Initialize rule cache
         self.rule_cache = vec![(false, Value::Undefined); program.rule_infos.len()];

@@ -106,8 +106,7 @@ impl RegoVM {
 
                 self.registers
                     .resize_with(num_retained_registers, || Value::Undefined);
-                self.registers
-                    .resize_with(num_registers, || Value::Undefined);
+                self.registers.resize_with(num_registers, || Value::Undefined);
 
                 if let Some(destructuring_entry_point) =
                     rule_info.destructuring_blocks.get(def_idx).and_then(|x| *x)

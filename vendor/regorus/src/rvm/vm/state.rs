@@ -110,8 +110,7 @@ impl RegoVM {
         // cos patch: the cache's allocation is reused between executions.
         let rules = self.program.rule_infos.len();
         self.rule_cache.clear();
-        self.rule_cache
-            .resize_with(rules, || (false, Value::Undefined));
+        self.rule_cache.resize_with(rules, || (false, Value::Undefined));
 
         // Reset registers to clean state
         self.registers

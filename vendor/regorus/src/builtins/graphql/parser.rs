@@ -27,6 +27,7 @@ pub struct Parser<'a> {
     comment: Option<Comments>,
     comment_consuming: bool,
     depth: usize,
+    tokens: usize,
 }
 
 fn eof_token() -> Token {
@@ -53,6 +54,7 @@ impl<'a> Parser<'a> {
             comment: None,
             comment_consuming: false,
             depth: 0,
+            tokens: 0,
         }
     }
 
@@ -128,6 +130,13 @@ impl<'a> Parser<'a> {
 
     fn next(&mut self) -> Token {
         if self.err.is_some() {
+            return self.prev.clone();
+        }
+        self.tokens = self.tokens.wrapping_add(1);
+        if crate::utils::limits::tick(self.tokens).is_err() {
+            self.err = Some(GqlError::unsupported(
+                "the evaluation's time limit was reached while parsing",
+            ));
             return self.prev.clone();
         }
         if self.peeked {

@@ -256,6 +256,7 @@ set far above what the conformance corpus or a real policy uses.
 | `units.*` exponent (OPA's own bound) | 1e6 | builtin error `exponent too large` |
 | `sprintf` width or precision (Go's own bound) | 1e6 | `%!(NOVERB)`, as Go |
 | `yaml.unmarshal` nesting (the reader's own bound) | 128 | builtin error |
+| `graphql.parse_query`, `graphql.parse_schema`, `graphql.schema_is_valid` nesting (selection sets, values, list types; gqlparser has no bound) | 128 | builtin error |
 | `graph.reachable_paths` path | 1,024 nodes | `resource_limit` |
 | `glob.match` matching steps (a class or delimiter list costs one more per 16 entries) | 10^6 | builtin error |
 | Expression nesting in a module (unary minus, parentheses, collections, comprehensions, brackets, calls, bodies) | 64 levels (parentheses: 32, collections: 16) | `compile_error`, `rego_parse_error` with the line |
@@ -296,6 +297,7 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `glob.match` (cos's own, cos-policy/src/glob.rs) | backtracking over `*`, `{...}` | bounded: step budget (builtin error) |
 | `glob.quote_meta` | linear | fine |
 | `base64.*`, `base64url.*`, `hex.*`, `urlquery.*`, `json.is_valid`, `yaml.is_valid`, `json.unmarshal`, `yaml.unmarshal` | linear; nesting bounded at 128 | fine |
+| `graphql.parse_query`, `graphql.parse_schema`, `graphql.schema_is_valid` (vendored regorus patch 23) | linear parse; the AST a constant times the input; schema validation quadratic in the fields of one type (duplicate checks, as gqlparser); nesting bounded at 128 | fine: the AST checked against the value cap, deadline every 1024 tokens |
 | `json.marshal`, `json.marshal_with_options`, `yaml.marshal` | a value sharing its parts (`b := [a, a]`) writes out exponentially larger than it is; `indent` repeats once per level on each line | bounded: written size walked against the cap first (deadline every 1024 nodes); indented length counted line by line |
 | `object.get`, `object.keys`, `object.remove`, `object.filter`, `object.union`, `object.union_n`, `json.filter`, `json.remove` | linear in the objects and paths, n log n look-ups | fine (`object.union_n` copied the merged object for each element: quadratic; now merged in place) |
 | `object.subset` | an array run compared at every offset: n m | bounded: deadline every 2^20 elements compared; an empty array panicked, now a subset |

@@ -27,6 +27,8 @@ mod encoding;
 mod glob;
 #[cfg(feature = "graph")]
 mod graph;
+#[cfg(feature = "graphql")]
+mod graphql;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "net")]
@@ -97,7 +99,8 @@ lazy_static! {
 	#[cfg(feature = "time")]
 	time::register(&mut m);
 
-	//graphql::register(&mut m);
+	#[cfg(feature = "graphql")]
+	graphql::register(&mut m);
 	#[cfg(feature = "http")]
 	http::register(&mut m);
 	#[cfg(feature = "net")]

@@ -313,9 +313,11 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `semver.is_valid`, `semver.compare`, `uuid.parse`, `uuid.rfc4122` | linear, constant | fine |
 | `units.parse`, `units.parse_bytes` | exponent | bounded: OPA's exponent bound, 20,000 digits |
 | `type_name`, `is_*`, `opa.runtime`, `trace` | constant, linear | fine |
+| `crypto.md5`, `crypto.sha1`, `crypto.sha256`, `crypto.hmac.*` | linear | fine |
+| `io.jwt.*` (patch 21) | linear in the token; RSA exponentiation in the modulus size; a nested token is shorter at each level | bounded: RSA moduli up to 16,384 bits (an `Unsupported` error beyond, never undefined), `encode_sign`'s JSON under the cap |
 
-`crypto.*`, `io.jwt.*` and the other builtins listed above are not
-implemented: a pack calling them is refused when it is loaded. Left open:
+`crypto.x509.*`, `crypto.parse_private_keys` and the other builtins listed
+above are not implemented: a pack calling them is refused when it is loaded. Left open:
 a value sharing its parts is exponentially large when it is compared with
 `==` or returned as a result (the evaluator and the JSON conversion walk it
 whole; no builtin is involved); and one regex search cannot be interrupted,

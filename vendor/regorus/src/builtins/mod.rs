@@ -21,6 +21,11 @@ pub mod azure_policy;
 mod bitwise;
 pub mod comparison;
 mod conversions;
+// cos patch 21: crypto.* and io.jwt.* (OPA 1.22.2).
+#[cfg(feature = "crypto")]
+mod crypto;
+#[cfg(feature = "crypto")]
+mod jwt;
 
 mod encoding;
 #[cfg(feature = "glob")]
@@ -96,6 +101,10 @@ lazy_static! {
 	//units::register(&mut m);
 	types::register(&mut m);
 	encoding::register(&mut m);
+	#[cfg(feature = "crypto")]
+	crypto::register(&mut m);
+	#[cfg(feature = "crypto")]
+	jwt::register(&mut m);
 	#[cfg(feature = "time")]
 	time::register(&mut m);
 

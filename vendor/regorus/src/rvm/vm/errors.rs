@@ -43,6 +43,14 @@ pub enum VmError {
     #[error("builtin result exceeded value size limit (size={size} bytes, limit={limit} bytes, pc={pc})")]
     ValueSizeExceeded { size: u64, limit: u64, pc: usize },
 
+    /// cos patch: a builtin was given an input it cannot evaluate as OPA does.
+    #[error("{builtin}: not supported by this engine: {what} (pc={pc})")]
+    Unsupported {
+        builtin: &'static str,
+        what: &'static str,
+        pc: usize,
+    },
+
     #[error("Literal index {index} out of bounds (pc={pc})")]
     LiteralIndexOutOfBounds { index: u16, pc: usize },
 
@@ -354,6 +362,11 @@ impl From<anyhow::Error> for VmError {
                 crate::LimitError::ValueSizeExceeded { size, limit } => {
                     VmError::ValueSizeExceeded { size, limit, pc: 0 }
                 }
+                crate::LimitError::Unsupported { builtin, what } => VmError::Unsupported {
+                    builtin,
+                    what,
+                    pc: 0,
+                },
             };
         }
         if let Some(overflow) = err.downcast_ref::<crate::number::NumericOverflowError>() {

@@ -970,6 +970,11 @@ impl RegoVM {
                     limit,
                     pc: self.pc,
                 },
+                LimitError::Unsupported { builtin, what } => VmError::Unsupported {
+                    builtin,
+                    what,
+                    pc: self.pc,
+                },
             })
     }
 

@@ -37,6 +37,15 @@ pub enum LimitError {
         /// Configured cap in bytes.
         limit: u64,
     },
+    /// cos patch: a builtin was given an input it cannot evaluate as OPA
+    /// does (a key type, size or curve combination it does not implement).
+    /// A hard error, so that it never becomes "undefined" and flips `not`.
+    Unsupported {
+        /// The builtin.
+        builtin: &'static str,
+        /// What about the input is not supported.
+        what: &'static str,
+    },
 }
 
 impl fmt::Debug for LimitError {
@@ -60,6 +69,11 @@ impl fmt::Debug for LimitError {
                 .debug_struct("ValueSizeExceeded")
                 .field("size", size)
                 .field("limit", limit)
+                .finish(),
+            Self::Unsupported { builtin, what } => f
+                .debug_struct("Unsupported")
+                .field("builtin", builtin)
+                .field("what", what)
                 .finish(),
         }
     }
@@ -93,6 +107,9 @@ impl fmt::Display for LimitError {
                     "builtin result exceeded value size limit (size={} bytes, limit={} bytes)",
                     size, limit
                 )
+            }
+            Self::Unsupported { builtin, what } => {
+                write!(f, "{}: not supported by this engine: {}", builtin, what)
             }
         }
     }

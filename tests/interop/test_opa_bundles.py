@@ -279,10 +279,10 @@ def test_pack_calling_unsupported_builtin_is_refused(cos_bin, tmp_path):
     d = tmp_path / "jwtpack"
     d.mkdir()
     (d / "manifest.yaml").write_text("name: jwt\nversion: 1.0.0\nroots: [jwt]\n")
-    (d / "p.rego").write_text("package jwt\n\nclaims := io.jwt.decode(input.token)\n")
+    (d / "p.rego").write_text("package jwt\n\nclaims := net.lookup_ip_addr(input.token)\n")
     p = run([cos_bin, "policy", "eval", "--pack", d, "--query", "data.jwt.claims"])
     assert p.returncode == 2, describe(p)
-    assert "io.jwt.decode" in p.stderr and "line 3" in p.stderr, describe(p)
+    assert "net.lookup_ip_addr" in p.stderr and "line 3" in p.stderr, describe(p)
 
 
 BASELINE = REPO_ROOT / "examples" / "policy-packs" / "companyos-baseline"

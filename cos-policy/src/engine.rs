@@ -354,6 +354,18 @@ fn package_path(pkg: &str) -> String {
     pkg.strip_prefix("data.").unwrap_or(pkg).replace('.', "/")
 }
 
+/// The longest line a module may have, in columns. OPA has no limit
+/// (OPA's own suite has JWT test keys of several KiB on one line); regorus
+/// refuses lines over 1024 columns. Here a line may be as long as regorus
+/// lets a module be (1 MiB).
+pub(crate) fn max_col() -> std::num::NonZeroU32 {
+    let lengths = regorus::utils::limits::PolicyLengthConfig::default();
+    u32::try_from(lengths.max_file_bytes.get())
+        .ok()
+        .and_then(std::num::NonZeroU32::new)
+        .unwrap_or(lengths.max_col)
+}
+
 impl PolicyEngine {
     /// Compiles a pack: every policy module (tests excluded) and its data.
     pub fn new(pack: &Pack, options: EngineOptions) -> Result<Self> {
@@ -421,6 +433,10 @@ impl PolicyEngine {
         engine.set_rego_v0(manifest.rego_version == 0);
         engine.set_strict_builtin_errors(options.strict_builtin_errors);
         engine.set_max_builtin_value_bytes(options.max_value_bytes);
+        engine.set_policy_length_config(regorus::utils::limits::PolicyLengthConfig {
+            max_col: max_col(),
+            ..Default::default()
+        });
         if let Some(limit) = options.time_limit {
             engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
                 limit,

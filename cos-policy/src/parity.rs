@@ -87,7 +87,8 @@ pub(crate) fn parse_module(module: &Module, rego_v1: bool) -> Result<regorus::un
     }
     let source =
         Source::from_contents(module.path.clone(), module.source.clone()).map_err(|e| err(&e))?;
-    let mut parser = Parser::new(&source).map_err(|e| err(&e))?;
+    let mut parser =
+        Parser::new_with_max_col(&source, Some(crate::engine::max_col())).map_err(|e| err(&e))?;
     if rego_v1 {
         parser.enable_rego_v1().map_err(|e| err(&e))?;
     }

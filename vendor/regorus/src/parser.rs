@@ -104,7 +104,7 @@ impl<'source> Parser<'source> {
         Self::new_with_max_col(source, None)
     }
 
-    fn new_with_max_col(source: &'source Source, max_col: Option<NonZeroU32>) -> Result<Self> {
+    pub fn new_with_max_col(source: &'source Source, max_col: Option<NonZeroU32>) -> Result<Self> {
         let mut lexer = Lexer::new(source);
         if let Some(max_col) = max_col {
             lexer.set_max_col(max_col);

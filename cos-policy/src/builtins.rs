@@ -39,6 +39,12 @@ const INFIX: &[&str] = &[
     "rem",
 ];
 
+/// Whether a name is one of OPA's operators or `print`, which regorus
+/// implements in the evaluator rather than as named builtins.
+pub(crate) fn is_infix(name: &str) -> bool {
+    INFIX.contains(&name)
+}
+
 /// Builtins OPA has and the engine does not, sorted.
 ///
 /// ```

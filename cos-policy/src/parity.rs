@@ -201,6 +201,7 @@ pub(crate) fn check_pack(
         parsed.push(p);
     }
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
+    check_functions_defined(&pairs)?;
     let report = crate::recursion::check(&pairs)?;
     crate::conflicts::check(&pairs, rego_v1, data)?;
     Ok(report)
@@ -249,6 +250,50 @@ fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<(
     Calls::new(module, parsed).module(parsed)
 }
 
+/// A call to a name that is neither an OPA builtin nor a rule, function or
+/// import of the caller's package (in any module of the pack) is refused at
+/// load, as OPA's type checker refuses it (`rego_type_error: undefined
+/// function time.hour`); regorus failed only when the call was reached.
+/// Calls through `data.` are left to the evaluator (another layer may
+/// define them).
+fn check_functions_defined(pairs: &[(&Module, &regorus::unstable::Module)]) -> Result<()> {
+    let mut names: std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for (_, parsed) in pairs {
+        let Some(pkg) = crate::conflicts::package_path(parsed) else {
+            continue;
+        };
+        let set = names.entry(pkg).or_default();
+        for rule in &parsed.policy {
+            if let Some(StaticRef { root, .. }) = static_ref(rule_ref(rule)) {
+                set.insert(root);
+            }
+        }
+    }
+    for (module, parsed) in pairs {
+        let mut calls = Calls::new(module, parsed);
+        if let Some(pkg) = crate::conflicts::package_path(parsed) {
+            if let Some(set) = names.get(&pkg) {
+                calls.local.extend(set.iter().cloned());
+            }
+        }
+        calls.undefined = true;
+        calls.module(parsed)?;
+    }
+    Ok(())
+}
+
+fn rule_ref(rule: &Rule) -> &Expr {
+    match rule {
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Compr { refr, .. }
+            | RuleHead::Set { refr, .. }
+            | RuleHead::Func { refr, .. } => refr,
+        },
+        Rule::Default { refr, .. } => refr,
+    }
+}
+
 /// Builtin arity and the safety of variables under `not`, as OPA's type
 /// checker and safety analysis see them (for the forms policies use; see
 /// docs/policy-opa-parity.md).
@@ -257,6 +302,9 @@ struct Calls<'a> {
     /// Names a call may resolve to other than a builtin: this module's
     /// rules and functions, and import aliases.
     local: std::collections::BTreeSet<String>,
+    /// Refuse calls to names that are not builtins (set when `local` holds
+    /// the whole package's names).
+    undefined: bool,
 }
 
 impl<'a> Calls<'a> {
@@ -287,7 +335,11 @@ impl<'a> Calls<'a> {
                 }
             }
         }
-        Calls { module, local }
+        Calls {
+            module,
+            local,
+            undefined: false,
+        }
     }
 
     fn module(&self, parsed: &regorus::unstable::Module) -> Result<()> {
@@ -396,6 +448,16 @@ impl<'a> Calls<'a> {
     }
 
     fn arity(&self, fcn: &Expr, have: usize, line: u32, statement: bool) -> Result<()> {
+        fn root_of(e: &Expr) -> Option<&str> {
+            let mut cur = e;
+            loop {
+                match cur {
+                    Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => cur = refr,
+                    Expr::Var { span, .. } => return Some(span.text()),
+                    _ => return None,
+                }
+            }
+        }
         let Some(StaticRef { root, segs, .. }) = static_ref(fcn) else {
             return Ok(());
         };
@@ -406,8 +468,21 @@ impl<'a> Calls<'a> {
             .chain(segs)
             .collect::<Vec<_>>()
             .join(".");
-        let Some(Some(want)) = crate::builtins::opa_arity(&name) else {
-            return Ok(());
+        let want = match crate::builtins::opa_arity(&name) {
+            Some(Some(want)) => want,
+            Some(None) => return Ok(()),
+            None => {
+                if self.undefined
+                    && root_of(fcn) != Some("data")
+                    && !crate::builtins::is_infix(&name)
+                {
+                    return Err(Error::Compile {
+                        path: self.module.path.clone(),
+                        message: format!("line {line}: rego_type_error: undefined function {name}"),
+                    });
+                }
+                return Ok(());
+            }
         };
         if have == want || statement && have == want + 1 {
             return Ok(());
@@ -579,6 +654,41 @@ mod tests {
         );
         // `some y` then unification (=) is the intended use.
         check("package p\n\nx if {\n\tsome y\n\ty = 1\n}\n").unwrap();
+    }
+
+    #[test]
+    fn undefined_functions_refused_like_opa() {
+        let pack = |srcs: &[&str]| {
+            let modules: Vec<Module> = srcs
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Module {
+                    path: format!("m{i}.rego"),
+                    source: (*s).into(),
+                })
+                .collect();
+            check_pack(&modules, true, &serde_json::json!({}))
+        };
+        // Neither a builtin nor defined: refused even where never reached.
+        let e = pack(&["package p\n\nx := time.hour(input.t) if input.flag\n"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3: rego_type_error: undefined function time.hour"),
+            "{e}"
+        );
+        let e = pack(&["package p\n\nallow if { not is_admin(input.user) }\n"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("undefined function is_admin"), "{e}");
+        // Defined in another module of the package, imported, a builtin, a
+        // data path (another layer may define it), an operator: accepted.
+        pack(&[
+            "package p\n\nimport data.lib\n\nallow if {\n\tis_admin(input.user)\n\tlib.ok(1)\n\tdata.q.f(1)\n\tcount([1]) == 1\n\tprint(1)\n}\n",
+            "package p\n\nis_admin(u) if u.admin\n",
+            "package lib\n\nok(x) if x == 1\n",
+        ])
+        .unwrap();
     }
 
     #[test]

@@ -299,6 +299,10 @@ def error_kind(text: str) -> tuple[str, str]:
     m = re.search(r"calls (\S+), an OPA builtin that does I/O", text)
     if m:
         return "builtin", f"builtin {m[1]} (I/O)"
+    m = re.search(r"rego_type_error: undefined function ([A-Za-z0-9_.]+)", text)
+    if m:
+        # (test.sleep: a builtin only OPA's own test runner registers)
+        return "builtin", f"builtin {m[1]}"
     m = re.search(r"could not find function ([A-Za-z0-9_.]+)", text)
     if m:
         return "builtin", f"builtin {m[1]}"

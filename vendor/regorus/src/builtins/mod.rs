@@ -30,6 +30,8 @@ mod graph;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "net")]
+mod gonet;
+#[cfg(feature = "net")]
 mod net;
 
 #[cfg(feature = "jsonpatch")]

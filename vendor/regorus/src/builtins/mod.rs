@@ -36,6 +36,8 @@ mod net;
 
 #[cfg(feature = "jsonpatch")]
 mod json_patch;
+mod more;
+mod uri;
 pub mod numbers;
 mod objects;
 #[cfg(feature = "opa-runtime")]
@@ -116,6 +118,9 @@ lazy_static! {
 	opa::register(&mut m);
 	tracing::register(&mut m);
 	units::register(&mut m);
+	// cos patch 22
+	more::register(&mut m);
+	uri::register(&mut m);
 
 	#[cfg(feature = "opa-testutil")]
 	test::register(&mut m);

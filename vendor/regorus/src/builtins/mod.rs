@@ -37,6 +37,8 @@ mod net;
 #[cfg(feature = "jsonpatch")]
 mod json_patch;
 mod more;
+#[cfg(feature = "providers-aws")]
+mod aws;
 mod uri;
 pub mod numbers;
 mod objects;
@@ -121,6 +123,8 @@ lazy_static! {
 	// cos patch 22
 	more::register(&mut m);
 	uri::register(&mut m);
+	#[cfg(feature = "providers-aws")]
+	aws::register(&mut m);
 
 	#[cfg(feature = "opa-testutil")]
 	test::register(&mut m);

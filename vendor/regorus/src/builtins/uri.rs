@@ -418,3 +418,46 @@ fn uri_is_valid(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool
     };
     Ok(Value::Bool(!s.is_empty() && parse(s).is_ok()))
 }
+
+fn valid_encoded(s: &str, mode: Mode) -> bool {
+    s.bytes().all(|c| {
+        matches!(
+            c,
+            b'!' | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'['
+                | b']'
+                | b'%'
+        ) || !should_escape(c, mode)
+    })
+}
+
+/// What `providers.aws.sign_req` reads of a URL: Go's `URL.Host`,
+/// `URL.EscapedPath()` and `URL.RawQuery`.
+pub(crate) fn sign_parts(raw: &str) -> Result<(String, String, String), String> {
+    let url = parse(raw)?;
+    let host = String::from_utf8(url.host)
+        .map_err(|_| "the URL's host escapes decode to bytes that are not UTF-8".to_string())?;
+    let path = if !url.raw_path.is_empty()
+        && valid_encoded(&url.raw_path, Mode::Path)
+        && unescape(&url.raw_path, Mode::Path).is_ok_and(|p| p == url.path)
+    {
+        url.raw_path
+    } else if url.path == b"*" {
+        "*".to_string()
+    } else {
+        // escape's output is ASCII.
+        String::from_utf8_lossy(&escape(&url.path, Mode::Path)).into_owned()
+    };
+    Ok((host, path, url.raw_query))
+}

@@ -37,6 +37,7 @@ mod net;
 #[cfg(feature = "jsonpatch")]
 mod json_patch;
 mod more;
+mod template;
 #[cfg(feature = "providers-aws")]
 mod aws;
 mod uri;
@@ -123,6 +124,7 @@ lazy_static! {
 	// cos patch 22
 	more::register(&mut m);
 	uri::register(&mut m);
+	template::register(&mut m);
 	#[cfg(feature = "providers-aws")]
 	aws::register(&mut m);
 

@@ -125,7 +125,10 @@ fn go_json(v: &Value, out: &mut String) -> Result<()> {
         Value::Set(s) => {
             out.push('[');
             for (i, x) in s.iter().enumerate() {
-                if !matches!(x, Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)) {
+                if !matches!(
+                    x,
+                    Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
+                ) {
                     bail!("a body set holding arrays, objects or sets (OPA's order of them is not cos's)");
                 }
                 if i > 0 {
@@ -280,8 +283,7 @@ fn sign_req(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) ->
     }
     let raw_url = str_of(get(&req, "url"));
     let method = str_of(get(&req, "method"));
-    let (host, escaped_path, raw_query) =
-        super::uri::sign_parts(&raw_url).map_err(err)?;
+    let (host, escaped_path, raw_query) = super::uri::sign_parts(&raw_url).map_err(err)?;
 
     let body: Vec<u8> = match (get(&req, "raw_body"), get(&req, "body")) {
         (Some(raw), _) => str_of(Some(raw)).into_bytes(),
@@ -352,7 +354,10 @@ fn sign_req(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) ->
                 "headers whose names differ only in case ({lk}): OPA's signature depends on Go's map order; cos refuses"
             )));
         }
-        if !matches!(lk.as_str(), "authorization" | "user-agent" | "x-amzn-trace-id") {
+        if !matches!(
+            lk.as_str(),
+            "authorization" | "user-agent" | "x-amzn-trace-id"
+        ) {
             to_sign.insert(lk, v.clone());
         }
     }

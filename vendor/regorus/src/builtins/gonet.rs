@@ -79,7 +79,13 @@ pub fn parse_cidr(s: &str) -> Result<(Ip, IpNet), anyhow::Error> {
     let m = cidr_mask(n, bits);
     let ip = ip.to_vec();
     let net_ip = mask_ip(&ip, &m).ok_or_else(err)?;
-    Ok((ip, IpNet { ip: net_ip, mask: m }))
+    Ok((
+        ip,
+        IpNet {
+            ip: net_ip,
+            mask: m,
+        },
+    ))
 }
 
 /// `IP.To4`.
@@ -296,7 +302,9 @@ pub fn last_ip(n: &IpNet) -> Result<Ip, anyhow::Error> {
 }
 
 fn panics() -> anyhow::Error {
-    anyhow!("OPA v1.22.2 panics on this input (index out of range in Go's net code); cos refuses it")
+    anyhow!(
+        "OPA v1.22.2 panics on this input (index out of range in Go's net code); cos refuses it"
+    )
 }
 
 /// OPA's `builtinNetCIDRContains` on two strings.

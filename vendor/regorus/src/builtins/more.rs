@@ -151,7 +151,11 @@ fn next_rune(i: usize, input: &[char]) -> Result<Option<(usize, char, bool)>> {
     if c == '\\' {
         return match input.get(i + 1) {
             Some(&r) => Ok(Some((i + 2, r, true))),
-            None => Err(glob_err(input, i, "input ends with a \\ (escape) character")),
+            None => Err(glob_err(
+                input,
+                i,
+                "input ends with a \\ (escape) character",
+            )),
         };
     }
     Ok(Some((i + 1, c, false)))
@@ -215,7 +219,15 @@ fn next_set(mut i: usize, input: &[char]) -> Result<(usize, Token)> {
                 ranges.push((p as u32, r as u32));
                 prev = None;
             }
-            ']' => return Ok((i, Token { kind: Kind::Set(normalize(ranges)), flag: Flag::None })),
+            ']' => {
+                return Ok((
+                    i,
+                    Token {
+                        kind: Kind::Set(normalize(ranges)),
+                        flag: Flag::None,
+                    },
+                ))
+            }
             _ => {
                 ranges.push((r as u32, r as u32));
                 prev = Some(r);
@@ -231,10 +243,16 @@ fn tokenize(input: &[char]) -> Result<Vec<Token>> {
         crate::utils::limits::tick(tokens.len())?;
         i = ni;
         let mut tok = if escaped {
-            Token { kind: Kind::Char(r), flag: Flag::None }
+            Token {
+                kind: Kind::Char(r),
+                flag: Flag::None,
+            }
         } else {
             match r {
-                '.' => Token { kind: Kind::Dot, flag: Flag::None },
+                '.' => Token {
+                    kind: Kind::Dot,
+                    flag: Flag::None,
+                },
                 ']' => {
                     return Err(glob_err(input, i, "set-close ']' with no preceding '['"));
                 }
@@ -250,7 +268,10 @@ fn tokenize(input: &[char]) -> Result<Vec<Token>> {
                         &format!("flag '{r}' must be preceded by a non-flag"),
                     ));
                 }
-                _ => Token { kind: Kind::Char(r), flag: Flag::None },
+                _ => Token {
+                    kind: Kind::Char(r),
+                    flag: Flag::None,
+                },
             }
         };
         // `nextFlag`: an unescaped + or * right after.
@@ -432,7 +453,11 @@ fn trim<'a>(g1: &'a [Token], g2: &'a [Token]) -> Result<Option<(&'a [Token], &'a
         r1 += 1;
         r2 += 1;
     }
-    let panic = || anyhow!("regex.globs_match: OPA v1.22.2 panics on these globs (slice bounds); cos refuses them");
+    let panic = || {
+        anyhow!(
+            "regex.globs_match: OPA v1.22.2 panics on these globs (slice bounds); cos refuses them"
+        )
+    };
     let end1 = usize::try_from(r1 + 1).map_err(|_| panic())?;
     let end2 = usize::try_from(r2 + 1).map_err(|_| panic())?;
     let a = g1.get(l.min(end1)..end1).ok_or_else(panic)?;
@@ -462,5 +487,7 @@ fn globs_match(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool)
         return Ok(Value::Bool(false));
     };
     let mut ctx = Ctx { steps: 0 };
-    Ok(Value::Bool(intersect_normal(&mut ctx, 0, g1, g2).map_err(wrap)?))
+    Ok(Value::Bool(
+        intersect_normal(&mut ctx, 0, g1, g2).map_err(wrap)?,
+    ))
 }

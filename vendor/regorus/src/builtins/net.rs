@@ -162,11 +162,12 @@ pub fn cidr_contains_matches(
                 bail!(span.error(&format!("{name}: operand must be string")));
             };
             if gonet::cidr_contains(a, b).map_err(wrap)? {
+                // Each pair: a set element and a two-element array.
+                crate::utils::limits::check_elements((result.len() as u128 + 1) * 3)?;
                 result.insert(Value::from_array(Vec::from([i1.clone(), i2.clone()])));
             }
         }
     }
-    crate::utils::limits::check_elements(result.len() as u128 * 3)?;
     Ok(Value::from(result))
 }
 
@@ -197,8 +198,10 @@ pub fn cidr_merge(
         networks.push(gonet::merge_element(s).map_err(wrap)?);
     }
     let merged = gonet::merge(networks).map_err(wrap)?;
-    let set: std::collections::BTreeSet<Value> =
-        merged.into_iter().map(|s| Value::String(s.into())).collect();
+    let set: std::collections::BTreeSet<Value> = merged
+        .into_iter()
+        .map(|s| Value::String(s.into()))
+        .collect();
     Ok(Value::from(set))
 }
 

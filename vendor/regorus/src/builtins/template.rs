@@ -72,7 +72,10 @@ fn lex_action(s: &str) -> Result<Vec<Tok>> {
         let c = b[i];
         if c.is_whitespace() {
             i += 1;
-        } else if c == '.' && b.get(i + 1).is_some_and(|d| ident(*d) && !d.is_ascii_digit()) {
+        } else if c == '.'
+            && b.get(i + 1)
+                .is_some_and(|d| ident(*d) && !d.is_ascii_digit())
+        {
             // A field chain: .a.b
             while i < b.len() && b[i] == '.' {
                 let start = i + 1;
@@ -254,7 +257,9 @@ fn split(src: &str) -> Result<Vec<Item>> {
         }
         let trimmed = after.trim_start();
         if let Some(body) = trimmed.strip_prefix("/*") {
-            let end = body.find("*/").ok_or_else(|| anyhow!("template: unclosed comment"))?;
+            let end = body
+                .find("*/")
+                .ok_or_else(|| anyhow!("template: unclosed comment"))?;
             let tail = body[end + 2..].trim_start();
             let (close_len, tn) = if tail.starts_with("-}}") {
                 (3, true)
@@ -612,7 +617,9 @@ fn render_template(
     ensure_args_count(span, name, params, args, 2)?;
     let src = ensure_string(name, &params[0], &args[0])?;
     let Value::Object(_) = &args[1] else {
-        bail!(params[1].span().error(&format!("{name}: operand 2 must be object")));
+        bail!(params[1]
+            .span()
+            .error(&format!("{name}: operand 2 must be object")));
     };
     let wrap = |e: anyhow::Error| {
         if e.downcast_ref::<crate::LimitError>().is_some() {

@@ -86,7 +86,9 @@ fn unescape(s: &str, mode: Mode) -> Result<Vec<u8>, String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                if i + 2 >= b.len() || !b[i + 1].is_ascii_hexdigit() || !b[i + 2].is_ascii_hexdigit()
+                if i + 2 >= b.len()
+                    || !b[i + 1].is_ascii_hexdigit()
+                    || !b[i + 2].is_ascii_hexdigit()
                 {
                     let end = (i + 3).min(b.len());
                     let bad = String::from_utf8_lossy(&b[i..end]).into_owned();
@@ -346,7 +348,8 @@ fn parse(raw: &str) -> Result<Url, String> {
     let mut url = parse_inner(u).map_err(|e| format!("parse {u:?}: {e}"))?;
     if let Some(f) = frag {
         if !f.is_empty() {
-            url.fragment = unescape(f, Mode::Fragment).map_err(|e| format!("parse {raw:?}: {e}"))?;
+            url.fragment =
+                unescape(f, Mode::Fragment).map_err(|e| format!("parse {raw:?}: {e}"))?;
         }
     }
     Ok(url)

@@ -196,7 +196,7 @@ pub(crate) fn check_pack(
     let mut parsed = Vec::with_capacity(modules.len());
     for m in modules {
         let p = parse_module(m, rego_v1)?;
-        check_parsed(m, &p)?;
+        check_parsed(m, &p, rego_v1)?;
         parsed.push(p);
     }
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
@@ -221,10 +221,10 @@ pub fn module_package(module: &Module, rego_v1: bool) -> Result<String> {
 /// Checks one module; `rego_v1` selects the syntax.
 pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
     let parsed = parse_module(module, rego_v1)?;
-    check_parsed(module, &parsed)
+    check_parsed(module, &parsed, rego_v1)
 }
 
-fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<()> {
+fn check_parsed(module: &Module, parsed: &regorus::unstable::Module, rego_v1: bool) -> Result<()> {
     for rule in &parsed.policy {
         let Rule::Spec { head, bodies, .. } = rule.as_ref() else {
             continue;
@@ -245,7 +245,7 @@ fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<(
             walk_query(module, &body.query)?;
         }
     }
-    Calls::new(module, parsed).module(parsed)
+    Calls::new(module, parsed, rego_v1).module(parsed)
 }
 
 /// Builtin arity and the safety of variables under `not`, as OPA's type
@@ -256,10 +256,29 @@ struct Calls<'a> {
     /// Names a call may resolve to other than a builtin: this module's
     /// rules and functions, and import aliases.
     local: std::collections::BTreeSet<String>,
+    /// v1 syntax: OPA refuses calls to its deprecated builtins.
+    rego_v1: bool,
 }
 
+/// OPA v1.22.2's deprecated builtins that a module may name (`Deprecated:
+/// true` in v1/ast/builtins.go, less the `internal.*` ones): OPA evaluates
+/// them in v0 modules and refuses them in v1 modules.
+const DEPRECATED: &[&str] = &[
+    "all",
+    "any",
+    "cast_array",
+    "cast_boolean",
+    "cast_null",
+    "cast_object",
+    "cast_set",
+    "cast_string",
+    "net.cidr_overlap",
+    "re_match",
+    "set_diff",
+];
+
 impl<'a> Calls<'a> {
-    fn new(module: &'a Module, parsed: &regorus::unstable::Module) -> Self {
+    fn new(module: &'a Module, parsed: &regorus::unstable::Module, rego_v1: bool) -> Self {
         let mut local = std::collections::BTreeSet::new();
         for rule in &parsed.policy {
             let refr = match rule.as_ref() {
@@ -286,7 +305,11 @@ impl<'a> Calls<'a> {
                 }
             }
         }
-        Calls { module, local }
+        Calls {
+            module,
+            local,
+            rego_v1,
+        }
     }
 
     fn module(&self, parsed: &regorus::unstable::Module) -> Result<()> {
@@ -399,6 +422,14 @@ impl<'a> Calls<'a> {
             .chain(segs)
             .collect::<Vec<_>>()
             .join(".");
+        if self.rego_v1 && DEPRECATED.contains(&name.as_str()) {
+            return Err(Error::Compile {
+                path: self.module.path.clone(),
+                message: format!(
+                    "line {line}: rego_type_error: deprecated built-in function calls in expression: {name}"
+                ),
+            });
+        }
         let Some(Some(want)) = crate::builtins::opa_arity(&name) else {
             return Ok(());
         };
@@ -604,6 +635,28 @@ mod tests {
         // a package's own function may take any arity.
         check("package p\n\nx if {\n\tcount([1], n)\n\tn == 1\n\tprint(1, 2, 3)\n}\n").unwrap();
         check("package p\n\ncount(a, b) := a + b\n\nx := count(1, 2)\n").unwrap();
+    }
+
+    #[test]
+    fn deprecated_builtins_refused_in_v1_only() {
+        let e = check("package p\n\nx := any([true])\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "line 3: rego_type_error: deprecated built-in function calls in expression: any"
+            ),
+            "{e}"
+        );
+        let e = check("package p\n\nx if re_match(\"a\", \"a\")\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("re_match"), "{e}");
+        let v0 = Module {
+            path: "p.rego".into(),
+            source: "package p\n\nx = cast_array({1}) { true }\n".into(),
+        };
+        check_module(&v0, false).unwrap();
     }
 
     #[test]

@@ -36,6 +36,7 @@ mod net;
 
 #[cfg(feature = "jsonpatch")]
 mod json_patch;
+mod deprecated;
 mod more;
 mod template;
 #[cfg(feature = "providers-aws")]
@@ -123,6 +124,7 @@ lazy_static! {
 	units::register(&mut m);
 	// cos patch 22
 	more::register(&mut m);
+	deprecated::register(&mut m);
 	uri::register(&mut m);
 	template::register(&mut m);
 	#[cfg(feature = "providers-aws")]

@@ -315,8 +315,15 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `graph.reachable` | each node once | fine |
 | `graph.reachable_paths` | every simple path: exponential in the graph | bounded: visits under the deadline, paths under the cap, recursion at 1,024 nodes |
 | `walk` | a path per node, and a shared value has exponentially many | bounded: result elements under the cap, deadline every 1024 paths |
-| `net.cidr_contains`, `net.cidr_is_valid` | constant, linear | fine |
+| `net.cidr_contains`, `net.cidr_is_valid`, `net.cidr_intersects` | constant, linear | fine |
+| `net.cidr_contains_matches` | every pair of the two collections: n m | bounded: deadline every 1024 pairs, result under the cap |
+| `net.cidr_merge` | sorted, then adjacent ranges merged: n log n, a removal per merge (n^2 moves at worst, as in OPA) | bounded: deadline in the merge and partition loops |
 | `net.cidr_expand` | 2^host-bits addresses | bounded: cap first |
+| `strings.split_n`, `array.flatten` | linear (one level flattened) | fine: result under the cap |
+| `regex.globs_match` | glob-intersection's backtracking over `*` and `+`: exponential in flagged tokens | bounded: deadline every 1024 steps, recursion at 2,048 levels (builtin error) |
+| `uri.parse`, `uri.is_valid` | Go's `net/url.Parse`: linear | fine |
+| `providers.aws.sign_req` | SigV4: hashes of the request and body, body JSON written once | bounded: body size under the cap while it is written |
+| `strings.render_template` | text/template subset: output can repeat `range` bodies (n m) | bounded: output under the cap and deadline at every node; nesting at 64 levels |
 | `time.*` (`time.add_date` is cos's own) | layouts and values read once; output a constant per layout element | fine |
 | `semver.is_valid`, `semver.compare`, `uuid.parse`, `uuid.rfc4122` | linear, constant | fine |
 | `units.parse`, `units.parse_bytes` | exponent | bounded: OPA's exponent bound, 20,000 digits |

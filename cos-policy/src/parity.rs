@@ -197,11 +197,11 @@ pub(crate) fn check_pack(
     let mut parsed = Vec::with_capacity(modules.len());
     for m in modules {
         let p = parse_module(m, rego_v1)?;
-        check_parsed(m, &p)?;
+        check_parsed(m, &p, rego_v1)?;
         parsed.push(p);
     }
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
-    check_functions_defined(&pairs)?;
+    check_functions_defined(&pairs, rego_v1)?;
     let report = crate::recursion::check(&pairs)?;
     crate::conflicts::check(&pairs, rego_v1, data)?;
     Ok(report)
@@ -223,10 +223,10 @@ pub fn module_package(module: &Module, rego_v1: bool) -> Result<String> {
 /// Checks one module; `rego_v1` selects the syntax.
 pub fn check_module(module: &Module, rego_v1: bool) -> Result<()> {
     let parsed = parse_module(module, rego_v1)?;
-    check_parsed(module, &parsed)
+    check_parsed(module, &parsed, rego_v1)
 }
 
-fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<()> {
+fn check_parsed(module: &Module, parsed: &regorus::unstable::Module, rego_v1: bool) -> Result<()> {
     for rule in &parsed.policy {
         let Rule::Spec { head, bodies, .. } = rule.as_ref() else {
             continue;
@@ -247,7 +247,7 @@ fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<(
             walk_query(module, &body.query)?;
         }
     }
-    Calls::new(module, parsed).module(parsed)
+    Calls::new(module, parsed, rego_v1).module(parsed)
 }
 
 /// A call to a name that is neither an OPA builtin nor a rule, function or
@@ -256,7 +256,10 @@ fn check_parsed(module: &Module, parsed: &regorus::unstable::Module) -> Result<(
 /// function time.hour`); regorus failed only when the call was reached.
 /// Calls through `data.` are left to the evaluator (another layer may
 /// define them).
-fn check_functions_defined(pairs: &[(&Module, &regorus::unstable::Module)]) -> Result<()> {
+fn check_functions_defined(
+    pairs: &[(&Module, &regorus::unstable::Module)],
+    rego_v1: bool,
+) -> Result<()> {
     let mut names: std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<String>> =
         std::collections::BTreeMap::new();
     for (_, parsed) in pairs {
@@ -271,7 +274,7 @@ fn check_functions_defined(pairs: &[(&Module, &regorus::unstable::Module)]) -> R
         }
     }
     for (module, parsed) in pairs {
-        let mut calls = Calls::new(module, parsed);
+        let mut calls = Calls::new(module, parsed, rego_v1);
         if let Some(pkg) = crate::conflicts::package_path(parsed) {
             if let Some(set) = names.get(&pkg) {
                 calls.local.extend(set.iter().cloned());
@@ -305,10 +308,29 @@ struct Calls<'a> {
     /// Refuse calls to names that are not builtins (set when `local` holds
     /// the whole package's names).
     undefined: bool,
+    /// v1 syntax: OPA refuses calls to its deprecated builtins.
+    rego_v1: bool,
 }
 
+/// OPA v1.22.2's deprecated builtins that a module may name (`Deprecated:
+/// true` in v1/ast/builtins.go, less the `internal.*` ones): OPA evaluates
+/// them in v0 modules and refuses them in v1 modules.
+const DEPRECATED: &[&str] = &[
+    "all",
+    "any",
+    "cast_array",
+    "cast_boolean",
+    "cast_null",
+    "cast_object",
+    "cast_set",
+    "cast_string",
+    "net.cidr_overlap",
+    "re_match",
+    "set_diff",
+];
+
 impl<'a> Calls<'a> {
-    fn new(module: &'a Module, parsed: &regorus::unstable::Module) -> Self {
+    fn new(module: &'a Module, parsed: &regorus::unstable::Module, rego_v1: bool) -> Self {
         let mut local = std::collections::BTreeSet::new();
         for rule in &parsed.policy {
             let refr = match rule.as_ref() {
@@ -339,6 +361,7 @@ impl<'a> Calls<'a> {
             module,
             local,
             undefined: false,
+            rego_v1,
         }
     }
 
@@ -468,6 +491,14 @@ impl<'a> Calls<'a> {
             .chain(segs)
             .collect::<Vec<_>>()
             .join(".");
+        if self.rego_v1 && DEPRECATED.contains(&name.as_str()) {
+            return Err(Error::Compile {
+                path: self.module.path.clone(),
+                message: format!(
+                    "line {line}: rego_type_error: deprecated built-in function calls in expression: {name}"
+                ),
+            });
+        }
         let want = match crate::builtins::opa_arity(&name) {
             Some(Some(want)) => want,
             Some(None) => return Ok(()),
@@ -724,6 +755,28 @@ mod tests {
         // max(xs, data.a[3])`).
         check("package p\n\nx if {\n\tm := input.m\n\tnot max([1, 2], m)\n}\n").unwrap();
         check("package p\n\ncount(a, b) := a + b\n\nx := count(1, 2)\n").unwrap();
+    }
+
+    #[test]
+    fn deprecated_builtins_refused_in_v1_only() {
+        let e = check("package p\n\nx := any([true])\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "line 3: rego_type_error: deprecated built-in function calls in expression: any"
+            ),
+            "{e}"
+        );
+        let e = check("package p\n\nx if re_match(\"a\", \"a\")\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("re_match"), "{e}");
+        let v0 = Module {
+            path: "p.rego".into(),
+            source: "package p\n\nx = cast_array({1}) { true }\n".into(),
+        };
+        check_module(&v0, false).unwrap();
     }
 
     #[test]

@@ -564,3 +564,63 @@ fn object_unions_are_linear() {
         Some(json!({"a": {"b": 3, "c": 2}, "d": 4}))
     );
 }
+
+/// The builtins of vendored regorus patch 22 on hostile arguments: quick on
+/// every path, no panic, and a refusal or an answer (never a hang).
+#[test]
+fn patch_22_builtins_are_bounded() {
+    let quick = |expr: &str, input: &serde_json::Value| {
+        for strict in [false, true] {
+            for vm in [true, false] {
+                let e = engine(&format!("package t\n\nx := {expr}\n"), strict, vm);
+                let start = Instant::now();
+                let got = e.evaluate("data.t.x", input);
+                assert!(
+                    start.elapsed() < WITHIN,
+                    "{expr} (strict {strict}, vm {vm}): {got:?}"
+                );
+            }
+        }
+    };
+    let stars = "a*".repeat(400);
+    let text = "a".repeat(5000);
+    // glob-intersection backtracks over starred tokens.
+    quick(
+        "regex.globs_match(concat(\"\", [input.p, \"b\"]), concat(\"\", [input.t, \"c\"]))",
+        &json!({"p": stars, "t": text}),
+    );
+    quick(
+        "regex.globs_match(input.p, input.p)",
+        &json!({"p": "[a-\u{10ffff}]*x".repeat(50)}),
+    );
+    // Every pair of two large collections.
+    let cidrs: Vec<String> = (0..3000)
+        .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+        .collect();
+    quick(
+        "count(net.cidr_contains_matches(input.c, input.c))",
+        &json!({"c": cidrs}),
+    );
+    quick("net.cidr_merge(input.c)", &json!({"c": cidrs}));
+    // OPA panics on this merge: cos answers a builtin error.
+    check(
+        r#"net.cidr_merge(["::100/121", "::180/121"])"#,
+        Want::BuiltinError,
+    );
+    // A template whose nested ranges multiply the output.
+    let nested = "{{range .l}}".repeat(8) + "xxxxxxxx" + &"{{end}}".repeat(8);
+    quick(
+        "strings.render_template(input.t, {\"l\": [[[[[[[[1, 2, 3, 4, 5, 6, 7, 8]]]]]]]]})",
+        &json!({"t": nested}),
+    );
+    let deep = "{{if .}}".repeat(200) + &"{{end}}".repeat(200);
+    quick("strings.render_template(input.t, {})", &json!({"t": deep}));
+    quick(
+        "uri.parse(input.u)",
+        &json!({"u": format!("http://{}/{}", "a:".repeat(10000), "%41".repeat(100000))}),
+    );
+    quick(
+        "strings.split_n(input.s, \"\", -1)",
+        &json!({"s": "é".repeat(100000)}),
+    );
+}

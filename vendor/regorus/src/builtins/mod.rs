@@ -37,10 +37,18 @@ mod graphql;
 #[cfg(feature = "http")]
 mod http;
 #[cfg(feature = "net")]
+mod gonet;
+#[cfg(feature = "net")]
 mod net;
 
 #[cfg(feature = "jsonpatch")]
 mod json_patch;
+mod deprecated;
+mod more;
+mod template;
+#[cfg(feature = "providers-aws")]
+mod aws;
+mod uri;
 pub mod numbers;
 mod objects;
 #[cfg(feature = "opa-runtime")]
@@ -126,6 +134,13 @@ lazy_static! {
 	opa::register(&mut m);
 	tracing::register(&mut m);
 	units::register(&mut m);
+	// cos patch 22
+	more::register(&mut m);
+	deprecated::register(&mut m);
+	uri::register(&mut m);
+	template::register(&mut m);
+	#[cfg(feature = "providers-aws")]
+	aws::register(&mut m);
 
 	#[cfg(feature = "opa-testutil")]
 	test::register(&mut m);

@@ -255,6 +255,23 @@ impl<'source> Parser<'source> {
         self.future_keywords.contains_key(kw)
     }
 
+    /// cos patch 19: whether the current token is an identifier immediately
+    /// followed (no whitespace) by `.` or `[`: a keyword there names the head
+    /// of a reference (`as.foo`, `not.x`, `true.foo(1)`, `else.a := 1`), as
+    /// OPA's parser allows (`keywords_in_refs`, scanAheadRef).
+    fn ident_starts_ref(&self) -> bool {
+        if self.tok.0 != TokenKind::Ident {
+            return false;
+        }
+        let mut lexer = self.lexer.clone();
+        match lexer.next_token() {
+            Ok(next) => {
+                next.1.start == self.tok.1.end && matches!(next.1.text(), "." | "[")
+            }
+            Err(_) => false,
+        }
+    }
+
     pub fn warn_future_keyword(&self) {
         #[cfg(feature = "std")]
         {
@@ -563,10 +580,11 @@ impl<'source> Parser<'source> {
         let span = self.tok.1.clone();
         match self.tok.0 {
             TokenKind::Ident
-                if self.is_keyword(span.text())
+                if (self.is_keyword(span.text())
                     || (self.is_imported_future_keyword(span.text())
 		    // contains can be the name of a builtin even when a keyword
-		    && span.text() != "contains") =>
+		    && span.text() != "contains"))
+                    && !self.ident_starts_ref() =>
             {
                 Err(self.source.error(
                     self.tok.1.line,
@@ -645,6 +663,15 @@ impl<'source> Parser<'source> {
                     value: v,
                     eidx: self.next_eidx(),
                 }
+            }
+            TokenKind::Ident if self.ident_starts_ref() => {
+                let ident = self.parse_var()?;
+                let value = Value::from(ident.text());
+                return Ok(Expr::Var {
+                    span: ident,
+                    value,
+                    eidx: self.next_eidx(),
+                });
             }
             TokenKind::Ident => match self.token_text() {
                 "null" => Expr::Null {
@@ -1269,7 +1296,7 @@ impl<'source> Parser<'source> {
             };
             expr2 = None;
 
-            if self.token_text() != "in" {
+            if self.token_text() != "in" || self.ident_starts_ref() {
                 break;
             }
         }
@@ -1285,7 +1312,10 @@ impl<'source> Parser<'source> {
         let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
         let mut expr = self.parse_bool_expr_from(first)?;
 
-        while self.token_text() == "in" && self.future_keywords.contains_key("in") {
+        while self.token_text() == "in"
+            && self.future_keywords.contains_key("in")
+            && !self.ident_starts_ref()
+        {
             expr = self.parse_membership_tail(start, expr, None)?;
         }
 
@@ -1335,7 +1365,10 @@ impl<'source> Parser<'source> {
             expr = self.parse_membership_tail(start, expr, Some(value))?;
         }
 
-        while self.token_text() == "in" && self.is_imported_future_keyword("in") {
+        while self.token_text() == "in"
+            && self.is_imported_future_keyword("in")
+            && !self.ident_starts_ref()
+        {
             expr = self.parse_membership_tail(start, expr, None)?;
         }
 
@@ -1383,7 +1416,7 @@ impl<'source> Parser<'source> {
 
     fn parse_with_modifiers(&mut self) -> Result<Vec<WithModifier>> {
         let mut modifiers = vec![];
-        while self.token_text() == "with" {
+        while self.token_text() == "with" && !self.ident_starts_ref() {
             let mut span = self.tok.1.clone();
             self.next_token()?;
             let refr = self.parse_path_ref()?;
@@ -1528,7 +1561,9 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_literal(&mut self) -> Result<Literal> {
+        let keyword_ref = self.ident_starts_ref();
         match self.token_text() {
+            _ if keyword_ref => (),
             "some" => return self.parse_some_stmt(),
             "every" => {
                 if self.future_keywords.contains_key("every") {
@@ -1539,7 +1574,7 @@ impl<'source> Parser<'source> {
             _ => (),
         }
         let mut span = self.tok.1.clone();
-        let not_expr = if self.token_text() == "not" {
+        let not_expr = if self.token_text() == "not" && !keyword_ref {
             self.next_token()?;
             true
         } else {
@@ -2014,6 +2049,7 @@ impl<'source> Parser<'source> {
 
         let assign = None;
         let has_query = match self.token_text() {
+            _ if self.ident_starts_ref() => false,
             "if" if self.if_is_keyword() => {
                 self.next_token()?;
                 let query = Ref::new(self.parse_query_or_literal_stmt()?);
@@ -2054,7 +2090,7 @@ impl<'source> Parser<'source> {
 
         match self.token_text() {
             "{" if has_query => self.parse_query_blocks(&mut bodies)?,
-            "else" if has_query => self.parse_else_blocks(&mut bodies)?,
+            "else" if has_query && !self.ident_starts_ref() => self.parse_else_blocks(&mut bodies)?,
             _ => (),
         }
 
@@ -2091,14 +2127,14 @@ impl<'source> Parser<'source> {
                         "expected `else` keyword",
                     ))
                 }
-                "else" => self.next_token()?,
+                "else" if !self.ident_starts_ref() => self.next_token()?,
                 _ => break,
             }
 
             let assign = self.parse_rule_assign()?;
 
             match self.token_text() {
-                "if" if self.if_is_keyword() => {
+                "if" if self.if_is_keyword() && !self.ident_starts_ref() => {
                     self.next_token()?;
                     let query = Ref::new(self.parse_query_or_literal_stmt()?);
                     span.end = self.end;
@@ -2163,6 +2199,11 @@ impl<'source> Parser<'source> {
 
     pub fn parse_default_rule(&mut self) -> Result<Rule> {
         let mut span = self.tok.1.clone();
+        if self.ident_starts_ref() {
+            // `default.foo := 1`: a rule named after the keyword.
+            // Nothing consumed: parse_rule goes on to parse a rule head.
+            bail!(self.tok.1.error("not a default rule"));
+        }
         self.expect("default", "while parsing default rule")?;
         let rule_ref = Ref::new(self.parse_rule_ref()?);
 
@@ -2319,7 +2360,7 @@ impl<'source> Parser<'source> {
 
     fn parse_imports(&mut self) -> Result<Vec<Import>> {
         let mut imports = vec![];
-        while self.token_text() == "import" {
+        while self.token_text() == "import" && !self.ident_starts_ref() {
             let mut span = self.tok.1.clone();
             self.next_token()?;
             let refr = Ref::new(self.parse_path_ref()?);

@@ -2997,6 +2997,7 @@ impl<'source> Parser<'source> {
             *self = state;
             return Ok(None);
         }
+        let nested_group = self.token_text() == "(";
         let first = match self.with_nesting(|p| p.parse_logic_operand("")) {
             Ok(n) => n,
             Err(_) => {
@@ -3004,6 +3005,37 @@ impl<'source> Parser<'source> {
                 return Ok(None);
             }
         };
+        if nested_group
+            && matches!(first, LogicNode::And(_) | LogicNode::Or(_))
+            && self.token_text() == ")"
+        {
+            // `((a or b))`: redundant parentheses around a group.
+            self.next_token()?;
+            return Ok(Some(first));
+        }
+        if self.token_text() == "with" && !self.ident_starts_ref() {
+            // `(a with x)`: the `with` binds to the sole operand.
+            if let LogicNode::Body(mut q) = first {
+                let with_mods = self.parse_with_modifiers()?;
+                if let Some(op) = self.at_logic_op() {
+                    bail!(self.logic_error(
+                        &with_mods[0].span,
+                        &format!(
+                            "rego_parse_error: `with` modifier is not allowed on operand of `{op}`"
+                        )
+                    ));
+                }
+                if q.stmts.len() == 1 && self.token_text() == ")" {
+                    self.next_token()?;
+                    if operand || self.at_logic_op().is_some() {
+                        q.stmts[0].with_mods = with_mods;
+                        return Ok(Some(LogicNode::Body(q)));
+                    }
+                }
+            }
+            *self = state;
+            return Ok(None);
+        }
         if self.at_logic_op().is_some() {
             let node = self.parse_logic_tail(first)?;
             let with_mods = self.parse_with_modifiers()?;

@@ -2804,8 +2804,62 @@ impl<'source> Parser<'source> {
         }
     }
 
-    /// An implicit (single-expression) operand may not assign.
+    /// A wildcard outside any comprehension of an implicit operand: OPA
+    /// binds nothing there, so `_` is always unsafe
+    /// (`input.xs[_] == 1 or x`: `rego_unsafe_var_error: var _ is unsafe`).
+    fn wildcard_in(e: &Expr) -> Option<Span> {
+        let mut stack: Vec<&Expr> = vec![e];
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::Var { span, .. } if span.text() == "_" => return Some(span.clone()),
+                Expr::Array { items, .. } | Expr::Set { items, .. } => {
+                    stack.extend(items.iter().map(|x| x.as_ref()))
+                }
+                Expr::Object { fields, .. } => {
+                    for (_, k, v) in fields {
+                        stack.push(k.as_ref());
+                        stack.push(v.as_ref());
+                    }
+                }
+                Expr::Call { params, .. } => stack.extend(params.iter().map(|x| x.as_ref())),
+                Expr::UnaryExpr { expr, .. } => stack.push(expr.as_ref()),
+                Expr::RefDot { refr, .. } => stack.push(refr.as_ref()),
+                Expr::RefBrack { refr, index, .. } => {
+                    stack.push(refr.as_ref());
+                    stack.push(index.as_ref());
+                }
+                Expr::BinExpr { lhs, rhs, .. }
+                | Expr::BoolExpr { lhs, rhs, .. }
+                | Expr::ArithExpr { lhs, rhs, .. }
+                | Expr::AssignExpr { lhs, rhs, .. } => {
+                    stack.push(lhs.as_ref());
+                    stack.push(rhs.as_ref());
+                }
+                Expr::Membership {
+                    key,
+                    value,
+                    collection,
+                    ..
+                } => {
+                    if let Some(k) = key {
+                        stack.push(k.as_ref());
+                    }
+                    stack.push(value.as_ref());
+                    stack.push(collection.as_ref());
+                }
+                _ => (),
+            }
+        }
+        None
+    }
+
+    /// An implicit (single-expression) operand may not assign, nor use `_`.
     fn check_implicit_operand(&self, stmt: &LiteralStmt, op: &str) -> Result<()> {
+        if let Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } = &stmt.literal {
+            if let Some(span) = Self::wildcard_in(expr) {
+                return Err(self.logic_error(&span, "rego_unsafe_var_error: var _ is unsafe"));
+            }
+        }
         if let Literal::Expr { expr, span } = &stmt.literal {
             if let Expr::AssignExpr {
                 op: AssignOp::ColEq,
@@ -2949,6 +3003,9 @@ impl<'source> Parser<'source> {
         let mut span = self.tok.1.clone();
         let expr = Ref::new(self.parse_assign_expr()?);
         span.end = self.end;
+        if let Some(span) = Self::wildcard_in(&expr) {
+            bail!(self.logic_error(&span, "rego_unsafe_var_error: var _ is unsafe"));
+        }
         if let Expr::AssignExpr {
             op: AssignOp::ColEq,
             ..

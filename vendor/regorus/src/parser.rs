@@ -91,6 +91,9 @@ pub struct Parser<'source> {
 }
 
 const FUTURE_KEYWORDS: [&str; 4] = ["contains", "every", "if", "in"];
+/// cos patch 19b: the future keywords of OPA v1 (`future.keywords` and
+/// `rego.v2` import them; `rego.v1` does not).
+const FUTURE_KEYWORDS_V1: [&str; 3] = ["and", "not", "or"];
 const DEFAULT_MAX_EXPR_DEPTH: usize = 32;
 /// cos patch: deepest nesting of expressions (each unary minus, parenthesis,
 /// collection, comprehension, bracket, call, `with` value or query body is
@@ -253,6 +256,35 @@ impl<'source> Parser<'source> {
 
     fn is_imported_future_keyword(&self, kw: &str) -> bool {
         self.future_keywords.contains_key(kw)
+    }
+
+    /// cos patch 19: whether the current token is an identifier immediately
+    /// followed (no whitespace) by `.` or `[`: a keyword there names the head
+    /// of a reference (`as.foo`, `not.x`, `true.foo(1)`, `else.a := 1`), as
+    /// OPA's parser allows (`keywords_in_refs`, scanAheadRef).
+    fn logic_op_called(&self) -> bool {
+        // `and(a, b)` / `or(a, b)`: the set built-ins, not the operators.
+        if !matches!(self.token_text(), "and" | "or") {
+            return false;
+        }
+        let mut lexer = self.lexer.clone();
+        match lexer.next_token() {
+            Ok(next) => next.1.start == self.tok.1.end && next.1.text() == "(",
+            Err(_) => false,
+        }
+    }
+
+    fn ident_starts_ref(&self) -> bool {
+        if self.tok.0 != TokenKind::Ident {
+            return false;
+        }
+        let mut lexer = self.lexer.clone();
+        match lexer.next_token() {
+            Ok(next) => {
+                next.1.start == self.tok.1.end && matches!(next.1.text(), "." | "[")
+            }
+            Err(_) => false,
+        }
     }
 
     pub fn warn_future_keyword(&self) {
@@ -474,7 +506,7 @@ impl<'source> Parser<'source> {
                 }
                 0 => {
                     let span = &comps[1];
-                    for kw in FUTURE_KEYWORDS.iter() {
+                    for kw in FUTURE_KEYWORDS.iter().chain(FUTURE_KEYWORDS_V1.iter()) {
                         self.set_future_keyword(kw, &Some(span.clone()))?;
                     }
                 }
@@ -563,10 +595,12 @@ impl<'source> Parser<'source> {
         let span = self.tok.1.clone();
         match self.tok.0 {
             TokenKind::Ident
-                if self.is_keyword(span.text())
+                if (self.is_keyword(span.text())
                     || (self.is_imported_future_keyword(span.text())
 		    // contains can be the name of a builtin even when a keyword
-		    && span.text() != "contains") =>
+		    && span.text() != "contains"))
+                    && !self.ident_starts_ref()
+                    && !self.logic_op_called() =>
             {
                 Err(self.source.error(
                     self.tok.1.line,
@@ -645,6 +679,15 @@ impl<'source> Parser<'source> {
                     value: v,
                     eidx: self.next_eidx(),
                 }
+            }
+            TokenKind::Ident if self.ident_starts_ref() => {
+                let ident = self.parse_var()?;
+                let value = Value::from(ident.text());
+                return Ok(Expr::Var {
+                    span: ident,
+                    value,
+                    eidx: self.next_eidx(),
+                });
             }
             TokenKind::Ident => match self.token_text() {
                 "null" => Expr::Null {
@@ -1269,7 +1312,7 @@ impl<'source> Parser<'source> {
             };
             expr2 = None;
 
-            if self.token_text() != "in" {
+            if self.token_text() != "in" || self.ident_starts_ref() {
                 break;
             }
         }
@@ -1285,7 +1328,10 @@ impl<'source> Parser<'source> {
         let start = first.as_ref().map_or(self.tok.1.start, |f| f.1);
         let mut expr = self.parse_bool_expr_from(first)?;
 
-        while self.token_text() == "in" && self.future_keywords.contains_key("in") {
+        while self.token_text() == "in"
+            && self.future_keywords.contains_key("in")
+            && !self.ident_starts_ref()
+        {
             expr = self.parse_membership_tail(start, expr, None)?;
         }
 
@@ -1335,7 +1381,10 @@ impl<'source> Parser<'source> {
             expr = self.parse_membership_tail(start, expr, Some(value))?;
         }
 
-        while self.token_text() == "in" && self.is_imported_future_keyword("in") {
+        while self.token_text() == "in"
+            && self.is_imported_future_keyword("in")
+            && !self.ident_starts_ref()
+        {
             expr = self.parse_membership_tail(start, expr, None)?;
         }
 
@@ -1383,7 +1432,7 @@ impl<'source> Parser<'source> {
 
     fn parse_with_modifiers(&mut self) -> Result<Vec<WithModifier>> {
         let mut modifiers = vec![];
-        while self.token_text() == "with" {
+        while self.token_text() == "with" && !self.ident_starts_ref() {
             let mut span = self.tok.1.clone();
             self.next_token()?;
             let refr = self.parse_path_ref()?;
@@ -1528,7 +1577,9 @@ impl<'source> Parser<'source> {
     }
 
     fn parse_literal(&mut self) -> Result<Literal> {
+        let keyword_ref = self.ident_starts_ref();
         match self.token_text() {
+            _ if keyword_ref => (),
             "some" => return self.parse_some_stmt(),
             "every" => {
                 if self.future_keywords.contains_key("every") {
@@ -1539,7 +1590,7 @@ impl<'source> Parser<'source> {
             _ => (),
         }
         let mut span = self.tok.1.clone();
-        let not_expr = if self.token_text() == "not" {
+        let not_expr = if self.token_text() == "not" && !keyword_ref {
             self.next_token()?;
             true
         } else {
@@ -1556,6 +1607,9 @@ impl<'source> Parser<'source> {
     }
 
     pub fn parse_literal_stmt(&mut self) -> Result<LiteralStmt> {
+        if self.logic_keywords_active() || self.not_bodies_active() {
+            return self.parse_logic_stmt();
+        }
         let mut span = self.tok.1.clone();
         let literal = self.parse_literal()?;
         let with_mods = self.parse_with_modifiers()?;
@@ -2014,6 +2068,7 @@ impl<'source> Parser<'source> {
 
         let assign = None;
         let has_query = match self.token_text() {
+            _ if self.ident_starts_ref() => false,
             "if" if self.if_is_keyword() => {
                 self.next_token()?;
                 let query = Ref::new(self.parse_query_or_literal_stmt()?);
@@ -2054,7 +2109,7 @@ impl<'source> Parser<'source> {
 
         match self.token_text() {
             "{" if has_query => self.parse_query_blocks(&mut bodies)?,
-            "else" if has_query => self.parse_else_blocks(&mut bodies)?,
+            "else" if has_query && !self.ident_starts_ref() => self.parse_else_blocks(&mut bodies)?,
             _ => (),
         }
 
@@ -2091,14 +2146,14 @@ impl<'source> Parser<'source> {
                         "expected `else` keyword",
                     ))
                 }
-                "else" => self.next_token()?,
+                "else" if !self.ident_starts_ref() => self.next_token()?,
                 _ => break,
             }
 
             let assign = self.parse_rule_assign()?;
 
             match self.token_text() {
-                "if" if self.if_is_keyword() => {
+                "if" if self.if_is_keyword() && !self.ident_starts_ref() => {
                     self.next_token()?;
                     let query = Ref::new(self.parse_query_or_literal_stmt()?);
                     span.end = self.end;
@@ -2163,6 +2218,11 @@ impl<'source> Parser<'source> {
 
     pub fn parse_default_rule(&mut self) -> Result<Rule> {
         let mut span = self.tok.1.clone();
+        if self.ident_starts_ref() {
+            // `default.foo := 1`: a rule named after the keyword.
+            // Nothing consumed: parse_rule goes on to parse a rule head.
+            bail!(self.tok.1.error("not a default rule"));
+        }
         self.expect("default", "while parsing default rule")?;
         let rule_ref = Ref::new(self.parse_rule_ref()?);
 
@@ -2319,7 +2379,7 @@ impl<'source> Parser<'source> {
 
     fn parse_imports(&mut self) -> Result<Vec<Import>> {
         let mut imports = vec![];
-        while self.token_text() == "import" {
+        while self.token_text() == "import" && !self.ident_starts_ref() {
             let mut span = self.tok.1.clone();
             self.next_token()?;
             let refr = Ref::new(self.parse_path_ref()?);
@@ -2337,6 +2397,16 @@ impl<'source> Parser<'source> {
             let is_future_kw =
                 if comps.len() == 2 && comps[0].text() == "rego" && comps[1].text() == "v1" {
                     self.turn_on_rego_v1(&Some(span.clone()))?;
+                    true
+                } else if comps.len() == 2 && comps[0].text() == "rego" && comps[1].text() == "v2"
+                {
+                    // cos patch 19b: rego.v2 is rego.v1 plus `and`, `or` and
+                    // not-bodies (OPA's regoV2Import). No span: importing
+                    // rego.v1 or a future keyword as well is no shadowing.
+                    self.turn_on_rego_v1(&None)?;
+                    for kw in FUTURE_KEYWORDS_V1 {
+                        self.set_future_keyword(kw, &None)?;
+                    }
                     true
                 } else {
                     self.handle_import_future_keywords(&comps)?
@@ -2548,5 +2618,578 @@ mod iterative_path_tests {
         assert!(error.to_string().contains("not a valid ref"));
 
         Ok(())
+    }
+}
+
+/// cos patch 19b: OPA's logic operators `and` / `or` (`import
+/// future.keywords.and|or`, `future.keywords`, `rego.v2`) and negated bodies
+/// `not { ... }` (`future.keywords.not`, `future.keywords`, `rego.v2`), parsed
+/// as OPA parses them (v1/ast/parser.go) and desugared into constructs both
+/// evaluators already run. OPA evaluates every operand as a closed scope
+/// that contributes at most one success and binds nothing outside
+/// (topdown `evalLogicalOperand`); here an operand body `B` becomes the
+/// expression `[true | B] != []`, true exactly when `B` has a solution, and
+///
+/// * `A and B and C` is the body `[true|A] != []; [true|B] != []; …`,
+/// * `A or B or C` is `not [true | not [true|A] != []; …] != []`
+///   (left to right, stopping at the first defined operand, as OPA),
+/// * `not { B }` (and, with not-bodies on, `not e`) is `not [true|B] != []`.
+///
+/// Chains are flattened (`a or b or c` is one level), so the tree grows with
+/// parenthesis and brace nesting only, which `with_nesting` bounds.
+enum LogicNode {
+    /// An operand body: a closed scope.
+    Body(Query),
+    And(Vec<LogicNode>),
+    Or(Vec<LogicNode>),
+}
+
+impl<'source> Parser<'source> {
+    fn logic_keywords_active(&self) -> bool {
+        self.is_imported_future_keyword("and") || self.is_imported_future_keyword("or")
+    }
+
+    fn not_bodies_active(&self) -> bool {
+        self.is_imported_future_keyword("not")
+    }
+
+    /// The current token is the operator `and` / `or` (imported).
+    fn at_logic_op(&self) -> Option<&'static str> {
+        if self.tok.0 != TokenKind::Ident || self.ident_starts_ref() {
+            return None;
+        }
+        match self.token_text() {
+            "and" if self.is_imported_future_keyword("and") => Some("and"),
+            "or" if self.is_imported_future_keyword("or") => Some("or"),
+            _ => None,
+        }
+    }
+
+    /// The next token's text, when it follows the current one directly or
+    /// after whitespace.
+    fn peek_text(&self) -> Option<Span> {
+        let mut lexer = self.lexer.clone();
+        lexer.next_token().ok().map(|t| t.1)
+    }
+
+    fn synthetic_bool(&mut self, span: &Span) -> Expr {
+        Expr::Bool {
+            span: span.clone(),
+            value: Value::from(true),
+            eidx: self.next_eidx(),
+        }
+    }
+
+    /// `[true | query] != []`: true iff the query has a solution. (Not
+    /// `[true | query][0]`: indexing a comprehension directly does not
+    /// terminate in regorus 0.14.1's evaluator when it is empty.)
+    fn exists_expr(&mut self, query: Query) -> Expr {
+        let span = query.span.clone();
+        let term = self.synthetic_bool(&span);
+        let compr = Expr::ArrayCompr {
+            span: span.clone(),
+            term: Ref::new(term),
+            query: Ref::new(query),
+            eidx: self.next_eidx(),
+        };
+        let empty = Expr::Array {
+            span: span.clone(),
+            items: vec![],
+            eidx: self.next_eidx(),
+        };
+        Expr::BoolExpr {
+            span,
+            op: BoolOp::Ne,
+            lhs: Ref::new(compr),
+            rhs: Ref::new(empty),
+            eidx: self.next_eidx(),
+        }
+    }
+
+    fn stmt_of(&mut self, literal: Literal, span: &Span) -> LiteralStmt {
+        LiteralStmt {
+            span: span.clone(),
+            literal,
+            with_mods: vec![],
+            sidx: self.next_sidx(),
+        }
+    }
+
+    fn query_of(&mut self, stmts: Vec<LiteralStmt>, span: &Span) -> Query {
+        Query {
+            span: span.clone(),
+            stmts,
+            qidx: self.next_qidx(),
+        }
+    }
+
+    /// The literal a node stands for (at most one success, no bindings).
+    fn logic_literal(&mut self, node: LogicNode, span: &Span) -> Literal {
+        match node {
+            LogicNode::Body(q) => Literal::Expr {
+                span: span.clone(),
+                expr: Ref::new(self.exists_expr(q)),
+            },
+            LogicNode::And(nodes) => {
+                let mut stmts = vec![];
+                for n in nodes {
+                    let lit = self.logic_literal(n, span);
+                    stmts.push(self.stmt_of(lit, span));
+                }
+                let q = self.query_of(stmts, span);
+                Literal::Expr {
+                    span: span.clone(),
+                    expr: Ref::new(self.exists_expr(q)),
+                }
+            }
+            LogicNode::Or(nodes) => {
+                let mut stmts = vec![];
+                for n in nodes {
+                    let lit = self.logic_literal(n, span);
+                    let q = {
+                        let s = self.stmt_of(lit, span);
+                        self.query_of(vec![s], span)
+                    };
+                    let e = self.exists_expr(q);
+                    let not = Literal::NotExpr {
+                        span: span.clone(),
+                        expr: Ref::new(e),
+                    };
+                    stmts.push(self.stmt_of(not, span));
+                }
+                let q = self.query_of(stmts, span);
+                Literal::NotExpr {
+                    span: span.clone(),
+                    expr: Ref::new(self.exists_expr(q)),
+                }
+            }
+        }
+    }
+
+    fn logic_error(&self, span: &Span, msg: &str) -> anyhow::Error {
+        self.source.error(span.line, span.col, msg)
+    }
+
+    /// OPA refuses an operand made only of calls to void builtins.
+    fn check_void_operand(&self, node: &LogicNode, op: &str) -> Result<()> {
+        let LogicNode::Body(q) = node else {
+            return Ok(());
+        };
+        let mut name = None;
+        for s in &q.stmts {
+            match &s.literal {
+                Literal::Expr { expr, .. } => match expr.as_ref() {
+                    Expr::Call { fcn, .. } => match fcn.as_ref() {
+                        Expr::Var { span, .. } if matches!(span.text(), "print" | "trace") => {
+                            if name.is_none() {
+                                name = Some(span.clone());
+                            }
+                        }
+                        _ => return Ok(()),
+                    },
+                    _ => return Ok(()),
+                },
+                _ => return Ok(()),
+            }
+        }
+        match name {
+            Some(span) => Err(self.logic_error(
+                &span,
+                &format!(
+                    "rego_parse_error: operand of `{op}` cannot consist only of calls to `{}`",
+                    span.text()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A wildcard outside any comprehension of an implicit operand: OPA
+    /// binds nothing there, so `_` is always unsafe
+    /// (`input.xs[_] == 1 or x`: `rego_unsafe_var_error: var _ is unsafe`).
+    fn wildcard_in(e: &Expr) -> Option<Span> {
+        let mut stack: Vec<&Expr> = vec![e];
+        while let Some(e) = stack.pop() {
+            match e {
+                Expr::Var { span, .. } if span.text() == "_" => return Some(span.clone()),
+                Expr::Array { items, .. } | Expr::Set { items, .. } => {
+                    stack.extend(items.iter().map(|x| x.as_ref()))
+                }
+                Expr::Object { fields, .. } => {
+                    for (_, k, v) in fields {
+                        stack.push(k.as_ref());
+                        stack.push(v.as_ref());
+                    }
+                }
+                Expr::Call { params, .. } => stack.extend(params.iter().map(|x| x.as_ref())),
+                Expr::UnaryExpr { expr, .. } => stack.push(expr.as_ref()),
+                Expr::RefDot { refr, .. } => stack.push(refr.as_ref()),
+                Expr::RefBrack { refr, index, .. } => {
+                    stack.push(refr.as_ref());
+                    stack.push(index.as_ref());
+                }
+                Expr::BinExpr { lhs, rhs, .. }
+                | Expr::BoolExpr { lhs, rhs, .. }
+                | Expr::ArithExpr { lhs, rhs, .. }
+                | Expr::AssignExpr { lhs, rhs, .. } => {
+                    stack.push(lhs.as_ref());
+                    stack.push(rhs.as_ref());
+                }
+                Expr::Membership {
+                    key,
+                    value,
+                    collection,
+                    ..
+                } => {
+                    if let Some(k) = key {
+                        stack.push(k.as_ref());
+                    }
+                    stack.push(value.as_ref());
+                    stack.push(collection.as_ref());
+                }
+                _ => (),
+            }
+        }
+        None
+    }
+
+    /// An implicit (single-expression) operand may not assign, nor use `_`.
+    fn check_implicit_operand(&self, stmt: &LiteralStmt, op: &str) -> Result<()> {
+        if let Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } = &stmt.literal {
+            if let Some(span) = Self::wildcard_in(expr) {
+                return Err(self.logic_error(&span, "rego_unsafe_var_error: var _ is unsafe"));
+            }
+        }
+        if let Literal::Expr { expr, span } = &stmt.literal {
+            if let Expr::AssignExpr {
+                op: AssignOp::ColEq,
+                ..
+            } = expr.as_ref()
+            {
+                return Err(self.logic_error(
+                    span,
+                    &format!("rego_compile_error: cannot assign vars inside implicit {op} operand"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The statement-level entry: `parse_literal_stmt` when logic operators
+    /// or not-bodies are on.
+    fn parse_logic_stmt(&mut self) -> Result<LiteralStmt> {
+        let span = self.tok.1.clone();
+        let node = self.parse_logic_first()?;
+        let (literal, with_mods) = match node {
+            // An ordinary statement: as parse_literal_stmt makes it.
+            Err(stmt) => return Ok(stmt),
+            Ok(node) => {
+                let node = self.parse_logic_tail(node)?;
+                let mut lspan = span.clone();
+                lspan.end = self.end;
+                let lit = self.logic_literal(node, &lspan);
+                (lit, self.parse_with_modifiers()?)
+            }
+        };
+        let mut span = span;
+        span.end = self.end;
+        if let Some(op) = self.at_logic_op() {
+            let _ = op;
+            return Err(self.logic_error(
+                &self.tok.1,
+                &format!("rego_parse_error: `with` modifier is not allowed on operand of `{op}`"),
+            ));
+        }
+        Ok(LiteralStmt {
+            span,
+            literal,
+            with_mods,
+            sidx: self.next_sidx(),
+        })
+    }
+
+    /// The first operand at statement start. `Err(stmt)`: an ordinary
+    /// statement (with its `with` modifiers), not followed by `and`/`or`.
+    #[allow(clippy::type_complexity)]
+    fn parse_logic_first(&mut self) -> Result<core::result::Result<LogicNode, LiteralStmt>> {
+        let logic = self.logic_keywords_active();
+        // `{ body } and/or ...`
+        if logic && self.token_text() == "{" {
+            let state = self.clone();
+            let span = self.tok.1.clone();
+            if self.next_token().is_ok() {
+                if let Ok(q) = self.parse_query(span, "}") {
+                    if self.at_logic_op().is_some() {
+                        return Ok(Ok(LogicNode::Body(q)));
+                    }
+                }
+            }
+            *self = state;
+        }
+        // `(a or b) ...`
+        if logic && self.token_text() == "(" {
+            if let Some(node) = self.parse_logic_group(false)? {
+                return Ok(Ok(node));
+            }
+        }
+        if let Some(node) = self.parse_not_operand()? {
+            return Ok(Ok(node));
+        }
+        let mut span = self.tok.1.clone();
+        let literal = self.parse_literal()?;
+        let with_mods = self.parse_with_modifiers()?;
+        span.end = self.end;
+        let stmt = LiteralStmt {
+            span,
+            literal,
+            with_mods,
+            sidx: self.next_sidx(),
+        };
+        match self.at_logic_op() {
+            Some(op) if !stmt.with_mods.is_empty() => Err(self.logic_error(
+                &stmt.with_mods[0].span,
+                &format!("rego_parse_error: `with` modifier is not allowed on operand of `{op}`"),
+            )),
+            Some(op) => {
+                self.check_implicit_operand(&stmt, op)?;
+                let span = stmt.span.clone();
+                Ok(Ok(LogicNode::Body(self.query_of(vec![stmt], &span))))
+            }
+            None => Ok(Err(stmt)),
+        }
+    }
+
+    /// `not { body }`, `not (group)` and, with not-bodies on, `not e`.
+    fn parse_not_operand(&mut self) -> Result<Option<LogicNode>> {
+        if !self.not_bodies_active() || self.token_text() != "not" || self.ident_starts_ref() {
+            return Ok(None);
+        }
+        let not_span = self.tok.1.clone();
+        match self.peek_text().as_ref().map(|s| s.text()) {
+            Some("{") => {
+                self.next_token()?;
+                let span = self.tok.1.clone();
+                self.next_token()?;
+                if self.token_text() == "}" {
+                    return Err(self.logic_error(&self.tok.1, "rego_parse_error: found empty body"));
+                }
+                let q = self.with_nesting(|p| p.parse_query(span, "}"))?;
+                Ok(Some(self.negate_node(LogicNode::Body(q), &not_span)))
+            }
+            Some("(") if self.logic_keywords_active() => {
+                let state = self.clone();
+                self.next_token()?;
+                match self.parse_logic_group(true)? {
+                    Some(node) => Ok(Some(self.negate_node(node, &not_span))),
+                    None => {
+                        *self = state;
+                        self.parse_plain_not(not_span).map(Some)
+                    }
+                }
+            }
+            _ => self.parse_plain_not(not_span).map(Some),
+        }
+    }
+
+    /// `not e` with not-bodies: `not { e }`.
+    fn parse_plain_not(&mut self, not_span: Span) -> Result<LogicNode> {
+        self.next_token()?;
+        if matches!(self.token_text(), "some" | "every") && !self.ident_starts_ref() {
+            bail!(self.logic_error(
+                &self.tok.1,
+                &format!("rego_parse_error: illegal negation of '{}'", self.token_text())
+            ));
+        }
+        let mut span = self.tok.1.clone();
+        let expr = Ref::new(self.parse_assign_expr()?);
+        span.end = self.end;
+        if let Some(span) = Self::wildcard_in(&expr) {
+            bail!(self.logic_error(&span, "rego_unsafe_var_error: var _ is unsafe"));
+        }
+        if let Expr::AssignExpr {
+            op: AssignOp::ColEq,
+            ..
+        } = expr.as_ref()
+        {
+            bail!(self.logic_error(
+                &span,
+                "rego_compile_error: cannot assign vars inside negated expression"
+            ));
+        }
+        let stmt = self.stmt_of(Literal::Expr { span: span.clone(), expr }, &span);
+        let q = self.query_of(vec![stmt], &span);
+        Ok(self.negate_node(LogicNode::Body(q), &not_span))
+    }
+
+    /// `not node` as an operand body (one literal).
+    fn negate_node(&mut self, node: LogicNode, span: &Span) -> LogicNode {
+        let mut span = span.clone();
+        span.end = self.end;
+        let q = match node {
+            LogicNode::Body(q) => q,
+            other => {
+                let lit = self.logic_literal(other, &span);
+                let s = self.stmt_of(lit, &span);
+                self.query_of(vec![s], &span)
+            }
+        };
+        let e = self.exists_expr(q);
+        let lit = Literal::NotExpr {
+            span: span.clone(),
+            expr: Ref::new(e),
+        };
+        let s = self.stmt_of(lit, &span);
+        LogicNode::Body(self.query_of(vec![s], &span))
+    }
+
+    /// `( operand and/or ... )`. `None`: not a logic group, state restored.
+    fn parse_logic_group(&mut self, operand: bool) -> Result<Option<LogicNode>> {
+        let state = self.clone();
+        let open = self.tok.1.clone();
+        self.next_token()?;
+        if self.token_text() == ")" {
+            if operand {
+                bail!(self.logic_error(&open, "rego_parse_error: empty parenthesized group"));
+            }
+            *self = state;
+            return Ok(None);
+        }
+        let nested_group = self.token_text() == "(";
+        let first = match self.with_nesting(|p| p.parse_logic_operand("")) {
+            Ok(n) => n,
+            Err(_) => {
+                *self = state;
+                return Ok(None);
+            }
+        };
+        if nested_group
+            && matches!(first, LogicNode::And(_) | LogicNode::Or(_))
+            && self.token_text() == ")"
+        {
+            // `((a or b))`: redundant parentheses around a group.
+            self.next_token()?;
+            return Ok(Some(first));
+        }
+        if self.token_text() == "with" && !self.ident_starts_ref() {
+            // `(a with x)`: the `with` binds to the sole operand.
+            if let LogicNode::Body(mut q) = first {
+                let with_mods = self.parse_with_modifiers()?;
+                if let Some(op) = self.at_logic_op() {
+                    bail!(self.logic_error(
+                        &with_mods[0].span,
+                        &format!(
+                            "rego_parse_error: `with` modifier is not allowed on operand of `{op}`"
+                        )
+                    ));
+                }
+                if q.stmts.len() == 1 && self.token_text() == ")" {
+                    self.next_token()?;
+                    if operand || self.at_logic_op().is_some() {
+                        q.stmts[0].with_mods = with_mods;
+                        return Ok(Some(LogicNode::Body(q)));
+                    }
+                }
+            }
+            *self = state;
+            return Ok(None);
+        }
+        if self.at_logic_op().is_some() {
+            let node = self.parse_logic_tail(first)?;
+            let with_mods = self.parse_with_modifiers()?;
+            self.expect(")", "while parsing parenthesized expression")?;
+            if with_mods.is_empty() {
+                return Ok(Some(node));
+            }
+            let mut span = open.clone();
+            span.end = self.end;
+            let lit = self.logic_literal(node, &span);
+            let stmt = LiteralStmt {
+                span: span.clone(),
+                literal: lit,
+                with_mods,
+                sidx: self.next_sidx(),
+            };
+            return Ok(Some(LogicNode::Body(self.query_of(vec![stmt], &span))));
+        }
+        *self = state;
+        Ok(None)
+    }
+
+    /// One operand after `and` / `or` (or inside a group: `op` empty).
+    fn parse_logic_operand(&mut self, op: &str) -> Result<LogicNode> {
+        if self.token_text() == "{" {
+            let span = self.tok.1.clone();
+            self.next_token()?;
+            if self.token_text() == "}" {
+                bail!(self.logic_error(&self.tok.1, "rego_parse_error: found empty body"));
+            }
+            let q = self.parse_query(span, "}")?;
+            return Ok(LogicNode::Body(q));
+        }
+        if let Some(node) = self.parse_not_operand()? {
+            return Ok(node);
+        }
+        if self.token_text() == "(" && self.logic_keywords_active() {
+            if let Some(node) = self.parse_logic_group(true)? {
+                return Ok(node);
+            }
+        }
+        if matches!(self.token_text(), "some" | "every") && !self.ident_starts_ref() {
+            bail!(self.logic_error(
+                &self.tok.1,
+                &format!("rego_parse_error: unexpected `{}` in an operand", self.token_text())
+            ));
+        }
+        let mut span = self.tok.1.clone();
+        let literal = self.parse_literal()?;
+        span.end = self.end;
+        let stmt = self.stmt_of(literal, &span);
+        if !op.is_empty() {
+            self.check_implicit_operand(&stmt, op)?;
+        } else if let Some(op) = self.at_logic_op() {
+            self.check_implicit_operand(&stmt, op)?;
+        }
+        Ok(LogicNode::Body(self.query_of(vec![stmt], &span)))
+    }
+
+    /// `lhs (and|or) ...`: `or` chains of `and` chains, flattened.
+    fn parse_logic_tail(&mut self, first: LogicNode) -> Result<LogicNode> {
+        let mut lhs = first;
+        if self.at_logic_op() == Some("and") {
+            lhs = self.parse_and_chain(lhs)?;
+        }
+        if self.at_logic_op() != Some("or") {
+            return Ok(lhs);
+        }
+        let mut alts = vec![lhs];
+        while self.at_logic_op() == Some("or") {
+            self.next_token()?;
+            let mut rhs = self.with_nesting(|p| p.parse_logic_operand("or"))?;
+            if self.at_logic_op() == Some("and") {
+                rhs = self.parse_and_chain(rhs)?;
+            }
+            self.check_void_operand(&rhs, "or")?;
+            if alts.len() == 1 {
+                self.check_void_operand(&alts[0], "or")?;
+            }
+            alts.push(rhs);
+            check_memory_limit()?;
+        }
+        Ok(LogicNode::Or(alts))
+    }
+
+    fn parse_and_chain(&mut self, first: LogicNode) -> Result<LogicNode> {
+        let mut parts = vec![first];
+        while self.at_logic_op() == Some("and") {
+            self.next_token()?;
+            let rhs = self.with_nesting(|p| p.parse_logic_operand("and"))?;
+            self.check_void_operand(&rhs, "and")?;
+            if parts.len() == 1 {
+                self.check_void_operand(&parts[0], "and")?;
+            }
+            parts.push(rhs);
+            check_memory_limit()?;
+        }
+        Ok(LogicNode::And(parts))
     }
 }

@@ -323,7 +323,9 @@ fn regex_template_match(
             return Ok(Value::Undefined);
         }
         // Match precesing literal (if any)
-        if template[0..start] != value[0..start] {
+        // cos patch: `value[0..start]` panicked on a value shorter than
+        // the literal, or cut inside a character.
+        if value.get(0..start) != template.get(0..start) {
             return Ok(Value::Bool(false));
         }
 

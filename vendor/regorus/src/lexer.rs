@@ -371,6 +371,14 @@ pub enum TokenKind {
     Symbol,
     String,
     RawString,
+    /// cos patch 20: a part of a template string (`$"…{` or `}…"`, raw
+    /// with backquotes); `end` when it closes the string, else an
+    /// expression follows. The span covers the part's text with its
+    /// delimiters (`$"` or `$\``, `{`, the closing quote).
+    Template {
+        raw: bool,
+        end: bool,
+    },
     Number,
     Ident,
     Eof,
@@ -767,6 +775,133 @@ impl<'source> Lexer<'source> {
         ))
     }
 
+    /// cos patch 20: reads one part of a template string, from its first
+    /// character (`$` for the first part, the character after the `}` that
+    /// ended an expression for the others) through the `{` that opens the
+    /// next expression or the closing delimiter. As OPA's scanner: `\{` is
+    /// an escaped brace in both forms; a `"…"` template takes JSON escapes
+    /// and ends at a newline with an error; a raw one spans lines.
+    fn read_template_part(&mut self, raw: bool, first: bool) -> Result<Token> {
+        let (line, col) = (self.line, self.col);
+        let (start, _) = self.peek();
+        if first {
+            self.iter.next();
+            self.iter.next();
+            self.advance_col(2)?;
+        }
+        let end;
+        loop {
+            let (offset, ch) = self.peek();
+            match ch {
+                '\x00' if offset >= self.source.contents().len() => {
+                    return Err(self.source.error(line, col, "non-terminated template string"));
+                }
+                '"' if !raw => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    end = true;
+                    break;
+                }
+                '`' if raw => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    end = true;
+                    break;
+                }
+                '{' => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    end = false;
+                    break;
+                }
+                '\\' if raw => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    if self.peek().1 == '{' {
+                        self.iter.next();
+                        self.advance_col(1)?;
+                    }
+                }
+                '\\' => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    match self.peek().1 {
+                        '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | '{' => {
+                            self.iter.next();
+                            self.advance_col(1)?;
+                        }
+                        'u' => {
+                            self.iter.next();
+                            self.advance_col(1)?;
+                            for _ in 0..4 {
+                                if !self.peek().1.is_ascii_hexdigit() {
+                                    return Err(self.source.error(
+                                        self.line,
+                                        self.col,
+                                        "invalid hex escape sequence",
+                                    ));
+                                }
+                                self.iter.next();
+                                self.advance_col(1)?;
+                            }
+                        }
+                        _ => {
+                            return Err(self.source.error(
+                                self.line,
+                                self.col,
+                                "invalid escape sequence",
+                            ))
+                        }
+                    }
+                }
+                '\n' if raw => {
+                    self.iter.next();
+                    self.advance_line(1)?;
+                    self.col = 1;
+                }
+                '\t' if raw => {
+                    self.iter.next();
+                    self.advance_col(4)?;
+                }
+                '\r' if raw => {
+                    self.iter.next();
+                }
+                '\n' => {
+                    return Err(self.source.error(line, col, "non-terminated template string"));
+                }
+                c if !raw && !('\u{0020}'..='\u{10FFFF}').contains(&c) => {
+                    return Err(self.source.error(
+                        self.line,
+                        self.col,
+                        "invalid character in string",
+                    ));
+                }
+                _ => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                }
+            }
+        }
+        let end_offset = self.peek().0;
+        check_memory_limit()?;
+        Ok(Token(
+            TokenKind::Template { raw, end },
+            Span {
+                source: self.source.clone(),
+                line,
+                col,
+                start: usize_to_u32(start)?,
+                end: usize_to_u32(end_offset)?,
+            },
+        ))
+    }
+
+    /// cos patch 20: the part of a template string after the `}` that ended
+    /// one of its expressions (the parser's current token).
+    pub fn next_template_part(&mut self, raw: bool) -> Result<Token> {
+        self.read_template_part(raw, false)
+    }
+
     #[cfg(feature = "azure-rbac")]
     fn read_single_quoted_string(&mut self) -> Result<Token> {
         let (line, col) = (self.line, self.col);
@@ -1015,6 +1150,8 @@ impl<'source> Lexer<'source> {
             '"' => self.read_string()?,
             #[cfg(feature = "azure-rbac")]
             '\'' if self.allow_single_quoted_strings => self.read_single_quoted_string()?,
+            '$' if self.peekahead(1).1 == '"' => self.read_template_part(false, true)?,
+            '$' if self.peekahead(1).1 == '`' => self.read_template_part(true, true)?,
             '`' => self.read_raw_string()?,
             '\x00' => Token(TokenKind::Eof, Span {
                 source: self.source.clone(),

@@ -44,6 +44,9 @@ mod regex;
 mod semver;
 pub mod sets;
 mod strings;
+// cos patch 20: template strings.
+mod template;
+pub use template::BuiltinHalt;
 #[cfg(feature = "time")]
 mod time;
 mod tracing;
@@ -79,6 +82,7 @@ lazy_static! {
 	sets::register(&mut m);
 	objects::register(&mut m);
 	strings::register(&mut m);
+	template::register(&mut m);
 
 	#[cfg(feature = "regex")]
 	regex::register(&mut m);

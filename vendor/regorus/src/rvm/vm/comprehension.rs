@@ -94,6 +94,7 @@ impl RegoVM {
             comprehension_end: params.comprehension_end,
             iteration_state,
             resume_pc,
+            loop_depth: self.loop_stack.len(),
         };
 
         if auto_iterate {
@@ -177,6 +178,7 @@ impl RegoVM {
             comprehension_end: params.comprehension_end,
             iteration_state,
             resume_pc,
+            loop_depth: self.loop_stack.len(),
         };
 
         let next_pc = if auto_iterate {
@@ -472,6 +474,14 @@ impl RegoVM {
     ) -> Result<bool> {
         if let Some(mut context) = self.comprehension_stack.pop() {
             self.advance_comprehension_after_failure(&mut context)?;
+            if context.iteration_state.is_none() {
+                // cos patch 20: the body failed and the comprehension is
+                // done: go on at its `ComprehensionEnd` (which pops this
+                // context), not past it. Skipping it left the context on
+                // the stack, and an enclosing comprehension's next yield
+                // went to it: `[y | y := [1 | false]]` was `[]`.
+                self.pc = usize::from(context.comprehension_end.saturating_sub(2));
+            }
             self.comprehension_stack.push(context);
             Ok(true)
         } else {

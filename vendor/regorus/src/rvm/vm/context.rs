@@ -117,6 +117,9 @@ pub(super) struct ComprehensionContext {
     pub(super) comprehension_end: u16,
     /// Iteration state when comprehension manages iteration itself (None when driven by LoopStart/LoopNext)
     pub(super) iteration_state: Option<IterationState>,
+    /// cos patch 20: loops open when the comprehension began; a failed
+    /// condition with no loop opened since belongs to the comprehension.
+    pub(super) loop_depth: usize,
     /// Resume location for the parent frame once this comprehension completes
     pub(super) resume_pc: usize,
 }

@@ -598,7 +598,15 @@ impl RegoVM {
             return Ok(());
         }
 
-        if !self.loop_stack.is_empty() {
+        // cos patch 20: a comprehension begun inside the innermost loop
+        // owns the failure (its body has no loop of its own); the loop
+        // took it, and `[c | some x in xs; c := count([1 | x > 5])]`
+        // dropped every element.
+        let comprehension_innermost = self
+            .comprehension_stack
+            .last()
+            .is_some_and(|c| c.loop_depth >= self.loop_stack.len());
+        if !self.loop_stack.is_empty() && !comprehension_innermost {
             let (loop_mode, loop_next_pc, loop_end, result_reg) = {
                 let loop_ctx = self
                     .loop_stack

@@ -19,7 +19,6 @@ use core::num::{NonZeroU32, NonZeroUsize};
 use core::ops::Range;
 use core::str::CharIndices;
 
-use crate::Value;
 
 use anyhow::{anyhow, bail, Result};
 
@@ -582,33 +581,21 @@ impl<'source> Lexer<'source> {
             .get(start..end)
             .ok_or_else(|| self.source.error(self.line, col, "invalid number span"))?;
 
-        let parsed_number = match serde_json::from_str::<Value>(num_slice) {
-            Ok(value) => value,
-            Err(e) => {
-                let serde_msg = &e.to_string();
-                let msg = match &serde_msg {
-                    m if m.contains("out of range") => "out of range",
-                    m if m.contains("invalid number") => "invalid number",
-                    m if m.contains("expected value") => "expected value",
-                    m if m.contains("trailing characters") => "trailing characters",
-                    m => m.to_owned(),
-                };
-
-                bail!(
-                    "{} {}",
-                    self.source.error(
-                        self.line,
-                        col,
-                        "invalid number. serde_json cannot parse number:"
-                    ),
-                    msg
-                )
-            }
-        };
-
-        // Enforce the global memory limit after serde allocates the temporary Value.
+        // cos patch 20b: OPA keeps a number literal exact (as its decimal
+        // text). An integer (`12345678901234567890123`, `1e400`) is exact
+        // here too, as a big integer; a fraction is a 64-bit float, so one
+        // the float does not hold exactly (`0.1234567890123456789`,
+        // `1e-400`) is refused rather than rounded: comparing it would
+        // answer otherwise than OPA. Exponents are bounded (the value of
+        // `1e1000000000` would be a billion digits).
+        if let Err(msg) = crate::number::check_literal(num_slice) {
+            bail!(
+                "{} {}",
+                self.source.error(self.line, col, "invalid number:"),
+                msg
+            )
+        }
         check_memory_limit()?;
-        drop(parsed_number);
 
         Ok(Token(
             TokenKind::Number,

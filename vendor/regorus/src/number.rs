@@ -2021,6 +2021,120 @@ fn scientific_parts_to_bigint(mantissa: &str, exponent: i32) -> Option<BigInt> {
     Some(value)
 }
 
+/// cos patch 20b: the largest decimal exponent a number literal may have
+/// (`1e10000`; OPA has no bound, but the literal's value is computed here).
+pub const MAX_LITERAL_EXPONENT: i64 = 10_000;
+
+/// cos patch 20b: whether a number literal of a policy is one this engine
+/// holds exactly (see the lexer): a JSON number whose value is an integer
+/// (kept as a big integer, its exponent at most [`MAX_LITERAL_EXPONENT`]),
+/// or a fraction that a 64-bit float holds exactly as written, the float's
+/// shortest decimal being the literal's value.
+pub fn check_literal(text: &str) -> core::result::Result<(), String> {
+    let Some(dec) = Decimal::parse_json(text) else {
+        return Err(format!("`{text}` is not a JSON number"));
+    };
+    if dec.digits.is_empty() {
+        return Ok(());
+    }
+    // Value = 0.digits × 10^exp.
+    let int_digits = dec.exp;
+    if int_digits.unsigned_abs() > MAX_LITERAL_EXPONENT.unsigned_abs() {
+        return Err(format!(
+            "`{text}`: exponents beyond ±{MAX_LITERAL_EXPONENT} are not supported"
+        ));
+    }
+    let float = text.parse::<f64>().ok().filter(|f| f.is_finite());
+    if int_digits >= i64::try_from(dec.digits.len()).unwrap_or(i64::MAX) {
+        // An integer: exact as a big integer. Written with an exponent or
+        // a fraction beyond the float range (`2e308`), OPA prints it as
+        // written where this prints its digits: refused.
+        if float.is_none() && text.contains(['e', 'E', '.']) {
+            return Err(format!(
+                "`{text}` is beyond the 64-bit float range; write it as an integer"
+            ));
+        }
+        return Ok(());
+    }
+    let exact = float
+        .and_then(|f| Decimal::parse_json(&format!("{f:e}")))
+        .is_some_and(|shortest| shortest.digits == dec.digits && shortest.exp == dec.exp);
+    if exact {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{text}` has more precision or range than a 64-bit float holds; OPA keeps it exact and cos refuses it rather than round it"
+        ))
+    }
+}
+
+/// A decimal number's significant digits (no leading or trailing zeros) and
+/// exponent: value = ±0.digits × 10^exp; zero has no digits.
+struct Decimal {
+    digits: String,
+    exp: i64,
+}
+
+impl Decimal {
+    /// JSON's number grammar, also Rust's `{:e}` output (`1.5e-7`, `-0e0`).
+    fn parse_json(text: &str) -> Option<Decimal> {
+        let s = text.strip_prefix('-').unwrap_or(text);
+        let (mant, exp) = match s.find(['e', 'E']) {
+            Some(i) => (s.get(..i)?, Some(s.get(i + 1..)?)),
+            None => (s, None),
+        };
+        let (whole, frac) = match mant.find('.') {
+            Some(i) => (mant.get(..i)?, Some(mant.get(i + 1..)?)),
+            None => (mant, None),
+        };
+        let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(whole) || (whole.len() > 1 && whole.starts_with('0')) {
+            return None;
+        }
+        if let Some(f) = frac {
+            if !all_digits(f) {
+                return None;
+            }
+        }
+        let mut e: i64 = 0;
+        if let Some(x) = exp {
+            let x = x.strip_prefix('+').unwrap_or(x);
+            let (neg, d) = match x.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, x),
+            };
+            if !all_digits(d) {
+                return None;
+            }
+            // Saturate: a longer exponent is refused by the caller anyway.
+            let d = d.trim_start_matches('0');
+            let v: i64 = if d.is_empty() {
+                0
+            } else if d.len() > 15 {
+                i64::MAX / 4
+            } else {
+                d.parse().ok()?
+            };
+            e = if neg { -v } else { v };
+        }
+        let frac = frac.unwrap_or("");
+        let mut digits = String::with_capacity(whole.len() + frac.len());
+        digits.push_str(whole);
+        digits.push_str(frac);
+        let lead = digits.len() - digits.trim_start_matches('0').len();
+        let digits = digits.trim_start_matches('0').trim_end_matches('0').to_string();
+        if digits.is_empty() {
+            return Some(Decimal { digits, exp: 0 });
+        }
+        let int_len = i64::try_from(whole.len()).ok()?;
+        let lead = i64::try_from(lead).ok()?;
+        Some(Decimal {
+            digits,
+            exp: e.saturating_add(int_len).saturating_sub(lead),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::expect_used)] // tests expect() to assert arithmetic results

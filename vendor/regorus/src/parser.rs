@@ -1906,7 +1906,7 @@ impl<'source> Parser<'source> {
                 self.next_token()?;
                 let mut args = vec![];
                 if self.token_text() != ")" {
-                    args.push(Ref::new(self.parse_term()?));
+                    args.push(Ref::new(self.parse_function_arg()?));
                     // Guard rule head arguments against allocator limits.
                     check_memory_limit()?;
                     while self.token_text() == "," {
@@ -1915,7 +1915,7 @@ impl<'source> Parser<'source> {
                             ")" => break,
                             "" if self.tok.0 == TokenKind::Eof => break,
                             _ => {
-                                args.push(Ref::new(self.parse_term()?));
+                                args.push(Ref::new(self.parse_function_arg()?));
                                 // Guard rule head arguments against allocator limits.
                                 check_memory_limit()?;
                             }

@@ -30,6 +30,21 @@ impl<'source> Parser<'source> {
         self.with_nesting(|this| this.parse_template_string_inner())
     }
 
+    /// A function's argument in its head. OPA accepts a template string
+    /// there (matched after the body has run); this engine's function
+    /// arguments are patterns it cannot compute, so such a head is refused
+    /// rather than mis-scheduled.
+    pub(super) fn parse_function_arg(&mut self) -> Result<Expr> {
+        let arg = self.parse_term()?;
+        let text = arg.span().text();
+        if text.contains("$\"") || text.contains("$`") {
+            bail!(arg
+                .span()
+                .error("template strings in function arguments are not supported"));
+        }
+        Ok(arg)
+    }
+
     fn parse_template_string_inner(&mut self) -> Result<Expr> {
         let mut span = self.tok.1.clone();
         let (raw, _) = match self.tok.0 {

@@ -75,29 +75,34 @@ impl<'source> Parser<'source> {
             if self.token_text() == "}" && self.tok.0 == TokenKind::Symbol {
                 bail!(self.tok.1.error("invalid template-string expression"));
             }
-            let stmt = self.parse_literal_stmt()?;
-            let expr = match &stmt.literal {
-                Literal::Expr { expr, .. } => match expr.as_ref() {
-                    Expr::AssignExpr {
-                        op: AssignOp::Eq, ..
-                    } => bail!(stmt
-                        .span
+            // Not `parse_literal_stmt`: it parses a term twice (once as the
+            // left of an assignment), which doubled the work at every level
+            // of nested template strings.
+            let mut stmt_span = self.tok.1.clone();
+            if self.tok.0 == TokenKind::Ident {
+                let what = match self.token_text() {
+                    "not" => Some("negation ('not')"),
+                    "some" => Some("'some'"),
+                    "every" => Some("'every'"),
+                    _ => None,
+                };
+                if let Some(what) = what {
+                    bail!(stmt_span
+                        .error(&format!("unexpected {what} in template-string expression")));
+                }
+            }
+            let expr = Ref::new(self.parse_expr()?);
+            if self.tok.0 == TokenKind::Symbol {
+                match self.token_text() {
+                    "=" => bail!(stmt_span
                         .error("unexpected unification ('=') in template-string expression")),
-                    Expr::AssignExpr { .. } => bail!(stmt
-                        .span
+                    ":=" => bail!(stmt_span
                         .error("unexpected assignment (':=') in template-string expression")),
-                    _ => expr.clone(),
-                },
-                Literal::NotExpr { .. } => bail!(stmt
-                    .span
-                    .error("unexpected negation ('not') in template-string expression")),
-                Literal::SomeVars { .. } | Literal::SomeIn { .. } => bail!(stmt
-                    .span
-                    .error("unexpected 'some' in template-string expression")),
-                Literal::Every { .. } => bail!(stmt
-                    .span
-                    .error("unexpected 'every' in template-string expression")),
-            };
+                    _ => (),
+                }
+            }
+            let with_mods = self.parse_with_modifiers()?;
+            stmt_span.end = self.end;
             if self.token_text() != "}" || self.tok.0 != TokenKind::Symbol {
                 bail!(self
                     .tok
@@ -109,7 +114,7 @@ impl<'source> Parser<'source> {
             self.end = self.tok.1.end;
             self.tok = self.lexer.next_template_part(raw)?;
 
-            let literal_text = stmt.with_mods.is_empty()
+            let literal_text = with_mods.is_empty()
                 && matches!(
                     expr.as_ref(),
                     Expr::String { .. }
@@ -130,11 +135,7 @@ impl<'source> Parser<'source> {
                         _ => Value::Undefined,
                     },
                 };
-                // The literal's indexes are reused, so that they stay
-                // contiguous (the debug build's index checker).
-                if stmt.sidx.saturating_add(1) == self.sidx {
-                    self.sidx = stmt.sidx;
-                }
+                // The literal's index is reused (indexes stay contiguous).
                 parts.push(Ref::new(Expr::String {
                     span: expr.span().clone(),
                     value,
@@ -142,7 +143,7 @@ impl<'source> Parser<'source> {
                 }));
                 continue;
             }
-            parts.push(Ref::new(self.template_capture(expr, stmt)?));
+            parts.push(Ref::new(self.template_capture(expr, stmt_span, with_mods)?));
         }
         span.end = self.tok.1.end;
         self.next_token()?;
@@ -177,7 +178,12 @@ impl<'source> Parser<'source> {
     }
 
     /// `{__t | __t = expr with …}` for one template expression.
-    fn template_capture(&mut self, expr: Ref<Expr>, stmt: LiteralStmt) -> Result<Expr> {
+    fn template_capture(
+        &mut self,
+        expr: Ref<Expr>,
+        stmt_span: Span,
+        with_mods: Vec<WithModifier>,
+    ) -> Result<Expr> {
         let espan = expr.span().clone();
         let n = self.next_qidx();
         let var_span = synthetic_span(&espan, &format!("__cos_template{n}__"))?;
@@ -197,13 +203,13 @@ impl<'source> Parser<'source> {
         let query = Query {
             span: espan.clone(),
             stmts: vec![LiteralStmt {
-                span: stmt.span.clone(),
+                span: stmt_span,
                 literal: Literal::Expr {
                     span: espan.clone(),
                     expr: Ref::new(assign),
                 },
-                with_mods: stmt.with_mods,
-                sidx: stmt.sidx,
+                with_mods,
+                sidx: self.next_sidx(),
             }],
             qidx: n,
         };

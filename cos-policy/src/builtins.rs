@@ -289,13 +289,14 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `bits.lsh` | result of 2^shift | bounded: cap (64 Ki bits) |
 | `numbers.range`, `numbers.range_step` | elements: the range's length | bounded: cap first, deadline in the loop |
 | `to_number`, `json.unmarshal` numbers | read as JSON numbers: beyond f64 (`1e1000000000`) a builtin error as in OPA, no big integer | fine |
-| number literals, input numbers, arithmetic operators | a literal is read as an f64 first (beyond its range: `rego_parse_error`), so its exact integer has at most 309 digits; inputs are f64 or 64-bit; `*` builds sum-of-sizes digits and the evaluator checks the deadline between expressions | fine |
+| number literals, input numbers, arithmetic operators | an integer literal is an exact big integer (exponent at most 10,000: `1e10000` is 10,001 digits; beyond, a parse error), a fraction an f64 it must equal exactly (else a parse error: patch 20b); inputs are f64 or 64-bit; `*` builds sum-of-sizes digits and the evaluator checks the deadline between expressions; a float `+ - * /` is computed on 64-bit mantissas from the operands' shortest decimals (an integer operand of n digits: O(n²) once) | fine |
 | `format_int`, `sprintf` `%d` of big integers | digits of the number | fine |
 | `contains`, `startswith`, `endswith`, `lower`, `upper`, `split`, `substring`, `trim_prefix`, `trim_suffix`, `trim_space`, `strings.reverse`, `strings.count` | linear (split: at most n + 1 parts) | fine; `strings.count` with an empty substring panicked, now Go's count (characters + 1) |
 | `trim`, `trim_left`, `trim_right` | each character looked up in the cutset: n log m | fine (was n m) |
 | `indexof` | one substring search | fine (was n m) |
 | `indexof_n` | overlapping matches of a long substring cost n m (in OPA too) | bounded: deadline after every MiB searched |
 | `concat` | delimiter repeated between n strings: n m | bounded: cap on the length, computed first |
+| `internal.template_string` (template strings `$\"…{x}…\"`) | the parts joined, each value rendered as Rego text: linear in the parts | bounded: cap on the length after each part |
 | `replace`, `strings.replace_n` | each match replaced: n m (`replace_n` makes one pass, as Go's `strings.Replacer`: pairs times positions compared) | bounded: cap on the length, checked as the result grows; deadline every 4096 positions |
 | `sprintf` | widths and precisions | bounded: Go's width bound, cap |
 | `strings.any_prefix_match`, `strings.any_suffix_match` | every pair compared: n m | bounded: deadline every 2^16 pairs |

@@ -2682,7 +2682,9 @@ impl Interpreter {
             // Resource-limit errors must always propagate, even in non-strict
             // mode, to prevent `not builtin(...)` from silently flipping to true.
             Err(e) if !self.compiled_policy.strict_builtin_errors => {
-                if e.downcast_ref::<crate::LimitError>().is_some() {
+                if e.downcast_ref::<crate::LimitError>().is_some()
+                    || e.downcast_ref::<builtins::BuiltinHalt>().is_some()
+                {
                     return Err(e);
                 }
                 return Ok(Value::Undefined);

@@ -19,7 +19,6 @@ use core::num::{NonZeroU32, NonZeroUsize};
 use core::ops::Range;
 use core::str::CharIndices;
 
-use crate::Value;
 
 use anyhow::{anyhow, bail, Result};
 
@@ -371,6 +370,14 @@ pub enum TokenKind {
     Symbol,
     String,
     RawString,
+    /// cos patch 20: a part of a template string (`$"…{` or `}…"`, raw
+    /// with backquotes); `end` when it closes the string, else an
+    /// expression follows. The span covers the part's text with its
+    /// delimiters (`$"` or `$\``, `{`, the closing quote).
+    Template {
+        raw: bool,
+        end: bool,
+    },
     Number,
     Ident,
     Eof,
@@ -574,33 +581,21 @@ impl<'source> Lexer<'source> {
             .get(start..end)
             .ok_or_else(|| self.source.error(self.line, col, "invalid number span"))?;
 
-        let parsed_number = match serde_json::from_str::<Value>(num_slice) {
-            Ok(value) => value,
-            Err(e) => {
-                let serde_msg = &e.to_string();
-                let msg = match &serde_msg {
-                    m if m.contains("out of range") => "out of range",
-                    m if m.contains("invalid number") => "invalid number",
-                    m if m.contains("expected value") => "expected value",
-                    m if m.contains("trailing characters") => "trailing characters",
-                    m => m.to_owned(),
-                };
-
-                bail!(
-                    "{} {}",
-                    self.source.error(
-                        self.line,
-                        col,
-                        "invalid number. serde_json cannot parse number:"
-                    ),
-                    msg
-                )
-            }
-        };
-
-        // Enforce the global memory limit after serde allocates the temporary Value.
+        // cos patch 20b: OPA keeps a number literal exact (as its decimal
+        // text). An integer (`12345678901234567890123`, `1e400`) is exact
+        // here too, as a big integer; a fraction is a 64-bit float, so one
+        // the float does not hold exactly (`0.1234567890123456789`,
+        // `1e-400`) is refused rather than rounded: comparing it would
+        // answer otherwise than OPA. Exponents are bounded (the value of
+        // `1e1000000000` would be a billion digits).
+        if let Err(msg) = crate::number::check_literal(num_slice) {
+            bail!(
+                "{} {}",
+                self.source.error(self.line, col, "invalid number:"),
+                msg
+            )
+        }
         check_memory_limit()?;
-        drop(parsed_number);
 
         Ok(Token(
             TokenKind::Number,
@@ -765,6 +760,133 @@ impl<'source> Lexer<'source> {
                 end: usize_to_u32(end)?.saturating_sub(1),
             },
         ))
+    }
+
+    /// cos patch 20: reads one part of a template string, from its first
+    /// character (`$` for the first part, the character after the `}` that
+    /// ended an expression for the others) through the `{` that opens the
+    /// next expression or the closing delimiter. As OPA's scanner: `\{` is
+    /// an escaped brace in both forms; a `"…"` template takes JSON escapes
+    /// and ends at a newline with an error; a raw one spans lines.
+    fn read_template_part(&mut self, raw: bool, first: bool) -> Result<Token> {
+        let (line, col) = (self.line, self.col);
+        let (start, _) = self.peek();
+        if first {
+            self.iter.next();
+            self.iter.next();
+            self.advance_col(2)?;
+        }
+        let end;
+        loop {
+            let (offset, ch) = self.peek();
+            match ch {
+                '\x00' if offset >= self.source.contents().len() => {
+                    return Err(self.source.error(line, col, "non-terminated template string"));
+                }
+                '"' if !raw => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    end = true;
+                    break;
+                }
+                '`' if raw => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    end = true;
+                    break;
+                }
+                '{' => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    end = false;
+                    break;
+                }
+                '\\' if raw => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    if self.peek().1 == '{' {
+                        self.iter.next();
+                        self.advance_col(1)?;
+                    }
+                }
+                '\\' => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                    match self.peek().1 {
+                        '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | '{' => {
+                            self.iter.next();
+                            self.advance_col(1)?;
+                        }
+                        'u' => {
+                            self.iter.next();
+                            self.advance_col(1)?;
+                            for _ in 0..4 {
+                                if !self.peek().1.is_ascii_hexdigit() {
+                                    return Err(self.source.error(
+                                        self.line,
+                                        self.col,
+                                        "invalid hex escape sequence",
+                                    ));
+                                }
+                                self.iter.next();
+                                self.advance_col(1)?;
+                            }
+                        }
+                        _ => {
+                            return Err(self.source.error(
+                                self.line,
+                                self.col,
+                                "invalid escape sequence",
+                            ))
+                        }
+                    }
+                }
+                '\n' if raw => {
+                    self.iter.next();
+                    self.advance_line(1)?;
+                    self.col = 1;
+                }
+                '\t' if raw => {
+                    self.iter.next();
+                    self.advance_col(4)?;
+                }
+                '\r' if raw => {
+                    self.iter.next();
+                }
+                '\n' => {
+                    return Err(self.source.error(line, col, "non-terminated template string"));
+                }
+                c if !raw && !('\u{0020}'..='\u{10FFFF}').contains(&c) => {
+                    return Err(self.source.error(
+                        self.line,
+                        self.col,
+                        "invalid character in string",
+                    ));
+                }
+                _ => {
+                    self.iter.next();
+                    self.advance_col(1)?;
+                }
+            }
+        }
+        let end_offset = self.peek().0;
+        check_memory_limit()?;
+        Ok(Token(
+            TokenKind::Template { raw, end },
+            Span {
+                source: self.source.clone(),
+                line,
+                col,
+                start: usize_to_u32(start)?,
+                end: usize_to_u32(end_offset)?,
+            },
+        ))
+    }
+
+    /// cos patch 20: the part of a template string after the `}` that ended
+    /// one of its expressions (the parser's current token).
+    pub fn next_template_part(&mut self, raw: bool) -> Result<Token> {
+        self.read_template_part(raw, false)
     }
 
     #[cfg(feature = "azure-rbac")]
@@ -1015,6 +1137,8 @@ impl<'source> Lexer<'source> {
             '"' => self.read_string()?,
             #[cfg(feature = "azure-rbac")]
             '\'' if self.allow_single_quoted_strings => self.read_single_quoted_string()?,
+            '$' if self.peekahead(1).1 == '"' => self.read_template_part(false, true)?,
+            '$' if self.peekahead(1).1 == '`' => self.read_template_part(true, true)?,
             '`' => self.read_raw_string()?,
             '\x00' => Token(TokenKind::Eof, Span {
                 source: self.source.clone(),

@@ -1086,6 +1086,9 @@ impl Number {
             axiom_f64_ops_deterministic();
             lemma_div_ensures_cases(self@, rhs@);
         }
+        if let Some(quotient) = decimal_float_op(self, rhs, DecimalOp::Div) {
+            return Ok(quotient);
+        }
         let quotient = Self::checked_float(self.to_f64_lossy() / rhs.to_f64_lossy(), "division")?;
         Ok(Number::Float(quotient))
     }
@@ -1118,6 +1121,10 @@ impl Number {
 
         match (self, rhs) {
             (Number::Float(_), _) | (_, Number::Float(_)) => {
+                // cos patch 20b: exact on the operands' decimals first.
+                if let Some(sum) = decimal_float_op(self, rhs, DecimalOp::Add) {
+                    return Ok(sum);
+                }
                 let sum =
                     Self::checked_float(self.to_f64_lossy() + rhs.to_f64_lossy(), "addition")?;
                 Ok(Number::normalize_float(sum))
@@ -1182,6 +1189,9 @@ impl Number {
 
         match (self, rhs) {
             (Number::Float(_), _) | (_, Number::Float(_)) => {
+                if let Some(diff) = decimal_float_op(self, rhs, DecimalOp::Sub) {
+                    return Ok(diff);
+                }
                 let diff =
                     Self::checked_float(self.to_f64_lossy() - rhs.to_f64_lossy(), "subtraction")?;
                 Ok(Number::normalize_float(diff))
@@ -1257,6 +1267,9 @@ impl Number {
 
         match (self, rhs) {
             (Number::Float(_), _) | (_, Number::Float(_)) => {
+                if let Some(product) = decimal_float_op(self, rhs, DecimalOp::Mul) {
+                    return Ok(product);
+                }
                 let product = Self::checked_float(
                     self.to_f64_lossy() * rhs.to_f64_lossy(),
                     "multiplication",
@@ -2019,6 +2032,416 @@ fn scientific_parts_to_bigint(mantissa: &str, exponent: i32) -> Option<BigInt> {
     }
 
     Some(value)
+}
+
+/// cos patch 20b: the four operations on a float as OPA computes them. OPA
+/// keeps a number as its decimal text; an operation with a non-integer
+/// operand reads both texts as binary floats of a 64-bit mantissa (Go's
+/// `big.Float`, rounding to nearest even), computes at that precision and
+/// writes the result back as the shortest decimal that reads back to it
+/// (`0.1 + 0.2` is `0.3`, where f64 arithmetic gives
+/// `0.30000000000000004`). Here each operand's text is its shortest f64
+/// decimal (a literal's own digits), the operation is OPA's, and the text
+/// OPA would hold becomes the number: exact when it is an integer or a
+/// decimal an f64 holds, else the nearest f64 (`1 / 3`: OPA holds
+/// `0.33333333333333333334`, 20 digits). Integers never come here; `None`
+/// (the caller computes in f64) only for an operand that is not finite.
+#[derive(Clone, Copy)]
+enum DecimalOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// A binary float: (-1)^neg × mant × 2^exp, mant < 2^64 (zero: mant 0).
+struct BinFloat {
+    neg: bool,
+    mant: BigInt,
+    exp: i64,
+}
+
+const MANT_BITS: u64 = 64;
+
+impl BinFloat {
+    /// m × 2^e rounded to 64 bits, to nearest even; `sticky` when the
+    /// exact value is a little more than m × 2^e.
+    fn round(neg: bool, m: BigInt, e: i64, sticky: bool) -> BinFloat {
+        let bits = m.bits();
+        if bits <= MANT_BITS {
+            return BinFloat { neg, mant: m, exp: e };
+        }
+        let shift = bits - MANT_BITS;
+        let mut q: BigInt = &m >> shift;
+        let r: BigInt = &m - (&q << shift);
+        let half: BigInt = BigInt::one() << (shift - 1);
+        let odd = q.bit(0);
+        if r > half || (r == half && (sticky || odd)) {
+            q += 1;
+        }
+        let mut exp = e + i64::try_from(shift).unwrap_or(i64::MAX / 4);
+        if q.bits() > MANT_BITS {
+            q >>= 1u32;
+            exp += 1;
+        }
+        BinFloat { neg, mant: q, exp }
+    }
+
+    /// A decimal d × 10^e, as `big.Float.SetString` reads it.
+    fn from_decimal(d: &BigInt, e: i64) -> Option<BinFloat> {
+        let neg = d.is_negative();
+        let d = d.abs();
+        if d.is_zero() {
+            return Some(BinFloat { neg, mant: d, exp: 0 });
+        }
+        if e >= 0 {
+            let m = d * pow10_bigint(u32::try_from(e).ok()?);
+            return Some(Self::round(neg, m, 0, false));
+        }
+        let den = pow10_bigint(u32::try_from(-e).ok()?);
+        let s = (66 + den.bits()).saturating_sub(d.bits());
+        let num: BigInt = d << s;
+        let q = &num / &den;
+        let r = &num - &q * &den;
+        Some(Self::round(neg, q, -i64::try_from(s).ok()?, !r.is_zero()))
+    }
+
+    fn signed(&self) -> BigInt {
+        if self.neg {
+            -self.mant.clone()
+        } else {
+            self.mant.clone()
+        }
+    }
+
+    fn op(&self, rhs: &BinFloat, op: DecimalOp) -> Option<BinFloat> {
+        match op {
+            DecimalOp::Add | DecimalOp::Sub => {
+                let e = self.exp.min(rhs.exp);
+                let a = self.signed() << u64::try_from(self.exp - e).ok()?;
+                let mut b = rhs.signed() << u64::try_from(rhs.exp - e).ok()?;
+                if matches!(op, DecimalOp::Sub) {
+                    b = -b;
+                }
+                let sum = a + b;
+                // x - x is +0 (nearest even), as in Go.
+                let neg = sum.is_negative()
+                    || (sum.is_zero() && self.neg && (rhs.neg != matches!(op, DecimalOp::Sub)));
+                Some(Self::round(neg, sum.abs(), e, false))
+            }
+            DecimalOp::Mul => Some(Self::round(
+                self.neg != rhs.neg,
+                &self.mant * &rhs.mant,
+                self.exp.checked_add(rhs.exp)?,
+                false,
+            )),
+            DecimalOp::Div => {
+                if rhs.mant.is_zero() {
+                    return None;
+                }
+                let s = (66 + rhs.mant.bits()).saturating_sub(self.mant.bits());
+                let num: BigInt = &self.mant << s;
+                let q = &num / &rhs.mant;
+                let r = &num - &q * &rhs.mant;
+                let exp = self
+                    .exp
+                    .checked_sub(rhs.exp)?
+                    .checked_sub(i64::try_from(s).ok()?)?;
+                Some(Self::round(self.neg != rhs.neg, q, exp, !r.is_zero()))
+            }
+        }
+    }
+
+    /// The text OPA writes for this value (`FloatToNumber`: `%f` for an
+    /// integer, else `%g`, with the shortest digits at 64 bits).
+    fn text(&self) -> String {
+        let sign = if self.neg { "-" } else { "" };
+        if self.mant.is_zero() {
+            return format!("{sign}0");
+        }
+        // Exactly 64 bits of mantissa.
+        let (mut m, mut e) = (self.mant.clone(), self.exp);
+        let bits = m.bits();
+        if bits < MANT_BITS {
+            m <<= MANT_BITS - bits;
+            e -= i64::try_from(MANT_BITS - bits).unwrap_or(0);
+        }
+        let is_int = e >= 0 || m.trailing_zeros().unwrap_or(0) >= (-e).unsigned_abs();
+        let mut d = DecDigits::of(&m, e);
+        let m2: BigInt = &m << 1u32;
+        let lower = DecDigits::of(&(&m2 - 1), e - 1);
+        let upper = DecDigits::of(&(&m2 + 1), e - 1);
+        let inclusive = !m.bit(0);
+        let n = d.digits.len();
+        for i in 0..n {
+            let l = lower.at(i);
+            let u = upper.at(i);
+            let c = d.at(i);
+            let okdown = l != c || (inclusive && i + 1 == lower.digits.len());
+            let okup = c != u && (inclusive || c + 1 < u || i + 1 < upper.digits.len());
+            if okdown && okup {
+                d.round(i + 1);
+                break;
+            } else if okdown {
+                d.round_down(i + 1);
+                break;
+            } else if okup {
+                d.round_up(i + 1);
+                break;
+            }
+        }
+        let digits = &d.digits;
+        let len = i64::try_from(digits.len()).unwrap_or(0);
+        let s = |r: core::ops::Range<usize>| -> String {
+            digits.get(r).map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+        };
+        if is_int {
+            let zeros = usize::try_from(d.exp - len).unwrap_or(0);
+            return format!("{sign}{}{}", s(0..digits.len()), "0".repeat(zeros));
+        }
+        let x = d.exp - 1;
+        if !(-4..6).contains(&x) {
+            let rest = if digits.len() > 1 {
+                format!(".{}", s(1..digits.len()))
+            } else {
+                String::new()
+            };
+            let es = if x < 0 { '-' } else { '+' };
+            return format!("{sign}{}{rest}e{es}{:02}", s(0..1), x.unsigned_abs());
+        }
+        if d.exp <= 0 {
+            let zeros = usize::try_from(-d.exp).unwrap_or(0);
+            return format!("{sign}0.{}{}", "0".repeat(zeros), s(0..digits.len()));
+        }
+        let point = usize::try_from(d.exp).unwrap_or(0);
+        if point >= digits.len() {
+            return format!("{sign}{}{}", s(0..digits.len()), "0".repeat(point - digits.len()));
+        }
+        format!("{sign}{}.{}", s(0..point), s(point..digits.len()))
+    }
+}
+
+/// Decimal digits of a positive value: 0.digits × 10^exp, no trailing
+/// zeros (Go's `decimal`).
+struct DecDigits {
+    digits: Vec<u8>,
+    exp: i64,
+}
+
+impl DecDigits {
+    fn of(m: &BigInt, shift: i64) -> DecDigits {
+        let (text, exp_adj) = if shift >= 0 {
+            ((m << shift.unsigned_abs()).to_string(), 0)
+        } else {
+            let five = BigInt::from(5u8).pow(u32::try_from(-shift).unwrap_or(0));
+            ((m * five).to_string(), shift)
+        };
+        let mut digits = text.into_bytes();
+        let exp = i64::try_from(digits.len()).unwrap_or(0) + exp_adj;
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        DecDigits { digits, exp }
+    }
+
+    fn at(&self, i: usize) -> u8 {
+        self.digits.get(i).copied().unwrap_or(b'0')
+    }
+
+    fn round(&mut self, n: usize) {
+        let Some(&c) = self.digits.get(n) else {
+            return;
+        };
+        let up = if c == b'5' && n + 1 == self.digits.len() {
+            n > 0 && self.digits.get(n - 1).is_some_and(|p| (p - b'0') & 1 == 1)
+        } else {
+            c >= b'5'
+        };
+        if up {
+            self.round_up(n);
+        } else {
+            self.round_down(n);
+        }
+    }
+
+    fn round_up(&mut self, n: usize) {
+        if n >= self.digits.len() {
+            return;
+        }
+        let mut n = n;
+        while n > 0 && self.digits.get(n - 1) == Some(&b'9') {
+            n -= 1;
+        }
+        if n == 0 {
+            self.digits = vec![b'1'];
+            self.exp += 1;
+            return;
+        }
+        self.digits.truncate(n);
+        if let Some(last) = self.digits.last_mut() {
+            *last += 1;
+        }
+    }
+
+    fn round_down(&mut self, n: usize) {
+        if n >= self.digits.len() {
+            return;
+        }
+        self.digits.truncate(n);
+        while self.digits.last() == Some(&b'0') {
+            self.digits.pop();
+        }
+    }
+}
+
+fn decimal_float_op(a: &Number, b: &Number, op: DecimalOp) -> Option<Number> {
+    let (am, ae) = number_decimal(a)?;
+    let (bm, be) = number_decimal(b)?;
+    let x = BinFloat::from_decimal(&am, ae)?;
+    let y = BinFloat::from_decimal(&bm, be)?;
+    let r = x.op(&y, op)?;
+    let text = r.text();
+    let n = Number::from_str(&text).ok()?;
+    match n {
+        Number::Float(f) if !f.is_finite() => None,
+        n => Some(n),
+    }
+}
+
+/// A number as mantissa × 10^exp: an integer as itself, a float as its
+/// shortest decimal.
+fn number_decimal(n: &Number) -> Option<(BigInt, i64)> {
+    match n {
+        Number::UInt(v) => Some((BigInt::from(*v), 0)),
+        Number::Int(v) => Some((BigInt::from(*v), 0)),
+        Number::BigInt(v) => Some(((**v).clone(), 0)),
+        Number::Float(f) => {
+            if !f.is_finite() {
+                return None;
+            }
+            let text = format!("{f:e}");
+            let (mant, exp) = text.split_once('e')?;
+            let exp: i64 = exp.parse().ok()?;
+            let frac = mant.split_once('.').map_or(0, |(_, f)| f.len());
+            let digits: String = mant.chars().filter(|c| *c != '.').collect();
+            let m = BigInt::parse_bytes(digits.as_bytes(), 10)?;
+            Some((m, exp - i64::try_from(frac).ok()?))
+        }
+    }
+}
+
+/// cos patch 20b: the largest decimal exponent a number literal may have
+/// (`1e10000`; OPA has no bound, but the literal's value is computed here).
+pub const MAX_LITERAL_EXPONENT: i64 = 10_000;
+
+/// cos patch 20b: whether a number literal of a policy is one this engine
+/// holds exactly (see the lexer): a JSON number whose value is an integer
+/// (kept as a big integer, its exponent at most [`MAX_LITERAL_EXPONENT`]),
+/// or a fraction that a 64-bit float holds exactly as written, the float's
+/// shortest decimal being the literal's value.
+pub fn check_literal(text: &str) -> core::result::Result<(), String> {
+    let Some(dec) = Decimal::parse_json(text) else {
+        return Err(format!("`{text}` is not a JSON number"));
+    };
+    if dec.digits.is_empty() {
+        return Ok(());
+    }
+    // Value = 0.digits × 10^exp.
+    let int_digits = dec.exp;
+    if int_digits.unsigned_abs() > MAX_LITERAL_EXPONENT.unsigned_abs() {
+        return Err(format!(
+            "`{text}`: exponents beyond ±{MAX_LITERAL_EXPONENT} are not supported"
+        ));
+    }
+    let float = text.parse::<f64>().ok().filter(|f| f.is_finite());
+    if int_digits >= i64::try_from(dec.digits.len()).unwrap_or(i64::MAX) {
+        // An integer: exact as a big integer. Written with an exponent or
+        // a fraction beyond the float range (`2e308`), OPA prints it as
+        // written where this prints its digits: refused.
+        if float.is_none() && text.contains(['e', 'E', '.']) {
+            return Err(format!(
+                "`{text}` is beyond the 64-bit float range; write it as an integer"
+            ));
+        }
+        return Ok(());
+    }
+    let exact = float
+        .and_then(|f| Decimal::parse_json(&format!("{f:e}")))
+        .is_some_and(|shortest| shortest.digits == dec.digits && shortest.exp == dec.exp);
+    if exact {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{text}` has more precision or range than a 64-bit float holds; OPA keeps it exact and cos refuses it rather than round it"
+        ))
+    }
+}
+
+/// A decimal number's significant digits (no leading or trailing zeros) and
+/// exponent: value = ±0.digits × 10^exp; zero has no digits.
+struct Decimal {
+    digits: String,
+    exp: i64,
+}
+
+impl Decimal {
+    /// JSON's number grammar, also Rust's `{:e}` output (`1.5e-7`, `-0e0`).
+    fn parse_json(text: &str) -> Option<Decimal> {
+        let s = text.strip_prefix('-').unwrap_or(text);
+        let (mant, exp) = match s.find(['e', 'E']) {
+            Some(i) => (s.get(..i)?, Some(s.get(i + 1..)?)),
+            None => (s, None),
+        };
+        let (whole, frac) = match mant.find('.') {
+            Some(i) => (mant.get(..i)?, Some(mant.get(i + 1..)?)),
+            None => (mant, None),
+        };
+        let all_digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(whole) || (whole.len() > 1 && whole.starts_with('0')) {
+            return None;
+        }
+        if let Some(f) = frac {
+            if !all_digits(f) {
+                return None;
+            }
+        }
+        let mut e: i64 = 0;
+        if let Some(x) = exp {
+            let x = x.strip_prefix('+').unwrap_or(x);
+            let (neg, d) = match x.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, x),
+            };
+            if !all_digits(d) {
+                return None;
+            }
+            // Saturate: a longer exponent is refused by the caller anyway.
+            let d = d.trim_start_matches('0');
+            let v: i64 = if d.is_empty() {
+                0
+            } else if d.len() > 15 {
+                i64::MAX / 4
+            } else {
+                d.parse().ok()?
+            };
+            e = if neg { -v } else { v };
+        }
+        let frac = frac.unwrap_or("");
+        let mut digits = String::with_capacity(whole.len() + frac.len());
+        digits.push_str(whole);
+        digits.push_str(frac);
+        let lead = digits.len() - digits.trim_start_matches('0').len();
+        let digits = digits.trim_start_matches('0').trim_end_matches('0').to_string();
+        if digits.is_empty() {
+            return Some(Decimal { digits, exp: 0 });
+        }
+        let int_len = i64::try_from(whole.len()).ok()?;
+        let lead = i64::try_from(lead).ok()?;
+        Some(Decimal {
+            digits,
+            exp: e.saturating_add(int_len).saturating_sub(lead),
+        })
+    }
 }
 
 #[cfg(test)]

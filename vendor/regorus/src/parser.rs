@@ -27,6 +27,10 @@ use core::str::FromStr;
 
 use anyhow::{anyhow, bail, Result};
 
+// cos patch 20: template strings.
+mod template;
+pub use template::TEMPLATE_BUILTIN;
+
 #[inline]
 fn check_memory_limit() -> Result<()> {
     crate::utils::limits::check_memory_limit_if_needed().map_err(|err| anyhow!(err))
@@ -178,7 +182,7 @@ impl<'source> Parser<'source> {
 
     pub fn token_text(&self) -> &str {
         match self.tok.0 {
-            TokenKind::String | TokenKind::RawString => "",
+            TokenKind::String | TokenKind::RawString | TokenKind::Template { .. } => "",
             _ => self.tok.1.text(),
         }
     }
@@ -986,6 +990,10 @@ impl<'source> Parser<'source> {
             "set(" => self.parse_empty_set()?,
             "(" => return self.parse_parens_expr(),
             "-" => return self.parse_unary_expr(),
+            // cos patch 20: a template string is a term of its own.
+            "" if matches!(self.tok.0, TokenKind::Template { .. }) => {
+                return self.parse_template_string()
+            }
             _ => self.parse_scalar_or_var()?,
         };
 
@@ -1952,7 +1960,7 @@ impl<'source> Parser<'source> {
                 self.next_token()?;
                 let mut args = vec![];
                 if self.token_text() != ")" {
-                    args.push(Ref::new(self.parse_term()?));
+                    args.push(Ref::new(self.parse_function_arg()?));
                     // Guard rule head arguments against allocator limits.
                     check_memory_limit()?;
                     while self.token_text() == "," {
@@ -1961,7 +1969,7 @@ impl<'source> Parser<'source> {
                             ")" => break,
                             "" if self.tok.0 == TokenKind::Eof => break,
                             _ => {
-                                args.push(Ref::new(self.parse_term()?));
+                                args.push(Ref::new(self.parse_function_arg()?));
                                 // Guard rule head arguments against allocator limits.
                                 check_memory_limit()?;
                             }

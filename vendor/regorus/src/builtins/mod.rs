@@ -45,7 +45,7 @@ mod net;
 mod json_patch;
 mod deprecated;
 mod more;
-mod template;
+mod render_template;
 #[cfg(feature = "providers-aws")]
 mod aws;
 mod uri;
@@ -59,6 +59,9 @@ mod regex;
 mod semver;
 pub mod sets;
 mod strings;
+// cos patch 20: template strings.
+mod template;
+pub use template::BuiltinHalt;
 #[cfg(feature = "time")]
 mod time;
 mod tracing;
@@ -94,6 +97,7 @@ lazy_static! {
 	sets::register(&mut m);
 	objects::register(&mut m);
 	strings::register(&mut m);
+	template::register(&mut m);
 
 	#[cfg(feature = "regex")]
 	regex::register(&mut m);
@@ -138,7 +142,7 @@ lazy_static! {
 	more::register(&mut m);
 	deprecated::register(&mut m);
 	uri::register(&mut m);
-	template::register(&mut m);
+	render_template::register(&mut m);
 	#[cfg(feature = "providers-aws")]
 	aws::register(&mut m);
 

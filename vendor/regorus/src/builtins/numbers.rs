@@ -154,11 +154,16 @@ fn range_step(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -
     if !incr.is_integer() || incr <= Number::from(0u64) {
         return Ok(Value::Undefined);
     }
-    let (incr, num_elements) = match (v2.sub(&v1)?.as_i64(), incr.as_i64()) {
-        (Some(v), Some(incr)) if incr > 0 => (
-            if v >= 0 { incr } else { -incr },
-            (v.unsigned_abs() / incr.unsigned_abs()) as u128 + 1,
-        ),
+    // cos patch 20b: a step beyond 64 bits is larger than any range of
+    // i64 bounds: one element, as OPA (`numbers.range_step(0, 10,
+    // 99999999999999999999)` is `[0]`); it was an error.
+    let (incr, num_elements) = match (v2.sub(&v1)?.as_i64(), incr.as_u64()) {
+        (Some(v), step) => {
+            let step_abs = step.unwrap_or(u64::MAX);
+            let n = (v.unsigned_abs() / step_abs) as u128 + 1;
+            let signed = if v >= 0 { incr.clone() } else { Number::from(0u64).sub(&incr)? };
+            (signed, n)
+        }
         _ => bail!(span.error("could not determine number of elements")),
     };
     // cos patch: refuse a range larger than the value-size cap before
@@ -166,7 +171,6 @@ fn range_step(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -
     crate::utils::limits::check_elements(num_elements)?;
 
     let mut values = Vec::with_capacity(num_elements as usize);
-    let incr = Number::from(incr);
     let mut v = v1;
     while (v <= v2 && incr.is_positive()) || (v >= v2 && !incr.is_positive()) {
         crate::utils::limits::tick(values.len())?;

@@ -1993,18 +1993,18 @@ fn parse_pkcs1(der: &[u8]) -> R<PrivKey> {
     let Some(version) = s.int64() else {
         return go("x509: failed to parse private key");
     };
-    if version > 1 {
-        return go("x509: unsupported private key version");
-    }
-    if version == 1 {
-        return unsupported("multi-prime RSA keys");
-    }
     let mut ints = Vec::new();
     for _ in 0..8 {
         match s.big_int() {
             Some(i) => ints.push(i),
             None => return go("asn1: structure error: failed to parse RSA private key"),
         }
+    }
+    if version > 1 {
+        return go("x509: unsupported private key version");
+    }
+    if version == 1 || !s.empty() {
+        return unsupported("multi-prime RSA keys");
     }
     let mut it = ints.into_iter();
     let (Some(n), Some(e), Some(d), Some(p), Some(q), Some(dp), Some(dq), Some(qinv)) = (
@@ -2184,6 +2184,8 @@ fn private_keys_from_pem(input: &str) -> R<Vec<PrivKey>> {
     let text: String = match &decoded {
         Some(b) => match core::str::from_utf8(b) {
             Ok(t) => t.to_string(),
+            // Bytes without a PEM block: Go finds no key.
+            Err(_) if !b.windows(11).any(|w| w == b"-----BEGIN ") => return Ok(Vec::new()),
             Err(_) => return unsupported("PEM that is not UTF-8"),
         },
         None => input.to_string(),
@@ -2228,6 +2230,10 @@ fn parse_rsa_private_key(span: &Span, params: &[Ref<Expr>], args: &[Value], _str
             s.to_string()
         } else {
             let b = b64std_decode(&s).map_err(Fail::Go)?;
+            if core::str::from_utf8(&b).is_err() && !b.windows(11).any(|w| w == b"-----BEGIN ") {
+                // Bytes without a PEM block: Go finds no key.
+                return Ok(Value::Null);
+            }
             match String::from_utf8(b) {
                 Ok(t) => t,
                 Err(_) => return unsupported("PEM that is not UTF-8"),

@@ -33,7 +33,10 @@ pub fn register(m: &mut builtins::BuiltinsMap<&'static str, builtins::BuiltinFcn
         "crypto.x509.parse_certificate_request",
         (parse_certificate_request, 1),
     );
-    m.insert("crypto.x509.parse_rsa_private_key", (parse_rsa_private_key, 1));
+    m.insert(
+        "crypto.x509.parse_rsa_private_key",
+        (parse_rsa_private_key, 1),
+    );
     m.insert("crypto.parse_private_keys", (parse_private_keys, 1));
     m.insert("crypto.x509.parse_keypair", (parse_keypair, 2));
 }
@@ -321,7 +324,11 @@ fn strs(v: &[String]) -> Value {
     if v.is_empty() {
         return Value::Null;
     }
-    Value::from(v.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>())
+    Value::from(
+        v.iter()
+            .map(|s| Value::from(s.as_str()))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn oid_value(o: &[i64]) -> Value {
@@ -368,7 +375,11 @@ fn asn1_string(tag: u8, v: &[u8]) -> core::result::Result<String, String> {
             let mut units = Vec::with_capacity(v.len() / 2);
             for c in v.chunks_exact(2) {
                 let p = (u16::from(c[0]) << 8) | u16::from(c[1]);
-                if p == 0xfffe || p == 0xffff || (0xfdd0..=0xfdef).contains(&p) || (0xd800..=0xdfff).contains(&p) {
+                if p == 0xfffe
+                    || p == 0xffff
+                    || (0xfdd0..=0xfdef).contains(&p)
+                    || (0xd800..=0xdfff).contains(&p)
+                {
                     return Err("invalid BMPString".into());
                 }
                 units.push(p);
@@ -420,20 +431,32 @@ fn parse_name(raw: &[u8], csr: bool) -> R<Value> {
             let Some((tag, val, _)) = atav.any() else {
                 return go("x509: invalid RDNSequence: invalid attribute value");
             };
-            if csr && (!matches!(tag, 19 | 12 | 22 | 18 | 20 | 30) || (tag == 20 && !val.is_ascii())) {
-                return unsupported("certificate request subjects with values encoding/asn1 reads differently");
+            if csr
+                && (!matches!(tag, 19 | 12 | 22 | 18 | 20 | 30) || (tag == 20 && !val.is_ascii()))
+            {
+                return unsupported(
+                    "certificate request subjects with values encoding/asn1 reads differently",
+                );
             }
-            let value = asn1_string(tag, val)
-                .map_err(|e| Fail::Go(format!("x509: invalid RDNSequence: invalid attribute value: {e}")))?;
+            let value = asn1_string(tag, val).map_err(|e| {
+                Fail::Go(format!(
+                    "x509: invalid RDNSequence: invalid attribute value: {e}"
+                ))
+            })?;
             if typ.len() == 4 && typ[0] == 2 && typ[1] == 5 && typ[2] == 4 {
                 match typ[3] {
                     3 => cn = value.clone(),
                     5 => serial = value.clone(),
-                    6 | 7 | 8 | 9 | 10 | 11 | 17 => lists.entry(typ[3]).or_default().push(value.clone()),
+                    6 | 7 | 8 | 9 | 10 | 11 | 17 => {
+                        lists.entry(typ[3]).or_default().push(value.clone())
+                    }
                     _ => {}
                 }
             }
-            names.push(obj(vec![("Type", oid_value(&typ)), ("Value", Value::from(value))]));
+            names.push(obj(vec![
+                ("Type", oid_value(&typ)),
+                ("Value", Value::from(value)),
+            ]));
         }
     }
     let l = |k: i64| strs(lists.get(&k).map(|v| v.as_slice()).unwrap_or(&[]));
@@ -442,7 +465,14 @@ fn parse_name(raw: &[u8], csr: bool) -> R<Value> {
         ("Country", l(6)),
         ("ExtraNames", Value::Null),
         ("Locality", l(7)),
-        ("Names", if names.is_empty() { Value::Null } else { Value::from(names) }),
+        (
+            "Names",
+            if names.is_empty() {
+                Value::Null
+            } else {
+                Value::from(names)
+            },
+        ),
         ("Organization", l(10)),
         ("OrganizationalUnit", l(11)),
         ("PostalCode", l(17)),
@@ -499,7 +529,13 @@ fn time_rest(year: i64, b: &[u8], seconds: bool) -> R<Option<String>> {
     } else {
         0
     };
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(year, mo) || h > 23 || mi > 59 || s > 59 {
+    if !(1..=12).contains(&mo)
+        || d < 1
+        || d > days_in_month(year, mo)
+        || h > 23
+        || mi > 59
+        || s > 59
+    {
         return Ok(None);
     }
     match zone {
@@ -509,7 +545,9 @@ fn time_rest(year: i64, b: &[u8], seconds: bool) -> R<Option<String>> {
         }
         _ => return Ok(None),
     }
-    Ok(Some(format!("{year:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")))
+    Ok(Some(format!(
+        "{year:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"
+    )))
 }
 
 fn parse_time(r: &mut Rd<'_>) -> R<String> {
@@ -520,7 +558,11 @@ fn parse_time(r: &mut Rd<'_>) -> R<String> {
         let Some(yy) = b.get(..2).and_then(digits) else {
             return go("x509: malformed UTCTime");
         };
-        let year = if yy >= 50 { 1900 + i64::from(yy) } else { 2000 + i64::from(yy) };
+        let year = if yy >= 50 {
+            1900 + i64::from(yy)
+        } else {
+            2000 + i64::from(yy)
+        };
         if let Some(t) = time_rest(year, &b[2..], true)? {
             return Ok(t);
         }
@@ -608,8 +650,15 @@ impl Curve {
 
 #[derive(Clone, PartialEq, Eq)]
 enum PubKey {
-    Rsa { n: BigUint, e: i64 },
-    Ec { curve: Curve, x: BigUint, y: BigUint },
+    Rsa {
+        n: BigUint,
+        e: i64,
+    },
+    Ec {
+        curve: Curve,
+        x: BigUint,
+        y: BigUint,
+    },
     Ed25519(Vec<u8>),
     /// Go's UnknownPublicKeyAlgorithm (X25519, unknown OIDs): no key.
     None,
@@ -619,7 +668,11 @@ impl PubKey {
     fn to_value(&self) -> Value {
         match self {
             PubKey::Rsa { n, e } => obj(vec![("E", Value::from(*e)), ("N", ubig(n))]),
-            PubKey::Ec { x, y, .. } => obj(vec![("Curve", Value::new_object()), ("X", ubig(x)), ("Y", ubig(y))]),
+            PubKey::Ec { x, y, .. } => obj(vec![
+                ("Curve", Value::new_object()),
+                ("X", ubig(x)),
+                ("Y", ubig(y)),
+            ]),
             PubKey::Ed25519(k) => b64(k),
             PubKey::None => Value::Null,
         }
@@ -730,15 +783,27 @@ fn parse_public_key(ai: &Ai<'_>, bits: &[u8], pad: u8) -> R<PubKey> {
 
 const PSS_PARAMS: [(&[u8], i64); 3] = [
     (
-        &[48, 52, 160, 15, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 1, 5, 0, 161, 28, 48, 26, 6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 8, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 1, 5, 0, 162, 3, 2, 1, 32],
+        &[
+            48, 52, 160, 15, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 1, 5, 0, 161, 28, 48, 26,
+            6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 8, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2,
+            1, 5, 0, 162, 3, 2, 1, 32,
+        ],
         13,
     ),
     (
-        &[48, 52, 160, 15, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 2, 5, 0, 161, 28, 48, 26, 6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 8, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 2, 5, 0, 162, 3, 2, 1, 48],
+        &[
+            48, 52, 160, 15, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 2, 5, 0, 161, 28, 48, 26,
+            6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 8, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2,
+            2, 5, 0, 162, 3, 2, 1, 48,
+        ],
         14,
     ),
     (
-        &[48, 52, 160, 15, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 3, 5, 0, 161, 28, 48, 26, 6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 8, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 3, 5, 0, 162, 3, 2, 1, 64],
+        &[
+            48, 52, 160, 15, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2, 3, 5, 0, 161, 28, 48, 26,
+            6, 9, 42, 134, 72, 134, 247, 13, 1, 1, 8, 48, 13, 6, 9, 96, 134, 72, 1, 101, 3, 4, 2,
+            3, 5, 0, 162, 3, 2, 1, 64,
+        ],
         15,
     ),
 ];
@@ -785,7 +850,8 @@ fn domain_name_valid(s: &str) -> bool {
     if s.ends_with('.') {
         return false;
     }
-    s.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| (33..=126).contains(&b)))
+    s.split('.')
+        .all(|l| !l.is_empty() && l.bytes().all(|b| (33..=126).contains(&b)))
 }
 
 struct Uri {
@@ -806,7 +872,9 @@ fn path_char(b: u8) -> bool {
 fn parse_uri(s: &str) -> R<Uri> {
     let b = s.as_bytes();
     if b.iter().any(|c| *c < 0x20 || *c == 0x7f) {
-        return go(&format!("x509: cannot parse URI {s:?}: net/url: invalid control character in URL"));
+        return go(&format!(
+            "x509: cannot parse URI {s:?}: net/url: invalid control character in URL"
+        ));
     }
     if b.iter().any(|c| b"%#?@[] \\\"<>^`{|}".contains(c)) {
         return unsupported("URIs with escapes, queries, fragments or user info");
@@ -826,7 +894,9 @@ fn parse_uri(s: &str) -> R<Uri> {
         }
         if c == b':' {
             if i == 0 {
-                return go(&format!("x509: cannot parse URI {s:?}: parse {s:?}: missing protocol scheme"));
+                return go(&format!(
+                    "x509: cannot parse URI {s:?}: parse {s:?}: missing protocol scheme"
+                ));
             }
             scheme = s[..i].to_ascii_lowercase();
             rest = &s[i + 1..];
@@ -867,7 +937,10 @@ fn parse_uri(s: &str) -> R<Uri> {
                 return unsupported("URIs with an invalid port");
             }
         }
-        if !h.bytes().all(|c| c.is_ascii_alphanumeric() || b"-_.~".contains(&c)) {
+        if !h
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.~".contains(&c))
+        {
             return unsupported("URIs with characters Go escapes");
         }
         u.host = auth.to_string();
@@ -924,7 +997,10 @@ fn ip_string(ip: &[u8]) -> String {
     if ip[..10].iter().all(|b| *b == 0) && ip[10] == 0xff && ip[11] == 0xff {
         return v4(&ip[12..]);
     }
-    let groups: Vec<u16> = ip.chunks_exact(2).map(|c| (u16::from(c[0]) << 8) | u16::from(c[1])).collect();
+    let groups: Vec<u16> = ip
+        .chunks_exact(2)
+        .map(|c| (u16::from(c[0]) << 8) | u16::from(c[1]))
+        .collect();
     // Longest run of zero groups (at least two), first on ties.
     let (mut best, mut best_len) = (usize::MAX, 0);
     let mut i = 0;
@@ -1042,7 +1118,11 @@ fn parse_extension(der: &[u8]) -> R<Ext<'_>> {
     let Some(value) = r.read(OCTET_STRING) else {
         return go("x509: malformed extension value field");
     };
-    Ok(Ext { id, critical, value })
+    Ok(Ext {
+        id,
+        critical,
+        value,
+    })
 }
 
 fn ext_value(e: &Ext<'_>) -> Value {
@@ -1171,7 +1251,11 @@ fn process_extensions(exts: &[Ext<'_>]) -> R<ExtFields> {
                 17 => {
                     o.sans = parse_sans(e.value)?;
                     let s = &o.sans;
-                    if s.dns.is_empty() && s.emails.is_empty() && s.ips.is_empty() && s.uris.is_empty() {
+                    if s.dns.is_empty()
+                        && s.emails.is_empty()
+                        && s.ips.is_empty()
+                        && s.uris.is_empty()
+                    {
                         unhandled = true;
                     }
                 }
@@ -1229,7 +1313,10 @@ fn process_extensions(exts: &[Ext<'_>]) -> R<ExtFields> {
                         return go("x509: invalid policy constraints extension");
                     };
                     let mut val = Rd(val);
-                    for (tag, slot) in [(0x80u8, &mut o.require_explicit), (0x81u8, &mut o.inhibit_mapping)] {
+                    for (tag, slot) in [
+                        (0x80u8, &mut o.require_explicit),
+                        (0x81u8, &mut o.inhibit_mapping),
+                    ] {
                         if val.peek(tag) {
                             match val.read(tag).and_then(Rd::int64_contents) {
                                 Some(v) => *slot = Some(v),
@@ -1288,10 +1375,15 @@ fn process_extensions(exts: &[Ext<'_>]) -> R<ExtFields> {
                             return go("x509: invalid certificate policies");
                         };
                         // toASN1OID: every component an int.
-                        let comps: Option<Vec<i64>> = s.split('.').map(|c| c.parse::<i64>().ok()).collect();
+                        let comps: Option<Vec<i64>> =
+                            s.split('.').map(|c| c.parse::<i64>().ok()).collect();
                         match comps {
                             Some(c) => ids.push(c),
-                            None => return unsupported("certificate policy OIDs with components over 63 bits"),
+                            None => {
+                                return unsupported(
+                                    "certificate policy OIDs with components over 63 bits",
+                                )
+                            }
                         }
                         pols.push(s);
                     }
@@ -1519,15 +1611,27 @@ fn parse_certificate(der: &[u8]) -> R<Cert> {
         ),
         ("ExtraExtensions", Value::Null),
         ("InhibitAnyPolicy", Value::from(f.inhibit_any.unwrap_or(0))),
-        ("InhibitAnyPolicyZero", Value::from(f.inhibit_any == Some(0))),
-        ("InhibitPolicyMapping", Value::from(f.inhibit_mapping.unwrap_or(0))),
-        ("InhibitPolicyMappingZero", Value::from(f.inhibit_mapping == Some(0))),
+        (
+            "InhibitAnyPolicyZero",
+            Value::from(f.inhibit_any == Some(0)),
+        ),
+        (
+            "InhibitPolicyMapping",
+            Value::from(f.inhibit_mapping.unwrap_or(0)),
+        ),
+        (
+            "InhibitPolicyMappingZero",
+            Value::from(f.inhibit_mapping == Some(0)),
+        ),
         ("IsCA", Value::from(f.is_ca)),
         ("Issuer", issuer),
         ("IssuingCertificateURL", strs(&f.issuing)),
         ("KeyUsage", Value::from(f.key_usage)),
         ("MaxPathLen", Value::from(f.max_path_len)),
-        ("MaxPathLenZero", Value::from(f.bc_valid && f.max_path_len == 0)),
+        (
+            "MaxPathLenZero",
+            Value::from(f.bc_valid && f.max_path_len == 0),
+        ),
         ("NotAfter", Value::from(not_after)),
         ("NotBefore", Value::from(not_before)),
         ("OCSPServer", strs(&f.ocsp)),
@@ -1546,7 +1650,12 @@ fn parse_certificate(der: &[u8]) -> R<Cert> {
         (
             "PolicyIdentifiers",
             match &f.policies {
-                Some(_) => Value::from(f.policy_ids.iter().map(|o| oid_value(o)).collect::<Vec<_>>()),
+                Some(_) => Value::from(
+                    f.policy_ids
+                        .iter()
+                        .map(|o| oid_value(o))
+                        .collect::<Vec<_>>(),
+                ),
                 None => Value::Null,
             },
         ),
@@ -1575,8 +1684,14 @@ fn parse_certificate(der: &[u8]) -> R<Cert> {
         ("RawSubject", b64(raw_subject)),
         ("RawSubjectPublicKeyInfo", b64(raw_spki)),
         ("RawTBSCertificate", b64(raw_tbs)),
-        ("RequireExplicitPolicy", Value::from(f.require_explicit.unwrap_or(0))),
-        ("RequireExplicitPolicyZero", Value::from(f.require_explicit == Some(0))),
+        (
+            "RequireExplicitPolicy",
+            Value::from(f.require_explicit.unwrap_or(0)),
+        ),
+        (
+            "RequireExplicitPolicyZero",
+            Value::from(f.require_explicit == Some(0)),
+        ),
         ("SerialNumber", big(serial)),
         ("Signature", b64(sig)),
         ("SignatureAlgorithm", Value::from(sig_alg)),
@@ -1632,7 +1747,10 @@ fn certs_from_pem(mut s: &str) -> R<Vec<Cert>> {
     while !s.is_empty() {
         let Some(b) = pem_decode(s) else { break };
         if b.typ != "CERTIFICATE" {
-            return go(&format!("PEM block type is '{}', expected CERTIFICATE", b.typ));
+            return go(&format!(
+                "PEM block type is '{}', expected CERTIFICATE",
+                b.typ
+            ));
         }
         der.extend_from_slice(&b.bytes);
         s = b.rest;
@@ -1666,7 +1784,12 @@ fn extended(c: &Cert) -> Value {
     v
 }
 
-fn parse_certificates(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
+fn parse_certificates(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
     let name = "crypto.x509.parse_certificates";
     ensure_args_count(span, name, params, args, 1)?;
     let s = ensure_string(name, &params[0], &args[0])?;
@@ -1764,12 +1887,18 @@ fn parse_certificate_request_der(der: &[u8]) -> R<Value> {
                     ok = false;
                     break;
                 };
-                atvs.push(obj(vec![("Type", oid_value(&t)), ("Value", asn1_any(vt, vc)?)]));
+                atvs.push(obj(vec![
+                    ("Type", oid_value(&t)),
+                    ("Value", asn1_any(vt, vc)?),
+                ]));
             }
             values.push(Value::from(atvs));
         }
         if ok {
-            attributes.push(obj(vec![("Type", oid_value(&typ)), ("Value", Value::from(values))]));
+            attributes.push(obj(vec![
+                ("Type", oid_value(&typ)),
+                ("Value", Value::from(values)),
+            ]));
         }
     }
     // Extensions from every extensionRequest attribute.
@@ -1837,7 +1966,12 @@ fn parse_certificate_request_der(der: &[u8]) -> R<Value> {
     Ok(obj(fields))
 }
 
-fn parse_certificate_request(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
+fn parse_certificate_request(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
     let name = "crypto.x509.parse_certificate_request";
     ensure_args_count(span, name, params, args, 1)?;
     let s = ensure_string(name, &params[0], &args[0])?;
@@ -1893,7 +2027,16 @@ enum PrivKey {
 impl PrivKey {
     fn to_value(&self) -> Value {
         match self {
-            PrivKey::Rsa { n, e, d, p, q, dp, dq, qinv } => obj(vec![
+            PrivKey::Rsa {
+                n,
+                e,
+                d,
+                p,
+                q,
+                dp,
+                dq,
+                qinv,
+            } => obj(vec![
                 ("D", ubig(d)),
                 ("E", Value::from(*e)),
                 ("N", ubig(n)),
@@ -1933,7 +2076,16 @@ impl PrivKey {
             u(&v)
         };
         match self {
-            PrivKey::Rsa { n, e, d, p, q, dp, dq, qinv } => obj(vec![
+            PrivKey::Rsa {
+                n,
+                e,
+                d,
+                p,
+                q,
+                dp,
+                dq,
+                qinv,
+            } => obj(vec![
                 ("d", n_(d)),
                 ("dp", n_(dp)),
                 ("dq", n_(dq)),
@@ -1962,7 +2114,10 @@ impl PrivKey {
 
     fn public(&self) -> PubKey {
         match self {
-            PrivKey::Rsa { n, e, .. } => PubKey::Rsa { n: n.clone(), e: *e },
+            PrivKey::Rsa { n, e, .. } => PubKey::Rsa {
+                n: n.clone(),
+                e: *e,
+            },
             PrivKey::Ec { curve, x, y, .. } => PubKey::Ec {
                 curve: *curve,
                 x: x.clone(),
@@ -2051,7 +2206,16 @@ fn parse_pkcs1(der: &[u8]) -> R<PrivKey> {
     if !ok || cdp != dp || cdq != dq || cqinv != one || qinv >= p {
         return unsupported("RSA keys that Go's Validate may refuse");
     }
-    Ok(PrivKey::Rsa { n, e, d, p, q, dp, dq, qinv })
+    Ok(PrivKey::Rsa {
+        n,
+        e,
+        d,
+        p,
+        q,
+        dp,
+        dq,
+        qinv,
+    })
 }
 
 /// parseECPrivateKey: the public key is taken from the DER after checking
@@ -2147,7 +2311,8 @@ fn parse_pkcs8(der: &[u8]) -> R<PrivKey> {
         return go("x509: failed to parse private key");
     };
     let mut s = Rd(seq);
-    let (Some(_version), Some(ai), Some(key)) = (s.int64(), s.read(SEQUENCE), s.read(OCTET_STRING)) else {
+    let (Some(_version), Some(ai), Some(key)) = (s.int64(), s.read(SEQUENCE), s.read(OCTET_STRING))
+    else {
         return go("x509: failed to parse private key");
     };
     let ai = parse_ai(ai)?;
@@ -2171,7 +2336,10 @@ fn parse_pkcs8(der: &[u8]) -> R<PrivKey> {
                 return go("x509: invalid Ed25519 private key");
             };
             use ring::signature::KeyPair;
-            Ok(PrivKey::Ed25519(seed.to_vec(), kp.public_key().as_ref().to_vec()))
+            Ok(PrivKey::Ed25519(
+                seed.to_vec(),
+                kp.public_key().as_ref().to_vec(),
+            ))
         }
         OID_X25519 => unsupported("X25519 private keys"),
         _ => go("x509: PKCS#8 wrapping contained private key with unknown algorithm"),
@@ -2205,7 +2373,12 @@ fn private_keys_from_pem(input: &str) -> R<Vec<PrivKey>> {
     Ok(keys)
 }
 
-fn parse_private_keys(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
+fn parse_private_keys(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
     let name = "crypto.parse_private_keys";
     ensure_args_count(span, name, params, args, 1)?;
     let s = ensure_string(name, &params[0], &args[0])?;
@@ -2214,11 +2387,17 @@ fn parse_private_keys(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict
     }
     finish(
         name,
-        private_keys_from_pem(&s).map(|ks| Value::from(ks.iter().map(PrivKey::to_value).collect::<Vec<_>>())),
+        private_keys_from_pem(&s)
+            .map(|ks| Value::from(ks.iter().map(PrivKey::to_value).collect::<Vec<_>>())),
     )
 }
 
-fn parse_rsa_private_key(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
+fn parse_rsa_private_key(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
     let name = "crypto.x509.parse_rsa_private_key";
     ensure_args_count(span, name, params, args, 1)?;
     let s = ensure_string(name, &params[0], &args[0])?;
@@ -2344,7 +2523,10 @@ fn parse_keypair_inner(cert_in: &str, key_in: &str) -> R<Value> {
         return go("tls: private key type does not match public key type");
     }
     Ok(obj(vec![
-        ("Certificate", Value::from(chain.iter().map(|c| b64(c)).collect::<Vec<_>>())),
+        (
+            "Certificate",
+            Value::from(chain.iter().map(|c| b64(c)).collect::<Vec<_>>()),
+        ),
         ("Leaf", leaf.value),
         ("OCSPStaple", Value::Null),
         ("PrivateKey", key.to_value()),
@@ -2353,7 +2535,12 @@ fn parse_keypair_inner(cert_in: &str, key_in: &str) -> R<Value> {
     ]))
 }
 
-fn parse_keypair(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
+fn parse_keypair(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
     let name = "crypto.x509.parse_keypair";
     ensure_args_count(span, name, params, args, 2)?;
     let c = ensure_string(name, &params[0], &args[0])?;

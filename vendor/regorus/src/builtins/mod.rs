@@ -26,6 +26,9 @@ mod conversions;
 mod crypto;
 #[cfg(feature = "crypto")]
 mod jwt;
+// cos patch 26: crypto.x509.* and crypto.parse_private_keys (OPA 1.22.2).
+#[cfg(feature = "crypto")]
+mod x509;
 
 mod encoding;
 #[cfg(feature = "glob")]
@@ -117,6 +120,8 @@ lazy_static! {
 	crypto::register(&mut m);
 	#[cfg(feature = "crypto")]
 	jwt::register(&mut m);
+	#[cfg(feature = "crypto")]
+	x509::register(&mut m);
 	#[cfg(feature = "time")]
 	time::register(&mut m);
 

@@ -618,11 +618,10 @@ fn selection_set(v: &J, depth: usize) -> R<Vec<Selection>> {
     };
     let mut out = Vec::new();
     for item in items {
-        let attempts: [&dyn Fn(&J) -> R<Selection>; 3] = [
-            &|i| field(i, depth),
-            &fragment_spread,
-            &|i| inline_fragment(i, depth),
-        ];
+        let attempts: [&dyn Fn(&J) -> R<Selection>; 3] =
+            [&|i| field(i, depth), &fragment_spread, &|i| {
+                inline_fragment(i, depth)
+            }];
         for attempt in attempts {
             match attempt(item) {
                 Ok(s) => {

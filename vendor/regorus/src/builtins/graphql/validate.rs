@@ -258,7 +258,11 @@ fn go_parse_float_ok(s: &str) -> Option<bool> {
     if mant == 0 {
         // "inf", "nan", hex floats and underscores are Go's too.
         let rest = s.get(start..).unwrap_or("");
-        if rest.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.') && !rest.is_empty() {
+        if rest
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+            && !rest.is_empty()
+        {
             return None;
         }
         return Some(false);
@@ -404,7 +408,12 @@ impl<'a> Walker<'a> {
     }
 
     /// `SuggestionList`.
-    fn suggestion_list(&mut self, input: &str, options: &[&str], go_map_order: bool) -> R<(Vec<String>, bool)> {
+    fn suggestion_list(
+        &mut self,
+        input: &str,
+        options: &[&str],
+        go_map_order: bool,
+    ) -> R<(Vec<String>, bool)> {
         let threshold = ((input.len() as f64 * 0.4).floor() as usize + 1).max(1);
         let mut unknown = false;
         let input_runes = input.chars().count();
@@ -444,11 +453,19 @@ impl<'a> Walker<'a> {
     }
 
     /// `SuggestListQuoted(prefix, typed, options)` applied to a message.
-    fn suggest_quoted(&mut self, msg: &mut Msg, prefix: &str, typed: &str, options: &[&str], map_order: bool) -> R<()> {
+    fn suggest_quoted(
+        &mut self,
+        msg: &mut Msg,
+        prefix: &str,
+        typed: &str,
+        options: &[&str],
+        map_order: bool,
+    ) -> R<()> {
         let (s, unknown) = self.suggestion_list(typed, options, map_order)?;
         msg.unknown |= unknown;
         if !s.is_empty() {
-            msg.text.push_str(&format!(" {prefix} {}?", quoted_or_list(&s)));
+            msg.text
+                .push_str(&format!(" {prefix} {}?", quoted_or_list(&s)));
         }
         Ok(())
     }
@@ -519,7 +536,12 @@ impl<'a> Walker<'a> {
         self.on_fragment(f)
     }
 
-    fn walk_directives(&mut self, _parent: Option<&'a Definition>, dirs: &'a [Directive], loc: &'static str) -> R<()> {
+    fn walk_directives(
+        &mut self,
+        _parent: Option<&'a Definition>,
+        dirs: &'a [Directive],
+        loc: &'static str,
+    ) -> R<()> {
         for dir in dirs {
             self.tick(1)?;
             let def = self.schema.directives.get(&dir.name);
@@ -554,9 +576,16 @@ impl<'a> Walker<'a> {
                     if let Some(fd) = field_for(def, &c.name) {
                         let ft = ty(&fd.ty)?;
                         self.a.val_expected.insert(id(cv), ft);
-                        let hd = fd.default_value.as_ref().is_some_and(|d| d.kind != KIND_NULL);
+                        let hd = fd
+                            .default_value
+                            .as_ref()
+                            .is_some_and(|d| d.kind != KIND_NULL);
                         self.a.val_has_default.insert(id(cv), hd);
-                        set(&mut self.a.val_def, id(cv), self.schema.types.get(ft.name()));
+                        set(
+                            &mut self.a.val_def,
+                            id(cv),
+                            self.schema.types.get(ft.name()),
+                        );
                     }
                 }
                 self.walk_value(cv)?;
@@ -585,7 +614,10 @@ impl<'a> Walker<'a> {
         if let Some(ad) = ad {
             let t = ty(&ad.ty)?;
             self.a.val_expected.insert(id(v), t);
-            let hd = ad.default_value.as_ref().is_some_and(|d| d.kind != KIND_NULL);
+            let hd = ad
+                .default_value
+                .as_ref()
+                .is_some_and(|d| d.kind != KIND_NULL);
             self.a.val_has_default.insert(id(v), hd);
             set(&mut self.a.val_def, id(v), self.schema.types.get(t.name()));
         }
@@ -663,7 +695,10 @@ impl<'a> Walker<'a> {
         // FieldsOnCorrectType
         if let (Some(obj), None) = (obj, def) {
             let mut msg = Msg {
-                text: format!("Cannot query field \"{}\" on type \"{}\".", f.name, obj.name),
+                text: format!(
+                    "Cannot query field \"{}\" on type \"{}\".",
+                    f.name, obj.name
+                ),
                 unknown: false,
             };
             match self.suggested_type_names(obj, &f.name)? {
@@ -679,7 +714,8 @@ impl<'a> Walker<'a> {
                         let (s, unknown) = self.suggestion_list(&f.name, &names, false)?;
                         msg.unknown |= unknown;
                         if !s.is_empty() {
-                            msg.text.push_str(&format!(" Did you mean {}?", quoted_or_list(&s)));
+                            msg.text
+                                .push_str(&format!(" Did you mean {}?", quoted_or_list(&s)));
                         }
                     }
                 }
@@ -768,14 +804,23 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn suggested_type_names(&mut self, parent: &'a Definition, name: &str) -> R<Option<Vec<String>>> {
+    fn suggested_type_names(
+        &mut self,
+        parent: &'a Definition,
+        name: &str,
+    ) -> R<Option<Vec<String>>> {
         if !is_abstract(parent) {
             return Ok(None);
         }
         let mut objects: Vec<String> = Vec::new();
         let mut interfaces: Vec<String> = Vec::new();
         let mut usage: BTreeMap<String, i64> = BTreeMap::new();
-        let possible = self.schema.possible_types.get(&parent.name).cloned().unwrap_or_default();
+        let possible = self
+            .schema
+            .possible_types
+            .get(&parent.name)
+            .cloned()
+            .unwrap_or_default();
         for pt in &possible {
             self.tick(1)?;
             let Some(pt) = pt.as_ref().and_then(|n| self.schema.types.get(n)) else {
@@ -807,12 +852,21 @@ impl<'a> Walker<'a> {
         Ok(Some(all))
     }
 
-    fn check_depth_field(&mut self, f: &'a Field, visited: &mut BTreeSet<String>, mut depth: i64, nest: usize) -> R<bool> {
+    fn check_depth_field(
+        &mut self,
+        f: &'a Field,
+        visited: &mut BTreeSet<String>,
+        mut depth: i64,
+        nest: usize,
+    ) -> R<bool> {
         self.tick(1)?;
         if nest > MAX_DEPTH {
             return unsupported("an introspection query nested too deeply");
         }
-        if matches!(f.name.as_str(), "fields" | "interfaces" | "possibleTypes" | "inputFields") {
+        if matches!(
+            f.name.as_str(),
+            "fields" | "interfaces" | "possibleTypes" | "inputFields"
+        ) {
             depth += 1;
             if depth >= 3 {
                 return Ok(true);
@@ -821,7 +875,13 @@ impl<'a> Walker<'a> {
         self.check_depth_set(&f.selection_set, visited, depth, nest + 1)
     }
 
-    fn check_depth_set(&mut self, ss: &'a [Selection], visited: &mut BTreeSet<String>, depth: i64, nest: usize) -> R<bool> {
+    fn check_depth_set(
+        &mut self,
+        ss: &'a [Selection],
+        visited: &mut BTreeSet<String>,
+        depth: i64,
+        nest: usize,
+    ) -> R<bool> {
         if nest > MAX_DEPTH {
             return unsupported("an introspection query nested too deeply");
         }
@@ -880,7 +940,10 @@ impl<'a> Walker<'a> {
                     continue;
                 }
                 let mut msg = Msg {
-                    text: format!("Unknown argument \"{}\" on directive \"@{}\".", arg.name, dir.name),
+                    text: format!(
+                        "Unknown argument \"{}\" on directive \"@{}\".",
+                        arg.name, dir.name
+                    ),
                     unknown: false,
                 };
                 let names: Vec<&str> = def.arguments.iter().map(|a| a.name.as_str()).collect();
@@ -894,7 +957,9 @@ impl<'a> Walker<'a> {
             Some(def) => {
                 if !def.locations.iter().any(|l| l == loc) {
                     let Some(p) = dir.pos else {
-                        return unsupported("a misplaced directive without a position (gqlparser dereferences it)");
+                        return unsupported(
+                            "a misplaced directive without a position (gqlparser dereferences it)",
+                        );
                     };
                     let key = (dir.name.clone(), p.line, p.column);
                     if !self.known_directives_seen.contains(&key) {
@@ -941,7 +1006,10 @@ impl<'a> Walker<'a> {
             if !def.is_some_and(|d| d.is_repeatable) && seen.contains(dir.name.as_str()) {
                 self.add_text(
                     dir.pos,
-                    format!("The directive \"@{}\" can only be used once at this location.", dir.name),
+                    format!(
+                        "The directive \"@{}\" can only be used once at this location.",
+                        dir.name
+                    ),
                 );
             }
             seen.insert(&dir.name);
@@ -977,7 +1045,13 @@ impl<'a> Walker<'a> {
 
     fn possible(&self, def: &Definition) -> R<Vec<&'a Definition>> {
         let mut out = Vec::new();
-        for p in self.schema.possible_types.get(&def.name).into_iter().flatten() {
+        for p in self
+            .schema
+            .possible_types
+            .get(&def.name)
+            .into_iter()
+            .flatten()
+        {
             match p.as_ref().and_then(|n| self.schema.types.get(n)) {
                 Some(d) => out.push(d),
                 None => return unsupported("a possible type that is not defined"),
@@ -1068,7 +1142,12 @@ impl<'a> Walker<'a> {
                 text: format!("Unknown type \"{}\".", f.type_condition),
                 unknown: false,
             };
-            let names: Vec<&str> = self.schema.types.values().map(|t| t.name.as_str()).collect();
+            let names: Vec<&str> = self
+                .schema
+                .types
+                .values()
+                .map(|t| t.name.as_str())
+                .collect();
             self.suggest_quoted(&mut msg, "Did you mean", &f.type_condition, &names, true)?;
             self.add(f.pos, msg);
         }
@@ -1086,7 +1165,10 @@ impl<'a> Walker<'a> {
         self.add_conflicts(conflicts)?;
         // UniqueFragmentNames
         if self.unique_fragments.contains(&f.name) {
-            self.add_text(f.pos, format!("There can be only one fragment named \"{}\".", f.name));
+            self.add_text(
+                f.pos,
+                format!("There can be only one fragment named \"{}\".", f.name),
+            );
         }
         self.unique_fragments.insert(f.name.clone());
         Ok(())
@@ -1137,7 +1219,10 @@ impl<'a> Walker<'a> {
                     };
                     self.add_text(
                         sp.pos,
-                        format!("Cannot spread fragment \"{}\" within itself{}.", sp.name, via),
+                        format!(
+                            "Cannot spread fragment \"{}\" within itself{}.",
+                            sp.name, via
+                        ),
                     );
                 }
             }
@@ -1172,7 +1257,10 @@ impl<'a> Walker<'a> {
         if root.is_none() {
             self.add_text(
                 op.pos,
-                format!("Schema does not support operation type \"{}\"", op.operation),
+                format!(
+                    "Schema does not support operation type \"{}\"",
+                    op.operation
+                ),
             );
         }
         // LoneAnonymousOperation
@@ -1209,7 +1297,10 @@ impl<'a> Walker<'a> {
                 format!("Subscription {}", go_quote(&op.name))
             };
             if let Some(second) = fields.get(1) {
-                self.add_text(second.1, format!("{name} must select only one top level field."));
+                self.add_text(
+                    second.1,
+                    format!("{name} must select only one top level field."),
+                );
             }
             for (fname, pos) in &fields {
                 if fname.starts_with("__") {
@@ -1319,7 +1410,10 @@ impl<'a> Walker<'a> {
             if v.kind == KIND_VARIABLE && vardef.is_none() {
                 let vs = value_string(v, 0)?;
                 let text = if !op.name.is_empty() {
-                    format!("Variable \"{}\" is not defined by operation \"{}\".", vs, op.name)
+                    format!(
+                        "Variable \"{}\" is not defined by operation \"{}\".",
+                        vs, op.name
+                    )
                 } else {
                     format!("Variable \"{vs}\" is not defined.")
                 };
@@ -1331,7 +1425,10 @@ impl<'a> Walker<'a> {
             let mut seen: BTreeSet<&str> = BTreeSet::new();
             for c in &v.children {
                 if seen.contains(c.name.as_str()) {
-                    self.add_text(c.pos, format!("There can be only one input field named \"{}\".", c.name));
+                    self.add_text(
+                        c.pos,
+                        format!("There can be only one input field named \"{}\".", c.name),
+                    );
                 }
                 seen.insert(&c.name);
             }
@@ -1340,16 +1437,25 @@ impl<'a> Walker<'a> {
         self.values_of_correct_type(v)?;
         // VariablesInAllowedPosition (two observers)
         let expected = self.a.val_expected.get(&id(v)).copied();
-        if let (KIND_VARIABLE, Some(et), Some(vd), Some(_)) = (v.kind, expected, vardef, self.current_op) {
+        if let (KIND_VARIABLE, Some(et), Some(vd), Some(_)) =
+            (v.kind, expected, vardef, self.current_op)
+        {
             let mut tmp = et.clone();
-            if vd.default_value.as_ref().is_some_and(|d| d.kind != KIND_NULL) && et.non_null {
+            if vd
+                .default_value
+                .as_ref()
+                .is_some_and(|d| d.kind != KIND_NULL)
+                && et.non_null
+            {
                 tmp.non_null = false;
             }
             if self.has_default(v) {
                 tmp.non_null = false;
             }
             let vt = ty(&vd.ty)?;
-            if !super::schema::is_compatible(vt, &tmp).map_err(|_| VErr::Unsupported("a type".into()))? {
+            if !super::schema::is_compatible(vt, &tmp)
+                .map_err(|_| VErr::Unsupported("a type".into()))?
+            {
                 self.add_text(
                     v.pos,
                     format!(
@@ -1419,7 +1525,9 @@ impl<'a> Walker<'a> {
             KIND_INT => go_parse_int(&v.raw, 64).is_err(),
             KIND_FLOAT => match go_parse_float_ok(&v.raw) {
                 Some(ok) => !ok,
-                None => return unsupported("a float value in a form Go's ParseFloat reads its own way"),
+                None => {
+                    return unsupported("a float value in a form Go's ParseFloat reads its own way")
+                }
             },
             KIND_STRING | KIND_BLOCK | KIND_ENUM | KIND_NULL => false,
             KIND_BOOLEAN => !go_parse_bool(&v.raw),
@@ -1495,7 +1603,12 @@ impl<'a> Walker<'a> {
                 ),
             );
         }
-        if def.kind == "SCALAR" && !matches!(def.name.as_str(), "Int" | "Float" | "String" | "Boolean" | "ID") {
+        if def.kind == "SCALAR"
+            && !matches!(
+                def.name.as_str(),
+                "Int" | "Float" | "String" | "Boolean" | "ID"
+            )
+        {
             return Ok(());
         }
         let enums: Vec<&str> = if def.kind == "ENUM" {
@@ -1539,7 +1652,13 @@ impl<'a> Walker<'a> {
                         ),
                         unknown: false,
                     };
-                    self.suggest_quoted(&mut msg, "Did you mean the enum value", &v.raw, &enums, false)?;
+                    self.suggest_quoted(
+                        &mut msg,
+                        "Did you mean the enum value",
+                        &v.raw,
+                        &enums,
+                        false,
+                    )?;
                     self.add(v.pos, msg);
                 } else if !one_of(&["String", "ID"]) {
                     let m = self.unexpected_type_message(v, et, def)?;
@@ -1549,11 +1668,15 @@ impl<'a> Walker<'a> {
             KIND_ENUM => {
                 if def.kind != "ENUM" {
                     let text = self.unexpected_type_message(v, et, def)?;
-                    let mut msg = Msg { text, unknown: false };
+                    let mut msg = Msg {
+                        text,
+                        unknown: false,
+                    };
                     let (s, unknown) = self.suggestion_list(&v.raw, &enums, false)?;
                     msg.unknown |= unknown;
                     if !s.is_empty() {
-                        msg.text.push_str(&format!(" Did you mean the enum value {}?", or_list(&s)));
+                        msg.text
+                            .push_str(&format!(" Did you mean the enum value {}?", or_list(&s)));
                     }
                     self.add(v.pos, msg);
                 } else if !def.enum_values.iter().any(|e| e.name == v.raw) {
@@ -1565,7 +1688,13 @@ impl<'a> Walker<'a> {
                         ),
                         unknown: false,
                     };
-                    self.suggest_quoted(&mut msg, "Did you mean the enum value", &v.raw, &enums, false)?;
+                    self.suggest_quoted(
+                        &mut msg,
+                        "Did you mean the enum value",
+                        &v.raw,
+                        &enums,
+                        false,
+                    )?;
                     self.add(v.pos, msg);
                 }
             }
@@ -1602,11 +1731,16 @@ impl<'a> Walker<'a> {
                     if v.children.len() != 1 {
                         self.add_text(
                             v.pos,
-                            format!("OneOf Input Object \"{}\" must specify exactly one key.", def.name),
+                            format!(
+                                "OneOf Input Object \"{}\" must specify exactly one key.",
+                                def.name
+                            ),
                         );
                         continue;
                     }
-                    let Some(c) = v.children.first() else { continue };
+                    let Some(c) = v.children.first() else {
+                        continue;
+                    };
                     let fv = child_value(c)?;
                     if fv.kind == KIND_NULL {
                         let Some(f0) = def.fields.first() else {
@@ -1659,7 +1793,10 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn fields_and_fragments(&mut self, ss: &'a [Selection]) -> R<(FieldsMap<'a>, Vec<&'a FragmentSpread>)> {
+    fn fields_and_fragments(
+        &mut self,
+        ss: &'a [Selection],
+    ) -> R<(FieldsMap<'a>, Vec<&'a FragmentSpread>)> {
         fn walk<'a>(
             w: &mut Walker<'a>,
             ss: &'a [Selection],
@@ -1674,7 +1811,11 @@ impl<'a> Walker<'a> {
             for s in ss {
                 match s {
                     Selection::Field(f) => {
-                        let rn = if f.alias.is_empty() { &f.name } else { &f.alias };
+                        let rn = if f.alias.is_empty() {
+                            &f.name
+                        } else {
+                            &f.alias
+                        };
                         m.push(rn, f);
                     }
                     Selection::Inline(i) => walk(w, &i.selection_set, m, spreads, depth + 1)?,
@@ -1849,7 +1990,13 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn find_conflict(&mut self, parent_exclusive: bool, a: &'a Field, b: &'a Field, depth: usize) -> R<Option<Conflict>> {
+    fn find_conflict(
+        &mut self,
+        parent_exclusive: bool,
+        a: &'a Field,
+        b: &'a Field,
+        depth: usize,
+    ) -> R<Option<Conflict>> {
         if depth > MAX_DEPTH {
             return unsupported("fields compared too deeply");
         }
@@ -1870,7 +2017,11 @@ impl<'a> Walker<'a> {
                 && da.is_some()
                 && db.is_some();
         }
-        let name_a = if a.alias.is_empty() { &a.name } else { &a.alias };
+        let name_a = if a.alias.is_empty() {
+            &a.name
+        } else {
+            &a.alias
+        };
         let leaf = |message: String| {
             Ok(Some(Conflict {
                 message,
@@ -1881,7 +2032,10 @@ impl<'a> Walker<'a> {
         };
         if !exclusive {
             if a.name != b.name {
-                return leaf(format!("\"{}\" and \"{}\" are different fields", a.name, b.name));
+                return leaf(format!(
+                    "\"{}\" and \"{}\" are different fields",
+                    a.name, b.name
+                ));
             }
             if !same_arguments(&a.arguments, &b.arguments)? {
                 return leaf("they have differing arguments".into());
@@ -1897,7 +2051,12 @@ impl<'a> Walker<'a> {
                 ));
             }
         }
-        let sub = self.between_sub_selection_sets(exclusive, &a.selection_set, &b.selection_set, depth + 1)?;
+        let sub = self.between_sub_selection_sets(
+            exclusive,
+            &a.selection_set,
+            &b.selection_set,
+            depth + 1,
+        )?;
         if sub.is_empty() {
             return Ok(None);
         }
@@ -1925,7 +2084,10 @@ impl<'a> Walker<'a> {
         if t1.non_null != t2.non_null {
             return Ok(true);
         }
-        let (Some(d1), Some(d2)) = (self.schema.types.get(&t1.named), self.schema.types.get(&t2.named)) else {
+        let (Some(d1), Some(d2)) = (
+            self.schema.types.get(&t1.named),
+            self.schema.types.get(&t2.named),
+        ) else {
             return unsupported("a field of an undefined type");
         };
         if is_leaf(d1) && is_leaf(d2) {
@@ -1958,7 +2120,10 @@ impl<'a> FieldsMap<'a> {
     }
 
     fn get(&self, name: &str) -> Option<&Vec<&'a Field>> {
-        self.index.get(name).and_then(|&i| self.entries.get(i)).map(|e| &e.1)
+        self.index
+            .get(name)
+            .and_then(|&i| self.entries.get(i))
+            .map(|e| &e.1)
     }
 
     /// `reflect.DeepEqual` of two maps. Fields of a parsed document are

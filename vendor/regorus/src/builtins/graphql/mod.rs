@@ -226,10 +226,7 @@ fn type_error(name: &'static str, i: usize, v: &Value) -> anyhow::Error {
         Value::Object(_) => "object",
         Value::Undefined => "undefined",
     };
-    anyhow::anyhow!(
-        "{name}: operand {} must be one of {{object, string}} but got {t}",
-        i + 1
-    )
+    anyhow::anyhow!("{name}: operand {i} must be one of {{string, object}} but got {t}")
 }
 
 fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {

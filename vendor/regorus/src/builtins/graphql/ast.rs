@@ -31,7 +31,7 @@ pub const KIND_ENUM: i64 = 7;
 pub const KIND_LIST: i64 = 8;
 pub const KIND_OBJECT: i64 = 9;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Value {
     pub raw: String,
     pub children: Vec<ChildValue>,
@@ -43,7 +43,7 @@ pub struct Value {
     pub expected_type_has_default: bool,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChildValue {
     pub name: String,
     pub value: Option<Box<Value>>,
@@ -98,7 +98,7 @@ impl Type {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Argument {
     pub name: String,
     pub value: Option<Value>,
@@ -106,7 +106,7 @@ pub struct Argument {
     pub comment: Comments,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Directive {
     pub name: String,
     pub arguments: Vec<Argument>,
@@ -114,7 +114,7 @@ pub struct Directive {
     pub location: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Field {
     pub alias: String,
     pub name: String,
@@ -125,7 +125,7 @@ pub struct Field {
     pub comment: Comments,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FragmentSpread {
     pub name: String,
     pub directives: Vec<Directive>,
@@ -133,7 +133,7 @@ pub struct FragmentSpread {
     pub comment: Comments,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InlineFragment {
     pub type_condition: String,
     pub directives: Vec<Directive>,
@@ -142,7 +142,7 @@ pub struct InlineFragment {
     pub comment: Comments,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Selection {
     Field(Field),
     Spread(FragmentSpread),
@@ -157,6 +157,9 @@ pub struct VariableDefinition {
     pub directives: Vec<Directive>,
     pub pos: Option<Pos>,
     pub comment: Comments,
+    /// Set only by decoding an AST object (the validator sets it after
+    /// OPA has written the AST, and never clears it).
+    pub used: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -440,7 +443,7 @@ fn variable_definition_json(v: &VariableDefinition) -> J {
         .j("DefaultValue", opt_value_json(&v.default_value))
         .j("Directives", arr(&v.directives, directive_json))
         .c("Comment", &v.comment)
-        .b("Used", false)
+        .b("Used", v.used)
         .done()
 }
 

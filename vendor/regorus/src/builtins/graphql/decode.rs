@@ -497,11 +497,261 @@ pub fn schema_document(v: &RValue) -> R<SchemaDocument> {
     })
 }
 
-/// Query ASTs: gqlparser decodes every selection of an object as a Field
-/// (its UnmarshalSelectionSet tries Field first, which accepts any object),
-/// and validates that; not modelled.
-pub fn query_document(_v: &RValue) -> R<QueryDocument> {
-    Err(GqlError::unsupported(
-        "a GraphQL query given as an AST object",
-    ))
+/// A struct gqlparser decodes with its own UnmarshalJSON: the object's
+/// keys matched exactly, other keys ignored.
+struct C<'a> {
+    m: &'a Map<String, J>,
+}
+
+impl<'a> C<'a> {
+    /// Go's `json.Unmarshal(b, &map[string]json.RawMessage)`: null is an
+    /// empty map.
+    fn new(v: &'a J, what: &str) -> R<Option<Self>> {
+        match v {
+            J::Null => Ok(None),
+            J::Object(m) => Ok(Some(C { m })),
+            other => Err(type_err(what, other)),
+        }
+    }
+
+    fn get(&self, k: &str) -> Option<&'a J> {
+        self.m.get(k).filter(|v| !v.is_null())
+    }
+
+    fn string(&self, k: &str) -> R<String> {
+        match self.get(k) {
+            None => Ok(String::new()),
+            Some(J::String(s)) => Ok(s.clone()),
+            Some(o) => Err(type_err("string", o)),
+        }
+    }
+
+    fn list<T>(&self, k: &str, f: impl Fn(&J) -> R<T>) -> R<Vec<T>> {
+        match self.get(k) {
+            None => Ok(Vec::new()),
+            Some(J::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    if v.is_null() {
+                        return Err(GqlError::unsupported("a null element in an AST list"));
+                    }
+                    f(v)
+                })
+                .collect(),
+            Some(o) => Err(type_err("slice", o)),
+        }
+    }
+
+    /// Keys whose value this port does not model (positions, which would
+    /// change messages; validator annotations, which the walker reads).
+    fn none(&self, keys: &[&str]) -> R<()> {
+        for k in keys {
+            if self.get(k).is_some() {
+                return Err(GqlError::unsupported(&format!("the AST key {k:?}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A type gqlparser's walker would call `String()` on and panic.
+fn check_type(t: &Type, depth: usize) -> R<()> {
+    if depth > MAX_DEPTH {
+        return Err(GqlError::unsupported("AST types nested over 128 levels"));
+    }
+    match &t.elem {
+        Some(e) => check_type(e, depth + 1),
+        None if t.named.is_empty() => Err(GqlError::unsupported(
+            "an AST type with neither a name nor an element",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn variable_definition(v: &J) -> R<VariableDefinition> {
+    let Some(s) = S::new(
+        v,
+        "ast.VariableDefinition",
+        &[
+            "Variable",
+            "Type",
+            "DefaultValue",
+            "Directives",
+            "Position",
+            "Comment",
+            "Definition",
+            "Used",
+        ],
+    )?
+    else {
+        return Ok(VariableDefinition::default());
+    };
+    s.none(&["Definition"])?;
+    let t = opt_ty(&s, "Type")?;
+    if let Some(t) = &t {
+        check_type(t, 0)?;
+    }
+    Ok(VariableDefinition {
+        variable: s.string("Variable")?,
+        ty: t,
+        default_value: opt_value(&s, "DefaultValue")?,
+        directives: s.ptr_list("Directives", directive)?,
+        pos: None,
+        comment: s.comments("Comment")?,
+        used: s.boolean("Used")?,
+    })
+}
+
+/// ast.UnmarshalSelectionSet: each element tried as a Field (which accepts
+/// nearly any object), then as a FragmentSpread, then as an
+/// InlineFragment; an element none of them accepts is dropped.
+fn selection_set(v: &J, depth: usize) -> R<Vec<Selection>> {
+    if depth > MAX_DEPTH {
+        return Err(GqlError::unsupported(
+            "AST selection sets nested over 128 levels",
+        ));
+    }
+    let items = match v {
+        J::Null => return Ok(Vec::new()),
+        J::Array(a) => a,
+        o => return Err(type_err("[]json.RawMessage", o)),
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let attempts: [&dyn Fn(&J) -> R<Selection>; 3] =
+            [&|i| field(i, depth), &fragment_spread, &|i| {
+                inline_fragment(i, depth)
+            }];
+        for attempt in attempts {
+            match attempt(item) {
+                Ok(s) => {
+                    out.push(s);
+                    break;
+                }
+                Err(e) if e.unsupported => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn field(v: &J, depth: usize) -> R<Selection> {
+    let Some(c) = C::new(v, "map[string]json.RawMessage")? else {
+        return Ok(Selection::Field(Field::default()));
+    };
+    c.none(&["Position", "Definition", "ObjectDefinition"])?;
+    Ok(Selection::Field(Field {
+        alias: c.string("Alias")?,
+        name: c.string("Name")?,
+        arguments: c.list("Arguments", argument)?,
+        directives: c.list("Directives", directive)?,
+        selection_set: match c.get("SelectionSet") {
+            Some(ss) => selection_set(ss, depth + 1)?,
+            None => Vec::new(),
+        },
+        pos: None,
+        comment: Vec::new(),
+    }))
+}
+
+fn fragment_spread(v: &J) -> R<Selection> {
+    let Some(s) = S::new(
+        v,
+        "ast.FragmentSpread",
+        &[
+            "Name",
+            "Directives",
+            "ObjectDefinition",
+            "Definition",
+            "Position",
+            "Comment",
+        ],
+    )?
+    else {
+        return Ok(Selection::Spread(FragmentSpread::default()));
+    };
+    s.none(&["ObjectDefinition", "Definition"])?;
+    Ok(Selection::Spread(FragmentSpread {
+        name: s.string("Name")?,
+        directives: s.ptr_list("Directives", directive)?,
+        pos: None,
+        comment: s.comments("Comment")?,
+    }))
+}
+
+fn inline_fragment(v: &J, depth: usize) -> R<Selection> {
+    let Some(c) = C::new(v, "map[string]json.RawMessage")? else {
+        return Ok(Selection::Inline(InlineFragment::default()));
+    };
+    c.none(&["Position", "ObjectDefinition"])?;
+    Ok(Selection::Inline(InlineFragment {
+        type_condition: c.string("TypeCondition")?,
+        directives: c.list("Directives", directive)?,
+        selection_set: match c.get("SelectionSet") {
+            Some(ss) => selection_set(ss, depth + 1)?,
+            None => Vec::new(),
+        },
+        pos: None,
+        comment: Vec::new(),
+    }))
+}
+
+fn operation(v: &J) -> R<OperationDefinition> {
+    let Some(c) = C::new(v, "map[string]json.RawMessage")? else {
+        return Ok(OperationDefinition::default());
+    };
+    c.none(&["Position"])?;
+    Ok(OperationDefinition {
+        operation: c.string("Operation")?,
+        name: c.string("Name")?,
+        variable_definitions: c.list("VariableDefinitions", variable_definition)?,
+        directives: c.list("Directives", directive)?,
+        selection_set: match c.get("SelectionSet") {
+            Some(ss) => selection_set(ss, 0)?,
+            None => Vec::new(),
+        },
+        pos: None,
+        comment: Vec::new(),
+    })
+}
+
+fn fragment_definition(v: &J) -> R<FragmentDefinition> {
+    let Some(c) = C::new(v, "map[string]json.RawMessage")? else {
+        return Ok(FragmentDefinition::default());
+    };
+    c.none(&["Position", "Definition"])?;
+    Ok(FragmentDefinition {
+        name: c.string("Name")?,
+        variable_definition: c.list("VariableDefinition", variable_definition)?,
+        type_condition: c.string("TypeCondition")?,
+        directives: c.list("Directives", directive)?,
+        selection_set: match c.get("SelectionSet") {
+            Some(ss) => selection_set(ss, 0)?,
+            None => Vec::new(),
+        },
+        pos: None,
+        comment: Vec::new(),
+    })
+}
+
+/// A query AST object, decoded as Go's encoding/json decodes it into
+/// gqlparser's QueryDocument (whose operations, fragments, fields and
+/// inline fragments have their own UnmarshalJSON: exact keys, the others
+/// ignored, `Comment` dropped).
+pub fn query_document(v: &RValue) -> R<QueryDocument> {
+    let j = to_json(v)?;
+    let Some(s) = S::new(
+        &j,
+        "ast.QueryDocument",
+        &["Operations", "Fragments", "Position", "Comment"],
+    )?
+    else {
+        return Ok(QueryDocument::default());
+    };
+    Ok(QueryDocument {
+        operations: s.ptr_list("Operations", operation)?,
+        fragments: s.ptr_list("Fragments", fragment_definition)?,
+        comment: s.comments("Comment")?,
+    })
 }

@@ -10,9 +10,6 @@
 //! `parser::MAX_DEPTH`, an AST object this port does not decode as Go
 //! would), the builtin fails with an error instead of answering otherwise.
 
-// The query positions and the schema's look-ups serve the query validator.
-#![allow(dead_code)]
-
 mod ast;
 mod decode;
 mod lexer;
@@ -36,12 +33,9 @@ pub fn register(m: &mut builtins::BuiltinsMap<&'static str, builtins::BuiltinFcn
     m.insert("graphql.parse_query", (parse_query, 1));
     m.insert("graphql.parse_schema", (parse_schema, 1));
     m.insert("graphql.schema_is_valid", (schema_is_valid, 1));
-    // graphql.parse, graphql.parse_and_verify and graphql.is_valid validate
-    // a query against the schema with gqlparser's rules, which are not
-    // ported (validate.rs): they stay unregistered, so that a policy
-    // calling them is refused when it is loaded instead of evaluating to
-    // undefined where OPA answers. Their bodies below are ready for it.
-    let _ = (parse, 2, parse_and_verify, 2, is_valid, 2);
+    m.insert("graphql.parse", (parse, 2));
+    m.insert("graphql.parse_and_verify", (parse_and_verify, 2));
+    m.insert("graphql.is_valid", (is_valid, 2));
 }
 
 /// A gqlparser error (message and location), or a limit of this port.
@@ -55,6 +49,10 @@ pub struct GqlError {
     pub unsupported: bool,
     /// Raised as is by OPA (a JSON decoding error), not formatted.
     pub raw: bool,
+    /// gqlparser's message is not known here (it depends on Go's map
+    /// order or on sorting this port does not reproduce); whether there
+    /// is an error is.
+    pub nondeterministic: bool,
 }
 
 impl GqlError {
@@ -77,6 +75,7 @@ impl GqlError {
             file,
             unsupported: false,
             raw: false,
+            nondeterministic: false,
         }
     }
 
@@ -87,6 +86,7 @@ impl GqlError {
             file: "input",
             unsupported: true,
             raw: false,
+            nondeterministic: false,
         }
     }
 
@@ -97,6 +97,7 @@ impl GqlError {
             file: "input",
             unsupported: false,
             raw: true,
+            nondeterministic: false,
         }
     }
 
@@ -131,13 +132,22 @@ fn format_text(text: &str) -> String {
     format!("GraphQL parse error: {text}")
 }
 
+/// This port's limit: a hard error (`LimitError::Unsupported`, which is
+/// never turned into undefined), with the detail as its message.
+fn unsupported(name: &'static str, what: &str) -> anyhow::Error {
+    anyhow::Error::from(crate::utils::limits::LimitError::Unsupported {
+        builtin: name,
+        what: "this GraphQL input (gqlparser's answer is not reproduced)",
+    })
+    .context(format!(
+        "{name}: not supported by this GraphQL implementation: {what}"
+    ))
+}
+
 /// The builtin error for a failure: OPA's message, or this port's limit.
-fn fail(name: &str, e: &GqlError) -> anyhow::Error {
+fn fail(name: &'static str, e: &GqlError) -> anyhow::Error {
     if e.unsupported {
-        return anyhow::anyhow!(
-            "{name}: not supported by this GraphQL implementation: {}",
-            e.msg
-        );
+        return unsupported(name, &e.msg);
     }
     if e.raw {
         return anyhow::anyhow!("{name}: {}", e.msg);
@@ -188,11 +198,24 @@ fn convert_schema(doc: &SchemaDocument) -> Result<schema::Schema, GqlError> {
             file: "input",
             unsupported: false,
             raw: true,
+            nondeterministic: false,
         }
     })
 }
 
-fn type_error(name: &str, i: usize, v: &Value) -> anyhow::Error {
+/// gqlparser's ValidateWithRules with the default rules.
+fn run_validation(
+    name: &'static str,
+    schema: &schema::Schema,
+    query: &QueryDocument,
+) -> Result<alloc::vec::Vec<GqlError>> {
+    validate::validate(schema, query).map_err(|e| match e {
+        validate::VErr::Unsupported(what) => unsupported(name, &what),
+        validate::VErr::Limit(l) => anyhow::Error::from(l),
+    })
+}
+
+fn type_error(name: &'static str, i: usize, v: &Value) -> anyhow::Error {
     let t = match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -203,10 +226,7 @@ fn type_error(name: &str, i: usize, v: &Value) -> anyhow::Error {
         Value::Object(_) => "object",
         Value::Undefined => "undefined",
     };
-    anyhow::anyhow!(
-        "{name}: operand {} must be one of {{object, string}} but got {t}",
-        i + 1
-    )
+    anyhow::anyhow!("{name}: operand {i} must be one of {{string, object}} but got {t}")
 }
 
 fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -225,9 +245,12 @@ fn parse(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Re
     let schema_ast = ast::schema_document_json(&sdoc);
     let schema = convert_schema(&sdoc).map_err(|e| fail(name, &e))?;
     let query_ast = ast::query_document_json(&query);
-    let errs = validate::validate(&schema, &query);
-    if let Some(e) = errs.iter().find(|e| e.unsupported) {
-        return Err(fail(name, e));
+    let errs = run_validation(name, &schema, &query)?;
+    if errs.iter().any(|e| e.nondeterministic) {
+        return Err(unsupported(
+            name,
+            "gqlparser's message for this query depends on Go's map order or sort",
+        ));
     }
     if !errs.is_empty() {
         bail!("{name}: {}", format_errors(&errs));
@@ -269,10 +292,7 @@ fn parse_and_verify(
         Err(e) if e.unsupported => return Err(fail(name, &e)),
         Err(_) => return unverified(),
     };
-    let errs = validate::validate(&schema, &query);
-    if let Some(e) = errs.iter().find(|e| e.unsupported) {
-        return Err(fail(name, e));
-    }
+    let errs = run_validation(name, &schema, &query)?;
     if !errs.is_empty() {
         return unverified();
     }
@@ -329,10 +349,7 @@ fn is_valid(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) ->
         Err(e) if e.unsupported => return Err(fail(name, &e)),
         Err(_) => return Ok(Value::from(false)),
     };
-    let errs = validate::validate(&schema, &query);
-    if let Some(e) = errs.iter().find(|e| e.unsupported) {
-        return Err(fail(name, e));
-    }
+    let errs = run_validation(name, &schema, &query)?;
     Ok(Value::from(errs.is_empty()))
 }
 

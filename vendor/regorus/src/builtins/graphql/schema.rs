@@ -25,12 +25,6 @@ pub struct Schema {
     pub implements: BTreeMap<String, Vec<Option<String>>>,
 }
 
-impl Schema {
-    pub fn get(&self, name: &str) -> Option<&Definition> {
-        self.types.get(name)
-    }
-}
-
 fn err(pos: Option<Pos>, msg: String) -> GqlError {
     GqlError::at(pos, msg)
 }

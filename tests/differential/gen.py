@@ -43,6 +43,9 @@ KNOWN: dict[str, str] = {
     "negative-format": "sprintf %d/%05d/%x and format_int of negative or fractional numbers "
                        "(`sprintf(\"%d items\", [-1])` is \"--1 items\" in cos)",
     "sprintf-empty-set": "sprintf `%v` of an empty set: OPA writes `set()`, cos `{}`",
+    "arith-non-number": "arithmetic (+ - * /) on a non-number (input.user.age null or an array): "
+                        "OPA's builtin error makes the expression undefined, cos fails the evaluation "
+                        "(seed 2's s2-712, seed 1's s1-344)",
     "with-undefined": "`with` whose value is an input reference that may be undefined "
                       "(case s1-650 of seed 1: cos keeps a set element OPA drops; not minimised yet)",
 }
@@ -99,7 +102,7 @@ def gen_input(rng: random.Random) -> dict:
     for obj in (user, resource, inp):
         if rng.random() < 0.15:
             del obj[rng.choice(list(obj))]
-    if rng.random() < 0.07:
+    if rng.random() < 0.07 and "arith-non-number" not in EXCLUDE:
         user["age"] = rng.choice(["30", None, [1], True])
     if rng.random() < 0.05:
         inp["action"] = rng.choice([1, None, ["read"]])

@@ -114,6 +114,12 @@ step "OPA's own test suite against cos, as tests/opa-suite/status.json records i
 await "$oracles_py" oracles-py
 "$venv_interop/bin/python" "$root/tests/opa-suite/run.py" --check
 
+step "differential test against OPA's Go API (tests/differential/run.py --ci: fixed seed, 1200 random policies, at most 60 s; the harness is built by scripts/oracles/opa-harness.sh, once)"
+COS_OPA_HARNESS="$(bash "$root/scripts/oracles/opa-harness.sh" | tail -n 1)"
+export COS_OPA_HARNESS
+# cos's side is cos-tests' binary, which `cargo build --workspace --tests` built.
+COS_DIFFERENTIAL_BIN="$root/target/debug/cos-differential" python3 "$root/tests/differential/run.py" --ci --out "$log_dir/differential"
+
 step "Python interop oracles (tests/interop/requirements.txt; venvs prepared in the background)"
 venv="$venv_interop"
 "$venv/bin/python" -m pytest "$root/tests/interop" -q -p no:cacheprovider 2>&1 | tee "$log_dir/pytest.log"

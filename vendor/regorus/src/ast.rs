@@ -696,3 +696,145 @@ pub struct Module {
 }
 
 pub type ExprRef = Ref<Expr>;
+
+/// cos patch 30: the operands OPA evaluates before a negation (its compiler's
+/// `rewriteDynamics` and nested-call expansion move them out of `not`): when
+/// one of them is undefined, the statement fails rather than the negation
+/// holding. `not startswith(input.path, "/p")`, `not input.role in roles`,
+/// `not count(input.xs) > 1`, `not [input.a] == [1]` are undefined in OPA
+/// when `input.path`, `input.role`, `input.xs`, `input.a` are, while
+/// `not input.a == 1`, `not input.a` and `not to_number("x")` hold.
+///
+/// For a call or an operator (other than `=` and `==`, which OPA unifies),
+/// each argument that is a reference, a nested call or operator, or a
+/// collection holding one (its elements, recursively); for `=`/`==` and a
+/// bare term, a side that is a call or operator, and otherwise only what
+/// sits inside: the dynamic indexes of a reference and the elements of a
+/// collection. Comprehensions are always defined. A bare
+/// variable is left alone (OPA moves a rule named by it too; here it may be
+/// a local), as is a reference with a `_` index (refused as unsafe).
+pub fn negation_hoists(expr: &ExprRef) -> Vec<ExprRef> {
+    fn has_wildcard(e: &Expr) -> bool {
+        let mut cur = e;
+        loop {
+            match cur {
+                Expr::RefDot { refr, .. } => cur = refr,
+                Expr::RefBrack { refr, index, .. } => {
+                    if matches!(index.as_ref(), Expr::Var { span, .. } if span.text() == "_") {
+                        return true;
+                    }
+                    cur = refr;
+                }
+                _ => return false,
+            }
+        }
+    }
+    /// The dynamic indexes of a reference chain, hoisted as operands.
+    fn indexes(e: &Expr, out: &mut Vec<ExprRef>, depth: usize) {
+        let mut cur = e;
+        loop {
+            match cur {
+                Expr::RefDot { refr, .. } => cur = refr,
+                Expr::RefBrack { refr, index, .. } => {
+                    one(index, out, depth + 1);
+                    cur = refr;
+                }
+                _ => return,
+            }
+        }
+    }
+    fn one(e: &ExprRef, out: &mut Vec<ExprRef>, depth: usize) {
+        if depth > 64 {
+            return;
+        }
+        match e.as_ref() {
+            Expr::RefDot { .. } | Expr::RefBrack { .. } => {
+                if has_wildcard(e) {
+                    return;
+                }
+                indexes(e, out, depth);
+                out.push(e.clone());
+            }
+            Expr::Call { .. }
+            | Expr::ArithExpr { .. }
+            | Expr::BinExpr { .. }
+            | Expr::UnaryExpr { .. }
+            | Expr::BoolExpr { .. } => out.push(e.clone()),
+            Expr::Array { items, .. } | Expr::Set { items, .. } => {
+                for i in items {
+                    one(i, out, depth + 1);
+                }
+            }
+            Expr::Object { fields, .. } => {
+                for (_, k, v) in fields {
+                    one(k, out, depth + 1);
+                    one(v, out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn in_term(e: &ExprRef, out: &mut Vec<ExprRef>) {
+        match e.as_ref() {
+            Expr::RefDot { .. } | Expr::RefBrack { .. } => {
+                if !has_wildcard(e) {
+                    indexes(e, out, 0);
+                }
+            }
+            // Nested calls are expanded out of any expression.
+            Expr::Array { .. }
+            | Expr::Set { .. }
+            | Expr::Object { .. }
+            | Expr::Call { .. }
+            | Expr::ArithExpr { .. }
+            | Expr::BinExpr { .. }
+            | Expr::UnaryExpr { .. }
+            | Expr::BoolExpr { .. } => one(e, out, 0),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match expr.as_ref() {
+        Expr::AssignExpr {
+            op: AssignOp::Eq,
+            lhs,
+            rhs,
+            ..
+        }
+        | Expr::BoolExpr {
+            op: BoolOp::Eq,
+            lhs,
+            rhs,
+            ..
+        } => {
+            in_term(lhs, &mut out);
+            in_term(rhs, &mut out);
+        }
+        Expr::Call { params, .. } => {
+            for p in params {
+                one(p, &mut out, 0);
+            }
+        }
+        Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::ArithExpr { lhs, rhs, .. }
+        | Expr::BinExpr { lhs, rhs, .. } => {
+            one(lhs, &mut out, 0);
+            one(rhs, &mut out, 0);
+        }
+        Expr::UnaryExpr { expr, .. } => one(expr, &mut out, 0),
+        Expr::Membership {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(k) = key {
+                one(k, &mut out, 0);
+            }
+            one(value, &mut out, 0);
+            one(collection, &mut out, 0);
+        }
+        _ => in_term(expr, &mut out),
+    }
+    out
+}

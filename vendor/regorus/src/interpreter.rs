@@ -1244,7 +1244,14 @@ impl Interpreter {
                     value != Value::Undefined
                 }
             }
-            Literal::NotExpr { span, expr, .. } => {
+            Literal::NotExpr { span, expr, .. } => 'not: {
+                // cos patch 30: OPA evaluates these operands before the
+                // negation; one undefined fails the statement.
+                for operand in crate::ast::negation_hoists(expr) {
+                    if self.eval_expr(&operand)? == Value::Undefined {
+                        break 'not false;
+                    }
+                }
                 let value = match expr.as_ref() {
                     // Extra parameter is allowed; but a return argument is not allowed.
                     Expr::Call {

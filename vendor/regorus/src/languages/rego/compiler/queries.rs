@@ -258,6 +258,19 @@ impl<'a> Compiler<'a> {
                 }
             }
             ast::Literal::NotExpr { expr, .. } => {
+                // cos patch 30: OPA evaluates these operands before the
+                // negation; one undefined fails the statement.
+                for operand in crate::ast::negation_hoists(expr) {
+                    let reg =
+                        self.compile_rego_expr_with_span(&operand, operand.span(), false)?;
+                    self.emit_instruction(
+                        Instruction::Guard {
+                            register: reg,
+                            mode: GuardMode::NotUndefined,
+                        },
+                        &stmt.span,
+                    );
+                }
                 let expr_reg = self.with_soft_assert_mode(true, |compiler| {
                     compiler.compile_rego_expr_with_span(expr, expr.span(), false)
                 })?;

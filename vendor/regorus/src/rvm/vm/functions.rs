@@ -19,6 +19,15 @@ impl RegoVM {
                 pc: self.pc,
                 available: self.program.instruction_data.function_call_params.len(),
             })?;
+        // cos patch 30: a call with an undefined argument is undefined, as
+        // in OPA (which evaluates the arguments first); the VM called the
+        // function, and `f(_) := true` answered true.
+        for &arg in params.args.iter().take(usize::from(params.num_args)) {
+            if self.get_register(arg)? == &Value::Undefined {
+                self.set_register(params.dest, Value::Undefined)?;
+                return Ok(());
+            }
+        }
         let call_result = match self.execution_mode {
             ExecutionMode::RunToCompletion => {
                 self.execute_call_rule_common(params.dest, params.func_rule_index, Some(&params))

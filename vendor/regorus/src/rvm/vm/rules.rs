@@ -171,11 +171,14 @@ impl RegoVM {
                             break;
                         }
                     }
-                    // cos patch: every error of a body is the rule's error
-                    // (a strict builtin error, a type error), as in OPA;
-                    // upstream dropped the non-fatal ones and went on to the
-                    // next body, so `s contains 1 if { 1 / 0 }` was `[]`
-                    // with strict builtin errors instead of failing.
+                    // A failed condition outside any loop ends the body
+                    // this way: the next body is tried.
+                    Err(VmError::AssertionFailed { .. }) => {}
+                    // cos patch: every other error of a body is the rule's
+                    // error (a strict builtin error, a type error), as in
+                    // OPA; upstream dropped the non-fatal ones and went on
+                    // to the next body, so `s contains 1 if { 1 / 0 }` was
+                    // `[]` with strict builtin errors instead of failing.
                     Err(e) => {
                         self.restore_rule_state(
                             &mut previous_loop_stack,

@@ -101,6 +101,9 @@ const VM_CACHE_MAX: usize = 1024;
 struct VmCache {
     slots: RwLock<HashMap<String, Option<Arc<VmSlot>>>>,
     by_query: RwLock<HashMap<Box<str>, Arc<VmSlot>>>,
+    /// Evaluations a VM program began and the interpreter then answered
+    /// (tests: the baseline decision must never need it).
+    fallbacks: std::sync::atomic::AtomicU64,
 }
 
 struct VmSlot {
@@ -606,7 +609,15 @@ impl PolicyEngine {
                 }
             };
             let outcome = match slot {
-                Some(slot) => self.eval_vm(&slot, input.map(|i| &i.0)),
+                Some(slot) => {
+                    let outcome = self.eval_vm(&slot, input.map(|i| &i.0));
+                    if matches!(outcome, VmOutcome::Fallback) {
+                        self.vms
+                            .fallbacks
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    outcome
+                }
                 None => VmOutcome::Fallback,
             };
             match outcome {
@@ -1278,6 +1289,32 @@ s contains 1 if { 1 / input.d }
                 Some(json!([1]))
             );
         }
+    }
+
+    /// The baseline decision answers on the VM for allowed and denied
+    /// requests alike: a VM error that makes the interpreter answer is
+    /// right but about 9x the work (a vendored patch once did that to every
+    /// call), and no answer-comparing test sees it.
+    #[test]
+    fn baseline_decisions_never_fall_back_to_the_interpreter() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/policy-packs/companyos-baseline");
+        let pack = Pack::load(&dir, &crate::pack::Limits::default()).unwrap();
+        let e = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
+        let allow = json!({"subject": {"id": "u-42", "tenant": "acme", "roles": ["analyst", "viewer"],
+            "attributes": {"clearance": "CONFIDENTIAL", "step_up": false}}, "action": "read",
+            "resource": {"type": "dataset", "id": "ds-7", "tenant": "globex", "classification": "CONFIDENTIAL", "residency": "EU-Only"},
+            "context": {"time": "2026-11-22T10:00:00Z", "grants": [{"tenant": "globex", "role": "analyst", "actions": ["read"], "expires": "2026-12-31T00:00:00Z"}]}});
+        let mut deny = allow.clone();
+        deny["context"]["grants"] = json!([]);
+        deny["subject"]["attributes"]["clearance"] = json!("PUBLIC");
+        for input in [&allow, &deny, &json!({})] {
+            e.evaluate("companyos/abac/decision", input).unwrap();
+        }
+        assert_eq!(
+            e.vms.fallbacks.load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
     }
 
     #[test]

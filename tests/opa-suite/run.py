@@ -348,16 +348,22 @@ def run_case(cos: str, case: dict) -> tuple[str, dict]:
         return "refused: experimental keywords", info
 
     # input: `input` as JSON, or `input_term` when it is JSON-compatible.
-    input_value, has_input = None, False
+    # An input_term that is not JSON (a set, say) is a Rego term: the query
+    # is wrapped and evaluated `with input as <term>`, as one statement.
+    input_value, has_input, term_input = None, False, None
     if "input_term" in case:
         try:
             input_value, has_input = json.loads(case["input_term"]), True
         except ValueError:
-            return "refused: input_term not JSON", info
+            if "\n" in query.strip() or ";" in query:
+                return "refused: input_term not JSON", info
+            term_input = case["input_term"]
     elif "input" in case:
         input_value, has_input = case["input"], True
 
-    parts = direct_parts(query)
+    parts = None if term_input is not None else direct_parts(query)
+    if term_input is not None:
+        query = f"{query.strip()} with input as {term_input}"
     names = sorted({k for b in (want or []) for k in b
                     if not (case.get("ignore_generated_vars") and k.startswith("__localq"))})
     info["form"] = "direct" if parts else "wrapped"

@@ -690,15 +690,11 @@ mod tests {
     #[test]
     fn undefined_functions_refused_like_opa() {
         let pack = |srcs: &[&str]| {
-            let modules: Vec<Module> = srcs
-                .iter()
-                .enumerate()
-                .map(|(i, s)| Module {
-                    path: format!("m{i}.rego"),
-                    source: (*s).into(),
-                })
-                .collect();
-            check_pack(&modules, true, &serde_json::json!({}))
+            check_pack(
+                &crate::test_support::modules(srcs),
+                true,
+                &serde_json::json!({}),
+            )
         };
         // Neither a builtin nor defined: refused even where never reached.
         let e = pack(&["package p\n\nx := time.hour(input.t) if input.flag\n"])

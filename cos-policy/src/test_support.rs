@@ -3,20 +3,24 @@
 
 use crate::pack::Module;
 
-/// Parses `srcs` (Rego v1) as the modules `m0.rego`, `m1.rego`, … and
-/// hands the (module, parsed module) pairs to `check`.
-pub(crate) fn with_parsed<T>(
-    srcs: &[&str],
-    check: impl FnOnce(&[(&Module, &regorus::unstable::Module)]) -> T,
-) -> T {
-    let modules: Vec<Module> = srcs
-        .iter()
+/// `srcs` as the modules `m0.rego`, `m1.rego`, …
+pub(crate) fn modules(srcs: &[&str]) -> Vec<Module> {
+    srcs.iter()
         .enumerate()
         .map(|(i, s)| Module {
             path: format!("m{i}.rego"),
             source: (*s).to_owned(),
         })
-        .collect();
+        .collect()
+}
+
+/// Parses `srcs` (Rego v1) as [`modules`] and hands the (module, parsed
+/// module) pairs to `check`.
+pub(crate) fn with_parsed<T>(
+    srcs: &[&str],
+    check: impl FnOnce(&[(&Module, &regorus::unstable::Module)]) -> T,
+) -> T {
+    let modules = modules(srcs);
     let parsed: Vec<_> = modules
         .iter()
         .map(|m| crate::parity::parse_module(m, true).unwrap())

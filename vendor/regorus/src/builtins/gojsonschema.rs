@@ -293,7 +293,7 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
         };
         // Go's RE2 and Rust's regex agree on the common syntax; a pattern
         // Rust refuses is not known to be one Go refuses.
-        let Ok(re) = regex::Regex::new(p) else {
+        let Ok(re) = regex::Regex::new(&ascii_perl_classes(p)) else {
             return Err(Fail::Unsupported("a pattern the regex crate does not compile"));
         };
         s.pattern = Some((p.clone(), re));
@@ -307,7 +307,7 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
     }
     if let Some(r) = m.get("required") {
         let J::Array(r) = r else {
-            return msg("required must be of a array".to_string());
+            return msg("required must be of an array".to_string());
         };
         for v in r {
             let J::String(v) = v else {
@@ -332,7 +332,7 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
     }
     if let Some(e) = m.get("enum") {
         let J::Array(e) = e else {
-            return msg("enum must be of a array".to_string());
+            return msg("enum must be of an array".to_string());
         };
         let mut v: Vec<String> = Vec::new();
         for x in e {
@@ -345,6 +345,35 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
         s.enumeration = Some(v);
     }
     Ok(s)
+}
+
+/// Go's RE2 `\\d`, `\\w`, `\\s` and `\\b` are ASCII; the regex crate's are
+/// Unicode: spell them out as Go means them.
+fn ascii_perl_classes(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut it = p.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('d') => out.push_str("[0-9]"),
+            Some('D') => out.push_str("[^0-9]"),
+            Some('w') => out.push_str("[0-9A-Za-z_]"),
+            Some('W') => out.push_str("[^0-9A-Za-z_]"),
+            Some('s') => out.push_str("[\\t\\n\\f\\r ]"),
+            Some('S') => out.push_str("[^\\t\\n\\f\\r ]"),
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some('B') => out.push_str("(?-u:\\B)"),
+            Some(n) => {
+                out.push('\\');
+                out.push(n);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Go's `json.Marshal` of the value decoded without `UseNumber`.
@@ -423,7 +452,8 @@ fn go_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-/// A `*big.Float` as Go's text/template prints it: `Text('g', 10)`.
+/// A `*big.Float` as Go's text/template prints it (`%v`: the shortest
+/// digits, `%e` form from an exponent of 6 up or below -4).
 fn big_float(f: f64) -> R<String> {
     if !f.is_finite() {
         return Err(Fail::Unsupported("this number"));
@@ -431,7 +461,7 @@ fn big_float(f: f64) -> R<String> {
     if f == 0.0 {
         return Ok("0".to_string());
     }
-    let e = format!("{f:.9e}");
+    let e = format!("{f:e}");
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (neg, mant) = match mant.strip_prefix('-') {
@@ -441,12 +471,13 @@ fn big_float(f: f64) -> R<String> {
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let digits = digits.trim_end_matches('0');
     let digits = if digits.is_empty() { "0" } else { digits };
+    if digits.len() > 15 {
+        // Go prints the shortest digits of a 64-bit-mantissa float.
+        return Err(Fail::Unsupported("a bound with more than 15 digits"));
+    }
     let nd = digits.len() as i32;
     let dp = exp + 1;
-    let mut eprec = 10;
-    if eprec > nd && nd >= dp {
-        eprec = nd;
-    }
+    let eprec = 6;
     let mut out = String::new();
     if neg {
         out.push('-');
@@ -491,7 +522,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn field(&self) -> String {
         if self.path.is_empty() {
-            "(root)".to_string()
+            "(Root)".to_string()
         } else {
             self.path.join(".")
         }

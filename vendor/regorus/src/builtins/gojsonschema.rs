@@ -94,9 +94,11 @@ pub fn compile(doc: &J) -> R<Schema> {
 
 fn integer(v: &J) -> Option<i64> {
     match v {
-        J::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)),
+        J::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                .map(|f| f as i64)
+        }),
         _ => None,
     }
 }
@@ -109,7 +111,9 @@ fn number(v: &J) -> Option<f64> {
 }
 
 fn invalid_type(expected: &str, given: &str) -> Fail {
-    Fail::Msg(format!("Invalid type. Expected: {expected}, given: {given}"))
+    Fail::Msg(format!(
+        "Invalid type. Expected: {expected}, given: {given}"
+    ))
 }
 
 fn parse(doc: &J, depth: usize) -> R<Schema> {
@@ -197,7 +201,9 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
             // gojsonschema visits properties in Go's random map order.
             for v in p.values() {
                 if !v.is_object() && !v.is_boolean() {
-                    return Err(Fail::Unsupported("an invalid property schema among several"));
+                    return Err(Fail::Unsupported(
+                        "an invalid property schema among several",
+                    ));
                 }
             }
         }
@@ -219,9 +225,7 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
                 for e in a {
                     match e {
                         J::Object(_) | J::Bool(_) => v.push(parse(e, depth + 1)?),
-                        _ => {
-                            return Err(invalid_type("Valid Schema/Array Of Schemas", "items"))
-                        }
+                        _ => return Err(invalid_type("Valid Schema/Array Of Schemas", "items")),
                     }
                 }
                 Items::Tuple(v)
@@ -294,7 +298,9 @@ fn parse(doc: &J, depth: usize) -> R<Schema> {
         // Go's RE2 and Rust's regex agree on the common syntax; a pattern
         // Rust refuses is not known to be one Go refuses.
         let Ok(re) = regex::Regex::new(&ascii_perl_classes(p)) else {
-            return Err(Fail::Unsupported("a pattern the regex crate does not compile"));
+            return Err(Fail::Unsupported(
+                "a pattern the regex crate does not compile",
+            ));
         };
         s.pattern = Some((p.clone(), re));
     }
@@ -488,7 +494,11 @@ fn big_float(f: f64) -> R<String> {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        out.push_str(&format!("e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs()));
+        out.push_str(&format!(
+            "e{}{:02}",
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        ));
     } else if dp <= 0 {
         out.push_str("0.");
         for _ in 0..(-dp) {
@@ -575,7 +585,12 @@ fn recurse(
         .map_err(|_| Fail::Unsupported("a validation this long"))?;
     if let Some(pass) = s.pass {
         if !pass {
-            push(errors, path, "false", "False always fails validation".to_string());
+            push(
+                errors,
+                path,
+                "false",
+                "False always fails validation".to_string(),
+            );
         }
         return Ok(());
     }
@@ -657,9 +672,7 @@ fn recurse(
                         if failing > 1 {
                             // gojsonschema visits properties in Go's
                             // random map order.
-                            return Err(Fail::Unsupported(
-                                "errors under several properties",
-                            ));
+                            return Err(Fail::Unsupported("errors under several properties"));
                         }
                     }
                 }
@@ -736,7 +749,12 @@ fn validate_common(s: &Schema, doc: &J, path: &[String], errors: &mut Vec<Error>
     let field = Ctx { path }.field();
     if let Some(c) = &s.constant {
         if &v != c {
-            push(errors, path, "const", format!("{field} does not match: {c}"));
+            push(
+                errors,
+                path,
+                "const",
+                format!("{field} does not match: {c}"),
+            );
         }
     }
     if let Some(e) = &s.enumeration {

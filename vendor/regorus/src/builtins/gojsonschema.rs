@@ -20,6 +20,8 @@ pub enum Fail {
     Msg(String),
     /// Outside the reproduced subset.
     Unsupported(&'static str),
+    /// The engine's deadline or budget.
+    Limit(crate::utils::limits::LimitError),
 }
 
 type R<T> = core::result::Result<T, Fail>;
@@ -581,8 +583,7 @@ fn recurse(
     if depth > MAX_DEPTH * 4 {
         return Err(Fail::Unsupported("a document nested this deeply"));
     }
-    crate::utils::limits::tick(errors.len())
-        .map_err(|_| Fail::Unsupported("a validation this long"))?;
+    crate::utils::limits::tick(errors.len()).map_err(Fail::Limit)?;
     if let Some(pass) = s.pass {
         if !pass {
             push(

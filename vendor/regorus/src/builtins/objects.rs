@@ -487,6 +487,7 @@ fn schema_fail(name: &'static str, f: super::gojsonschema::Fail) -> anyhow::Erro
         super::gojsonschema::Fail::Unsupported(what) => {
             crate::utils::limits::LimitError::Unsupported { builtin: name, what }.into()
         }
+        super::gojsonschema::Fail::Limit(e) => e.into(),
     }
 }
 

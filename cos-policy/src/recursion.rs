@@ -465,6 +465,26 @@ fn head_of(rule: &Rule) -> Option<(&Expr, bool)> {
     }
 }
 
+/// A literal, or a collection of literals: a value with no reference,
+/// variable, call or comprehension in it.
+fn is_constant(e: &Expr, depth: usize) -> bool {
+    depth < 64
+        && match e {
+            Expr::String { .. }
+            | Expr::RawString { .. }
+            | Expr::Number { .. }
+            | Expr::Bool { .. }
+            | Expr::Null { .. } => true,
+            Expr::Array { items, .. } | Expr::Set { items, .. } => {
+                items.iter().all(|x| is_constant(x, depth + 1))
+            }
+            Expr::Object { fields, .. } => fields
+                .iter()
+                .all(|(_, k, v)| is_constant(k, depth + 1) && is_constant(v, depth + 1)),
+            _ => false,
+        }
+}
+
 fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
     // `package a.b` parses as a reference rooted at `a`.
     let mut p = static_ref(&m.package.refr)?.into_path();
@@ -484,6 +504,7 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
     // For the VM gate: paths with a `default`, and paths with an `else`
     // chain.
     let mut defaults: BTreeSet<Path> = BTreeSet::new();
+    let mut vm_unsafe_defaults: BTreeSet<Path> = BTreeSet::new();
     let mut with_else: BTreeSet<Path> = BTreeSet::new();
     for (module, m) in parsed {
         let Some(pkg) = package_path(m) else { continue };
@@ -498,8 +519,18 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
             p.push(root.clone());
             p.extend(segs);
             match rule.as_ref() {
-                Rule::Default { .. } => {
+                Rule::Default { value, args, .. } => {
                     defaults.insert(p.clone());
+                    // The VM computes a default's value when it compiles
+                    // the program, without the data or input: only a
+                    // constant comes out right (`default p := [x | data.a[_]
+                    // = x]` answered `[]`; OPA's suite, defaultkeyword). A
+                    // function's default is lost when the function is called
+                    // inside a loop (`[y | some x in xs; y := f(x)]`; OPA's
+                    // suite, functions/comprehensions).
+                    if !args.is_empty() || !is_constant(value, 0) {
+                        vm_unsafe_defaults.insert(p.clone());
+                    }
                 }
                 Rule::Spec { bodies, .. } => {
                     if bodies.iter().any(|b| b.is_else) {
@@ -603,6 +634,7 @@ pub(crate) fn check(parsed: &[(&Module, &regorus::unstable::Module)]) -> Result<
     // vendored VM then fails, COS-PATCHES.md patch 18, and the interpreter
     // answers.)
     vm_unsafe.extend(defaults.intersection(&with_else).cloned());
+    vm_unsafe.extend(vm_unsafe_defaults);
     // Whatever (conservatively) depends on an unsafe rule is unsafe too.
     loop {
         let more: Vec<Path> = loose

@@ -53,6 +53,8 @@ mod render_template;
 mod aws;
 mod uri;
 pub mod numbers;
+#[cfg(feature = "jsonschema")]
+mod gojsonschema;
 mod objects;
 #[cfg(feature = "opa-runtime")]
 mod opa;

@@ -464,27 +464,60 @@ fn union_into(mut u: Value, obj2: &Value) -> Result<Value> {
     }
 }
 
+// cos patch 27: gojsonschema's answers (builtins/gojsonschema.rs); what
+// that module does not reproduce exactly is refused.
 #[cfg(feature = "jsonschema")]
-fn compile_json_schema(param: &Ref<Expr>, arg: &Value) -> Result<jsonschema::Validator> {
-    let schema_str = match arg {
-        Value::String(schema_str) => schema_str.as_ref().to_string(),
-        _ => arg.to_json_str()?,
-    };
-
-    if let Ok(schema) = serde_json::from_str::<serde_json::Value>(&schema_str) {
-        // cos patch: without `$schema`, draft 7, the newest draft OPA's
-        // gojsonschema knows (upstream: 2020-12, where `items: [...]` is
-        // an invalid schema).
-        let mut options = jsonschema::options();
-        if schema.get("$schema").is_none() {
-            options = options.with_draft(jsonschema::Draft::Draft7);
-        }
-        match options.build(&schema) {
-            Ok(schema) => return Ok(schema),
-            Err(e) => bail!(e.to_string()),
-        }
+fn json_schema_operand(arg: &Value) -> core::result::Result<serde_json::Value, &'static str> {
+    match arg {
+        // A string is the JSON text itself.
+        Value::String(s) => serde_json::from_str(s.as_ref()).map_err(|_| "invalid JSON string"),
+        Value::Object(_) | Value::Array(_) => arg
+            .to_json_str()
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .ok_or("wrong type, expected string or object"),
+        _ => Err("wrong type, expected string or object"),
     }
-    bail!(param.span().error("not a valid json schema"))
+}
+
+#[cfg(feature = "jsonschema")]
+fn schema_fail(name: &'static str, f: super::gojsonschema::Fail) -> anyhow::Error {
+    match f {
+        super::gojsonschema::Fail::Msg(m) => anyhow::anyhow!("{name}: jsonschema: {m}"),
+        super::gojsonschema::Fail::Unsupported(what) => {
+            crate::utils::limits::LimitError::Unsupported { builtin: name, what }.into()
+        }
+        super::gojsonschema::Fail::Limit(e) => e.into(),
+    }
+}
+
+/// Where the gojsonschema port refuses a keyword (`anyOf`, `$ref`, …), the
+/// answers that do not depend on gojsonschema's texts still come from the
+/// `jsonschema` crate (draft 7 unless `$schema` says otherwise): a schema
+/// that compiles, a document that is valid. An invalid document (OPA would
+/// list gojsonschema's errors) and a schema the crate refuses stay refused,
+/// and so does any schema with `format` (gojsonschema's format checkers are
+/// not the crate's).
+#[cfg(feature = "jsonschema")]
+fn crate_validator(schema: &serde_json::Value) -> Option<jsonschema::Validator> {
+    fn has_format(v: &serde_json::Value, depth: usize) -> bool {
+        depth > 64
+            || match v {
+                serde_json::Value::Object(m) => {
+                    m.contains_key("format") || m.values().any(|x| has_format(x, depth + 1))
+                }
+                serde_json::Value::Array(a) => a.iter().any(|x| has_format(x, depth + 1)),
+                _ => false,
+            }
+    }
+    if has_format(schema, 0) {
+        return None;
+    }
+    let mut options = jsonschema::options();
+    if schema.get("$schema").is_none() {
+        options = options.with_draft(jsonschema::Draft::Draft7);
+    }
+    options.build(schema).ok()
 }
 
 #[cfg(feature = "jsonschema")]
@@ -492,21 +525,27 @@ fn json_verify_schema(
     span: &Span,
     params: &[Ref<Expr>],
     args: &[Value],
-    strict: bool,
+    _strict: bool,
 ) -> Result<Value> {
     let name = "json.verify_schema";
     ensure_args_count(span, name, params, args, 1)?;
-
-    Ok(Value::from_array(
-        match compile_json_schema(&params[0], &args[0]) {
-            Ok(_) => [Value::Bool(true), Value::Null],
-            Err(e) if strict => bail!(params[0]
-                .span()
-                .error(format!("invalid schema: {e}").as_str())),
-            Err(e) => [Value::Bool(false), Value::String(e.to_string().into())],
+    let fail = |m: &str| {
+        Ok(Value::from_array(
+            [Value::Bool(false), Value::from(format!("jsonschema: {m}"))].to_vec(),
+        ))
+    };
+    let schema = match json_schema_operand(&args[0]) {
+        Ok(s) => s,
+        Err(m) => return fail(m),
+    };
+    match super::gojsonschema::compile(&schema) {
+        Ok(_) => Ok(Value::from_array([Value::Bool(true), Value::Null].to_vec())),
+        Err(super::gojsonschema::Fail::Msg(m)) => fail(&m),
+        Err(super::gojsonschema::Fail::Unsupported(_)) if crate_validator(&schema).is_some() => {
+            Ok(Value::from_array([Value::Bool(true), Value::Null].to_vec()))
         }
-        .to_vec(),
-    ))
+        Err(f) => Err(schema_fail(name, f)),
+    }
 }
 
 #[cfg(feature = "jsonschema")]
@@ -514,28 +553,41 @@ fn json_match_schema(
     span: &Span,
     params: &[Ref<Expr>],
     args: &[Value],
-    strict: bool,
+    _strict: bool,
 ) -> Result<Value> {
     let name = "json.match_schema";
     ensure_args_count(span, name, params, args, 2)?;
-
-    let document: serde_json::Value = serde_json::from_str(&args[0].to_json_str()?)
-        .map_err(|err| span.error(&format!("Failed to parse JSON: {err}")))?;
-
-    Ok(Value::from_array(
-        match compile_json_schema(&params[1], &args[1]) {
-            Ok(schema) => match schema.validate(&document) {
-                // cos patch: OPA's success is an empty list of errors.
-                Ok(_) => [Value::Bool(true), Value::new_array()],
-                Err(e) => [Value::Bool(false), Value::from(e.to_string())],
-            },
-            Err(e) if strict => bail!(params[1]
-                .span()
-                .error(format!("invalid schema: {e}").as_str())),
-            Err(e) => [Value::Bool(false), Value::String(e.to_string().into())],
+    let document =
+        json_schema_operand(&args[0]).map_err(|m| params[0].span().error(&format!("{name}: {m}")))?;
+    let schema =
+        json_schema_operand(&args[1]).map_err(|m| params[1].span().error(&format!("{name}: {m}")))?;
+    let valid_by_crate = |f: super::gojsonschema::Fail| match f {
+        super::gojsonschema::Fail::Unsupported(_)
+            if crate_validator(&schema).is_some_and(|v| v.is_valid(&document)) =>
+        {
+            Ok(Value::from_array([Value::Bool(true), Value::new_array()].to_vec()))
         }
-        .to_vec(),
-    ))
+        f => Err(schema_fail(name, f)),
+    };
+    let compiled = match super::gojsonschema::compile(&schema) {
+        Ok(c) => c,
+        Err(f) => return valid_by_crate(f),
+    };
+    let errors = match super::gojsonschema::validate(&compiled, &document) {
+        Ok(e) => e,
+        Err(f) => return valid_by_crate(f),
+    };
+    let valid = errors.is_empty();
+    let mut list = Vec::with_capacity(errors.len());
+    for e in errors {
+        let mut o = BTreeMap::new();
+        o.insert(Value::from("error"), Value::from(format!("{}: {}", e.field, e.desc)));
+        o.insert(Value::from("type"), Value::from(e.kind));
+        o.insert(Value::from("field"), Value::from(e.field));
+        o.insert(Value::from("desc"), Value::from(e.desc));
+        list.push(Value::from_map(o));
+    }
+    Ok(Value::from_array([Value::Bool(valid), Value::from_array(list)].to_vec()))
 }
 
 // Note: matching OPA's own `builtinJSONPatch`, any failure while applying the

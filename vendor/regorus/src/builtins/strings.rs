@@ -522,7 +522,11 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
                 // even on the binary value), as Go's strconv is.
                 let prec = prec.min(1100);
                 let digits = format!("{:.*}", prec, f.abs());
-                let sign = if f.is_sign_negative() && *f != 0.0 { "-" } else { "" };
+                let sign = if f.is_sign_negative() && *f != 0.0 {
+                    "-"
+                } else {
+                    ""
+                };
                 s += &apply_signed_width(pad, sign, digits)
             }
             ('s', Value::String(sv)) => s += sv.as_ref(),

@@ -43,10 +43,8 @@ KNOWN: dict[str, str] = {
                   "last term (`some x in xs` newline `(x + 1) > 2` is `xs(x + 1) > 2`)",
     "func-conflict": "a function whose definitions conflict: cos reports the conflict where OPA "
                      "never evaluates the call (or answers), and the reverse",
-    "ceil-floor-fraction": "OPA's ceil and floor of a number in (-1, 0) are 1 and 0 (an OPA bug); cos gives -0 and -1",
-    "negative-format": "sprintf %d/%05d/%x and format_int of negative or fractional numbers "
-                       "(`sprintf(\"%d items\", [-1])` is \"--1 items\" in cos)",
-    "sprintf-empty-set": "sprintf `%v` of an empty set: OPA writes `set()`, cos `{}`",
+    "negative-format": "sprintf %x of a fractional number: OPA writes Go's hexadecimal float "
+                       "(0x1.8p+00), cos refuses it (an error)",
     "arith-non-number": "arithmetic (+ - * /) on a non-number (input.user.age null or an array): "
                         "OPA's builtin error makes the expression undefined, cos fails the evaluation "
                         "(seed 2's s2-712, seed 1's s1-344)",

@@ -423,6 +423,17 @@ impl FromStr for Number {
         }
 
         if let Some(value) = parse_scientific_bigint(normalized_ref) {
+            // cos patch 28: a text with a fraction or an exponent (`1e2`,
+            // `1.0`) is a float for OPA's sprintf (`%f` writes
+            // "100.000000") and for the builtins that refuse floats; keep
+            // it a float when an f64 holds it exactly (comparison and
+            // arithmetic are by value either way). Integer texts stay
+            // integers.
+            if value.bits() <= 53 {
+                if let Some(f) = value.to_f64() {
+                    return Ok(Number::Float(f));
+                }
+            }
             return Ok(Number::from_bigint_owned(value));
         }
 

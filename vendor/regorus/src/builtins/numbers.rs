@@ -70,16 +70,30 @@ fn abs(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Resu
 
 fn ceil(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     ensure_args_count(span, "ceil", params, args, 1)?;
-    Ok(Value::from(
-        ensure_numeric("ceil", &params[0], &args[0])?.ceil(),
-    ))
+    let n = ensure_numeric("ceil", &params[0], &args[0])?;
+    // cos patch 28: OPA truncates, then adds 1 unless the truncated number
+    // is negative, so a number in (-1, 0) has ceil 1 (topdown arithCeil).
+    if in_minus_one_zero(&n) {
+        return Ok(Value::from(Number::from(1u64)));
+    }
+    Ok(Value::from(n.ceil()))
 }
 
 fn floor(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
     ensure_args_count(span, "floor", params, args, 1)?;
-    Ok(Value::from(
-        ensure_numeric("floor", &params[0], &args[0])?.floor(),
-    ))
+    let n = ensure_numeric("floor", &params[0], &args[0])?;
+    // cos patch 28: OPA truncates, then subtracts 1 only when the truncated
+    // number is negative, so a number in (-1, 0) has floor 0 (arithFloor).
+    if in_minus_one_zero(&n) {
+        return Ok(Value::from(Number::from(0u64)));
+    }
+    Ok(Value::from(n.floor()))
+}
+
+/// A number strictly between -1 and 0 (where OPA's ceil and floor differ
+/// from the mathematical ones).
+fn in_minus_one_zero(n: &Number) -> bool {
+    !n.is_integer() && *n < Number::from(0u64) && *n > Number::from(-1i64)
 }
 
 fn range(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -> Result<Value> {

@@ -88,6 +88,10 @@ fn format_int(span: &Span, params: &[Ref<Expr>], args: &[Value], strict: bool) -
         sign = "-";
     }
     let n = n.floor();
+    // cos patch 28: OPA truncates first; a negative number above -1 is "0".
+    if n == Number::from(0u64) {
+        sign = "";
+    }
 
     let base = ensure_numeric(name, &params[1], &args[1])?;
 
@@ -242,6 +246,8 @@ fn to_string(v: &Value, unescape: bool) -> String {
                     .join(", ")
                 + "]"
         }
+        // cos patch 28: OPA writes an empty set as `set()`.
+        Value::Set(s) if s.is_empty() => "set()".to_owned(),
         Value::Set(s) => {
             "{".to_owned()
                 + &s.iter()
@@ -275,6 +281,43 @@ fn apply_width(w: Width, s: String) -> String {
         Width::LeadingZeros(n) if n > s.len() => "0".repeat(n - s.len()) + &s,
         Width::Cell(n) if n > s.len() => " ".repeat(n - s.len()) + &s,
         _ => s,
+    }
+}
+
+// cos patch 28: a float64 as Go's `%v` writes it: the shortest digits, in
+// exponent form (`1e+07`, `1e-05`) below 1e-4 or from 1e6 (strconv's 'g'
+// with the shortest precision).
+fn go_float_v(f: f64) -> String {
+    if !f.is_finite() {
+        return if f.is_nan() {
+            "NaN".to_owned()
+        } else if f > 0.0 {
+            "+Inf".to_owned()
+        } else {
+            "-Inf".to_owned()
+        };
+    }
+    let sci = format!("{f:e}");
+    let (mantissa, exp) = match sci.split_once('e') {
+        Some((m, e)) => (m.to_owned(), e.parse::<i32>().unwrap_or(0)),
+        None => return sci,
+    };
+    if f != 0.0 && !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{f}")
+    }
+}
+
+// cos patch 28: a signed number padded as Go pads it: the sign before the
+// zeros of `%05d`, after the spaces of `%5d`, both counted in the width.
+fn apply_signed_width(w: Width, sign: &str, digits: String) -> String {
+    let len = sign.len() + digits.len();
+    match w {
+        Width::LeadingZeros(n) if n > len => sign.to_owned() + &"0".repeat(n - len) + &digits,
+        Width::Cell(n) if n > len => " ".repeat(n - len) + sign + &digits,
+        _ => sign.to_owned() + &digits,
     }
 }
 
@@ -436,8 +479,10 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
         // This code was incorrectly consuming characters after the verb.
         // Removing the incorrect flag handling to fix sprintf spacing.
 
+        // cos patch 28: the sign is written once, before the zero padding
+        // (Go's `%05d` of -1 is "-0001"), so the digits are of the magnitude.
         let get_sign_value = |f: &Number| match (emit_sign, f) {
-            (_, v) if v < &Number::from(0.0) => ("-", v.clone()),
+            (_, v) if v < &Number::from(0.0) => ("-", v.abs()),
             (true, v) => ("+", v.clone()),
             (false, v) if leave_space_for_elided_sign => (" ", v.clone()),
             (false, v) => ("", v.clone()),
@@ -446,6 +491,49 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
         // Handle Golang printing verbs.
         // https://pkg.go.dev/fmt
         match (verb, arg) {
+            // cos patch 28: OPA passes a number written with a fraction or
+            // an exponent (here: a `Number::Float`) to Go's fmt as a float64
+            // and any other as an int64, and Go writes a verb of the other
+            // kind as `%!d(float64=1.5)`, `%!f(int64=3)`.
+            ('d' | 'b' | 'o' | 'O' | 'c', Value::Number(Number::Float(f))) => {
+                s += &format!("%!{verb}(float64={})", go_float_v(*f))
+            }
+            ('x' | 'X', Value::Number(Number::Float(_))) => {
+                bail!(args_span.error(&format!(
+                    "format verb {verb} of a float (Go's hexadecimal float) is not supported"
+                )));
+            }
+            ('f' | 'F' | 'e' | 'E' | 'g' | 'G', Value::Number(n))
+                if !matches!(n, Number::Float(_)) =>
+            {
+                match n.as_i64() {
+                    Some(i) => s += &format!("%!{verb}(int64={i})"),
+                    None => bail!(args_span.error(&format!(
+                        "format verb {verb} of an integer beyond 64 bits is not supported"
+                    ))),
+                }
+            }
+            ('f' | 'F', Value::Number(Number::Float(f))) => {
+                let (prec, pad) = match width {
+                    Width::Decimals(d) => (d, Width::None),
+                    w => (6, w),
+                };
+                // Rust's fixed-precision formatting is exact (round half to
+                // even on the binary value), as Go's strconv is.
+                // An f64's exact decimal expansion has at most 1,074
+                // fractional digits: past 1,100 only zeros follow, as Go
+                // writes them.
+                let exact = prec.min(1100);
+                let mut digits = format!("{:.*}", exact, f.abs());
+                crate::utils::limits::check_bytes(digits.len() as u128 + (prec - exact) as u128)?;
+                digits.extend(core::iter::repeat_n('0', prec - exact));
+                let sign = if f.is_sign_negative() && *f != 0.0 {
+                    "-"
+                } else {
+                    ""
+                };
+                s += &apply_signed_width(pad, sign, digits)
+            }
             ('s', Value::String(sv)) => s += sv.as_ref(),
             ('s', v) => s += &to_string(v, false),
 
@@ -470,28 +558,23 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
             }
             ('d', Value::Number(f)) if f.is_integer() => {
                 let (sign, v) = get_sign_value(f);
-                s += sign;
-                s += apply_width(width, v.format_decimal()).as_str()
+                s += &apply_signed_width(width, sign, v.format_decimal())
             }
             ('o', Value::Number(f)) if f.is_integer() => {
                 let (sign, v) = get_sign_value(f);
-                s += sign;
-                s += apply_width(width, "0O".to_owned() + &v.format_octal()).as_str()
+                s += &apply_signed_width(width, sign, "0O".to_owned() + &v.format_octal())
             }
             ('O', Value::Number(f)) if f.is_integer() => {
                 let (sign, v) = get_sign_value(f);
-                s += sign;
-                s += apply_width(width, "0o".to_owned() + &v.format_octal()).as_str()
+                s += &apply_signed_width(width, sign, "0o".to_owned() + &v.format_octal())
             }
             ('x', Value::Number(f)) if f.is_integer() => {
                 let (sign, v) = get_sign_value(f);
-                s += sign;
-                s += apply_width(width, v.format_hex()).as_str()
+                s += &apply_signed_width(width, sign, v.format_hex())
             }
             ('X', Value::Number(f)) if f.is_integer() => {
                 let (sign, v) = get_sign_value(f);
-                s += sign;
-                s += apply_width(width, v.format_big_hex()).as_str()
+                s += &apply_signed_width(width, sign, v.format_big_hex())
             }
             ('e', Value::Number(f)) => s += &f.format_scientific(),
             ('E', Value::Number(f)) => s += &f.format_scientific().replace('e', "E"),

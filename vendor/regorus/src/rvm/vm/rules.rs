@@ -163,11 +163,19 @@ impl RegoVM {
                             })
                             .copied()
                             .unwrap_or(false);
-                        if !matches!(
+                        // cos patch 29: a complete rule's or function's body
+                        // that produced no value (a loop with no solution
+                        // ends the body without an error) goes on to its
+                        // `else`; upstream stopped the chain there, so a
+                        // conflict with another definition's `else` value was
+                        // never seen and the first definition answered.
+                        let complete = !matches!(
                             rule_info.rule_type,
                             RuleType::PartialSet | RuleType::PartialObject
-                        ) || next_is_else
-                        {
+                        );
+                        let produced = !complete
+                            || self.get_register(result_reg)? != &Value::Undefined;
+                        if (complete || next_is_else) && (produced || !next_is_else) {
                             break;
                         }
                     }
@@ -694,6 +702,12 @@ impl RegoVM {
                 .get(usize::from(frame_data.result_reg))
                 .cloned()
                 .unwrap_or(Value::Undefined);
+            // cos patch 29: a body that produced no value (a loop with no
+            // solution) goes on to its `else`, as in the run-to-completion
+            // path.
+            if current_result == Value::Undefined {
+                return self.rule_frame_after_failure(frame_data, rule_info);
+            }
 
             if current_result != Value::Undefined {
                 if let Some(ref expected) = frame_data.accumulated_result {

@@ -114,13 +114,20 @@ impl<'a> Compiler<'a> {
 
     /// Push a new variable scope (like the interpreter)
     pub fn push_scope(&mut self) {
-        self.scopes.push(Scope::default());
+        self.scopes.push(Scope {
+            saved_input_register: self.current_input_register,
+            saved_data_register: self.current_data_register,
+            ..Scope::default()
+        });
     }
 
     /// Pop the current variable scope (like the interpreter)
     pub fn pop_scope(&mut self) {
         if self.scopes.len() > 1 {
-            self.scopes.pop();
+            if let Some(scope) = self.scopes.pop() {
+                self.current_input_register = scope.saved_input_register;
+                self.current_data_register = scope.saved_data_register;
+            }
         }
     }
 

@@ -39,6 +39,12 @@ pub type Register = u8;
 struct Scope {
     bound_vars: BTreeMap<String, Register>,
     unbound_vars: BTreeSet<String>,
+    /// cos patch 29: the registers holding `input` and `data` when the
+    /// scope began, restored when it ends: a load inside a scope (an `every`
+    /// body, a comprehension) may not run (an empty `every`), so code after
+    /// it must not read that register.
+    saved_input_register: Option<Register>,
+    saved_data_register: Option<Register>,
 }
 
 #[derive(Debug, Clone)]

@@ -306,6 +306,10 @@ def error_kind(text: str) -> tuple[str, str]:
     m = re.search(r"could not find function ([A-Za-z0-9_.]+)", text)
     if m:
         return "builtin", f"builtin {m[1]}"
+    m = re.search(r"([A-Za-z0-9_.]+): not supported by this engine: ([^\n]*)", text)
+    if m:
+        # a builtin's typed refusal (LimitError::Unsupported): never a value
+        return "builtin", _short(f"unsupported {m[1]}: {m[2]}")
     if "exceeded its time limit" in text or text == "cos: process timeout":
         return "timeout", "timeout"
     if "internal error" in text:

@@ -432,7 +432,14 @@ fn json_is_valid(
     let Value::String(json_str) = &args[0] else {
         return Ok(Value::Bool(false));
     };
-    Ok(Value::Bool(Value::from_json_str(&json_str).is_ok()))
+    // cos patch 31: a number beyond f64 is valid JSON (Go's json.Valid).
+    Ok(Value::Bool(match Value::from_json_str(json_str) {
+        Ok(_) => true,
+        Err(e) => {
+            out_of_range(&e)
+                && serde_json::from_str::<serde::de::IgnoredAny>(json_str.as_ref()).is_ok()
+        }
+    }))
 }
 
 fn json_marshal(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> Result<Value> {
@@ -537,5 +544,88 @@ fn json_unmarshal(
     let name = "json.unmarshal";
     ensure_args_count(span, name, params, args, 1)?;
     let json_str = ensure_string(name, &params[0], &args[0])?;
-    Value::from_json_str(&json_str).with_context(|| span.error("could not deserialize json."))
+    match Value::from_json_str(&json_str) {
+        Ok(v) => Ok(v),
+        // cos patch 31: OPA reads a number beyond f64 (`1e400`) as a big
+        // number; cos cannot hold it, and says so rather than answer
+        // undefined.
+        Err(e) if out_of_range(&e) && !beyond_opa_exponent(&json_str) => Err(crate::utils::limits::LimitError::Unsupported {
+            builtin: "json.unmarshal",
+            what: "a number beyond a 64-bit float (OPA keeps it as a big number)",
+        }
+        .into()),
+        Err(e) => Err(e).with_context(|| span.error("could not deserialize json.")),
+    }
+}
+
+/// Whether the JSON text holds a number OPA refuses too: one whose binary
+/// exponent is beyond OPA's bound (`maxNumberExp`, 1e5; about 10^30103),
+/// estimated from its decimal digits and exponent. OPA makes those
+/// undefined, as cos does.
+fn beyond_opa_exponent(text: &str) -> bool {
+    let b = text.as_bytes();
+    let (mut i, mut in_str) = (0usize, false);
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                let mut int_digits: i64 = 0;
+                let mut leading = true;
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'-') {
+                    if b[i].is_ascii_digit() {
+                        if !(leading && b[i] == b'0') {
+                            leading = false;
+                            int_digits += 1;
+                        }
+                    }
+                    i += 1;
+                }
+                while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                    i += 1;
+                }
+                let mut exp: i64 = 0;
+                if i < b.len() && (b[i] | 0x20) == b'e' {
+                    i += 1;
+                    let neg = i < b.len() && b[i] == b'-';
+                    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+                        i += 1;
+                    }
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        exp = exp.saturating_mul(10).saturating_add(i64::from(b[i] - b'0'));
+                        i += 1;
+                    }
+                    if neg {
+                        exp = -exp;
+                    }
+                }
+                let decimal = exp.saturating_add(int_digits);
+                if decimal.unsigned_abs() > 30_000 {
+                    return true;
+                }
+                if i == start {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether JSON text failed only for a number serde_json cannot hold.
+fn out_of_range(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.to_string().contains("number out of range"))
 }

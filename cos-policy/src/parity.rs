@@ -333,15 +333,7 @@ impl<'a> Calls<'a> {
     fn new(module: &'a Module, parsed: &regorus::unstable::Module, rego_v1: bool) -> Self {
         let mut local = std::collections::BTreeSet::new();
         for rule in &parsed.policy {
-            let refr = match rule.as_ref() {
-                Rule::Spec { head, .. } => match head {
-                    RuleHead::Compr { refr, .. }
-                    | RuleHead::Set { refr, .. }
-                    | RuleHead::Func { refr, .. } => refr,
-                },
-                Rule::Default { refr, .. } => refr,
-            };
-            if let Some(StaticRef { root, .. }) = static_ref(refr) {
+            if let Some(StaticRef { root, .. }) = static_ref(rule_ref(rule)) {
                 local.insert(root);
             }
         }
@@ -471,19 +463,10 @@ impl<'a> Calls<'a> {
     }
 
     fn arity(&self, fcn: &Expr, have: usize, line: u32, statement: bool) -> Result<()> {
-        fn root_of(e: &Expr) -> Option<&str> {
-            let mut cur = e;
-            loop {
-                match cur {
-                    Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => cur = refr,
-                    Expr::Var { span, .. } => return Some(span.text()),
-                    _ => return None,
-                }
-            }
-        }
         let Some(StaticRef { root, segs, .. }) = static_ref(fcn) else {
             return Ok(());
         };
+        let through_data = root == "data";
         if self.local.contains(&root) {
             return Ok(());
         }
@@ -503,10 +486,7 @@ impl<'a> Calls<'a> {
             Some(Some(want)) => want,
             Some(None) => return Ok(()),
             None => {
-                if self.undefined
-                    && root_of(fcn) != Some("data")
-                    && !crate::builtins::is_infix(&name)
-                {
+                if self.undefined && !through_data && !crate::builtins::is_infix(&name) {
                     return Err(Error::Compile {
                         path: self.module.path.clone(),
                         message: format!("line {line}: rego_type_error: undefined function {name}"),

@@ -180,3 +180,27 @@ test('decision log events and JSON lines', () => {
   assert.throws(() => logger.eventForResult(engine, 'p', {}, {}, -1), code('InvalidArg'));
   assert.throws(() => new JsonLinesWriter(path.join(tmp, 'no', 'such', 'dir.jsonl')), code('io'));
 });
+
+test("issue 19's OPA parity reaches Node: builtins, syntax, negation, undefined functions", () => {
+  const d = path.join(tmp, 'parity');
+  fs.mkdirSync(d);
+  fs.writeFileSync(path.join(d, 'manifest.yaml'), 'name: parity\nversion: 1.0.0\nroots: [parity]\n');
+  fs.writeFileSync(path.join(d, 'p.rego'), [
+    'package parity', '', 'import future.keywords.or', '',
+    'claims := io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln")[1]',
+    'nets := net.cidr_merge(["10.0.0.0/25", "10.0.0.128/25"])',
+    'greeting := $"hello {input.user}"',
+    'admin if { input.role == "admin" or input.role == "owner" }',
+    'default deny := false', '',
+    'deny if { input.user; not input.role in {"admin", "owner"} }', '',
+  ].join('\n'));
+  const engine = new Engine(Pack.load(d));
+  assert.deepStrictEqual(engine.evaluate('data.parity.claims', {}), { sub: 'alice' });
+  assert.deepStrictEqual(engine.evaluate('data.parity.nets', {}), ['10.0.0.0/24']);
+  assert.strictEqual(engine.evaluate('data.parity.greeting', { user: 'bob' }), 'hello bob');
+  assert.strictEqual(engine.evaluate('data.parity.admin', { role: 'owner' }), true);
+  assert.strictEqual(engine.evaluate('data.parity.deny', { user: 'bob', role: 'viewer' }), true);
+  assert.strictEqual(engine.evaluate('data.parity.deny', { user: 'bob' }), false);
+  fs.writeFileSync(path.join(d, 'p.rego'), 'package parity\n\nx := time.hour(input.t) if input.flag\n');
+  assert.throws(() => new Engine(Pack.load(d)), code('compile_error', /undefined function time\.hour/));
+});

@@ -270,3 +270,33 @@ def test_inputs_reach_the_policy_as_json_would(tmp_path):
     # Beyond 64 bits: a float, as JSON decoders other than Python's read it.
     assert engine.evaluate("echo/value", 10**40) == 1e40
     assert engine.evaluate("echo/value", {"x": 1, "y": True}) == {"x": 1, "y": True}
+
+
+def test_opa_parity_through_the_binding(tmp_path):
+    # Issue 19's engine changes reach Python unchanged: builtins OPA has
+    # (JWT, net.cidr_merge), its newer syntax (`or`, template strings), a
+    # negated call whose operand is missing (OPA: the body fails), and a
+    # call to an undefined function refused at load.
+    d = tmp_path / "parity"
+    d.mkdir()
+    (d / "manifest.yaml").write_text("name: parity\nversion: 1.0.0\nroots: [parity]\n")
+    (d / "p.rego").write_text(
+        "package parity\n\nimport future.keywords.or\n\n"
+        'claims := io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln")[1]\n'
+        'nets := net.cidr_merge(["10.0.0.0/25", "10.0.0.128/25"])\n'
+        'greeting := $"hello {input.user}"\n'
+        'admin if { input.role == "admin" or input.role == "owner" }\n'
+        "default deny := false\n\n"
+        'deny if { input.user; not input.role in {"admin", "owner"} }\n'
+    )
+    engine = Engine(Pack.load(d))
+    assert engine.evaluate("data.parity.claims", {}) == {"sub": "alice"}
+    assert engine.evaluate("data.parity.nets", {}) == ["10.0.0.0/24"]
+    assert engine.evaluate("data.parity.greeting", {"user": "bob"}) == "hello bob"
+    assert engine.evaluate("data.parity.admin", {"role": "owner"}) is True
+    assert engine.evaluate("data.parity.deny", {"user": "bob", "role": "viewer"}) is True
+    assert engine.evaluate("data.parity.deny", {"user": "bob"}) is False
+    (d / "p.rego").write_text("package parity\n\nx := time.hour(input.t) if input.flag\n")
+    with pytest.raises(companyos.PolicyError) as e:
+        Engine(Pack.load(d))
+    assert e.value.code == "compile_error" and "undefined function time.hour" in str(e.value)

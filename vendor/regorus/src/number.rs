@@ -83,6 +83,31 @@ pub enum Number {
     Int(i64),
     Float(f64),
     BigInt(Rc<BigInt>),
+    /// cos patch 34: a non-integer whose OPA text has more digits than an
+    /// f64's shortest decimal (`1 / 3` is `0.33333333333333333334`), held
+    /// exactly as that decimal. Never equal to an integer or an f64.
+    Dec(Rc<DecNum>),
+}
+
+/// cos patch 34: an exact decimal `m × 10^e` (`e < 0`, `m` not a multiple
+/// of ten) with the text OPA writes for it.
+#[derive(Clone, Debug)]
+pub struct DecNum {
+    m: BigInt,
+    e: i64,
+    text: alloc::boxed::Box<str>,
+}
+
+impl DecNum {
+    /// The text OPA writes for this number.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The nearest f64 (zero when it underflows).
+    fn to_f64(&self) -> f64 {
+        self.text.parse::<f64>().unwrap_or(0.0)
+    }
 }
 
 #[verus_verify]
@@ -146,6 +171,7 @@ impl Number {
             Number::Int(v) => Some(BigInt::from(*v)),
             Number::BigInt(v) => Some((**v).clone()),
             Number::Float(f) => Self::float_to_small_bigint(*f),
+            Number::Dec(_) => None,
         }
     }
 
@@ -215,6 +241,7 @@ impl Number {
             Number::UInt(v) => *v as f64,
             Number::Int(v) => *v as f64,
             Number::Float(v) => *v,
+            Number::Dec(d) => d.to_f64(),
             Number::BigInt(v) => {
                 if let Some(f) = v.to_f64() {
                     f
@@ -438,7 +465,15 @@ impl FromStr for Number {
         }
 
         match normalized_ref.parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(Number::Float(value)),
+            // cos patch 34: a fraction that an f64's shortest decimal does
+            // not write is held exactly (`0.1234567890123456789`, `1e-400`).
+            Ok(value) if value.is_finite() => {
+                let json = normalized_ref.strip_prefix('+').unwrap_or(normalized_ref);
+                match number_from_opa_text(json) {
+                    Ok(n) => Ok(n),
+                    Err(_) => Err(ParseNumberError),
+                }
+            }
             _ => Err(ParseNumberError),
         }
     }
@@ -751,6 +786,9 @@ impl Ord for Number {
             }
         }
         match (self, other) {
+            // cos patch 34: a decimal against anything, as OPA compares
+            // number texts (an f64 stands for its shortest decimal).
+            (Number::Dec(_), _) | (_, Number::Dec(_)) => cmp_decimals(self, other),
             (Number::Float(a), Number::Float(b)) => Self::cmp_float(*a, *b),
             (Number::Float(a), Number::UInt(b)) => Self::cmp_float_uint(*a, *b),
             (Number::Float(a), Number::Int(b)) => Self::cmp_float_sint(*a, *b),
@@ -869,6 +907,7 @@ impl Number {
             Number::UInt(v) => Some(*v as i128),
             Number::Int(v) => Some(*v as i128),
             Number::BigInt(v) => v.to_i128(),
+            Number::Dec(_) => None,
             Number::Float(f) => {
                 if f.is_finite() && f.fract() == 0.0 {
                     let candidate = *f as i128;
@@ -1005,6 +1044,7 @@ impl Number {
         }
         match self {
             Number::Float(f) if f.is_finite() => Some(*f),
+            Number::Dec(d) => Some(d.to_f64()),
             Number::UInt(v) if *v <= F64_SAFE_INTEGER as u64 => Some(*v as f64),
             Number::Int(v) if (*v as i128).abs() <= F64_SAFE_INTEGER as i128 => Some(*v as f64),
             Number::BigInt(v) => {
@@ -1098,7 +1138,7 @@ impl Number {
             lemma_div_ensures_cases(self@, rhs@);
         }
         if let Some(quotient) = decimal_float_op(self, rhs, DecimalOp::Div) {
-            return Ok(quotient);
+            return quotient;
         }
         let quotient = Self::checked_float(self.to_f64_lossy() / rhs.to_f64_lossy(), "division")?;
         Ok(Number::Float(quotient))
@@ -1131,10 +1171,15 @@ impl Number {
         }
 
         match (self, rhs) {
-            (Number::Float(_), _) | (_, Number::Float(_)) => {
+            (Number::Float(_) | Number::Dec(_), _) | (_, Number::Float(_) | Number::Dec(_)) => {
                 // cos patch 20b: exact on the operands' decimals first.
+                // cos patch 34: integers written with a fraction or an exponent
+                // (`1.0`, `2e3`) are exact, as in OPA.
+                if let (Some(x), Some(y)) = (whole_float(self), whole_float(rhs)) {
+                    return Ok(Number::from_bigint_owned(x + y));
+                }
                 if let Some(sum) = decimal_float_op(self, rhs, DecimalOp::Add) {
-                    return Ok(sum);
+                    return sum;
                 }
                 let sum =
                     Self::checked_float(self.to_f64_lossy() + rhs.to_f64_lossy(), "addition")?;
@@ -1199,9 +1244,14 @@ impl Number {
         }
 
         match (self, rhs) {
-            (Number::Float(_), _) | (_, Number::Float(_)) => {
+            (Number::Float(_) | Number::Dec(_), _) | (_, Number::Float(_) | Number::Dec(_)) => {
+                // cos patch 34: integers written with a fraction or an exponent
+                // (`1.0`, `2e3`) are exact, as in OPA.
+                if let (Some(x), Some(y)) = (whole_float(self), whole_float(rhs)) {
+                    return Ok(Number::from_bigint_owned(x - y));
+                }
                 if let Some(diff) = decimal_float_op(self, rhs, DecimalOp::Sub) {
-                    return Ok(diff);
+                    return diff;
                 }
                 let diff =
                     Self::checked_float(self.to_f64_lossy() - rhs.to_f64_lossy(), "subtraction")?;
@@ -1277,9 +1327,14 @@ impl Number {
         }
 
         match (self, rhs) {
-            (Number::Float(_), _) | (_, Number::Float(_)) => {
+            (Number::Float(_) | Number::Dec(_), _) | (_, Number::Float(_) | Number::Dec(_)) => {
+                // cos patch 34: integers written with a fraction or an exponent
+                // (`1.0`, `2e3`) are exact, as in OPA.
+                if let (Some(x), Some(y)) = (whole_float(self), whole_float(rhs)) {
+                    return Ok(Number::from_bigint_owned(x * y));
+                }
                 if let Some(product) = decimal_float_op(self, rhs, DecimalOp::Mul) {
-                    return Ok(product);
+                    return product;
                 }
                 let product = Self::checked_float(
                     self.to_f64_lossy() * rhs.to_f64_lossy(),
@@ -1344,7 +1399,9 @@ impl Number {
             bail!("division by zero");
         }
 
-        if matches!(self, Number::Float(_)) || matches!(rhs, Number::Float(_)) {
+        if matches!(self, Number::Float(_) | Number::Dec(_))
+            || matches!(rhs, Number::Float(_) | Number::Dec(_))
+        {
             return self.float_quotient(rhs);
         }
 
@@ -1478,6 +1535,7 @@ impl Number {
         proof! { axiom_f64_obeys_eq_spec(); }
         match self {
             Number::Float(f) => f.is_finite() && f.fract() == 0.0,
+            Number::Dec(_) => false,
             _ => true,
         }
     }
@@ -1495,6 +1553,7 @@ impl Number {
             Number::Int(v) => *v >= 0,
             Number::BigInt(v) => !v.is_negative(),
             Number::Float(f) => f.is_sign_positive(),
+            Number::Dec(d) => !d.m.is_negative(),
         }
     }
 
@@ -1659,6 +1718,11 @@ impl Number {
             }
             Number::BigInt(v) => Number::from_bigint_owned((**v).clone().abs()),
             Number::Float(f) => Number::Float(f.abs()),
+            Number::Dec(d) => Number::Dec(Rc::new(DecNum {
+                m: d.m.abs(),
+                e: d.e,
+                text: d.text.trim_start_matches('-').into(),
+            })),
         }
     }
 
@@ -1672,6 +1736,7 @@ impl Number {
     pub fn floor(&self) -> Number {
         match self {
             Number::Float(f) => Number::normalize_float(f.floor()),
+            Number::Dec(d) => Number::from_bigint_owned(d.to_integer(RoundMode::Floor)),
             _ => self.clone(),
         }
     }
@@ -1686,6 +1751,7 @@ impl Number {
     pub fn ceil(&self) -> Number {
         match self {
             Number::Float(f) => Number::normalize_float(f.ceil()),
+            Number::Dec(d) => Number::from_bigint_owned(d.to_integer(RoundMode::Ceil)),
             _ => self.clone(),
         }
     }
@@ -1700,6 +1766,7 @@ impl Number {
     pub fn round(&self) -> Number {
         match self {
             Number::Float(f) => Number::normalize_float(f.round()),
+            Number::Dec(d) => Number::from_bigint_owned(d.to_integer(RoundMode::Round)),
             _ => self.clone(),
         }
     }
@@ -1813,6 +1880,7 @@ impl Number {
             Number::UInt(v) => v.to_string(),
             Number::Int(v) => v.to_string(),
             Number::BigInt(v) => v.to_string(),
+            Number::Dec(d) => d.text.to_string(),
             Number::Float(f) => {
                 if f.is_nan() {
                     "NaN".to_string()
@@ -1846,6 +1914,7 @@ impl Number {
                 }
                 out
             }
+            Number::Dec(dec) => Number::Float(dec.to_f64()).format_decimal_with_width(d),
             _ => self.format_decimal(),
         }
     }
@@ -2305,17 +2374,161 @@ impl DecDigits {
     }
 }
 
-fn decimal_float_op(a: &Number, b: &Number, op: DecimalOp) -> Option<Number> {
+/// cos patch 34: the largest binary exponent of a float operation's result
+/// (about 10^±12,000); beyond it the operation is a numeric overflow. OPA
+/// has no bound, but each result is written as decimal text here.
+const MAX_RESULT_BINARY_EXPONENT: u64 = 40_000;
+
+fn decimal_float_op(a: &Number, b: &Number, op: DecimalOp) -> Option<Result<Number>> {
     let (am, ae) = number_decimal(a)?;
     let (bm, be) = number_decimal(b)?;
     let x = BinFloat::from_decimal(&am, ae)?;
     let y = BinFloat::from_decimal(&bm, be)?;
     let r = x.op(&y, op)?;
-    let text = r.text();
-    let n = Number::from_str(&text).ok()?;
+    if !r.mant.is_zero() && r.exp.unsigned_abs() > MAX_RESULT_BINARY_EXPONENT {
+        let name = match op {
+            DecimalOp::Add => "addition",
+            DecimalOp::Sub => "subtraction",
+            DecimalOp::Mul => "multiplication",
+            DecimalOp::Div => "division",
+        };
+        return Some(Err(Number::numeric_overflow_error(name)));
+    }
+    Some(number_from_opa_text(&r.text()))
+}
+
+/// cos patch 34: the exact integer a number is, when it is one (an f64
+/// without a fraction at any magnitude); `None` for any other.
+fn whole_float(n: &Number) -> Option<BigInt> {
+    use num_traits::FromPrimitive;
     match n {
-        Number::Float(f) if !f.is_finite() => None,
-        n => Some(n),
+        Number::Float(f) if f.is_finite() && f.fract() == 0.0 => BigInt::from_f64(*f),
+        Number::Dec(_) | Number::Float(_) => None,
+        n => n.to_bigint_owned(),
+    }
+}
+
+/// cos patch 34: the number an OPA number text denotes: an integer exactly,
+/// a fraction as the f64 whose shortest decimal it is, else exactly as a
+/// decimal ([`Number::Dec`]).
+fn number_from_opa_text(text: &str) -> Result<Number> {
+    let dec = Decimal::parse_json(text).ok_or_else(|| anyhow!("not a number: {text}"))?;
+    let n = i64::try_from(dec.digits.len()).unwrap_or(i64::MAX);
+    if dec.digits.is_empty() || dec.exp >= n {
+        // An integer. Written with a fraction or an exponent, a float
+        // when an f64 holds it (cos patch 28).
+        let zeros = u32::try_from(dec.exp - n).map_err(|_| anyhow!("not a number: {text}"))?;
+        let mut v = BigInt::parse_bytes(dec.digits.as_bytes(), 10).unwrap_or_default()
+            * pow10_bigint(zeros);
+        let negative = text.starts_with('-');
+        if negative {
+            v = -v;
+        }
+        if text.contains(['.', 'e', 'E']) && v.bits() <= 53 {
+            if let Some(f) = v.to_f64() {
+                // `-0.0` stays a negative zero.
+                return Ok(Number::Float(if negative && f == 0.0 { -0.0 } else { f }));
+            }
+        }
+        return Ok(Number::from_bigint_owned(v));
+    }
+    if dec.exp < -MAX_LITERAL_EXPONENT {
+        bail!("`{text}`: exponents beyond ±{MAX_LITERAL_EXPONENT} are not supported");
+    }
+    let negative = text.starts_with('-');
+    if let Ok(f) = text.parse::<f64>() {
+        let shortest = Decimal::parse_json(&format!("{f:e}"));
+        if f.is_finite()
+            && f.is_sign_negative() == negative
+            && shortest.is_some_and(|s| s.digits == dec.digits && s.exp == dec.exp)
+        {
+            return Ok(Number::Float(f));
+        }
+    }
+    let mut m = BigInt::parse_bytes(dec.digits.as_bytes(), 10)
+        .ok_or_else(|| anyhow!("not a number: {text}"))?;
+    if negative {
+        m = -m;
+    }
+    Ok(Number::Dec(Rc::new(DecNum {
+        m,
+        e: dec.exp - n,
+        text: text.into(),
+    })))
+}
+
+/// How [`DecNum::to_integer`] rounds.
+#[derive(Clone, Copy)]
+enum RoundMode {
+    Floor,
+    Ceil,
+    /// Half away from zero.
+    Round,
+}
+
+impl DecNum {
+    /// `floor`, `ceil` or `round` as OPA computes them: on the 64-bit
+    /// binary float that the text reads as.
+    fn to_integer(&self, mode: RoundMode) -> BigInt {
+        let Some(b) = BinFloat::from_decimal(&self.m, self.e) else {
+            return BigInt::zero();
+        };
+        if b.exp >= 0 {
+            return b.signed() << b.exp.unsigned_abs();
+        }
+        let shift = b.exp.unsigned_abs();
+        let q: BigInt = &b.mant >> shift;
+        let r: BigInt = &b.mant - (&q << shift);
+        let up = match mode {
+            RoundMode::Floor => b.neg && !r.is_zero(),
+            RoundMode::Ceil => !b.neg && !r.is_zero(),
+            RoundMode::Round => r >= (BigInt::one() << (shift - 1)),
+        };
+        let q = if up { q + 1 } else { q };
+        if b.neg {
+            -q
+        } else {
+            q
+        }
+    }
+}
+
+/// cos patch 34: two numbers compared as OPA compares number texts, by
+/// their exact decimal values (an f64 stands for its shortest decimal).
+fn cmp_decimals(a: &Number, b: &Number) -> Ordering {
+    let (Some((am, ae)), Some((bm, be))) = (number_decimal(a), number_decimal(b)) else {
+        return a
+            .to_f64_lossy()
+            .partial_cmp(&b.to_f64_lossy())
+            .unwrap_or(Ordering::Equal);
+    };
+    let (sa, sb) = (am.sign(), bm.sign());
+    if sa != sb {
+        return sa.cmp(&sb);
+    }
+    if am.is_zero() {
+        return Ordering::Equal;
+    }
+    let (ma, mb) = (am.abs(), bm.abs());
+    // Orders of magnitude first, so that no large power of ten is built
+    // for numbers far apart.
+    let la = ma.bits() as f64 * core::f64::consts::LOG10_2 + ae as f64;
+    let lb = mb.bits() as f64 * core::f64::consts::LOG10_2 + be as f64;
+    let magnitude = if la - lb > 2.0 {
+        Ordering::Greater
+    } else if lb - la > 2.0 {
+        Ordering::Less
+    } else if ae >= be {
+        let d = u32::try_from(ae - be).unwrap_or(u32::MAX);
+        (ma * pow10_bigint(d)).cmp(&mb)
+    } else {
+        let d = u32::try_from(be - ae).unwrap_or(u32::MAX);
+        ma.cmp(&(mb * pow10_bigint(d)))
+    };
+    if sa == num_bigint::Sign::Minus {
+        magnitude.reverse()
+    } else {
+        magnitude
     }
 }
 
@@ -2326,6 +2539,7 @@ fn number_decimal(n: &Number) -> Option<(BigInt, i64)> {
         Number::UInt(v) => Some((BigInt::from(*v), 0)),
         Number::Int(v) => Some((BigInt::from(*v), 0)),
         Number::BigInt(v) => Some(((**v).clone(), 0)),
+        Number::Dec(d) => Some((d.m.clone(), d.e)),
         Number::Float(f) => {
             if !f.is_finite() {
                 return None;
@@ -2376,16 +2590,8 @@ pub fn check_literal(text: &str) -> core::result::Result<(), String> {
         }
         return Ok(());
     }
-    let exact = float
-        .and_then(|f| Decimal::parse_json(&format!("{f:e}")))
-        .is_some_and(|shortest| shortest.digits == dec.digits && shortest.exp == dec.exp);
-    if exact {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{text}` has more precision or range than a 64-bit float holds; OPA keeps it exact and cos refuses it rather than round it"
-        ))
-    }
+    // cos patch 34: a fraction an f64 does not hold is an exact decimal.
+    Ok(())
 }
 
 /// A decimal number's significant digits (no leading or trailing zeros) and

@@ -510,7 +510,9 @@ fn array_index(length: usize, segment: &Value, append_ok: bool) -> Result<usize>
             .to_string()
             .parse::<i64>()
             .map_err(|_| anyhow!("array index is too large"))?,
-        Value::Number(Number::Float(_)) => bail!("array index must be an integer"),
+        Value::Number(Number::Float(_) | Number::Dec(_)) => {
+            bail!("array index must be an integer")
+        }
         Value::String(value) if value.as_ref() == "-" => {
             if !append_ok {
                 bail!("'-' index is not valid here");

@@ -393,6 +393,7 @@ fn time_from_value(v: &Value) -> Result<f64> {
         crate::number::Number::UInt(v) => *v as f64,
         crate::number::Number::Int(v) => *v as f64,
         crate::number::Number::Float(f) => *f,
+        crate::number::Number::Dec(d) => d.text().parse::<f64>().unwrap_or(0.0),
         crate::number::Number::BigInt(b) => b.to_f64().unwrap_or(f64::INFINITY),
     };
     if !t.is_finite() {

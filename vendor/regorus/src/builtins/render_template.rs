@@ -428,7 +428,7 @@ fn go_print(v: &Value, top: bool) -> Result<String> {
         // the number. An integer's is its digits; a number with a fraction
         // keeps the text it was written with, which cos does not have.
         Value::Number(n) => match n {
-            crate::number::Number::Float(_) => bail!(
+            crate::number::Number::Float(_) | crate::number::Number::Dec(_) => bail!(
                 "template: printing a number with a fraction or an exponent (OPA prints the text it was written with, which cos does not keep); cos refuses"
             ),
             n => match (n.as_i64(), n.as_u64(), n.as_big()) {

@@ -469,7 +469,16 @@ fn sprintf(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool) -> 
             bail!(args_span
                 .error(format!("no argument specified for format verb {args_idx}").as_str()));
         }
-        let arg = &args[args_idx];
+        // cos patch 34: OPA hands a number that is neither an int64 nor a
+        // big integer to Go's fmt as the nearest float64.
+        let dec_as_float;
+        let arg = match &args[args_idx] {
+            Value::Number(Number::Dec(d)) => {
+                dec_as_float = Value::Number(Number::Float(d.text().parse::<f64>().unwrap_or(0.0)));
+                &dec_as_float
+            }
+            a => a,
+        };
         args_idx += 1;
 
         // Handle Golang flags.

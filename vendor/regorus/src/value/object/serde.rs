@@ -20,6 +20,12 @@ impl Serialize for Object {
         for (k, v) in self.iter_sorted() {
             match *k {
                 Value::String(_) => map.serialize_entry(k, v)?,
+                // cos patch 34: a key that is a big integer or an exact
+                // decimal is written as its digits, which a JSON number
+                // (an f64 here) would round.
+                Value::Number(
+                    ref n @ (crate::number::Number::BigInt(_) | crate::number::Number::Dec(_)),
+                ) => map.serialize_entry(&n.format_decimal(), v)?,
                 _ => {
                     // Non-string keys are stringified via serde_json::to_string
                     // so the resulting JSON has valid string keys.

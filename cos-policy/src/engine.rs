@@ -875,6 +875,12 @@ impl PolicyEngine {
                 query: query.to_owned(),
                 message,
             }
+        } else if message.contains("not supported by this engine") {
+            // A builtin met an input it does not implement (a big JSON
+            // number, a key type): a refusal, never an answer.
+            Error::Unsupported {
+                what: format!("{query}: {message}"),
+            }
         } else {
             Error::Evaluation {
                 query: query.to_owned(),
@@ -1364,6 +1370,27 @@ s contains 1 if { 1 / input.d }
         )
         .unwrap_err();
         assert!(e.to_string().contains("net.lookup_ip_addr"), "{e}");
+    }
+
+    #[test]
+    fn builtin_inputs_the_engine_does_not_implement_are_unsupported_errors() {
+        // OPA keeps 1e400 as a big number; cos refuses rather than round it,
+        // on both evaluation paths, with the `unsupported` code.
+        for vm in [true, false] {
+            let e = engine_with(
+                "package t\n\nx := json.unmarshal(input.text)\n",
+                EngineOptions {
+                    vm,
+                    ..EngineOptions::default()
+                },
+            )
+            .unwrap();
+            let err = e
+                .evaluate("data.t.x", &serde_json::json!({"text": "1e400"}))
+                .unwrap_err();
+            assert_eq!(err.code(), "unsupported", "vm {vm}: {err}");
+            assert!(err.to_string().contains("json.unmarshal"), "{err}");
+        }
     }
 
     #[test]

@@ -2485,7 +2485,13 @@ fn verify_result(chain: Option<Vec<&Cert>>, with_uri_strings: bool) -> Value {
             Value::from(
                 chain
                     .iter()
-                    .map(|c| if with_uri_strings { extended(c) } else { c.value.clone() })
+                    .map(|c| {
+                        if with_uri_strings {
+                            extended(c)
+                        } else {
+                            c.value.clone()
+                        }
+                    })
                     .collect::<Vec<_>>(),
             ),
         ]),

@@ -78,26 +78,6 @@ fn refused(chain: &str, options: serde_json::Value, what: &str) {
 }
 
 #[test]
-fn policy_constraints_are_refused() {
-    // OPA: false (requireExplicitPolicy 0 and a leaf without policies).
-    refused(
-        &fixture("policy_constraints.pem"),
-        json!({}),
-        "policy constraints",
-    );
-}
-
-#[test]
-fn policy_mappings_are_refused() {
-    // OPA: true.
-    refused(
-        &fixture("policy_mappings.pem"),
-        json!({}),
-        "policy mappings",
-    );
-}
-
-#[test]
 fn name_constraints_are_refused() {
     // OPA: true (the leaf's name is permitted).
     refused(
@@ -111,6 +91,12 @@ fn name_constraints_are_refused() {
 fn ecdsa_p256_with_sha512_is_refused() {
     // OPA: true.
     refused(&fixture("p256_sha512.pem"), json!({}), "SHA-512");
+}
+
+#[test]
+fn over_1024_policies_are_refused() {
+    // OPA: true.
+    refused(&fixture("many_policies.pem"), json!({}), "1,024 policies");
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::utils::limits::LimitError;
 use crate::value::Value;
 use crate::*;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use anyhow::{anyhow, bail, Result};
 use base64::Engine as _;
 use num_bigint::{BigInt, BigUint, Sign};
@@ -1507,10 +1507,12 @@ struct VInfo {
     ips: Vec<Vec<u8>>,
     /// The first subjectAltName extension's value (alreadyInChain).
     san: Option<Vec<u8>>,
-    /// A policy constraints extension with requireExplicitPolicy.
-    require_explicit: bool,
-    /// A policy mappings extension.
-    policy_mappings: bool,
+    /// Certificate policies (dotted OIDs), mappings and constraints.
+    policies: Vec<String>,
+    policy_mappings: Vec<(String, String)>,
+    require_explicit: Option<i64>,
+    inhibit_mapping: Option<i64>,
+    inhibit_any: Option<i64>,
 }
 
 fn parse_certificate(der: &[u8]) -> R<Cert> {
@@ -1783,8 +1785,11 @@ fn parse_certificate(der: &[u8]) -> R<Cert> {
             .iter()
             .find(|e| e.id == [2, 5, 29, 17])
             .map(|e| e.value.to_vec()),
-        require_explicit: f.require_explicit.is_some(),
-        policy_mappings: !f.policy_mappings.is_empty(),
+        policies: f.policies.clone().unwrap_or_default(),
+        policy_mappings: f.policy_mappings.clone(),
+        require_explicit: f.require_explicit,
+        inhibit_mapping: f.inhibit_mapping,
+        inhibit_any: f.inhibit_any,
     };
     Ok(Cert {
         raw_len: raw.len(),
@@ -2406,20 +2411,324 @@ fn chain_key_usage_ok(chain: &[&Cert], key_usages: &[i64]) -> bool {
     true
 }
 
-/// policiesValid with OPA's options (no user policies, nothing inhibited):
-/// without requireExplicitPolicy and policy mappings in the chain (the root
-/// aside) it is true; otherwise cos does not evaluate it.
+const ANY_POLICY: &str = "2.5.29.32.0";
+
+/// A node of RFC 9618's valid policy graph (Go's policyGraphNode).
+struct PolicyNode {
+    valid: String,
+    expected: Vec<String>,
+    parents: BTreeSet<usize>,
+    children: BTreeSet<usize>,
+}
+
+/// Go's policyGraph: nodes in an arena, strata of policy -> node.
+struct PolicyGraph {
+    nodes: Vec<PolicyNode>,
+    strata: Vec<BTreeMap<String, usize>>,
+    parent_index: BTreeMap<String, Vec<usize>>,
+    depth: usize,
+}
+
+impl PolicyGraph {
+    fn new() -> Self {
+        let root = PolicyNode {
+            valid: ANY_POLICY.to_string(),
+            expected: vec![ANY_POLICY.to_string()],
+            parents: BTreeSet::new(),
+            children: BTreeSet::new(),
+        };
+        let mut s0 = BTreeMap::new();
+        s0.insert(ANY_POLICY.to_string(), 0);
+        PolicyGraph {
+            nodes: vec![root],
+            strata: vec![s0],
+            parent_index: BTreeMap::new(),
+            depth: 0,
+        }
+    }
+
+    /// newPolicyGraphNode followed by insert.
+    fn insert(&mut self, valid: &str, parents: &[usize], expected: Option<Vec<String>>) {
+        let id = self.nodes.len();
+        let expected = expected.unwrap_or_else(|| vec![valid.to_string()]);
+        let mut node = PolicyNode {
+            valid: valid.to_string(),
+            expected,
+            parents: BTreeSet::new(),
+            children: BTreeSet::new(),
+        };
+        for p in parents {
+            if let Some(pn) = self.nodes.get_mut(*p) {
+                pn.children.insert(id);
+            }
+            node.parents.insert(*p);
+        }
+        self.nodes.push(node);
+        if let Some(level) = self.strata.get_mut(self.depth) {
+            level.insert(valid.to_string(), id);
+        }
+    }
+
+    fn parents_with_expected(&self, expected: &str) -> Vec<usize> {
+        if self.depth == 0 {
+            return Vec::new();
+        }
+        self.parent_index.get(expected).cloned().unwrap_or_default()
+    }
+
+    fn parent_with_any_policy(&self) -> Option<usize> {
+        if self.depth == 0 {
+            return None;
+        }
+        self.strata.get(self.depth - 1)?.get(ANY_POLICY).copied()
+    }
+
+    fn parents(&self) -> Vec<usize> {
+        if self.depth == 0 {
+            return Vec::new();
+        }
+        self.strata
+            .get(self.depth - 1)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn leaf_with_policy(&self, policy: &str) -> Option<usize> {
+        self.strata.get(self.depth)?.get(policy).copied()
+    }
+
+    fn unlink(&mut self, id: usize) {
+        let (parents, children) = match self.nodes.get_mut(id) {
+            Some(n) => (
+                core::mem::take(&mut n.parents),
+                core::mem::take(&mut n.children),
+            ),
+            None => return,
+        };
+        for p in parents {
+            if let Some(pn) = self.nodes.get_mut(p) {
+                pn.children.remove(&id);
+            }
+        }
+        for c in children {
+            if let Some(cn) = self.nodes.get_mut(c) {
+                cn.parents.remove(&id);
+            }
+        }
+    }
+
+    fn delete_leaf(&mut self, policy: &str) {
+        let Some(id) = self.leaf_with_policy(policy) else {
+            return;
+        };
+        self.unlink(id);
+        if let Some(level) = self.strata.get_mut(self.depth) {
+            level.remove(policy);
+        }
+    }
+
+    fn valid_policy_nodes(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for i in (0..=self.depth).rev() {
+            let Some(level) = self.strata.get(i) else {
+                continue;
+            };
+            for id in level.values() {
+                let Some(n) = self.nodes.get(*id) else {
+                    continue;
+                };
+                if n.valid == ANY_POLICY || n.parents.len() != 1 {
+                    continue;
+                }
+                let parent_any = n
+                    .parents
+                    .iter()
+                    .next()
+                    .and_then(|p| self.nodes.get(*p))
+                    .is_some_and(|p| p.valid == ANY_POLICY);
+                if parent_any {
+                    out.push(*id);
+                }
+            }
+        }
+        out
+    }
+
+    fn prune(&mut self) {
+        for i in (1..self.depth).rev() {
+            let ids: Vec<usize> = match self.strata.get(i) {
+                Some(level) => level.values().copied().collect(),
+                None => continue,
+            };
+            for id in ids {
+                let childless = self.nodes.get(id).is_some_and(|n| n.children.is_empty());
+                if !childless {
+                    continue;
+                }
+                let (valid, parents) = match self.nodes.get_mut(id) {
+                    Some(n) => (n.valid.clone(), core::mem::take(&mut n.parents)),
+                    None => continue,
+                };
+                for p in parents {
+                    if let Some(pn) = self.nodes.get_mut(p) {
+                        pn.children.remove(&id);
+                    }
+                }
+                if let Some(level) = self.strata.get_mut(i) {
+                    level.remove(&valid);
+                }
+            }
+        }
+    }
+
+    fn incr_depth(&mut self) {
+        let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        if let Some(level) = self.strata.get(self.depth) {
+            for id in level.values() {
+                if let Some(n) = self.nodes.get(*id) {
+                    for e in &n.expected {
+                        index.entry(e.clone()).or_default().push(*id);
+                    }
+                }
+            }
+        }
+        self.parent_index = index;
+        self.depth += 1;
+        self.strata.push(BTreeMap::new());
+    }
+}
+
+/// The most policies and mappings a chain may carry into policiesValid
+/// (the graph's work is their product at worst).
+const MAX_CHAIN_POLICIES: usize = 1024;
+
+/// policiesValid (RFC 5280 6.1 as updated by RFC 9618) with OPA's options:
+/// no user policies (anyPolicy), nothing inhibited by the caller.
 fn policies_valid(chain: &[&Cert]) -> R<bool> {
     if chain.len() <= 1 {
         return Ok(true);
     }
+    let total: usize = chain
+        .iter()
+        .map(|c| c.v.policies.len() + c.v.policy_mappings.len())
+        .sum();
+    if total > MAX_CHAIN_POLICIES {
+        return unsupported("certificate chains with over 1,024 policies and policy mappings");
+    }
     let n = chain.len() - 1;
-    for c in &chain[..n] {
-        if c.v.require_explicit || c.v.policy_mappings {
-            return unsupported("certificate chains with policy constraints or policy mappings");
+    let n_i = n as i64;
+    let mut pg = Some(PolicyGraph::new());
+    let (mut inhibit_any, mut explicit, mut mapping) = (n_i + 1, n_i + 1, n_i + 1);
+    for i in (0..n).rev() {
+        let cert = &chain[i].v;
+        let self_signed = cert.raw_issuer == cert.raw_subject;
+        if cert.policies.is_empty() {
+            pg = None;
+        }
+        if explicit == 0 && pg.is_none() {
+            return Ok(false);
+        }
+        if let Some(g) = pg.as_mut() {
+            g.incr_depth();
+            let mut set: BTreeSet<&str> = BTreeSet::new();
+            for policy in &cert.policies {
+                set.insert(policy.as_str());
+                if policy == ANY_POLICY {
+                    continue;
+                }
+                let mut parents = g.parents_with_expected(policy);
+                if parents.is_empty() {
+                    if let Some(a) = g.parent_with_any_policy() {
+                        parents = vec![a];
+                    }
+                }
+                if !parents.is_empty() {
+                    g.insert(policy, &parents, None);
+                }
+            }
+            if set.contains(ANY_POLICY) && (inhibit_any > 0 || ((n - i) < n && self_signed)) {
+                let mut missing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+                for p in g.parents() {
+                    let expected = g
+                        .nodes
+                        .get(p)
+                        .map(|x| x.expected.clone())
+                        .unwrap_or_default();
+                    for e in expected {
+                        if g.leaf_with_policy(&e).is_none() {
+                            missing.entry(e).or_default().push(p);
+                        }
+                    }
+                }
+                for (oid, parents) in missing {
+                    g.insert(&oid, &parents, None);
+                }
+            }
+            g.prune();
+            if i != 0 && !cert.policy_mappings.is_empty() {
+                let mut mappings: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                for (issuer, subject) in &cert.policy_mappings {
+                    if mapping > 0 {
+                        if issuer == ANY_POLICY || subject == ANY_POLICY {
+                            return Ok(false);
+                        }
+                        mappings.entry(issuer).or_default().push(subject.clone());
+                    } else {
+                        g.delete_leaf(issuer);
+                    }
+                }
+                g.prune();
+                for (issuer, subjects) in mappings {
+                    if let Some(m) = g.leaf_with_policy(issuer) {
+                        if let Some(node) = g.nodes.get_mut(m) {
+                            node.expected = subjects;
+                        }
+                    } else if let Some(a) = g.leaf_with_policy(ANY_POLICY) {
+                        g.insert(issuer, &[a], Some(subjects));
+                    }
+                }
+            }
+        }
+        if i != 0 {
+            if !self_signed {
+                explicit = (explicit - 1).max(0);
+                mapping = (mapping - 1).max(0);
+                inhibit_any = (inhibit_any - 1).max(0);
+            }
+            // (v > 0 || zero) && v < current, with Go's int fields.
+            for (field, slot) in [
+                (cert.require_explicit, &mut explicit),
+                (cert.inhibit_mapping, &mut mapping),
+                (cert.inhibit_any, &mut inhibit_any),
+            ] {
+                if let Some(v) = field {
+                    if v >= 0 && v < *slot {
+                        *slot = v;
+                    }
+                }
+            }
         }
     }
-    Ok(true)
+    if explicit > 0 {
+        explicit -= 1;
+    }
+    if chain[0].v.require_explicit == Some(0) {
+        explicit = 0;
+    }
+    let mut authority: BTreeSet<String> = BTreeSet::new();
+    if let Some(g) = &pg {
+        let mut valid = g.valid_policy_nodes();
+        if let Some(a) = g.leaf_with_policy(ANY_POLICY) {
+            valid.push(a);
+        }
+        for id in valid {
+            if let Some(node) = g.nodes.get(id) {
+                authority.insert(node.valid.clone());
+            }
+        }
+    }
+    // 6.1.5 (g) (6) does nothing for an initial set of anyPolicy.
+    Ok(!(explicit == 0 && authority.is_empty()))
 }
 
 /// verifyX509CertificateChain: the first certificate is the root, the last

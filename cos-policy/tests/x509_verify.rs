@@ -88,9 +88,9 @@ fn name_constraints_are_refused() {
 }
 
 #[test]
-fn ecdsa_p256_with_sha512_is_refused() {
+fn ecdsa_p384_with_sha512_is_refused() {
     // OPA: true.
-    refused(&fixture("p256_sha512.pem"), json!({}), "SHA-512");
+    refused(&fixture("p384_sha512.pem"), json!({}), "P-384 and SHA-512");
 }
 
 #[test]

@@ -2096,49 +2096,86 @@ fn check_signature(algo: i64, signed: &[u8], sig: &[u8], key: &PubKey) -> R<bool
                 return Ok(false);
             }
             let Some(hash) = hash else { return Ok(false) };
-            let (cc, supported) = match (curve, hash) {
-                (Curve::P256, Hash::Sha256 | Hash::Sha384) => (c::Curve::P256, true),
-                (Curve::P384, Hash::Sha256 | Hash::Sha384) => (c::Curve::P384, true),
-                (Curve::P521, Hash::Sha512) => (c::Curve::P521, true),
-                (Curve::P256, _) => (c::Curve::P256, false),
-                (Curve::P384, _) => (c::Curve::P384, false),
-                (Curve::P521, _) => (c::Curve::P521, false),
-            };
-            if !supported {
-                return unsupported(
-                    "ECDSA certificate signatures with P-256/P-384 and SHA-512 or P-521 and SHA-256/384",
-                );
-            }
             let Some((r, s)) = ecdsa_sig_parts(sig) else {
                 return Ok(false);
             };
             let size = curve.size();
-            let pad = |v: &BigUint| -> Option<Vec<u8>> {
-                let b = v.to_bytes_be();
+            // A big-endian integer as `size` bytes (None: too long).
+            let fit = |b: &[u8]| -> Option<Vec<u8>> {
+                let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+                let b = b.get(first..)?;
                 if b.len() > size {
                     return None;
                 }
                 let mut out = vec![0u8; size - b.len()];
-                out.extend_from_slice(&b);
+                out.extend_from_slice(b);
                 Some(out)
             };
-            let (Some(px), Some(py)) = (pad(x), pad(y)) else {
+            let (Some(px), Some(py)) = (fit(&x.to_bytes_be()), fit(&y.to_bytes_be())) else {
                 return Ok(false);
             };
             let mut point = vec![4u8];
             point.extend_from_slice(&px);
             point.extend_from_slice(&py);
-            match c::ecdsa_verify(
-                "crypto.x509.parse_and_verify_certificates",
-                cc,
-                &point,
-                hash,
-                signed,
-                r,
-                s,
-            ) {
-                Ok(ok) => Ok(ok),
-                Err(_) => unsupported("this ECDSA curve and hash pair in a certificate chain"),
+            let cc = match curve {
+                Curve::P256 => c::Curve::P256,
+                Curve::P384 => c::Curve::P384,
+                Curve::P521 => c::Curve::P521,
+            };
+            match (curve, hash) {
+                (Curve::P256 | Curve::P384, Hash::Sha256 | Hash::Sha384) => {
+                    match c::ecdsa_verify(
+                        "crypto.x509.parse_and_verify_certificates",
+                        cc,
+                        &point,
+                        hash,
+                        signed,
+                        r,
+                        s,
+                    ) {
+                        Ok(ok) => Ok(ok),
+                        Err(_) => {
+                            unsupported("this ECDSA curve and hash pair in a certificate chain")
+                        }
+                    }
+                }
+                // Go's hashToNat: the hash truncated to the order's bits
+                // (ecdsa's bytes2scalar does the same, for any length).
+                (Curve::P521, _) => {
+                    use p521::ecdsa::signature::hazmat::PrehashVerifier;
+                    let (Some(mut rs), Some(sb)) = (fit(r), fit(s)) else {
+                        return Ok(false);
+                    };
+                    rs.extend_from_slice(&sb);
+                    let Ok(vk) = p521::ecdsa::VerifyingKey::from_sec1_bytes(&point) else {
+                        return Ok(false);
+                    };
+                    let Ok(sig) = p521::ecdsa::Signature::from_slice(&rs) else {
+                        return Ok(false);
+                    };
+                    Ok(vk
+                        .verify_prehash(&c::digest(hash.ring(), signed), &sig)
+                        .is_ok())
+                }
+                (Curve::P256, _) => {
+                    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+                    let (Some(mut rs), Some(sb)) = (fit(r), fit(s)) else {
+                        return Ok(false);
+                    };
+                    rs.extend_from_slice(&sb);
+                    let Ok(vk) = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point) else {
+                        return Ok(false);
+                    };
+                    let Ok(sig) = p256::ecdsa::Signature::from_slice(&rs) else {
+                        return Ok(false);
+                    };
+                    Ok(vk
+                        .verify_prehash(&c::digest(hash.ring(), signed), &sig)
+                        .is_ok())
+                }
+                (Curve::P384, _) => {
+                    unsupported("ECDSA certificate signatures with P-384 and SHA-512")
+                }
             }
         }
         PubKey::Ed25519(pk) => {
@@ -2741,8 +2778,9 @@ fn verify_chain<'a>(certs: &'a [Cert], opts: &VerifyOpts) -> R<Option<Vec<&'a Ce
     let root = &certs[0];
     let leaf = &certs[certs.len() - 1];
     let mut intermediates: Vec<&Cert> = Vec::new();
+    let mut seen: BTreeSet<&[u8]> = BTreeSet::new();
     for c in &certs[1..certs.len() - 1] {
-        if !intermediates.iter().any(|x| x.v.raw == c.v.raw) {
+        if seen.insert(c.v.raw.as_slice()) {
             intermediates.push(c);
         }
     }

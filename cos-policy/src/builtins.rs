@@ -224,10 +224,10 @@ mod tests {
             "infix operators are implemented"
         );
         let e = check_modules([&module(
-            "package p\n\nx := crypto.x509.parse_and_verify_certificates(input.k)\n",
+            "package p\n\nx := rego.parse_module(\"p.rego\", input.k)\n",
         )])
         .unwrap_err();
-        assert!(e.to_string().contains("line 3: calls crypto.x509.parse_and_verify_certificates, an OPA builtin that cos's Rego engine (regorus) does not implement"), "{e}");
+        assert!(e.to_string().contains("line 3: calls rego.parse_module, an OPA builtin that cos's Rego engine (regorus) does not implement"), "{e}");
         assert_eq!(e.code(), "compile_error");
         let e = check_modules([&module(
             "package p\n\nx := http.send({\"method\": \"get\", \"url\": input.u})\n",
@@ -332,9 +332,9 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `crypto.md5`, `crypto.sha1`, `crypto.sha256`, `crypto.hmac.*` | linear | fine |
 | `io.jwt.*` (patch 21) | linear in the token; RSA exponentiation in the modulus size; a nested token is shorter at each level | bounded: RSA moduli up to 16,384 bits (an `Unsupported` error beyond, never undefined), `encode_sign`'s JSON under the cap |
 | `crypto.x509.parse_certificates`, `parse_certificate_request`, `parse_keypair`, `parse_rsa_private_key`, `crypto.parse_private_keys` (patch 26) | one pass over the DER; the result (Go's struct JSON) a constant factor of the input; RSA private-key checks one multiplication and three reductions | bounded: RSA moduli up to 16,384 bits; what is not reproduced exactly (name constraints, DSA, multi-prime RSA, escaped URIs, ...) an `Unsupported` error |
+| `crypto.x509.parse_and_verify_certificates`, `parse_and_verify_certificates_with_options` (patch 33) | patch 26's parsing, then Go's chain building: at most 100 signature checks (Go's own bound), each an RSA exponentiation in the modulus size or one ECDSA/Ed25519 verification; the result the verified certificates' objects | bounded: RSA moduli up to 16,384 bits, 1,024 policies and policy mappings in a chain (RFC 9618's policy graph: their product at worst); what cos does not check as Go does (name constraints, ECDSA with P-384 and SHA-512) an `Unsupported` error, never `true` or `false` |
 
-`crypto.x509.parse_and_verify_certificates*` and the other builtins listed
-above are not implemented: a pack calling them is refused when it is loaded. Left open:
+The builtins listed above are not implemented: a pack calling them is refused when it is loaded. Left open:
 a value sharing its parts is exponentially large when it is compared with
 `==` or returned as a result (the evaluator and the JSON conversion walk it
 whole; no builtin is involved); and one regex search cannot be interrupted,

@@ -706,6 +706,19 @@ fn mgf1(hash: Hash, seed: &[u8], len: usize) -> Vec<u8> {
 /// RSASSA-PSS verification of `digest` with the salt length recovered from
 /// the signature, as Go's rsa.VerifyPSS with nil options (RFC 8017 9.1.2).
 pub(super) fn rsa_verify_pss(n: &BigUint, e: &BigUint, hash: Hash, digest_: &[u8], sig: &[u8]) -> bool {
+    rsa_verify_pss_salt(n, e, hash, digest_, sig, None)
+}
+
+/// RSASSA-PSS verification with the salt length fixed (`Some`, as Go's
+/// rsa.VerifyPSS with a given `SaltLength`) or recovered (`None`).
+pub(super) fn rsa_verify_pss_salt(
+    n: &BigUint,
+    e: &BigUint,
+    hash: Hash,
+    digest_: &[u8],
+    sig: &[u8],
+    salt_len: Option<usize>,
+) -> bool {
     let Some(full) = rsa_public_op(n, e, sig) else {
         return false;
     };
@@ -740,6 +753,9 @@ pub(super) fn rsa_verify_pss(n: &BigUint, e: &BigUint, hash: Hash, digest_: &[u8
         return false;
     }
     let salt = &db[one + 1..];
+    if salt_len.is_some_and(|l| l != salt.len()) {
+        return false;
+    }
     let mut m = vec![0u8; 8];
     m.extend_from_slice(digest_);
     m.extend_from_slice(salt);

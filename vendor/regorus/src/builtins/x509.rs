@@ -14,14 +14,14 @@
 use crate::ast::{Expr, Ref};
 use crate::builtins;
 use crate::builtins::crypto::{b64std_decode, pem_decode};
-use crate::builtins::utils::{ensure_args_count, ensure_string};
+use crate::builtins::utils::{ensure_args_count, ensure_object, ensure_string};
 use crate::lexer::Span;
 use crate::number::Number;
 use crate::utils::limits::LimitError;
 use crate::value::Value;
 use crate::*;
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use anyhow::{anyhow, bail, Result};
 use base64::Engine as _;
 use num_bigint::{BigInt, BigUint, Sign};
@@ -39,6 +39,14 @@ pub fn register(m: &mut builtins::BuiltinsMap<&'static str, builtins::BuiltinFcn
     );
     m.insert("crypto.parse_private_keys", (parse_private_keys, 1));
     m.insert("crypto.x509.parse_keypair", (parse_keypair, 2));
+    m.insert(
+        "crypto.x509.parse_and_verify_certificates",
+        (parse_and_verify_certificates, 1),
+    );
+    m.insert(
+        "crypto.x509.parse_and_verify_certificates_with_options",
+        (parse_and_verify_certificates_with_options, 2),
+    );
 }
 
 // ------------------------------------------------------------ errors
@@ -1038,6 +1046,8 @@ struct Sans {
     dns: Vec<String>,
     emails: Vec<String>,
     ips: Vec<String>,
+    /// The IP addresses' bytes (4 or 16), for VerifyHostname.
+    ip_raw: Vec<Vec<u8>>,
     uris: Vec<Uri>,
 }
 
@@ -1072,7 +1082,10 @@ fn parse_sans(der: &[u8]) -> R<Sans> {
                 out.uris.push(parse_uri(&String::from_utf8_lossy(data))?);
             }
             7 => match data.len() {
-                4 | 16 => out.ips.push(ip_string(data)),
+                4 | 16 => {
+                    out.ips.push(ip_string(data));
+                    out.ip_raw.push(data.to_vec());
+                }
                 n => return go(&format!("x509: cannot parse IP address of length {n}")),
             },
             _ => {}
@@ -1464,6 +1477,42 @@ struct Cert {
     value: Value,
     uri_strings: Option<Vec<String>>,
     key: PubKey,
+    /// What crypto/x509's Verify reads (patch 33).
+    v: VInfo,
+}
+
+/// The fields of a certificate that Go's `Certificate.Verify` reads.
+struct VInfo {
+    raw: Vec<u8>,
+    raw_tbs: Vec<u8>,
+    raw_issuer: Vec<u8>,
+    raw_subject: Vec<u8>,
+    raw_spki: Vec<u8>,
+    version: i64,
+    bc_valid: bool,
+    is_ca: bool,
+    max_path_len: i64,
+    key_usage: i64,
+    sig_alg: i64,
+    signature: Vec<u8>,
+    /// Unix seconds.
+    not_before: i64,
+    not_after: i64,
+    eku: Vec<i64>,
+    has_unknown_eku: bool,
+    has_unhandled_critical: bool,
+    akid: Vec<u8>,
+    skid: Vec<u8>,
+    dns: Vec<String>,
+    ips: Vec<Vec<u8>>,
+    /// The first subjectAltName extension's value (alreadyInChain).
+    san: Option<Vec<u8>>,
+    /// Certificate policies (dotted OIDs), mappings and constraints.
+    policies: Vec<String>,
+    policy_mappings: Vec<(String, String)>,
+    require_explicit: Option<i64>,
+    inhibit_mapping: Option<i64>,
+    inhibit_any: Option<i64>,
 }
 
 fn parse_certificate(der: &[u8]) -> R<Cert> {
@@ -1527,6 +1576,9 @@ fn parse_certificate(der: &[u8]) -> R<Cert> {
     let mut validity = Rd(validity);
     let not_before = parse_time(&mut validity)?;
     let not_after = parse_time(&mut validity)?;
+    let (Some(nb), Some(na)) = (unix_seconds(&not_before), unix_seconds(&not_after)) else {
+        return unsupported("certificate times outside years 0-9999");
+    };
     let Some(raw_subject) = tbs.read_el(SEQUENCE) else {
         return go("x509: malformed issuer");
     };
@@ -1707,11 +1759,44 @@ fn parse_certificate(der: &[u8]) -> R<Cert> {
         Some(f.sans.uris.iter().map(|u| u.text.clone()).collect())
     };
     sans_fields(&f.sans, &mut fields);
+    let v = VInfo {
+        raw: raw.to_vec(),
+        raw_tbs: raw_tbs.to_vec(),
+        raw_issuer: raw_issuer.to_vec(),
+        raw_subject: raw_subject.to_vec(),
+        raw_spki: raw_spki.to_vec(),
+        version,
+        bc_valid: f.bc_valid,
+        is_ca: f.is_ca,
+        max_path_len: f.max_path_len,
+        key_usage: f.key_usage,
+        sig_alg,
+        signature: sig.to_vec(),
+        not_before: nb,
+        not_after: na,
+        eku: f.eku.clone(),
+        has_unknown_eku: !f.unknown_eku.is_empty(),
+        has_unhandled_critical: !f.unhandled.is_empty(),
+        akid: f.akid.clone().unwrap_or_default(),
+        skid: f.skid.clone().unwrap_or_default(),
+        dns: f.sans.dns.clone(),
+        ips: f.sans.ip_raw.clone(),
+        san: exts
+            .iter()
+            .find(|e| e.id == [2, 5, 29, 17])
+            .map(|e| e.value.to_vec()),
+        policies: f.policies.clone().unwrap_or_default(),
+        policy_mappings: f.policy_mappings.clone(),
+        require_explicit: f.require_explicit,
+        inhibit_mapping: f.inhibit_mapping,
+        inhibit_any: f.inhibit_any,
+    };
     Ok(Cert {
         raw_len: raw.len(),
         value: obj(fields),
         uri_strings,
         key,
+        v,
     })
 }
 
@@ -1797,6 +1882,1020 @@ fn parse_certificates(
         name,
         certs_from_string(&s).map(|cs| Value::from(cs.iter().map(extended).collect::<Vec<_>>())),
     )
+}
+
+// ------------------------------------------------------------ verification (patch 33)
+
+/// Unix seconds of an RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (as parse_time writes).
+fn unix_seconds(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    if b.len() != 20 {
+        return None;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<i64> { digits(b.get(r)?).map(i64::from) };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // days_from_civil (proleptic Gregorian).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3_600 + mi * 60 + s)
+}
+
+/// The options of Go's VerifyOptions that OPA sets.
+struct VerifyOpts {
+    dns_name: String,
+    /// Nanoseconds since the epoch; None: the clock at the call.
+    current_time: Option<i64>,
+    key_usages: Vec<i64>,
+}
+
+const EKU_ANY: i64 = 0;
+const EKU_SERVER_AUTH: i64 = 1;
+const KEY_USAGE_CERT_SIGN: i64 = 1 << 5;
+const MAX_CHAIN_SIGNATURE_CHECKS: usize = 100;
+
+/// OPA's allowedKeyUsages: the option's names for Go's ExtKeyUsage values.
+const KEY_USAGE_NAMES: [(&str, i64); 14] = [
+    ("KeyUsageAny", 0),
+    ("KeyUsageServerAuth", 1),
+    ("KeyUsageClientAuth", 2),
+    ("KeyUsageCodeSigning", 3),
+    ("KeyUsageEmailProtection", 4),
+    ("KeyUsageIPSECEndSystem", 5),
+    ("KeyUsageIPSECTunnel", 6),
+    ("KeyUsageIPSECUser", 7),
+    ("KeyUsageTimeStamping", 8),
+    ("KeyUsageOCSPSigning", 9),
+    ("KeyUsageMicrosoftServerGatedCrypto", 10),
+    ("KeyUsageNetscapeServerGatedCrypto", 11),
+    ("KeyUsageMicrosoftCommercialCodeSigning", 12),
+    ("KeyUsageMicrosoftKernelCodeSigning", 13),
+];
+
+fn now_unix_ns() -> i128 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(e) => -(e.duration().as_nanos() as i128),
+    }
+}
+
+/// ast.Number's Int64 (strconv.ParseInt of the number's text): an integer
+/// kept as one; a float with a fraction fails as in Go; a float without one
+/// (`1e9`, whose text OPA would refuse) cannot be told apart.
+fn opt_int64(n: &Number, key: &'static str) -> R<i64> {
+    match n {
+        Number::Float(f) => {
+            if f.is_finite() && f.fract() == 0.0 {
+                unsupported("a verification option number written as a float (OPA reads its text)")
+            } else {
+                go(&format!("'{key}' should be a valid int64 number"))
+            }
+        }
+        _ => match n.as_i64() {
+            Some(v) => Ok(v),
+            None => go(&format!("'{key}' should be a valid int64 number")),
+        },
+    }
+}
+
+/// extractVerifyOpts: string keys only, any other key type is skipped.
+fn extract_verify_opts(options: &Value) -> R<VerifyOpts> {
+    let mut o = VerifyOpts {
+        dns_name: String::new(),
+        current_time: None,
+        key_usages: Vec::new(),
+    };
+    let Ok(map) = options.as_object() else {
+        return go("operand 2 must be object");
+    };
+    for (k, v) in map.iter() {
+        let Value::String(k) = k else { continue };
+        match k.as_ref() {
+            "DNSName" => {
+                let Value::String(s) = v else {
+                    return go("'DNSName' should be a string");
+                };
+                o.dns_name = s.trim_matches('"').to_string();
+            }
+            "CurrentTime" => {
+                let Value::Number(n) = v else {
+                    return go("'CurrentTime' should be a number");
+                };
+                o.current_time = Some(opt_int64(n, "CurrentTime")?);
+            }
+            "MaxConstraintComparisons" => {
+                // Read by Go only for name constraints, which cos refuses.
+                let Value::Number(n) = v else {
+                    return go("'MaxConstraintComparisons' should be a number");
+                };
+                opt_int64(n, "MaxConstraintComparisons")?;
+            }
+            "KeyUsages" => {
+                let items: Vec<&Value> = match v {
+                    Value::Array(a) => a.iter().collect(),
+                    Value::Set(s) => s.iter().collect(),
+                    _ => return go("'KeyUsages' should be an Array or Set"),
+                };
+                let mut invalid = Vec::new();
+                for item in items {
+                    let Value::String(u) = item else { continue };
+                    let u = u.trim_matches('"');
+                    match KEY_USAGE_NAMES.iter().find(|(n, _)| *n == u) {
+                        Some((_, k)) => o.key_usages.push(*k),
+                        None => invalid.push(u.to_string()),
+                    }
+                }
+                if !invalid.is_empty() {
+                    return go(&format!(
+                        "invalid entries for 'KeyUsages' found: [{}]",
+                        invalid.join(" ")
+                    ));
+                }
+            }
+            _ => return go("invalid key option"),
+        }
+    }
+    Ok(o)
+}
+
+/// An ECDSA signature's (r, s) as Go's parseSignature reads it (cryptobyte:
+/// DER lengths, minimal non-negative integers, nothing trailing).
+fn ecdsa_sig_parts(sig: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut input = Rd(sig);
+    let inner = input.read(SEQUENCE)?;
+    if !input.empty() {
+        return None;
+    }
+    let mut inner = Rd(inner);
+    let mut int = || -> Option<&[u8]> {
+        let b = inner.read(INTEGER)?;
+        check_int(b)?;
+        if b.first()? & 0x80 != 0 {
+            return None;
+        }
+        Some(b)
+    };
+    let r = int()?;
+    let s = int()?;
+    if !inner.empty() {
+        return None;
+    }
+    Some((r, s))
+}
+
+/// checkSignature(algo, signed, signature, parent key, allowSHA1 = false):
+/// Ok(true) when valid, Ok(false) when Go fails.
+fn check_signature(algo: i64, signed: &[u8], sig: &[u8], key: &PubKey) -> R<bool> {
+    use crate::builtins::crypto::{self as c, Hash};
+    // (hash, public key algorithm: 1 RSA, 2 DSA, 3 ECDSA, 4 Ed25519, pss)
+    let (hash, pk_alg, pss) = match algo {
+        4 => (Some(Hash::Sha256), 1, false),
+        5 => (Some(Hash::Sha384), 1, false),
+        6 => (Some(Hash::Sha512), 1, false),
+        13 => (Some(Hash::Sha256), 1, true),
+        14 => (Some(Hash::Sha384), 1, true),
+        15 => (Some(Hash::Sha512), 1, true),
+        8 => (Some(Hash::Sha256), 2, false),
+        10 => (Some(Hash::Sha256), 3, false),
+        11 => (Some(Hash::Sha384), 3, false),
+        12 => (Some(Hash::Sha512), 3, false),
+        16 => (None, 4, false),
+        // Unknown and MD2 (no hash), MD5 and SHA-1 (insecure): Go refuses.
+        _ => return Ok(false),
+    };
+    match key {
+        PubKey::Rsa { n, e } => {
+            if pk_alg != 1 {
+                return Ok(false);
+            }
+            let Some(hash) = hash else { return Ok(false) };
+            // fips140/rsa checkPublicKey.
+            let e = *e;
+            if n.bits() == 0 || !n.bit(0) || e < 2 || e & 1 == 0 || e > (1i64 << 31) - 1 {
+                return Ok(false);
+            }
+            if c::check_rsa_size("crypto.x509.parse_and_verify_certificates", n).is_err() {
+                return unsupported("RSA keys outside 1024-16384 bits in a certificate chain");
+            }
+            let e = BigUint::from(e as u64);
+            let d = c::digest(hash.ring(), signed);
+            Ok(if pss {
+                let hl = d.len();
+                c::rsa_verify_pss_salt(n, &e, hash, &d, sig, Some(hl))
+            } else {
+                c::rsa_verify_pkcs1(n, &e, hash, &d, sig)
+            })
+        }
+        PubKey::Ec { curve, x, y } => {
+            if pk_alg != 3 {
+                return Ok(false);
+            }
+            let Some(hash) = hash else { return Ok(false) };
+            let Some((r, s)) = ecdsa_sig_parts(sig) else {
+                return Ok(false);
+            };
+            let size = curve.size();
+            // A big-endian integer as `size` bytes (None: too long).
+            let fit = |b: &[u8]| -> Option<Vec<u8>> {
+                let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+                let b = b.get(first..)?;
+                if b.len() > size {
+                    return None;
+                }
+                let mut out = vec![0u8; size - b.len()];
+                out.extend_from_slice(b);
+                Some(out)
+            };
+            let (Some(px), Some(py)) = (fit(&x.to_bytes_be()), fit(&y.to_bytes_be())) else {
+                return Ok(false);
+            };
+            let mut point = vec![4u8];
+            point.extend_from_slice(&px);
+            point.extend_from_slice(&py);
+            let cc = match curve {
+                Curve::P256 => c::Curve::P256,
+                Curve::P384 => c::Curve::P384,
+                Curve::P521 => c::Curve::P521,
+            };
+            match (curve, hash) {
+                (Curve::P256 | Curve::P384, Hash::Sha256 | Hash::Sha384) => {
+                    match c::ecdsa_verify(
+                        "crypto.x509.parse_and_verify_certificates",
+                        cc,
+                        &point,
+                        hash,
+                        signed,
+                        r,
+                        s,
+                    ) {
+                        Ok(ok) => Ok(ok),
+                        Err(_) => {
+                            unsupported("this ECDSA curve and hash pair in a certificate chain")
+                        }
+                    }
+                }
+                // Go's hashToNat: the hash truncated to the order's bits
+                // (ecdsa's bytes2scalar does the same, for any length).
+                (Curve::P521, _) => {
+                    use p521::ecdsa::signature::hazmat::PrehashVerifier;
+                    let (Some(mut rs), Some(sb)) = (fit(r), fit(s)) else {
+                        return Ok(false);
+                    };
+                    rs.extend_from_slice(&sb);
+                    let Ok(vk) = p521::ecdsa::VerifyingKey::from_sec1_bytes(&point) else {
+                        return Ok(false);
+                    };
+                    let Ok(sig) = p521::ecdsa::Signature::from_slice(&rs) else {
+                        return Ok(false);
+                    };
+                    Ok(vk
+                        .verify_prehash(&c::digest(hash.ring(), signed), &sig)
+                        .is_ok())
+                }
+                (Curve::P256, _) => {
+                    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+                    let (Some(mut rs), Some(sb)) = (fit(r), fit(s)) else {
+                        return Ok(false);
+                    };
+                    rs.extend_from_slice(&sb);
+                    let Ok(vk) = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point) else {
+                        return Ok(false);
+                    };
+                    let Ok(sig) = p256::ecdsa::Signature::from_slice(&rs) else {
+                        return Ok(false);
+                    };
+                    Ok(vk
+                        .verify_prehash(&c::digest(hash.ring(), signed), &sig)
+                        .is_ok())
+                }
+                (Curve::P384, _) => {
+                    unsupported("ECDSA certificate signatures with P-384 and SHA-512")
+                }
+            }
+        }
+        PubKey::Ed25519(pk) => {
+            if pk_alg != 4 {
+                return Ok(false);
+            }
+            Ok(
+                ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, pk)
+                    .verify(signed, sig)
+                    .is_ok(),
+            )
+        }
+        PubKey::None => Ok(false),
+    }
+}
+
+/// Certificate.CheckSignatureFrom(parent).
+fn check_signature_from(child: &Cert, parent: &Cert) -> R<bool> {
+    let p = &parent.v;
+    if (p.version == 3 && !p.bc_valid) || (p.bc_valid && !p.is_ca) {
+        return Ok(false);
+    }
+    if p.key_usage != 0 && p.key_usage & KEY_USAGE_CERT_SIGN == 0 {
+        return Ok(false);
+    }
+    if matches!(parent.key, PubKey::None) {
+        return Ok(false);
+    }
+    check_signature(
+        child.v.sig_alg,
+        &child.v.raw_tbs,
+        &child.v.signature,
+        &parent.key,
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CertType {
+    Leaf,
+    Intermediate,
+    Root,
+}
+
+/// Certificate.isValid: Ok(false) where Go returns an error.
+fn is_valid(c: &Cert, typ: CertType, chain: &[&Cert], now_ns: i128) -> bool {
+    let v = &c.v;
+    if v.has_unhandled_critical {
+        return false;
+    }
+    if let Some(child) = chain.last() {
+        if child.v.raw_issuer != v.raw_subject {
+            return false;
+        }
+    }
+    let nb = i128::from(v.not_before) * 1_000_000_000;
+    let na = i128::from(v.not_after) * 1_000_000_000;
+    if now_ns < nb || now_ns > na {
+        return false;
+    }
+    if typ != CertType::Leaf && chain.is_empty() {
+        return false;
+    }
+    if typ == CertType::Intermediate && (!v.bc_valid || !v.is_ca) {
+        return false;
+    }
+    if v.bc_valid && v.max_path_len >= 0 {
+        let num_intermediates = chain.len() as i64 - 1;
+        if num_intermediates > v.max_path_len {
+            return false;
+        }
+    }
+    true
+}
+
+/// alreadyInChain: same subject, key and subjectAltName (or none).
+fn already_in_chain(cand: &Cert, chain: &[&Cert]) -> bool {
+    for c in chain {
+        if cand.v.raw_subject != c.v.raw_subject || cand.v.raw_spki != c.v.raw_spki {
+            continue;
+        }
+        match (&cand.v.san, &c.v.san) {
+            (None, None) => return true,
+            (None, _) | (_, None) => return false,
+            (Some(a), Some(b)) => {
+                if a == b {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// CertPool.findPotentialParents: the pool's certificates whose subject is
+/// the child's issuer, those whose key id matches first.
+fn potential_parents<'a>(pool: &[&'a Cert], child: &Cert) -> Vec<&'a Cert> {
+    let (mut matching, mut one, mut mismatch) = (Vec::new(), Vec::new(), Vec::new());
+    for cand in pool {
+        if cand.v.raw_subject != child.v.raw_issuer {
+            continue;
+        }
+        let (skid, akid) = (&cand.v.skid, &child.v.akid);
+        if skid == akid {
+            matching.push(*cand);
+        } else if (skid.is_empty() && !akid.is_empty()) || (!skid.is_empty() && akid.is_empty()) {
+            one.push(*cand);
+        } else {
+            mismatch.push(*cand);
+        }
+    }
+    matching.extend(one);
+    matching.extend(mismatch);
+    matching
+}
+
+struct Pools<'a> {
+    roots: Vec<&'a Cert>,
+    intermediates: Vec<&'a Cert>,
+    now_ns: i128,
+}
+
+/// Certificate.buildChains: the chains in Go's order (none where Go fails);
+/// the budget of signature checks is shared as in Go.
+fn build_chains<'a>(
+    c: &'a Cert,
+    chain: &[&'a Cert],
+    sig_checks: &mut usize,
+    pools: &Pools<'a>,
+) -> R<Vec<Vec<&'a Cert>>> {
+    let mut chains: Vec<Vec<&'a Cert>> = Vec::new();
+    'outer: for (typ, potentials) in [
+        (CertType::Root, potential_parents(&pools.roots, c)),
+        (
+            CertType::Intermediate,
+            potential_parents(&pools.intermediates, c),
+        ),
+    ] {
+        for cand in potentials {
+            *sig_checks += 1;
+            if *sig_checks > MAX_CHAIN_SIGNATURE_CHECKS {
+                break 'outer;
+            }
+            if matches!(cand.key, PubKey::None) || already_in_chain(cand, chain) {
+                continue;
+            }
+            if !check_signature_from(c, cand)? || !is_valid(cand, typ, chain, pools.now_ns) {
+                continue;
+            }
+            let mut next = chain.to_vec();
+            next.push(cand);
+            if typ == CertType::Root {
+                chains.push(next);
+            } else {
+                chains.extend(build_chains(cand, &next, sig_checks, pools)?);
+                // Past the budget Go stops at the next candidate.
+                if *sig_checks > MAX_CHAIN_SIGNATURE_CHECKS {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    // No chain: Go's error (UnknownAuthorityError, or the last one seen).
+    Ok(chains)
+}
+
+/// validHostname(host, isPattern).
+fn valid_hostname(host: &str, is_pattern: bool) -> bool {
+    let host = if is_pattern {
+        host
+    } else {
+        host.strip_suffix('.').unwrap_or(host)
+    };
+    if host.is_empty() || host == "*" {
+        return false;
+    }
+    for (i, part) in host.split('.').enumerate() {
+        if part.is_empty() {
+            return false;
+        }
+        if is_pattern && i == 0 && part == "*" {
+            continue;
+        }
+        for (j, ch) in part.char_indices() {
+            if ch.is_ascii_alphanumeric() || ch == '_' || (ch == '-' && j != 0) {
+                continue;
+            }
+            return false;
+        }
+    }
+    true
+}
+
+fn match_exactly(a: &str, b: &str) -> bool {
+    if a.is_empty() || a == "." || b.is_empty() || b == "." {
+        return false;
+    }
+    a.to_ascii_lowercase() == b.to_ascii_lowercase()
+}
+
+fn match_hostnames(pattern: &str, host_parts: &[&str]) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    if pattern.is_empty() || host_parts.is_empty() {
+        return false;
+    }
+    let parts: Vec<&str> = pattern.split('.').collect();
+    if parts.len() != host_parts.len() {
+        return false;
+    }
+    parts
+        .iter()
+        .zip(host_parts)
+        .enumerate()
+        .all(|(i, (p, h))| (i == 0 && *p == "*") || p == h)
+}
+
+/// Certificate.VerifyHostname.
+fn verify_hostname(c: &Cert, h: &str) -> bool {
+    let mut candidate_ip = h;
+    if h.len() >= 3 && h.starts_with('[') && h.ends_with(']') {
+        candidate_ip = &h[1..h.len() - 1];
+    }
+    if let Some(ip) = crate::builtins::gonet::parse_ip(candidate_ip) {
+        return c
+            .v
+            .ips
+            .iter()
+            .any(|cand| crate::builtins::gonet::ip_equal(&ip, cand));
+    }
+    let name = h.to_ascii_lowercase();
+    let valid = valid_hostname(&name, false);
+    let trimmed = name.strip_suffix('.').unwrap_or(&name).to_string();
+    let host_parts: Vec<&str> = trimmed.split('.').collect();
+    c.v.dns.iter().any(|m| {
+        if valid && valid_hostname(m, true) {
+            match_hostnames(m, &host_parts)
+        } else {
+            match_exactly(m, &name)
+        }
+    })
+}
+
+/// checkChainForKeyUsage.
+fn chain_key_usage_ok(chain: &[&Cert], key_usages: &[i64]) -> bool {
+    let mut usages: Vec<i64> = key_usages.to_vec();
+    if chain.is_empty() {
+        return false;
+    }
+    let mut remaining = usages.len();
+    'next_cert: for cert in chain.iter().rev() {
+        if cert.v.eku.is_empty() && !cert.v.has_unknown_eku {
+            continue;
+        }
+        if cert.v.eku.contains(&EKU_ANY) {
+            continue 'next_cert;
+        }
+        for u in usages.iter_mut() {
+            if *u == -1 {
+                continue;
+            }
+            if cert.v.eku.contains(u) {
+                continue;
+            }
+            *u = -1;
+            remaining -= 1;
+            if remaining == 0 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+const ANY_POLICY: &str = "2.5.29.32.0";
+
+/// A node of RFC 9618's valid policy graph (Go's policyGraphNode).
+struct PolicyNode {
+    valid: String,
+    expected: Vec<String>,
+    parents: BTreeSet<usize>,
+    children: BTreeSet<usize>,
+}
+
+/// Go's policyGraph: nodes in an arena, strata of policy -> node.
+struct PolicyGraph {
+    nodes: Vec<PolicyNode>,
+    strata: Vec<BTreeMap<String, usize>>,
+    parent_index: BTreeMap<String, Vec<usize>>,
+    depth: usize,
+}
+
+impl PolicyGraph {
+    fn new() -> Self {
+        let root = PolicyNode {
+            valid: ANY_POLICY.to_string(),
+            expected: vec![ANY_POLICY.to_string()],
+            parents: BTreeSet::new(),
+            children: BTreeSet::new(),
+        };
+        let mut s0 = BTreeMap::new();
+        s0.insert(ANY_POLICY.to_string(), 0);
+        PolicyGraph {
+            nodes: vec![root],
+            strata: vec![s0],
+            parent_index: BTreeMap::new(),
+            depth: 0,
+        }
+    }
+
+    /// newPolicyGraphNode followed by insert.
+    fn insert(&mut self, valid: &str, parents: &[usize], expected: Option<Vec<String>>) {
+        let id = self.nodes.len();
+        let expected = expected.unwrap_or_else(|| vec![valid.to_string()]);
+        let mut node = PolicyNode {
+            valid: valid.to_string(),
+            expected,
+            parents: BTreeSet::new(),
+            children: BTreeSet::new(),
+        };
+        for p in parents {
+            if let Some(pn) = self.nodes.get_mut(*p) {
+                pn.children.insert(id);
+            }
+            node.parents.insert(*p);
+        }
+        self.nodes.push(node);
+        if let Some(level) = self.strata.get_mut(self.depth) {
+            level.insert(valid.to_string(), id);
+        }
+    }
+
+    fn parents_with_expected(&self, expected: &str) -> Vec<usize> {
+        if self.depth == 0 {
+            return Vec::new();
+        }
+        self.parent_index.get(expected).cloned().unwrap_or_default()
+    }
+
+    fn parent_with_any_policy(&self) -> Option<usize> {
+        if self.depth == 0 {
+            return None;
+        }
+        self.strata.get(self.depth - 1)?.get(ANY_POLICY).copied()
+    }
+
+    fn parents(&self) -> Vec<usize> {
+        if self.depth == 0 {
+            return Vec::new();
+        }
+        self.strata
+            .get(self.depth - 1)
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn leaf_with_policy(&self, policy: &str) -> Option<usize> {
+        self.strata.get(self.depth)?.get(policy).copied()
+    }
+
+    fn unlink(&mut self, id: usize) {
+        let (parents, children) = match self.nodes.get_mut(id) {
+            Some(n) => (
+                core::mem::take(&mut n.parents),
+                core::mem::take(&mut n.children),
+            ),
+            None => return,
+        };
+        for p in parents {
+            if let Some(pn) = self.nodes.get_mut(p) {
+                pn.children.remove(&id);
+            }
+        }
+        for c in children {
+            if let Some(cn) = self.nodes.get_mut(c) {
+                cn.parents.remove(&id);
+            }
+        }
+    }
+
+    fn delete_leaf(&mut self, policy: &str) {
+        let Some(id) = self.leaf_with_policy(policy) else {
+            return;
+        };
+        self.unlink(id);
+        if let Some(level) = self.strata.get_mut(self.depth) {
+            level.remove(policy);
+        }
+    }
+
+    fn valid_policy_nodes(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for i in (0..=self.depth).rev() {
+            let Some(level) = self.strata.get(i) else {
+                continue;
+            };
+            for id in level.values() {
+                let Some(n) = self.nodes.get(*id) else {
+                    continue;
+                };
+                if n.valid == ANY_POLICY || n.parents.len() != 1 {
+                    continue;
+                }
+                let parent_any = n
+                    .parents
+                    .iter()
+                    .next()
+                    .and_then(|p| self.nodes.get(*p))
+                    .is_some_and(|p| p.valid == ANY_POLICY);
+                if parent_any {
+                    out.push(*id);
+                }
+            }
+        }
+        out
+    }
+
+    fn prune(&mut self) {
+        for i in (1..self.depth).rev() {
+            let ids: Vec<usize> = match self.strata.get(i) {
+                Some(level) => level.values().copied().collect(),
+                None => continue,
+            };
+            for id in ids {
+                let childless = self.nodes.get(id).is_some_and(|n| n.children.is_empty());
+                if !childless {
+                    continue;
+                }
+                let (valid, parents) = match self.nodes.get_mut(id) {
+                    Some(n) => (n.valid.clone(), core::mem::take(&mut n.parents)),
+                    None => continue,
+                };
+                for p in parents {
+                    if let Some(pn) = self.nodes.get_mut(p) {
+                        pn.children.remove(&id);
+                    }
+                }
+                if let Some(level) = self.strata.get_mut(i) {
+                    level.remove(&valid);
+                }
+            }
+        }
+    }
+
+    fn incr_depth(&mut self) {
+        let mut index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        if let Some(level) = self.strata.get(self.depth) {
+            for id in level.values() {
+                if let Some(n) = self.nodes.get(*id) {
+                    for e in &n.expected {
+                        index.entry(e.clone()).or_default().push(*id);
+                    }
+                }
+            }
+        }
+        self.parent_index = index;
+        self.depth += 1;
+        self.strata.push(BTreeMap::new());
+    }
+}
+
+/// The most policies and mappings a chain may carry into policiesValid
+/// (the graph's work is their product at worst).
+const MAX_CHAIN_POLICIES: usize = 1024;
+
+/// policiesValid (RFC 5280 6.1 as updated by RFC 9618) with OPA's options:
+/// no user policies (anyPolicy), nothing inhibited by the caller.
+fn policies_valid(chain: &[&Cert]) -> R<bool> {
+    if chain.len() <= 1 {
+        return Ok(true);
+    }
+    let total: usize = chain
+        .iter()
+        .map(|c| c.v.policies.len() + c.v.policy_mappings.len())
+        .sum();
+    if total > MAX_CHAIN_POLICIES {
+        return unsupported("certificate chains with over 1,024 policies and policy mappings");
+    }
+    let n = chain.len() - 1;
+    let n_i = n as i64;
+    let mut pg = Some(PolicyGraph::new());
+    let (mut inhibit_any, mut explicit, mut mapping) = (n_i + 1, n_i + 1, n_i + 1);
+    for i in (0..n).rev() {
+        let cert = &chain[i].v;
+        let self_signed = cert.raw_issuer == cert.raw_subject;
+        if cert.policies.is_empty() {
+            pg = None;
+        }
+        if explicit == 0 && pg.is_none() {
+            return Ok(false);
+        }
+        if let Some(g) = pg.as_mut() {
+            g.incr_depth();
+            let mut set: BTreeSet<&str> = BTreeSet::new();
+            for policy in &cert.policies {
+                set.insert(policy.as_str());
+                if policy == ANY_POLICY {
+                    continue;
+                }
+                let mut parents = g.parents_with_expected(policy);
+                if parents.is_empty() {
+                    if let Some(a) = g.parent_with_any_policy() {
+                        parents = vec![a];
+                    }
+                }
+                if !parents.is_empty() {
+                    g.insert(policy, &parents, None);
+                }
+            }
+            if set.contains(ANY_POLICY) && (inhibit_any > 0 || ((n - i) < n && self_signed)) {
+                let mut missing: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+                for p in g.parents() {
+                    let expected = g
+                        .nodes
+                        .get(p)
+                        .map(|x| x.expected.clone())
+                        .unwrap_or_default();
+                    for e in expected {
+                        if g.leaf_with_policy(&e).is_none() {
+                            missing.entry(e).or_default().push(p);
+                        }
+                    }
+                }
+                for (oid, parents) in missing {
+                    g.insert(&oid, &parents, None);
+                }
+            }
+            g.prune();
+            if i != 0 && !cert.policy_mappings.is_empty() {
+                let mut mappings: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+                for (issuer, subject) in &cert.policy_mappings {
+                    if mapping > 0 {
+                        if issuer == ANY_POLICY || subject == ANY_POLICY {
+                            return Ok(false);
+                        }
+                        mappings.entry(issuer).or_default().push(subject.clone());
+                    } else {
+                        g.delete_leaf(issuer);
+                    }
+                }
+                g.prune();
+                for (issuer, subjects) in mappings {
+                    if let Some(m) = g.leaf_with_policy(issuer) {
+                        if let Some(node) = g.nodes.get_mut(m) {
+                            node.expected = subjects;
+                        }
+                    } else if let Some(a) = g.leaf_with_policy(ANY_POLICY) {
+                        g.insert(issuer, &[a], Some(subjects));
+                    }
+                }
+            }
+        }
+        if i != 0 {
+            if !self_signed {
+                explicit = (explicit - 1).max(0);
+                mapping = (mapping - 1).max(0);
+                inhibit_any = (inhibit_any - 1).max(0);
+            }
+            // (v > 0 || zero) && v < current, with Go's int fields.
+            for (field, slot) in [
+                (cert.require_explicit, &mut explicit),
+                (cert.inhibit_mapping, &mut mapping),
+                (cert.inhibit_any, &mut inhibit_any),
+            ] {
+                if let Some(v) = field {
+                    if v >= 0 && v < *slot {
+                        *slot = v;
+                    }
+                }
+            }
+        }
+    }
+    if explicit > 0 {
+        explicit -= 1;
+    }
+    if chain[0].v.require_explicit == Some(0) {
+        explicit = 0;
+    }
+    let mut authority: BTreeSet<String> = BTreeSet::new();
+    if let Some(g) = &pg {
+        let mut valid = g.valid_policy_nodes();
+        if let Some(a) = g.leaf_with_policy(ANY_POLICY) {
+            valid.push(a);
+        }
+        for id in valid {
+            if let Some(node) = g.nodes.get(id) {
+                authority.insert(node.valid.clone());
+            }
+        }
+    }
+    // 6.1.5 (g) (6) does nothing for an initial set of anyPolicy.
+    Ok(!(explicit == 0 && authority.is_empty()))
+}
+
+/// verifyX509CertificateChain: the first certificate is the root, the last
+/// the leaf, the others intermediates; the first chain Go's Verify returns
+/// (leaf first), or None where Go fails.
+fn verify_chain<'a>(certs: &'a [Cert], opts: &VerifyOpts) -> R<Option<Vec<&'a Cert>>> {
+    if certs.len() < 2 {
+        return Ok(None);
+    }
+    let root = &certs[0];
+    let leaf = &certs[certs.len() - 1];
+    let mut intermediates: Vec<&Cert> = Vec::new();
+    let mut seen: BTreeSet<&[u8]> = BTreeSet::new();
+    for c in &certs[1..certs.len() - 1] {
+        if seen.insert(c.v.raw.as_slice()) {
+            intermediates.push(c);
+        }
+    }
+    let now_ns = match opts.current_time {
+        Some(t) => i128::from(t),
+        None => now_unix_ns(),
+    };
+    let pools = Pools {
+        roots: vec![root],
+        intermediates,
+        now_ns,
+    };
+    if !is_valid(leaf, CertType::Leaf, &[], now_ns) {
+        return Ok(None);
+    }
+    if !opts.dns_name.is_empty() && !verify_hostname(leaf, &opts.dns_name) {
+        return Ok(None);
+    }
+    let candidates: Vec<Vec<&Cert>> = if root.v.raw == leaf.v.raw {
+        vec![vec![leaf]]
+    } else {
+        let mut sig_checks = 0usize;
+        build_chains(leaf, &[leaf], &mut sig_checks, &pools)?
+    };
+    let any = opts.key_usages.contains(&EKU_ANY);
+    let usages: Vec<i64> = if opts.key_usages.is_empty() {
+        vec![EKU_SERVER_AUTH]
+    } else {
+        opts.key_usages.clone()
+    };
+    for chain in candidates {
+        if !policies_valid(&chain)? {
+            continue;
+        }
+        if !any && !chain_key_usage_ok(&chain, &usages) {
+            continue;
+        }
+        // checkChainConstraints: name constraints are refused at parsing.
+        return Ok(Some(chain));
+    }
+    Ok(None)
+}
+
+fn verify_result(chain: Option<Vec<&Cert>>, with_uri_strings: bool) -> Value {
+    match chain {
+        None => Value::from(vec![Value::from(false), Value::new_array()]),
+        Some(chain) => Value::from(vec![
+            Value::from(true),
+            Value::from(
+                chain
+                    .iter()
+                    .map(|c| {
+                        if with_uri_strings {
+                            extended(c)
+                        } else {
+                            c.value.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        ]),
+    }
+}
+
+/// Parses as getX509CertsFromString: a Go error is `[false, []]` (OPA), an
+/// input cos cannot read as Go does is an error.
+fn parse_for_verify(s: &str) -> R<Option<Vec<Cert>>> {
+    match certs_from_string(s) {
+        Ok(c) => Ok(Some(c)),
+        Err(Fail::Go(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_and_verify_certificates(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
+    let name = "crypto.x509.parse_and_verify_certificates";
+    ensure_args_count(span, name, params, args, 1)?;
+    let s = ensure_string(name, &params[0], &args[0])?;
+    let r = (|| -> R<Value> {
+        let Some(certs) = parse_for_verify(&s)? else {
+            return Ok(verify_result(None, true));
+        };
+        let opts = VerifyOpts {
+            dns_name: String::new(),
+            current_time: None,
+            key_usages: Vec::new(),
+        };
+        Ok(verify_result(verify_chain(&certs, &opts)?, true))
+    })();
+    finish(name, r)
+}
+
+fn parse_and_verify_certificates_with_options(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    _strict: bool,
+) -> Result<Value> {
+    let name = "crypto.x509.parse_and_verify_certificates_with_options";
+    ensure_args_count(span, name, params, args, 2)?;
+    let s = ensure_string(name, &params[0], &args[0])?;
+    ensure_object(name, &params[1], args[1].clone())?;
+    let r = (|| -> R<Value> {
+        let Some(certs) = parse_for_verify(&s)? else {
+            return Ok(verify_result(None, false));
+        };
+        let opts = extract_verify_opts(&args[1])?;
+        Ok(verify_result(verify_chain(&certs, &opts)?, false))
+    })();
+    finish(name, r)
 }
 
 // ------------------------------------------------------------ CSRs

@@ -6,7 +6,7 @@
 //! crates; `bindings/python/tests` checks the mapping.
 #![allow(
     unsafe_code,
-    reason = "pyo3's macros expand to FFI glue; no unsafe code is written here"
+    reason = "pyo3's macros expand to FFI glue, and `with_str` reads a str's cached UTF-8 through one C-API call (two `unsafe` blocks, each with its SAFETY note)"
 )]
 #![allow(
     missing_docs,

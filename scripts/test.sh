@@ -26,7 +26,7 @@ step() { printf '\n==> %s [%ss]\n' "$*" "$(( $(date +%s) - start ))"; }
 all_stages=(lint rust features msrv conformance interop python node uniffi)
 describe() {
   case $1 in
-    lint) echo "cargo fmt --check, clippy -D warnings, cargo doc -D warnings, the fuzz targets type-check" ;;
+    lint) echo "cargo fmt --check, clippy -D warnings, cargo doc -D warnings, the fuzz targets type-check, cargo deny (deny.toml)" ;;
     rust) echo "cargo test --workspace (unit, property, doc, CLI, daemon and layering tests)" ;;
     features) echo "cos-policy without its http feature and cos-supplychain without sigstore, built and tested alone" ;;
     msrv) echo "the workspace builds (cargo check, all targets) with the declared rust-version" ;;
@@ -170,6 +170,8 @@ stage_lint() {
     # fuzz/Cargo.toml; about half of them) are not checked a second time.
     CARGO_TARGET_DIR="$root/target" cargo check --manifest-path fuzz/Cargo.toml --locked --quiet
   fi
+  step "cargo deny: licences, advisories (vendored RustSec snapshot), bans, sources (scripts/deny.sh; cargo-deny installed once)"
+  bash "$root/scripts/deny.sh"
 }
 
 stage_rust() {

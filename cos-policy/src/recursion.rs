@@ -21,7 +21,9 @@
 //! and array comprehensions whose term may be undefined (the VM keeps an
 //! undefined element where OPA skips the iteration), and calls to the
 //! builtins cos replaces (`glob.match`, `glob.quote_meta`, `time.add_date`:
-//! the VM would call regorus's own).
+//! the VM would call regorus's own), and `rego.metadata.chain` /
+//! `rego.metadata.rule` (their value is that of the rule holding the call,
+//! which only the interpreter knows; on the VM they are a hard error).
 //! Entrypoints depending
 //! on such a rule are evaluated by the interpreter.
 
@@ -370,6 +372,11 @@ impl Walker<'_> {
                     if segs.len() == 1
                         && REPLACED_BUILTINS.contains(&format!("{root}.{}", segs[0]).as_str())
                     {
+                        self.vm_unsafe = true;
+                    }
+                    // `rego.metadata.*` answers for the rule that holds the
+                    // call, which only the interpreter knows.
+                    if root == "rego" && segs.first().is_some_and(|s| s == "metadata") {
                         self.vm_unsafe = true;
                     }
                     self.resolve(&root, &segs);

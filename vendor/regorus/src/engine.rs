@@ -162,6 +162,7 @@ mod iterative_selector_tests {
                 },
                 bodies: alloc::vec![],
             })],
+            annotations: alloc::vec![],
             rego_v1,
             target,
             num_expressions: 0,
@@ -1481,6 +1482,10 @@ impl Engine {
 
             self.interpreter
                 .set_modules(self.modules.clone(), self.parser_contexts.clone());
+            // cos patch 32: index the METADATA annotations (a redeclared one
+            // is an error, as in OPA's compiler).
+            let metadata = crate::annotations::MetadataSet::build(&self.modules)?;
+            self.interpreter.set_metadata(metadata.map(Rc::new));
 
             self.interpreter.clear_builtins_cache();
             // clean_internal_evaluation_state will set data to an efficient clont of use supplied init_data

@@ -120,6 +120,8 @@ impl<'source> Parser<'source> {
     }
 
     fn from_lexer(source: &'source Source, mut lexer: Lexer<'source>) -> Result<Self> {
+        // cos patch 32: keep the line comments, for METADATA blocks.
+        lexer.record_line_comments();
         let tok = lexer.next_token()?;
         Ok(Self {
             source: source.clone(),
@@ -2525,11 +2527,28 @@ impl<'source> Parser<'source> {
             }
         }
 
+        // cos patch 32: the module's METADATA blocks.
+        let comments = self.lexer.take_line_comments();
+        let annotations = if comments.is_empty() {
+            vec![]
+        } else {
+            let import_lines: Vec<u32> = imports.iter().map(|i| i.span.line).collect();
+            let rule_lines: Vec<u32> = policy.iter().map(|r| r.span().line).collect();
+            crate::annotations::parse_module_annotations(
+                &self.source,
+                &comments,
+                package.span.line,
+                &import_lines,
+                &rule_lines,
+            )?
+        };
+
         let m = Module {
             package,
             imports,
             target,
             policy,
+            annotations,
             rego_v1: self.rego_v1,
             num_expressions: self.eidx,
             num_statements: self.sidx,

@@ -1,0 +1,868 @@
+// Copyright (c) Microsoft Corporation.
+// Licensed under the MIT License.
+
+//! cos patch 32: Rego annotations (`# METADATA` comment blocks) and OPA's
+//! `rego.metadata.chain()` / `rego.metadata.rule()`.
+//!
+//! As OPA (v1/ast/parser.go, annotations.go): a block starts at a comment in
+//! column 1 whose text, trimmed, begins with `METADATA`, and takes the
+//! column-1 comments on the lines right below it (up to the next `METADATA`
+//! comment); their text, less one leading space, is a YAML document read
+//! into OPA's fields (`scope`, `title`, `description`, `entrypoint`,
+//! `organizations`, `related_resources`, `authors`, `schemas`, `compile`,
+//! `custom`, `labels`; other keys are ignored, as Go's YAML reader does).
+//! A block applies to the first package, import or rule below its first
+//! line; its scope defaults from that (`rule`, or `document` for an
+//! entrypoint; `package`). A block OPA refuses is a `rego_parse_error`.
+//!
+//! The values are OPA's: the same keys, omitted when empty, the scalars of
+//! string fields kept as written (`title: 1.50` is `"1.50"`). Where cos
+//! cannot reproduce OPA's value (a YAML timestamp, which Go writes back in
+//! RFC 3339; a URL Go's `net/url` would rewrite; a reference beyond dotted
+//! names), the block is refused with a message saying so, rather than
+//! answered differently.
+
+use crate::ast::{Expr, Module, Ref, Rule, RuleHead};
+use crate::lexer::{Source, Span};
+use crate::value::Value;
+use crate::*;
+
+use alloc::collections::BTreeMap;
+use anyhow::{anyhow, Result};
+
+/// Where an annotation applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The rule right below.
+    Rule,
+    /// Every definition of the rule's document.
+    Document,
+    /// The package.
+    Package,
+    /// The package and those under it.
+    Subpackages,
+}
+
+impl Scope {
+    const fn name(self) -> &'static str {
+        match self {
+            Self::Rule => "rule",
+            Self::Document => "document",
+            Self::Package => "package",
+            Self::Subpackages => "subpackages",
+        }
+    }
+}
+
+/// The statement an annotation is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The module's package.
+    Package,
+    /// A rule of the module, by index in `Module::policy`.
+    Rule(usize),
+}
+
+/// One parsed `# METADATA` block of a module.
+#[derive(Debug, Clone)]
+pub struct Annotation {
+    /// Line of the `# METADATA` comment.
+    pub line: u32,
+    /// Its resolved scope.
+    pub scope: Scope,
+    /// What it is attached to.
+    pub target: Target,
+    /// OPA's object for it (`scope` included).
+    pub value: Value,
+}
+
+const SCOPE_CHOICES: &str = "Use one of 'rule', 'document', 'package', or 'subpackages'";
+
+fn is_metadata(text: &str) -> bool {
+    text.trim().starts_with("METADATA")
+}
+
+/// Parses the METADATA blocks of a module (its column-1 comments, as
+/// recorded by the lexer) and attaches them to its statements.
+pub fn parse_module_annotations(
+    source: &Source,
+    comments: &[(u32, u32, u32)],
+    package_line: u32,
+    import_lines: &[u32],
+    rule_lines: &[u32],
+) -> Result<Vec<Annotation>> {
+    let contents = source.contents();
+    let text = |c: &(u32, u32, u32)| -> &str {
+        contents.get(c.1 as usize..c.2 as usize).unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < comments.len() {
+        let Some(first) = comments.get(i) else { break };
+        if !is_metadata(text(first)) {
+            i += 1;
+            continue;
+        }
+        let line = first.0;
+        let mut doc = String::new();
+        let mut lines = Vec::new();
+        let mut prev = first.0;
+        i += 1;
+        while let Some(c) = comments.get(i) {
+            if c.0 != prev.saturating_add(1) || is_metadata(text(c)) {
+                break;
+            }
+            let t = text(c);
+            doc.push_str(t.strip_prefix(' ').unwrap_or(t));
+            doc.push('\n');
+            lines.push(c.0);
+            prev = c.0;
+            i += 1;
+        }
+        let err = |msg: &str| source.error(line, 1, &format!("rego_parse_error: {msg}"));
+        if doc.trim().is_empty() {
+            return Err(err("expected METADATA block, found whitespace"));
+        }
+        let raw = read_yaml(&doc).map_err(|e| err(&e))?;
+
+        // The statement below the block's first line.
+        enum Stmt {
+            Package,
+            Import,
+            Rule(usize),
+        }
+        let mut below: Option<(u32, Stmt)> = None;
+        let mut consider = |l: u32, s: Stmt| {
+            if l > line && below.as_ref().is_none_or(|(b, _)| l < *b) {
+                below = Some((l, s));
+            }
+        };
+        consider(package_line, Stmt::Package);
+        for l in import_lines {
+            consider(*l, Stmt::Import);
+        }
+        // Rules are in source order: the first one below is the one.
+        if let Some(idx) = rule_lines.iter().position(|l| *l > line) {
+            if let Some(l) = rule_lines.get(idx) {
+                consider(*l, Stmt::Rule(idx));
+            }
+        }
+
+        let entrypoint = raw.entrypoint;
+        let scope_name: String = match (&raw.scope, &below) {
+            (Some(s), _) => s.clone(),
+            (None, Some((_, Stmt::Rule(_)))) if entrypoint => "document".into(),
+            (None, Some((_, Stmt::Rule(_)))) => "rule".into(),
+            (None, Some((_, Stmt::Package))) => "package".into(),
+            (None, Some((_, Stmt::Import))) => "import".into(),
+            (None, None) => String::new(),
+        };
+        let scope = match scope_name.as_str() {
+            "rule" => Scope::Rule,
+            "document" => Scope::Document,
+            "package" => Scope::Package,
+            "subpackages" => Scope::Subpackages,
+            other => {
+                return Err(err(&format!(
+                    "invalid annotation scope '{other}'. {SCOPE_CHOICES}"
+                )))
+            }
+        };
+        let target = match (scope, &below) {
+            (Scope::Rule | Scope::Document, Some((_, Stmt::Rule(idx)))) => Target::Rule(*idx),
+            (Scope::Package | Scope::Subpackages, Some((_, Stmt::Package))) => Target::Package,
+            (Scope::Rule | Scope::Document, _) => {
+                return Err(err(&format!(
+                    "annotation scope '{}' must be applied to rule (have '{}')",
+                    scope.name(),
+                    stmt_name(below.as_ref().map(|(_, s)| s))
+                )))
+            }
+            (Scope::Package | Scope::Subpackages, _) => {
+                return Err(err(&format!(
+                    "annotation scope '{}' must be applied to package (have '{}')",
+                    scope.name(),
+                    stmt_name(below.as_ref().map(|(_, s)| s))
+                )))
+            }
+        };
+        if entrypoint && !matches!(scope, Scope::Document | Scope::Package) {
+            return Err(err(&format!(
+                "annotation entrypoint applied to non-document or package scope '{}'",
+                scope.name()
+            )));
+        }
+        let mut fields = raw.fields;
+        fields.insert(Value::from("scope"), Value::from(scope.name()));
+        out.push(Annotation {
+            line,
+            scope,
+            target,
+            value: Value::from(fields),
+        });
+
+        fn stmt_name(s: Option<&Stmt>) -> &'static str {
+            match s {
+                Some(Stmt::Package) => "package",
+                Some(Stmt::Import) => "import",
+                Some(Stmt::Rule(_)) => "rule",
+                None => "nothing",
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A YAML scalar as Go's YAML reader puts it into a string field: its
+/// text as written; null is the empty string.
+#[derive(serde::Deserialize)]
+#[serde(transparent)]
+struct GoString(Option<String>);
+
+impl GoString {
+    fn into_string(self) -> String {
+        self.0.unwrap_or_default()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RawAnnotation {
+    scope: Option<GoString>,
+    title: Option<GoString>,
+    entrypoint: Option<bool>,
+    description: Option<GoString>,
+    organizations: Option<Vec<GoString>>,
+    related_resources: Option<Vec<Value>>,
+    authors: Option<Vec<Value>>,
+    schemas: Option<Vec<Option<BTreeMap<GoString, Value>>>>,
+    compile: Option<Value>,
+    custom: Option<BTreeMap<GoString, Value>>,
+    labels: Option<BTreeMap<GoString, Value>>,
+}
+
+impl PartialEq for GoString {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl Eq for GoString {}
+impl PartialOrd for GoString {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for GoString {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+/// What a block's YAML gives: the scope as written, the entrypoint flag and
+/// the other fields of OPA's object.
+struct Parsed {
+    scope: Option<String>,
+    entrypoint: bool,
+    fields: BTreeMap<Value, Value>,
+}
+
+#[cfg(feature = "yaml")]
+fn read_yaml(doc: &str) -> core::result::Result<Parsed, String> {
+    use serde::Deserialize;
+    if crate::builtins::encoding::flow_depth_exceeds(doc, 128) {
+        return Err("yaml: exceeded max depth of 128".into());
+    }
+    // Go's reader decodes the first document of the stream.
+    let raw: RawAnnotation = match yaml_serde::Deserializer::from_str(doc).next() {
+        Some(d) => RawAnnotation::deserialize(d).map_err(|e| format!("yaml: {e}"))?,
+        None => return Err("expected METADATA block, found whitespace".into()),
+    };
+    convert(raw)
+}
+
+#[cfg(not(feature = "yaml"))]
+fn read_yaml(_doc: &str) -> core::result::Result<Parsed, String> {
+    Err("METADATA blocks need regorus's `yaml` feature".into())
+}
+
+fn s(v: &str) -> Value {
+    Value::from(v)
+}
+
+fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
+    let mut f = BTreeMap::new();
+    let nonempty = |x: Option<GoString>| x.map(GoString::into_string).filter(|t| !t.is_empty());
+    if let Some(t) = nonempty(raw.title) {
+        f.insert(s("title"), s(&t));
+    }
+    let entrypoint = raw.entrypoint.unwrap_or(false);
+    if entrypoint {
+        f.insert(s("entrypoint"), Value::Bool(true));
+    }
+    if let Some(t) = nonempty(raw.description) {
+        f.insert(s("description"), s(&t));
+    }
+    if let Some(orgs) = raw.organizations.filter(|o| !o.is_empty()) {
+        let items: Vec<Value> = orgs.into_iter().map(|o| s(&o.into_string())).collect();
+        f.insert(s("organizations"), Value::from(items));
+    }
+    if let Some(rrs) = raw.related_resources.filter(|r| !r.is_empty()) {
+        let mut items = Vec::new();
+        for rr in rrs {
+            items.push(
+                related_resource(&rr).map_err(|e| {
+                    format!("invalid related-resource definition {}: {e}", show(&rr))
+                })?,
+            );
+        }
+        f.insert(s("related_resources"), Value::from(items));
+    }
+    if let Some(authors) = raw.authors.filter(|a| !a.is_empty()) {
+        let mut items = Vec::new();
+        for a in authors {
+            items.push(
+                author(&a).map_err(|e| format!("invalid author definition {}: {e}", show(&a)))?,
+            );
+        }
+        f.insert(s("authors"), Value::from(items));
+    }
+    if let Some(schemas) = raw.schemas.filter(|x| !x.is_empty()) {
+        let mut items = Vec::new();
+        for pair in schemas {
+            items.push(schema(pair.unwrap_or_default())?);
+        }
+        f.insert(s("schemas"), Value::from(items));
+    }
+    if let Some(compile) = raw.compile {
+        check_compile(&compile)?;
+    }
+    for (key, m) in [("custom", raw.custom), ("labels", raw.labels)] {
+        if let Some(m) = m.filter(|m| !m.is_empty()) {
+            let mut obj = BTreeMap::new();
+            for (k, v) in m {
+                check_value(&v, 0)?;
+                obj.insert(s(&k.into_string()), v);
+            }
+            f.insert(s(key), Value::from(obj));
+        }
+    }
+    Ok(Parsed {
+        scope: nonempty(raw.scope),
+        entrypoint,
+        fields: f,
+    })
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(t) => t.to_string(),
+        other => other.to_json_str().unwrap_or_default(),
+    }
+}
+
+/// A value under `custom`, `labels` or a schema definition: JSON as OPA
+/// makes it, or refused where cos cannot.
+fn check_value(v: &Value, depth: usize) -> core::result::Result<(), String> {
+    if depth > 128 {
+        return Err("yaml: exceeded max depth of 128".into());
+    }
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter() {
+                if !matches!(k, Value::String(_)) {
+                    return Err("invalid map key type(s)".into());
+                }
+                check_value(x, depth + 1)?;
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter() {
+                check_value(x, depth + 1)?;
+            }
+        }
+        Value::Set(_) | Value::Undefined => return Err("unsupported YAML value".into()),
+        Value::String(t) if looks_like_timestamp(t) => {
+            return Err(format!(
+                "cos does not read the YAML timestamp {t:?} in METADATA (OPA rewrites it in RFC 3339); quote it differently"
+            ))
+        }
+        Value::Number(n) if n.as_f64().is_some_and(|x| !x.is_finite()) => {
+            return Err("unsupported YAML number (infinity or NaN)".into())
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether a string could be a YAML timestamp (Go reads a plain one as a
+/// time); cos cannot tell a quoted one from a plain one, so refuses both.
+fn looks_like_timestamp(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |r: core::ops::Range<usize>| {
+        b.get(r)
+            .is_some_and(|x| !x.is_empty() && x.iter().all(u8::is_ascii_digit))
+    };
+    digits(0..4) && b.get(4) == Some(&b'-') && b.get(5).is_some_and(u8::is_ascii_digit)
+}
+
+fn get_str<'a>(o: &'a Value, k: &str) -> &'a str {
+    match &o[k] {
+        Value::String(t) => t.as_ref(),
+        _ => "",
+    }
+}
+
+fn related_resource(v: &Value) -> core::result::Result<Value, String> {
+    check_value(v, 0).or_else(|e| {
+        if matches!(v, Value::String(_)) {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    })?;
+    match v {
+        Value::String(t) => {
+            if t.is_empty() {
+                return Err("ref URL may not be empty string".into());
+            }
+            let mut o = BTreeMap::new();
+            o.insert(s("ref"), s(&url(t)?));
+            Ok(Value::from(o))
+        }
+        Value::Object(_) => {
+            let description = get_str(v, "description").trim();
+            let r = get_str(v, "ref").trim();
+            if r.is_empty() {
+                return Err("'ref' value required in object".into());
+            }
+            let mut o = BTreeMap::new();
+            o.insert(s("ref"), s(&url(r)?));
+            if !description.is_empty() {
+                o.insert(s("description"), s(description));
+            }
+            Ok(Value::from(o))
+        }
+        _ => Err("invalid value type, must be string or map".into()),
+    }
+}
+
+/// A URL as Go's `url.Parse(...).String()` gives it back, for the URLs it
+/// gives back unchanged (but for the scheme's case); others are refused.
+fn url(t: &str) -> core::result::Result<String, String> {
+    let refuse = || {
+        Err(format!(
+            "cos reads only plain URLs in related_resources (Go would rewrite {t:?})"
+        ))
+    };
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-._~:/?#@!$&'()*+,;=".contains(c);
+    if !t.chars().all(safe) || t.ends_with('#') || t.matches('#').count() > 1 {
+        return refuse();
+    }
+    let (scheme, rest) = match t.find(':') {
+        Some(i) if t.find(['/', '?', '#']).is_none_or(|j| i < j) => {
+            let (sch, rest) = t.split_at(i);
+            let mut cs = sch.chars();
+            let ok = cs.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && cs.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+            if !ok {
+                return refuse();
+            }
+            (
+                Some(sch.to_ascii_lowercase()),
+                rest.get(1..).unwrap_or_default(),
+            )
+        }
+        _ => (None, t),
+    };
+    if let Some(after) = rest.strip_prefix("//") {
+        let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+        let authority = after.get(..end).unwrap_or_default();
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        let port_ok = port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if !host_ok || !port_ok {
+            return refuse();
+        }
+    } else if scheme.is_some() && rest.is_empty() {
+        return refuse();
+    }
+    Ok(match scheme {
+        Some(sch) => format!("{sch}:{rest}"),
+        None => rest.to_string(),
+    })
+}
+
+fn author(v: &Value) -> core::result::Result<Value, String> {
+    let (name, email) = match v {
+        Value::String(t) => {
+            let parts: Vec<&str> = t.split_whitespace().collect();
+            let Some((last, init)) = parts.split_last() else {
+                return Err("author is an empty string".into());
+            };
+            match last
+                .strip_prefix('<')
+                .and_then(|x| x.strip_suffix('>'))
+                .filter(|_| last.len() >= 2)
+            {
+                Some(email) => (init.join(" "), email.to_string()),
+                None => (parts.join(" "), String::new()),
+            }
+        }
+        Value::Object(_) => {
+            check_value(v, 0)?;
+            let name = get_str(v, "name").trim().to_string();
+            let email = get_str(v, "email").trim().to_string();
+            if name.is_empty() && email.is_empty() {
+                return Err("'name' and/or 'email' values required in object".into());
+            }
+            (name, email)
+        }
+        _ => return Err("invalid value type, must be string or map".into()),
+    };
+    let mut o = BTreeMap::new();
+    if !name.is_empty() {
+        o.insert(s("name"), s(&name));
+    }
+    if !email.is_empty() {
+        o.insert(s("email"), s(&email));
+    }
+    Ok(Value::from(o))
+}
+
+/// A dotted reference (`input.x.y`) as OPA's array of its terms; other
+/// references are refused (cos does not parse Rego terms here).
+fn dotted_ref(t: &str) -> Option<Vec<Value>> {
+    let mut out = Vec::new();
+    for seg in t.split('.') {
+        let mut cs = seg.chars();
+        let ok = cs
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && cs.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return None;
+        }
+        out.push(s(seg));
+    }
+    Some(out)
+}
+
+fn schema(pair: BTreeMap<GoString, Value>) -> core::result::Result<Value, String> {
+    if pair.len() > 1 {
+        return Err("cos reads one path a schemas entry (Go picks one at random)".into());
+    }
+    let (k, v) = pair
+        .into_iter()
+        .next()
+        .map_or((String::new(), Value::Null), |(k, v)| (k.into_string(), v));
+    let path = dotted_ref(&k).ok_or_else(|| {
+        if k.is_empty() {
+            "invalid document reference".to_string()
+        } else {
+            format!("cos reads only dotted references in schemas (not {k:?})")
+        }
+    })?;
+    let mut o = BTreeMap::new();
+    o.insert(s("path"), Value::from(path));
+    match &v {
+        Value::String(t) => {
+            let r = dotted_ref(t)
+                .filter(|r| r.first() == Some(&s("schema")))
+                .ok_or_else(|| "invalid schema reference".to_string())?;
+            o.insert(s("schema"), Value::from(r));
+        }
+        Value::Object(_) => {
+            check_value(&v, 0).map_err(|e| format!("invalid schema definition: {e}"))?;
+            o.insert(s("definition"), v);
+        }
+        _ => return Err(format!("invalid schema declaration for path {k:?}")),
+    }
+    Ok(Value::from(o))
+}
+
+fn check_compile(c: &Value) -> core::result::Result<(), String> {
+    match c {
+        Value::Null => Ok(()),
+        Value::Object(_) => {
+            if let Value::Array(us) = &c["unknowns"] {
+                for u in us.iter() {
+                    if let Value::String(t) = u {
+                        if dotted_ref(t).is_none() {
+                            return Err(format!(
+                                "cos reads only dotted references in compile.unknowns (not {t:?})"
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Value::String(t) = &c["mask_rule"] {
+                if dotted_ref(t).is_none() {
+                    return Err(format!(
+                        "cos reads only dotted references in compile.mask_rule (not {t:?})"
+                    ));
+                }
+            }
+            Ok(())
+        }
+        _ => Err("yaml: cannot unmarshal compile into a map".into()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The annotation set of a policy (OPA's AnnotationSet) and the builtins.
+
+/// A rule's document path (its head's ground prefix), after `data`.
+fn ground_prefix(e: &Expr, out: &mut Vec<Value>) -> bool {
+    match e {
+        Expr::Var { value, .. } => {
+            out.push(value.clone());
+            true
+        }
+        Expr::RefDot { refr, field, .. } => {
+            if ground_prefix(refr, out) {
+                out.push(field.1.clone());
+                true
+            } else {
+                false
+            }
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            if !ground_prefix(refr, out) {
+                return false;
+            }
+            match index.as_ref() {
+                Expr::String { value, .. }
+                | Expr::RawString { value, .. }
+                | Expr::Number { value, .. }
+                | Expr::Bool { value, .. }
+                | Expr::Null { value, .. } => {
+                    out.push(value.clone());
+                    true
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+fn rule_head_ref(rule: &Rule) -> &Ref<Expr> {
+    match rule {
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Compr { refr, .. }
+            | RuleHead::Set { refr, .. }
+            | RuleHead::Func { refr, .. } => refr,
+        },
+        Rule::Default { refr, .. } => refr,
+    }
+}
+
+fn package_path(m: &Module) -> Vec<Value> {
+    let mut p = Vec::new();
+    ground_prefix(&m.package.refr, &mut p);
+    // `package data.x` is `x`.
+    if p.first() == Some(&s("data")) {
+        p.remove(0);
+    }
+    p
+}
+
+fn rule_path(m: &Module, rule: &Rule) -> Vec<Value> {
+    let mut p = package_path(m);
+    ground_prefix(rule_head_ref(rule), &mut p);
+    p
+}
+
+fn chain_entry(path: &[Value], annotation: Option<&Value>) -> Value {
+    let mut o = BTreeMap::new();
+    o.insert(s("path"), Value::from(path.to_vec()));
+    if let Some(a) = annotation {
+        o.insert(s("annotations"), a.clone());
+    }
+    Value::from(o)
+}
+
+/// The annotations of a policy's modules, indexed as OPA's compiler does.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataSet {
+    /// Package-scoped annotations, by package path.
+    by_package: BTreeMap<Vec<Value>, Value>,
+    /// Document- and subpackages-scoped annotations, by path.
+    by_path: BTreeMap<Vec<Value>, (Vec<Value>, Value)>,
+}
+
+impl MetadataSet {
+    /// Builds the set; a second package-, document- or subpackages-scoped
+    /// annotation for the same path is an error, as in OPA.
+    pub fn build(modules: &[Ref<Module>]) -> Result<Option<Self>> {
+        if modules.iter().all(|m| m.annotations.is_empty()) {
+            return Ok(None);
+        }
+        // OPA reports in the order of the module names.
+        let mut sorted: Vec<&Ref<Module>> = modules.iter().collect();
+        sorted.sort_by(|a, b| {
+            a.package
+                .span
+                .source
+                .get_path()
+                .cmp(b.package.span.source.get_path())
+        });
+        let mut set = Self::default();
+        let mut seen: BTreeMap<Vec<Value>, (Scope, String)> = BTreeMap::new();
+        let mut pkg_seen: BTreeMap<Vec<Value>, String> = BTreeMap::new();
+        for m in sorted {
+            let source = &m.package.span.source;
+            for a in &m.annotations {
+                let here = format!("{}:{}", source.get_path(), a.line);
+                let redeclared = |other: &str| {
+                    source.error(
+                        a.line,
+                        1,
+                        &format!(
+                            "rego_type_error: {} annotation redeclared: {other}",
+                            a.scope.name()
+                        ),
+                    )
+                };
+                match (a.scope, a.target) {
+                    (Scope::Package, Target::Package) => {
+                        let p = package_path(m);
+                        if let Some(other) = pkg_seen.get(&p) {
+                            return Err(redeclared(other));
+                        }
+                        pkg_seen.insert(p.clone(), here);
+                        set.by_package.insert(p, a.value.clone());
+                    }
+                    (Scope::Document, Target::Rule(idx)) => {
+                        let rule = m
+                            .policy
+                            .get(idx)
+                            .ok_or_else(|| anyhow!("internal error: annotated rule"))?;
+                        let p = rule_path(m, rule);
+                        // OPA's tree has a node here if anything is at or
+                        // under this path.
+                        if let Some((_, (_, other))) = seen
+                            .range(p.clone()..)
+                            .next()
+                            .filter(|(k, _)| k.starts_with(&p))
+                        {
+                            return Err(redeclared(other));
+                        }
+                        seen.insert(p.clone(), (a.scope, here));
+                        set.by_path.insert(p.clone(), (p, a.value.clone()));
+                    }
+                    (Scope::Subpackages, Target::Package) => {
+                        let p = package_path(m);
+                        if let Some((_, other)) = seen.get(&p) {
+                            return Err(redeclared(other));
+                        }
+                        seen.insert(p.clone(), (a.scope, here));
+                        set.by_path.insert(p.clone(), (p, a.value.clone()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(Some(set))
+    }
+}
+
+/// The builtins' value for a call at `span` (`None`: not inside a rule).
+pub fn lookup(
+    set: Option<&MetadataSet>,
+    modules: &[Ref<Module>],
+    span: &Span,
+    chain: bool,
+) -> Option<Value> {
+    let m = modules
+        .iter()
+        .find(|m| m.package.span.source == span.source)?;
+    let at = span.start;
+    let (idx, rule) = m.policy.iter().enumerate().find(|(_, r)| {
+        let sp = r.span();
+        sp.start <= at && at < sp.end
+    })?;
+    let in_else = match rule.as_ref() {
+        Rule::Spec { bodies, .. } => bodies
+            .iter()
+            .any(|b| b.is_else && b.span.start <= at && at < b.span.end),
+        Rule::Default { .. } => false,
+    };
+    // The rule-scoped annotations of this definition (not of an `else`),
+    // closest first.
+    let mut own: Vec<&Annotation> = if in_else {
+        Vec::new()
+    } else {
+        m.annotations
+            .iter()
+            .filter(|a| a.scope == Scope::Rule && a.target == Target::Rule(idx))
+            .collect()
+    };
+    own.sort_by(|a, b| b.line.cmp(&a.line));
+    if !chain {
+        // OPA's "primary" annotation: the one declared first.
+        return Some(
+            own.last()
+                .map_or_else(Value::new_object, |a| a.value.clone()),
+        );
+    }
+    let path = rule_path(m, rule);
+    let mut out = Vec::new();
+    if own.is_empty() {
+        out.push(chain_entry(&path, None));
+    }
+    for a in &own {
+        out.push(chain_entry(&path, Some(&a.value)));
+    }
+    if let Some(set) = set {
+        if let Some((p, v)) = set.by_path.get(&path) {
+            out.push(chain_entry(p, Some(v)));
+        }
+        let pkg = package_path(m);
+        if let Some(v) = set.by_package.get(&pkg) {
+            out.push(chain_entry(&pkg, Some(v)));
+        }
+        for n in (1..=pkg.len()).rev() {
+            if let Some((p, v)) = pkg.get(..n).and_then(|k| set.by_path.get(k)) {
+                out.push(chain_entry(p, Some(v)));
+            }
+        }
+    }
+    Some(Value::from(out))
+}
+
+/// The message OPA gives outside a rule.
+pub fn outside_rule(name: &str) -> anyhow::Error {
+    anyhow!("the {name} function must only be called within the scope of a rule")
+}
+
+/// Registers the two builtins. The interpreter answers them itself (it
+/// knows which rule holds the call); this entry is what the register VM
+/// calls, which does not: a hard error, never a wrong or undefined value.
+pub fn register(m: &mut crate::Map<&'static str, crate::builtins::BuiltinFcn>) {
+    m.insert("rego.metadata.chain", (metadata_chain_vm, 0));
+    m.insert("rego.metadata.rule", (metadata_rule_vm, 0));
+}
+
+const VM_WHAT: &str = "a call on the register VM (which does not know the rule being evaluated); evaluate on the interpreter";
+
+fn metadata_chain_vm(_: &Span, _: &[Ref<Expr>], _: &[Value], _: bool) -> Result<Value> {
+    Err(crate::utils::limits::LimitError::Unsupported {
+        builtin: "rego.metadata.chain",
+        what: VM_WHAT,
+    }
+    .into())
+}
+
+fn metadata_rule_vm(_: &Span, _: &[Ref<Expr>], _: &[Value], _: bool) -> Result<Value> {
+    Err(crate::utils::limits::LimitError::Unsupported {
+        builtin: "rego.metadata.rule",
+        what: VM_WHAT,
+    }
+    .into())
+}

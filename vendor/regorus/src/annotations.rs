@@ -301,8 +301,12 @@ fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
     if let Some(t) = nonempty(raw.description) {
         f.insert(s("description"), s(&t));
     }
-    if let Some(orgs) = raw.organizations.filter(|o| !o.is_empty()) {
-        let items: Vec<Value> = orgs.into_iter().map(|o| s(&o.into_string())).collect();
+    if let Some(orgs) = raw
+        .organizations
+        .filter(|o| o.iter().any(|x| x.0.is_some()))
+    {
+        // Go's reader drops a null element of a string list.
+        let items: Vec<Value> = orgs.into_iter().filter_map(|o| o.0).map(|o| s(&o)).collect();
         f.insert(s("organizations"), Value::from(items));
     }
     if let Some(rrs) = raw.related_resources.filter(|r| !r.is_empty()) {

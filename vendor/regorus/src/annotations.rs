@@ -225,11 +225,44 @@ impl GoString {
     }
 }
 
+/// A YAML scalar as Go's YAML reader puts it into a bool field: a boolean,
+/// or one of YAML 1.1's words for one.
+struct GoBool(bool);
+
+impl<'de> serde::Deserialize<'de> for GoBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = GoBool;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a boolean")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> core::result::Result<GoBool, E> {
+                Ok(GoBool(b))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> core::result::Result<GoBool, E> {
+                Ok(GoBool(false))
+            }
+            fn visit_none<E: serde::de::Error>(self) -> core::result::Result<GoBool, E> {
+                Ok(GoBool(false))
+            }
+            fn visit_str<E: serde::de::Error>(self, t: &str) -> core::result::Result<GoBool, E> {
+                match t {
+                    "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(GoBool(true)),
+                    "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(GoBool(false)),
+                    _ => Err(E::custom(format!("cannot unmarshal {t:?} into bool"))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct RawAnnotation {
     scope: Option<GoString>,
     title: Option<GoString>,
-    entrypoint: Option<bool>,
+    entrypoint: Option<GoBool>,
     description: Option<GoString>,
     organizations: Option<Vec<GoString>>,
     related_resources: Option<Vec<Value>>,
@@ -271,12 +304,16 @@ fn read_yaml(doc: &str) -> core::result::Result<Parsed, String> {
     if crate::builtins::encoding::flow_depth_exceeds(doc, 128) {
         return Err("yaml: exceeded max depth of 128".into());
     }
+    let (tags, dates) = plain_starts(doc);
+    if tags {
+        return Err("cos does not read YAML tags (`!...`) in METADATA".into());
+    }
     // Go's reader decodes the first document of the stream.
     let raw: RawAnnotation = match yaml_serde::Deserializer::from_str(doc).next() {
         Some(d) => RawAnnotation::deserialize(d).map_err(|e| format!("yaml: {e}"))?,
         None => return Err("expected METADATA block, found whitespace".into()),
     };
-    convert(raw)
+    convert(raw, dates)
 }
 
 #[cfg(not(feature = "yaml"))]
@@ -288,13 +325,13 @@ fn s(v: &str) -> Value {
     Value::from(v)
 }
 
-fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
+fn convert(raw: RawAnnotation, dates: bool) -> core::result::Result<Parsed, String> {
     let mut f = BTreeMap::new();
     let nonempty = |x: Option<GoString>| x.map(GoString::into_string).filter(|t| !t.is_empty());
     if let Some(t) = nonempty(raw.title) {
         f.insert(s("title"), s(&t));
     }
-    let entrypoint = raw.entrypoint.unwrap_or(false);
+    let entrypoint = raw.entrypoint.is_some_and(|b| b.0);
     if entrypoint {
         f.insert(s("entrypoint"), Value::Bool(true));
     }
@@ -306,14 +343,18 @@ fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
         .filter(|o| o.iter().any(|x| x.0.is_some()))
     {
         // Go's reader drops a null element of a string list.
-        let items: Vec<Value> = orgs.into_iter().filter_map(|o| o.0).map(|o| s(&o)).collect();
+        let items: Vec<Value> = orgs
+            .into_iter()
+            .filter_map(|o| o.0)
+            .map(|o| s(&o))
+            .collect();
         f.insert(s("organizations"), Value::from(items));
     }
     if let Some(rrs) = raw.related_resources.filter(|r| !r.is_empty()) {
         let mut items = Vec::new();
         for rr in rrs {
             items.push(
-                related_resource(&rr).map_err(|e| {
+                related_resource(&rr, dates).map_err(|e| {
                     format!("invalid related-resource definition {}: {e}", show(&rr))
                 })?,
             );
@@ -324,7 +365,8 @@ fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
         let mut items = Vec::new();
         for a in authors {
             items.push(
-                author(&a).map_err(|e| format!("invalid author definition {}: {e}", show(&a)))?,
+                author(&a, dates)
+                    .map_err(|e| format!("invalid author definition {}: {e}", show(&a)))?,
             );
         }
         f.insert(s("authors"), Value::from(items));
@@ -332,7 +374,7 @@ fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
     if let Some(schemas) = raw.schemas.filter(|x| !x.is_empty()) {
         let mut items = Vec::new();
         for pair in schemas {
-            items.push(schema(pair.unwrap_or_default())?);
+            items.push(schema(pair.unwrap_or_default(), dates)?);
         }
         f.insert(s("schemas"), Value::from(items));
     }
@@ -343,7 +385,7 @@ fn convert(raw: RawAnnotation) -> core::result::Result<Parsed, String> {
         if let Some(m) = m.filter(|m| !m.is_empty()) {
             let mut obj = BTreeMap::new();
             for (k, v) in m {
-                check_value(&v, 0)?;
+                check_value(&v, 0, dates)?;
                 obj.insert(s(&k.into_string()), v);
             }
             f.insert(s(key), Value::from(obj));
@@ -365,7 +407,7 @@ fn show(v: &Value) -> String {
 
 /// A value under `custom`, `labels` or a schema definition: JSON as OPA
 /// makes it, or refused where cos cannot.
-fn check_value(v: &Value, depth: usize) -> core::result::Result<(), String> {
+fn check_value(v: &Value, depth: usize, dates: bool) -> core::result::Result<(), String> {
     if depth > 128 {
         return Err("yaml: exceeded max depth of 128".into());
     }
@@ -375,16 +417,16 @@ fn check_value(v: &Value, depth: usize) -> core::result::Result<(), String> {
                 if !matches!(k, Value::String(_)) {
                     return Err("invalid map key type(s)".into());
                 }
-                check_value(x, depth + 1)?;
+                check_value(x, depth + 1, dates)?;
             }
         }
         Value::Array(a) => {
             for x in a.iter() {
-                check_value(x, depth + 1)?;
+                check_value(x, depth + 1, dates)?;
             }
         }
         Value::Set(_) | Value::Undefined => return Err("unsupported YAML value".into()),
-        Value::String(t) if looks_like_timestamp(t) => {
+        Value::String(t) if dates && looks_like_timestamp(t) => {
             return Err(format!(
                 "cos does not read the YAML timestamp {t:?} in METADATA (OPA rewrites it in RFC 3339); quote it differently"
             ))
@@ -397,8 +439,51 @@ fn check_value(v: &Value, depth: usize) -> core::result::Result<(), String> {
     Ok(())
 }
 
+/// Whether the YAML text has a tag (`!x` where a node starts), and a plain
+/// (unquoted) scalar that starts like a date, where a node starts.
+fn plain_starts(doc: &str) -> (bool, bool) {
+    let (mut tags, mut dates) = (false, false);
+    for line in doc.lines() {
+        let b = line.as_bytes();
+        let mut start = true;
+        let mut quote: Option<u8> = None;
+        let mut i = 0;
+        while let Some(&c) = b.get(i) {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            let node_start = start && c != b' ' && c != b'\t';
+            if node_start {
+                if c == b'!' {
+                    tags = true;
+                }
+                if looks_like_timestamp(line.get(i..).unwrap_or_default()) {
+                    dates = true;
+                }
+                start = false;
+            }
+            match c {
+                b'"' | b'\'' if node_start => quote = Some(c),
+                b'#' if i == 0 || b.get(i - 1) == Some(&b' ') => break,
+                b'[' | b'{' | b',' => start = true,
+                b':' | b'-' | b'?' if matches!(b.get(i + 1), None | Some(b' ') | Some(b'\t')) => {
+                    start = true
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    (tags, dates)
+}
+
 /// Whether a string could be a YAML timestamp (Go reads a plain one as a
-/// time); cos cannot tell a quoted one from a plain one, so refuses both.
+/// time). A value is refused when it looks like one and the block has a
+/// plain scalar that does (cos's reader does not say which was quoted).
 fn looks_like_timestamp(t: &str) -> bool {
     let b = t.as_bytes();
     let digits = |r: core::ops::Range<usize>| {
@@ -415,8 +500,8 @@ fn get_str<'a>(o: &'a Value, k: &str) -> &'a str {
     }
 }
 
-fn related_resource(v: &Value) -> core::result::Result<Value, String> {
-    check_value(v, 0).or_else(|e| {
+fn related_resource(v: &Value, dates: bool) -> core::result::Result<Value, String> {
+    check_value(v, 0, dates).or_else(|e| {
         if matches!(v, Value::String(_)) {
             Ok(())
         } else {
@@ -480,6 +565,16 @@ fn url(t: &str) -> core::result::Result<String, String> {
     if let Some(after) = rest.strip_prefix("//") {
         let end = after.find(['/', '?', '#']).unwrap_or(after.len());
         let authority = after.get(..end).unwrap_or_default();
+        let userinfo_ok = |u: &str| {
+            u.split(':').count() <= 2
+                && u.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._~:".contains(c))
+        };
+        let authority = match authority.rsplit_once('@') {
+            Some((user, _)) if !userinfo_ok(user) => return refuse(),
+            Some((_, hostport)) => hostport,
+            None => authority,
+        };
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
@@ -488,7 +583,7 @@ fn url(t: &str) -> core::result::Result<String, String> {
             && host
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-        let port_ok = port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        let port_ok = port.is_none_or(|p| p.chars().all(|c| c.is_ascii_digit()));
         if !host_ok || !port_ok {
             return refuse();
         }
@@ -501,7 +596,7 @@ fn url(t: &str) -> core::result::Result<String, String> {
     })
 }
 
-fn author(v: &Value) -> core::result::Result<Value, String> {
+fn author(v: &Value, dates: bool) -> core::result::Result<Value, String> {
     let (name, email) = match v {
         Value::String(t) => {
             let parts: Vec<&str> = t.split_whitespace().collect();
@@ -518,7 +613,7 @@ fn author(v: &Value) -> core::result::Result<Value, String> {
             }
         }
         Value::Object(_) => {
-            check_value(v, 0)?;
+            check_value(v, 0, dates)?;
             let name = get_str(v, "name").trim().to_string();
             let email = get_str(v, "email").trim().to_string();
             if name.is_empty() && email.is_empty() {
@@ -556,7 +651,7 @@ fn dotted_ref(t: &str) -> Option<Vec<Value>> {
     Some(out)
 }
 
-fn schema(pair: BTreeMap<GoString, Value>) -> core::result::Result<Value, String> {
+fn schema(pair: BTreeMap<GoString, Value>, dates: bool) -> core::result::Result<Value, String> {
     if pair.len() > 1 {
         return Err("cos reads one path a schemas entry (Go picks one at random)".into());
     }
@@ -581,7 +676,7 @@ fn schema(pair: BTreeMap<GoString, Value>) -> core::result::Result<Value, String
             o.insert(s("schema"), Value::from(r));
         }
         Value::Object(_) => {
-            check_value(&v, 0).map_err(|e| format!("invalid schema definition: {e}"))?;
+            check_value(&v, 0, dates).map_err(|e| format!("invalid schema definition: {e}"))?;
             o.insert(s("definition"), v);
         }
         _ => return Err(format!("invalid schema declaration for path {k:?}")),

@@ -965,3 +965,145 @@ fn metadata_rule_vm(_: &Span, _: &[Ref<Expr>], _: &[Value], _: bool) -> Result<V
     }
     .into())
 }
+
+/// A reference into the value of a `rego.metadata.*()` call
+/// (`rego.metadata.rule().custom.severity`): the call, the whole
+/// reference, and its segments after the call (`None`: not a literal).
+#[derive(Debug, Clone)]
+pub struct MetadataRef {
+    call: Span,
+    whole: Span,
+    chain: bool,
+    segments: Vec<Option<Value>>,
+}
+
+/// The references the parser noted, by the start of their call; shared by
+/// the parser's backtracking clones (a re-parse replaces the entry).
+#[derive(Debug, Clone, Default)]
+pub struct MetadataRefLog(alloc::rc::Rc<core::cell::RefCell<BTreeMap<u32, MetadataRef>>>);
+
+impl MetadataRefLog {
+    /// Notes `term` if it is a reference whose root is a call of
+    /// `rego.metadata.rule()` or `rego.metadata.chain()`.
+    pub fn note(&self, term: &Expr) {
+        let mut segments = Vec::new();
+        let mut cur = term;
+        loop {
+            match cur {
+                Expr::RefDot { refr, field, .. } => {
+                    segments.push(Some(field.1.clone()));
+                    cur = refr;
+                }
+                Expr::RefBrack { refr, index, .. } => {
+                    segments.push(match index.as_ref() {
+                        Expr::String { value, .. }
+                        | Expr::RawString { value, .. }
+                        | Expr::Number { value, .. }
+                        | Expr::Bool { value, .. }
+                        | Expr::Null { value, .. } => Some(value.clone()),
+                        _ => None,
+                    });
+                    cur = refr;
+                }
+                Expr::Call {
+                    span, fcn, params, ..
+                } if params.is_empty() => {
+                    let chain = match metadata_builtin(fcn) {
+                        Some(chain) => chain,
+                        None => return,
+                    };
+                    segments.reverse();
+                    let r = MetadataRef {
+                        call: span.clone(),
+                        whole: term.span().clone(),
+                        chain,
+                        segments,
+                    };
+                    self.0.borrow_mut().insert(span.start, r);
+                    return;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// The references noted, in source order.
+    pub fn take(&self) -> Vec<MetadataRef> {
+        core::mem::take(&mut *self.0.borrow_mut())
+            .into_values()
+            .collect()
+    }
+}
+
+/// `Some(true)` for `rego.metadata.chain`, `Some(false)` for
+/// `rego.metadata.rule`.
+fn metadata_builtin(fcn: &Expr) -> Option<bool> {
+    let Expr::RefDot { refr, field, .. } = fcn else {
+        return None;
+    };
+    let Expr::RefDot {
+        refr: root,
+        field: middle,
+        ..
+    } = refr.as_ref()
+    else {
+        return None;
+    };
+    let Expr::Var { value, .. } = root.as_ref() else {
+        return None;
+    };
+    if value != &s("rego") || middle.1 != s("metadata") {
+        return None;
+    }
+    match &field.1 {
+        v if v == &s("chain") => Some(true),
+        v if v == &s("rule") => Some(false),
+        _ => None,
+    }
+}
+
+/// OPA's type check of the references into the builtins' values: the value
+/// is known when the policy is compiled, so a literal key or index it lacks
+/// is `rego_type_error: undefined ref`; after a non-literal index, a key
+/// none of the values there has. A reference through a variable
+/// (`m := rego.metadata.rule(); m.x`) is not checked.
+pub fn check_refs(set: Option<&MetadataSet>, modules: &[Ref<Module>]) -> Result<()> {
+    for m in modules {
+        for r in &m.metadata_refs {
+            let Some(v) = lookup(set, modules, &r.call, r.chain) else {
+                continue;
+            };
+            // The values the reference may reach so far (several after a
+            // non-literal index: OPA's type is then their union).
+            let mut reach = vec![v];
+            for seg in &r.segments {
+                let mut next = Vec::new();
+                for v in &reach {
+                    match (v, seg) {
+                        (Value::Object(o), Some(k)) => next.extend(o.get(k).cloned()),
+                        (Value::Array(a), Some(Value::Number(n))) => next.extend(
+                            n.as_u64()
+                                .and_then(|i| usize::try_from(i).ok())
+                                .and_then(|i| a.get(i).cloned()),
+                        ),
+                        (Value::Object(o), None) => next.extend(o.values().cloned()),
+                        (Value::Array(a), None) => next.extend(a.iter().cloned()),
+                        _ => {}
+                    }
+                }
+                if next.is_empty() {
+                    if seg.is_none() {
+                        // Not checked through an empty collection.
+                        break;
+                    }
+                    return Err(r.whole.error(&format!(
+                        "rego_type_error: undefined ref: {}",
+                        r.whole.text()
+                    )));
+                }
+                reach = next;
+            }
+        }
+    }
+    Ok(())
+}

@@ -163,6 +163,7 @@ mod iterative_selector_tests {
                 bodies: alloc::vec![],
             })],
             annotations: alloc::vec![],
+            metadata_refs: alloc::vec![],
             rego_v1,
             target,
             num_expressions: 0,
@@ -1485,6 +1486,7 @@ impl Engine {
             // cos patch 32: index the METADATA annotations (a redeclared one
             // is an error, as in OPA's compiler).
             let metadata = crate::annotations::MetadataSet::build(&self.modules)?;
+            crate::annotations::check_refs(metadata.as_ref(), &self.modules)?;
             self.interpreter.set_metadata(metadata.map(Rc::new));
 
             self.interpreter.clear_builtins_cache();

@@ -92,6 +92,10 @@ pub struct Parser<'source> {
     sidx: u32,
     // The index of the last query that was parsed.
     qidx: u32,
+
+    // cos patch 32: references into a `rego.metadata.*()` call, by the
+    // call's start (shared by the parser's backtracking clones).
+    metadata_refs: crate::annotations::MetadataRefLog,
 }
 
 const FUTURE_KEYWORDS: [&str; 4] = ["contains", "every", "if", "in"];
@@ -138,6 +142,7 @@ impl<'source> Parser<'source> {
             eidx: 0,
             sidx: 0,
             qidx: 0,
+            metadata_refs: crate::annotations::MetadataRefLog::default(),
         })
     }
 
@@ -1116,6 +1121,12 @@ impl<'source> Parser<'source> {
                 }
                 _ => break,
             }
+        }
+
+        // cos patch 32: OPA type-checks a reference into the value of
+        // `rego.metadata.rule()` / `.chain()`; note it for the check.
+        if matches!(term, Expr::RefDot { .. } | Expr::RefBrack { .. }) {
+            self.metadata_refs.note(&term);
         }
 
         Ok(term)
@@ -2549,6 +2560,7 @@ impl<'source> Parser<'source> {
             target,
             policy,
             annotations,
+            metadata_refs: self.metadata_refs.take(),
             rego_v1: self.rego_v1,
             num_expressions: self.eidx,
             num_statements: self.sidx,

@@ -304,9 +304,18 @@ fn read_yaml(doc: &str) -> core::result::Result<Parsed, String> {
     if crate::builtins::encoding::flow_depth_exceeds(doc, 128) {
         return Err("yaml: exceeded max depth of 128".into());
     }
-    let (tags, dates) = plain_starts(doc);
+    let Scan {
+        tags,
+        dates,
+        number,
+    } = scan(doc);
     if tags {
         return Err("cos does not read YAML tags (`!...`) in METADATA".into());
+    }
+    if let Some(n) = number {
+        return Err(format!(
+            "cos does not read the YAML number {n:?} in METADATA (Go's YAML reader reads this form differently); write it as a plain decimal or quote it"
+        ));
     }
     // Go's reader decodes the first document of the stream.
     let raw: RawAnnotation = match yaml_serde::Deserializer::from_str(doc).next() {
@@ -386,7 +395,10 @@ fn convert(raw: RawAnnotation, dates: bool) -> core::result::Result<Parsed, Stri
             let mut obj = BTreeMap::new();
             for (k, v) in m {
                 check_value(&v, 0, dates)?;
-                obj.insert(s(&k.into_string()), v);
+                // Go's reader drops a null key here.
+                if let GoString(Some(k)) = k {
+                    obj.insert(s(&k), v);
+                }
             }
             f.insert(s(key), Value::from(obj));
         }
@@ -439,12 +451,43 @@ fn check_value(v: &Value, depth: usize, dates: bool) -> core::result::Result<(),
     Ok(())
 }
 
-/// Whether the YAML text has a tag (`!x` where a node starts), and a plain
-/// (unquoted) scalar that starts like a date, where a node starts.
-fn plain_starts(doc: &str) -> (bool, bool) {
-    let (mut tags, mut dates) = (false, false);
+/// What a scan of the YAML text finds where nodes start (outside quotes):
+/// a tag (`!x`), a plain scalar that starts like a date, and, under the
+/// keys whose values Go reads untyped (`custom`, `labels`, `authors`,
+/// `related_resources`, `schemas`, `compile`), a plain number in a form
+/// Go's reader and cos's read differently (`017`, `0o7`, `1_000`, `+1`,
+/// `00`, beyond 64 bits...).
+struct Scan {
+    tags: bool,
+    dates: bool,
+    number: Option<String>,
+}
+
+const UNTYPED_KEYS: [&str; 6] = [
+    "custom",
+    "labels",
+    "authors",
+    "related_resources",
+    "schemas",
+    "compile",
+];
+
+fn scan(doc: &str) -> Scan {
+    let mut out = Scan {
+        tags: false,
+        dates: false,
+        number: None,
+    };
+    let mut untyped = false;
     for line in doc.lines() {
         let b = line.as_bytes();
+        let top_level = b
+            .first()
+            .is_some_and(|c| !matches!(c, b' ' | b'\t' | b'#' | b'-'));
+        if top_level {
+            let key = line.split(':').next().unwrap_or_default().trim();
+            untyped = UNTYPED_KEYS.contains(&key);
+        }
         let mut start = true;
         let mut quote: Option<u8> = None;
         let mut i = 0;
@@ -458,11 +501,18 @@ fn plain_starts(doc: &str) -> (bool, bool) {
             }
             let node_start = start && c != b' ' && c != b'\t';
             if node_start {
+                let rest = line.get(i..).unwrap_or_default();
                 if c == b'!' {
-                    tags = true;
+                    out.tags = true;
                 }
-                if looks_like_timestamp(line.get(i..).unwrap_or_default()) {
-                    dates = true;
+                if looks_like_timestamp(rest) {
+                    out.dates = true;
+                }
+                if untyped && !(top_level && i == 0) && out.number.is_none() {
+                    let token = plain_token(rest);
+                    if risky_number(token) {
+                        out.number = Some(token.to_string());
+                    }
                 }
                 start = false;
             }
@@ -478,7 +528,93 @@ fn plain_starts(doc: &str) -> (bool, bool) {
             i += 1;
         }
     }
-    (tags, dates)
+    out
+}
+
+/// A plain scalar at the start of `rest`: up to a flow indicator, a
+/// comment, a `: ` or the end of the line.
+fn plain_token(rest: &str) -> &str {
+    let b = rest.as_bytes();
+    let mut end = b.len();
+    for (i, c) in b.iter().enumerate() {
+        let next_blank = matches!(b.get(i + 1), None | Some(b' ') | Some(b'\t'));
+        if matches!(c, b',' | b']' | b'}')
+            || (*c == b'#' && i > 0 && b.get(i - 1) == Some(&b' '))
+            || (*c == b':' && next_blank)
+        {
+            end = i;
+            break;
+        }
+    }
+    rest.get(..end).unwrap_or_default().trim_end()
+}
+
+/// Whether Go's YAML reader reads a plain scalar as a number (its
+/// `resolve`: underscores dropped, `strconv.ParseInt(s, 0, 64)` forms, its
+/// float pattern); cos's reader (YAML 1.2's core schema) reads a subset of
+/// these.
+fn go_number(t: &str) -> bool {
+    let u: String = t.chars().filter(|c| *c != '_').collect();
+    let body = u.strip_prefix(['-', '+']).unwrap_or(&u);
+    let all = |x: &str, f: fn(&u8) -> bool| !x.is_empty() && x.as_bytes().iter().all(f);
+    if all(body, u8::is_ascii_digit) {
+        return true;
+    }
+    let hex: fn(&u8) -> bool = u8::is_ascii_hexdigit;
+    let oct: fn(&u8) -> bool = |c| (b'0'..=b'7').contains(c);
+    let bin: fn(&u8) -> bool = |c| *c == b'0' || *c == b'1';
+    for (p, f) in [
+        ("0x", hex),
+        ("0X", hex),
+        ("0o", oct),
+        ("0O", oct),
+        ("0b", bin),
+        ("0B", bin),
+    ] {
+        if body.strip_prefix(p).is_some_and(|x| all(x, f)) {
+            return true;
+        }
+    }
+    // ^(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (body.get(..i).unwrap_or_default(), body.get(i + 1..)),
+        None => (body, None),
+    };
+    let digits = |x: &str| all(x, u8::is_ascii_digit);
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", f)) => digits(f),
+        Some((i, f)) => digits(i) && (f.is_empty() || digits(f)),
+        None => digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)))
+}
+
+/// Whether a plain scalar is a number Go's YAML reader may read otherwise
+/// than cos's: one Go reads as a number, but for a decimal integer of at
+/// most 18 digits and a decimal fraction (with an optional exponent), not
+/// `-0`.
+fn risky_number(t: &str) -> bool {
+    if !go_number(t) {
+        return false;
+    }
+    let body = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (body.get(..i).unwrap_or_default(), body.get(i + 1..)),
+        None => (body, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    let digits = |x: &str| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit());
+    // `.5` and `1.` are fractions to both readers.
+    let int_ok = (int.is_empty() && frac.is_some_and(digits))
+        || (digits(int) && (int == "0" || !int.starts_with('0')) && int.len() <= 18);
+    let frac_ok = frac.is_none_or(|f| f.is_empty() || digits(f));
+    let exp_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    let negative_zero =
+        t.starts_with('-') && int == "0" && frac.is_none_or(|f| f.bytes().all(|c| c == b'0'));
+    !(int_ok && frac_ok && exp_ok && !negative_zero)
 }
 
 /// Whether a string could be a YAML timestamp (Go reads a plain one as a
@@ -512,6 +648,11 @@ fn related_resource(v: &Value, dates: bool) -> core::result::Result<Value, Strin
         Value::String(t) => {
             if t.is_empty() {
                 return Err("ref URL may not be empty string".into());
+            }
+            if dates && looks_like_timestamp(t) {
+                return Err(format!(
+                    "cos does not read the YAML timestamp {t:?} in METADATA (Go reads a time here)"
+                ));
             }
             let mut o = BTreeMap::new();
             o.insert(s("ref"), s(&url(t)?));
@@ -599,6 +740,11 @@ fn url(t: &str) -> core::result::Result<String, String> {
 fn author(v: &Value, dates: bool) -> core::result::Result<Value, String> {
     let (name, email) = match v {
         Value::String(t) => {
+            if dates && looks_like_timestamp(t) {
+                return Err(format!(
+                    "cos does not read the YAML timestamp {t:?} in METADATA (Go reads a time here)"
+                ));
+            }
             let parts: Vec<&str> = t.split_whitespace().collect();
             let Some((last, init)) = parts.split_last() else {
                 return Err("author is an empty string".into());

@@ -864,6 +864,22 @@ mod tests {
     }
 
     #[test]
+    fn rego_metadata_calls_go_to_the_interpreter() {
+        let r = run(&[
+            "package p\n\n# METADATA\n# title: t\nmeta := rego.metadata.rule()\n\nuses if meta.title == \"t\"\n\nother := 1\n\nchain_in_fn(x) := [x, rego.metadata.chain()]\n",
+        ])
+        .unwrap();
+        let path = |s: &str| vec!["p".to_owned(), s.to_owned()];
+        // The caller, what depends on it, and the package: interpreter.
+        assert!(!r.vm_may_evaluate(&path("meta")));
+        assert!(!r.vm_may_evaluate(&path("uses")));
+        assert!(!r.vm_may_evaluate(&path("chain_in_fn")));
+        assert!(!r.vm_may_evaluate(&["p".to_owned()]));
+        // An unrelated rule stays on the VM.
+        assert!(r.vm_may_evaluate(&path("other")));
+    }
+
+    #[test]
     fn locals_shadow_rule_names_but_the_vm_is_told() {
         // `y := …` declares a local: no recursion for OPA, but the
         // conservative graph (for the VM) sees one.

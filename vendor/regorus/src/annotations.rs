@@ -1028,10 +1028,13 @@ pub fn lookup(
         .iter()
         .find(|m| m.package.span.source == span.source)?;
     let at = span.start;
-    let (idx, rule) = m.policy.iter().enumerate().find(|(_, r)| {
-        let sp = r.span();
-        sp.start <= at && at < sp.end
-    })?;
+    // Rules are in source order: the last one starting at or before the
+    // call holds it, if it ends after it.
+    let idx = m
+        .policy
+        .partition_point(|r| r.span().start <= at)
+        .checked_sub(1)?;
+    let rule = m.policy.get(idx).filter(|r| at < r.span().end)?;
     let in_else = match rule.as_ref() {
         Rule::Spec { bodies, .. } => bodies
             .iter()
@@ -1132,6 +1135,17 @@ impl MetadataRefLog {
     /// Notes `term` if it is a reference whose root is a call of
     /// `rego.metadata.rule()` or `rego.metadata.chain()`.
     pub fn note(&self, term: &Expr) {
+        // Most references are not rooted at a call: find the root first,
+        // without allocating.
+        let mut root = term;
+        while let Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } = root {
+            root = refr;
+        }
+        match root {
+            Expr::Call { fcn, params, .. }
+                if params.is_empty() && metadata_builtin(fcn).is_some() => {}
+            _ => return,
+        }
         let mut segments = Vec::new();
         let mut cur = term;
         loop {

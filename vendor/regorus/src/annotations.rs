@@ -1126,72 +1126,231 @@ pub struct MetadataRef {
     segments: Vec<Option<Value>>,
 }
 
-/// The references the parser noted, by the start of their call; shared by
-/// the parser's backtracking clones (a re-parse replaces the entry).
+/// A reference rooted at a variable that was assigned (`:=`) a
+/// `rego.metadata.*()` call earlier in the module.
+#[derive(Debug, Clone)]
+struct VarRef {
+    name: Value,
+    whole: Span,
+    segments: Vec<Option<Value>>,
+}
+
+#[derive(Debug, Default)]
+struct LogInner {
+    /// References rooted at a call, by the call's start.
+    calls: BTreeMap<u32, MetadataRef>,
+    /// `name := …` assignments of the names assigned a call: by name, the
+    /// assignment's start and the call (`None`: another value).
+    vars: BTreeMap<Value, BTreeMap<u32, Option<(Span, bool)>>>,
+    /// References rooted at a variable other than `input` and `data`, by
+    /// their start (kept only if the module mentions `rego.metadata`).
+    var_refs: BTreeMap<u32, VarRef>,
+    /// Whether the module's text mentions `rego.metadata`.
+    mentioned: bool,
+    /// The spans of comprehensions and `every` (their variables may shadow
+    /// a body's), if it does.
+    closures: Vec<(u32, u32)>,
+}
+
+/// The references the parser noted; shared by the parser's backtracking
+/// clones (a re-parse replaces an entry).
 #[derive(Debug, Clone, Default)]
-pub struct MetadataRefLog(alloc::rc::Rc<core::cell::RefCell<BTreeMap<u32, MetadataRef>>>);
+pub struct MetadataRefLog(alloc::rc::Rc<core::cell::RefCell<LogInner>>);
+
+/// The segments of a reference after its root (`None`: not a literal).
+fn segments_of(term: &Expr) -> Vec<Option<Value>> {
+    let mut segments = Vec::new();
+    let mut cur = term;
+    loop {
+        match cur {
+            Expr::RefDot { refr, field, .. } => {
+                segments.push(Some(field.1.clone()));
+                cur = refr;
+            }
+            Expr::RefBrack { refr, index, .. } => {
+                segments.push(match index.as_ref() {
+                    Expr::String { value, .. }
+                    | Expr::RawString { value, .. }
+                    | Expr::Number { value, .. }
+                    | Expr::Bool { value, .. }
+                    | Expr::Null { value, .. } => Some(value.clone()),
+                    _ => None,
+                });
+                cur = refr;
+            }
+            _ => break,
+        }
+    }
+    segments.reverse();
+    segments
+}
+
+/// The call's span and whether it is `chain`, if `e` is a
+/// `rego.metadata.*()` call.
+fn metadata_call(e: &Expr) -> Option<(&Span, bool)> {
+    match e {
+        Expr::Call {
+            span, fcn, params, ..
+        } if params.is_empty() => metadata_builtin(fcn).map(|chain| (span, chain)),
+        _ => None,
+    }
+}
 
 impl MetadataRefLog {
+    /// A log for a module whose text is `contents`.
+    pub fn new(contents: &str) -> Self {
+        let log = Self::default();
+        log.0.borrow_mut().mentioned = contents.contains("rego.metadata");
+        log
+    }
+
     /// Notes `term` if it is a reference whose root is a call of
-    /// `rego.metadata.rule()` or `rego.metadata.chain()`.
+    /// `rego.metadata.rule()` or `rego.metadata.chain()`, or a variable
+    /// assigned one.
     pub fn note(&self, term: &Expr) {
-        // Most references are not rooted at a call: find the root first,
-        // without allocating.
+        // Most references are neither: find the root first, without
+        // allocating.
         let mut root = term;
         while let Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } = root {
             root = refr;
         }
-        match root {
-            Expr::Call { fcn, params, .. }
-                if params.is_empty() && metadata_builtin(fcn).is_some() => {}
-            _ => return,
-        }
-        let mut segments = Vec::new();
-        let mut cur = term;
-        loop {
-            match cur {
-                Expr::RefDot { refr, field, .. } => {
-                    segments.push(Some(field.1.clone()));
-                    cur = refr;
-                }
-                Expr::RefBrack { refr, index, .. } => {
-                    segments.push(match index.as_ref() {
-                        Expr::String { value, .. }
-                        | Expr::RawString { value, .. }
-                        | Expr::Number { value, .. }
-                        | Expr::Bool { value, .. }
-                        | Expr::Null { value, .. } => Some(value.clone()),
-                        _ => None,
-                    });
-                    cur = refr;
-                }
-                Expr::Call {
-                    span, fcn, params, ..
-                } if params.is_empty() => {
-                    let chain = match metadata_builtin(fcn) {
-                        Some(chain) => chain,
-                        None => return,
-                    };
-                    segments.reverse();
-                    let r = MetadataRef {
-                        call: span.clone(),
-                        whole: term.span().clone(),
-                        chain,
-                        segments,
-                    };
-                    self.0.borrow_mut().insert(span.start, r);
-                    return;
-                }
-                _ => return,
+        if let Some((span, chain)) = metadata_call(root) {
+            let r = MetadataRef {
+                call: span.clone(),
+                whole: term.span().clone(),
+                chain,
+                segments: segments_of(term),
+            };
+            self.0.borrow_mut().calls.insert(span.start, r);
+        } else if let Expr::Var { value, .. } = root {
+            let mut log = self.0.borrow_mut();
+            // A head is parsed before its body: keep every such reference
+            // (in a module that mentions the builtins at all).
+            if log.mentioned && value != &s("input") && value != &s("data") {
+                let r = VarRef {
+                    name: value.clone(),
+                    whole: term.span().clone(),
+                    segments: segments_of(term),
+                };
+                log.var_refs.insert(term.span().start, r);
             }
         }
     }
 
-    /// The references noted, in source order.
-    pub fn take(&self) -> Vec<MetadataRef> {
-        core::mem::take(&mut *self.0.borrow_mut())
-            .into_values()
-            .collect()
+    /// Notes a comprehension or `every` (whose variables may shadow).
+    pub fn closure(&self, span: &Span) {
+        let mut log = self.0.borrow_mut();
+        if log.mentioned {
+            log.closures.push((span.start, span.end));
+        }
+    }
+
+    /// Notes an assignment `lhs := rhs` (of a call, or of another value to a
+    /// name that was assigned one).
+    pub fn assign(&self, span: &Span, lhs: &Expr, rhs: &Expr) {
+        let Expr::Var { value, .. } = lhs else {
+            return;
+        };
+        let mut log = self.0.borrow_mut();
+        match metadata_call(rhs) {
+            Some((call, chain)) => {
+                log.vars
+                    .entry(value.clone())
+                    .or_default()
+                    .insert(span.start, Some((call.clone(), chain)));
+            }
+            None => {
+                if let Some(v) = log.vars.get_mut(value) {
+                    v.insert(span.start, None);
+                }
+            }
+        }
+    }
+
+    /// The references noted, in source order: those through a variable
+    /// only where the variable's last assignment before the reference is a
+    /// call in the same rule body (so that it is that value).
+    pub fn take(&self, policy: &[Ref<Rule>]) -> Vec<MetadataRef> {
+        let inner = core::mem::take(&mut *self.0.borrow_mut());
+        let mut out: Vec<MetadataRef> = inner.calls.into_values().collect();
+        // The scope of a position: its rule, the body (with its `else`
+        // head) holding it, the rule's own head going with its first body;
+        // and whether it is in a head (parsed before the body's
+        // assignments).
+        let scope_of = |at: u32| -> Option<((usize, usize), bool)> {
+            let idx = policy
+                .partition_point(|r| r.span().start <= at)
+                .checked_sub(1)?;
+            let rule = policy.get(idx)?;
+            if at >= rule.span().end {
+                return None;
+            }
+            match rule.as_ref() {
+                Rule::Spec { bodies, .. } => {
+                    match bodies
+                        .iter()
+                        .position(|b| b.span.start <= at && at < b.span.end)
+                    {
+                        Some(i) => {
+                            let head = bodies.get(i).is_some_and(|b| at < b.query.span.start);
+                            Some(((idx, i), head))
+                        }
+                        None => match bodies.first() {
+                            Some(b) if at < b.span.start && !b.is_else => Some(((idx, 0), true)),
+                            Some(_) => None,
+                            None => Some(((idx, usize::MAX), false)),
+                        },
+                    }
+                }
+                Rule::Default { .. } => None,
+            }
+        };
+        // Only references and assignments outside comprehensions and
+        // `every` are followed (inside, a variable may be shadowed).
+        let closures = &inner.closures;
+        let nested = |at: u32| closures.iter().any(|(a, b)| *a <= at && at < *b);
+        for (at, r) in inner.var_refs {
+            if nested(at) {
+                continue;
+            }
+            let Some(all) = inner.vars.get(&r.name) else {
+                continue;
+            };
+            let assignments: BTreeMap<u32, &Option<(Span, bool)>> = all
+                .iter()
+                .filter(|(a, _)| !nested(**a))
+                .map(|(a, v)| (*a, v))
+                .collect();
+            let Some((scope, head)) = scope_of(at) else {
+                continue;
+            };
+            let found = if head {
+                // The one assignment of the name in the body.
+                let mut here = assignments
+                    .iter()
+                    .filter(|(a, _)| scope_of(**a).is_some_and(|(s, _)| s == scope));
+                match (here.next(), here.next()) {
+                    (Some((_, v)), None) => v.as_ref(),
+                    _ => None,
+                }
+            } else {
+                // The last assignment before the reference, in its scope.
+                match assignments.range(..at).next_back() {
+                    Some((a, v)) if scope_of(*a).is_some_and(|(s, _)| s == scope) => v.as_ref(),
+                    _ => None,
+                }
+            };
+            let Some((call, chain)) = found else {
+                continue;
+            };
+            out.push(MetadataRef {
+                call: call.clone(),
+                whole: r.whole,
+                chain: *chain,
+                segments: r.segments,
+            });
+        }
+        out
     }
 }
 

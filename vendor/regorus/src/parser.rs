@@ -142,7 +142,7 @@ impl<'source> Parser<'source> {
             eidx: 0,
             sidx: 0,
             qidx: 0,
-            metadata_refs: crate::annotations::MetadataRefLog::default(),
+            metadata_refs: crate::annotations::MetadataRefLog::new(source.contents()),
         })
     }
 
@@ -792,6 +792,7 @@ impl<'source> Parser<'source> {
         match self.parse_compr_or_term("]")? {
             Ok((term, query)) => {
                 span.end = self.end;
+                self.metadata_refs.closure(&span);
                 Ok(Expr::ArrayCompr {
                     span,
                     term: Ref::new(term),
@@ -838,6 +839,7 @@ impl<'source> Parser<'source> {
         let first = match self.parse_compr_or_term("}")? {
             Ok((term, query)) => {
                 span.end = self.end;
+                self.metadata_refs.closure(&span);
                 return Ok(Expr::SetCompr {
                     span,
                     term: Ref::new(term),
@@ -899,6 +901,7 @@ impl<'source> Parser<'source> {
         let value_first = match self.parse_compr_or_term("}")? {
             Ok((term, query)) => {
                 span.end = self.end;
+                self.metadata_refs.closure(&span);
                 return Ok(Expr::ObjectCompr {
                     span,
                     key: Ref::new(first),
@@ -1442,6 +1445,11 @@ impl<'source> Parser<'source> {
         self.next_token()?;
         let right = self.parse_expr()?;
         span.end = self.end;
+        // cos patch 32: `m := rego.metadata.rule()`, for the type check of
+        // `m.…` (OPA's type checker follows the value through `m`).
+        if matches!(op, AssignOp::ColEq) {
+            self.metadata_refs.assign(&span, &expr, &right);
+        }
         Ok(Expr::AssignExpr {
             span,
             op,
@@ -1500,6 +1508,7 @@ impl<'source> Parser<'source> {
         self.expect("{", context)?;
         let query = Ref::new(self.parse_query(query_span, "}")?);
         span.end = self.end;
+        self.metadata_refs.closure(&span);
 
         Ok(Literal::Every {
             span,
@@ -2554,13 +2563,14 @@ impl<'source> Parser<'source> {
             )?
         };
 
+        let metadata_refs = self.metadata_refs.take(&policy);
         let m = Module {
             package,
             imports,
             target,
             policy,
             annotations,
-            metadata_refs: self.metadata_refs.take(),
+            metadata_refs,
             rego_v1: self.rego_v1,
             num_expressions: self.eidx,
             num_statements: self.sidx,

@@ -1305,26 +1305,31 @@ impl MetadataRefLog {
                 Rule::Default { .. } => None,
             }
         };
-        // Only references and assignments outside comprehensions and
-        // `every` are followed (inside, a variable may be shadowed).
+        // A reference is followed to an assignment in its own innermost
+        // comprehension or `every` (or outside all of them): a variable of
+        // an outer one may be shadowed in between.
         let closures = &inner.closures;
-        let nested = |at: u32| closures.iter().any(|(a, b)| *a <= at && at < *b);
+        let innermost = |at: u32| {
+            closures
+                .iter()
+                .filter(|(a, b)| *a <= at && at < *b)
+                .max_by_key(|(a, _)| *a)
+                .copied()
+        };
         for (at, r) in inner.var_refs {
-            if nested(at) {
-                continue;
-            }
+            let closure = innermost(at);
             let Some(all) = inner.vars.get(&r.name) else {
                 continue;
             };
             let assignments: BTreeMap<u32, &Option<(Span, bool)>> = all
                 .iter()
-                .filter(|(a, _)| !nested(**a))
+                .filter(|(a, _)| innermost(**a) == closure)
                 .map(|(a, v)| (*a, v))
                 .collect();
             let Some((scope, head)) = scope_of(at) else {
                 continue;
             };
-            let found = if head {
+            let found = if head && closure.is_none() {
                 // The one assignment of the name in the body.
                 let mut here = assignments
                     .iter()

@@ -120,6 +120,24 @@ fn large_block_within_the_module_limits_loads() {
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
+#[test]
+fn many_calls_variables_and_comprehensions_load_in_bounded_time() {
+    let mut src = String::from("package t\n\n# METADATA\n# title: t\nallow := true\n\n");
+    for i in 0..3_000 {
+        src.push_str(&format!(
+            "# METADATA\n# title: t{i}\nr{i} := v if {{ m := rego.metadata.rule(); v := [x | m := {{\"s\": {i}}}; x := m.s]; m.title }}\n"
+        ));
+    }
+    let start = Instant::now();
+    let got = load_and_eval(&src, "data.t.r2999").unwrap();
+    assert_eq!(got, vec![Some(json!([2999])), Some(json!([2999]))]);
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 

@@ -1307,33 +1307,62 @@ impl MetadataRefLog {
         };
         // A reference is followed to an assignment in its own innermost
         // comprehension or `every` (or outside all of them): a variable of
-        // an outer one may be shadowed in between.
-        let closures = &inner.closures;
-        let innermost = |at: u32| {
-            closures
-                .iter()
-                .filter(|(a, b)| *a <= at && at < *b)
-                .max_by_key(|(a, _)| *a)
-                .copied()
-        };
+        // an outer one may be shadowed in between. The innermost one of
+        // each position, by one sweep (they nest).
+        let mut points: Vec<u32> = inner
+            .var_refs
+            .keys()
+            .copied()
+            .chain(inner.vars.values().flat_map(|m| m.keys().copied()))
+            .collect();
+        points.sort_unstable();
+        points.dedup();
+        let mut closures = inner.closures.clone();
+        closures.sort_by_key(|(a, b)| (*a, core::cmp::Reverse(*b)));
+        closures.dedup();
+        let mut innermost: BTreeMap<u32, Option<(u32, u32)>> = BTreeMap::new();
+        let mut open: Vec<(u32, u32)> = Vec::new();
+        let mut next = closures.iter().peekable();
+        for p in points {
+            while let Some(c) = next.next_if(|c| c.0 <= p) {
+                while open.last().is_some_and(|t| t.1 <= c.0) {
+                    open.pop();
+                }
+                open.push(*c);
+            }
+            while open.last().is_some_and(|t| t.1 <= p) {
+                open.pop();
+            }
+            innermost.insert(p, open.last().copied());
+        }
+        let closure_of = |at: u32| innermost.get(&at).copied().flatten();
+        // The assignments by name and innermost closure.
+        let mut groups: BTreeMap<(Value, Option<(u32, u32)>), BTreeMap<u32, Option<(Span, bool)>>> =
+            BTreeMap::new();
+        for (name, m) in &inner.vars {
+            for (a, v) in m {
+                groups
+                    .entry((name.clone(), closure_of(*a)))
+                    .or_default()
+                    .insert(*a, v.clone());
+            }
+        }
         for (at, r) in inner.var_refs {
-            let closure = innermost(at);
-            let Some(all) = inner.vars.get(&r.name) else {
+            let closure = closure_of(at);
+            let Some(assignments) = groups.get(&(r.name.clone(), closure)) else {
                 continue;
             };
-            let assignments: BTreeMap<u32, &Option<(Span, bool)>> = all
-                .iter()
-                .filter(|(a, _)| innermost(**a) == closure)
-                .map(|(a, v)| (*a, v))
-                .collect();
             let Some((scope, head)) = scope_of(at) else {
                 continue;
             };
             let found = if head && closure.is_none() {
-                // The one assignment of the name in the body.
+                // The one assignment of the name in the body (after the
+                // head).
+                let end = policy.get(scope.0).map_or(at, |r| r.span().end);
                 let mut here = assignments
-                    .iter()
-                    .filter(|(a, _)| scope_of(**a).is_some_and(|(s, _)| s == scope));
+                    .range(at..end.max(at))
+                    .filter(|(a, _)| scope_of(**a).is_some_and(|(s, _)| s == scope))
+                    .take(2);
                 match (here.next(), here.next()) {
                     (Some((_, v)), None) => v.as_ref(),
                     _ => None,

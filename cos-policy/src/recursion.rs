@@ -21,7 +21,9 @@
 //! and array comprehensions whose term may be undefined (the VM keeps an
 //! undefined element where OPA skips the iteration), and calls to the
 //! builtins cos replaces (`glob.match`, `glob.quote_meta`, `time.add_date`:
-//! the VM would call regorus's own).
+//! the VM would call regorus's own), and `rego.metadata.chain` /
+//! `rego.metadata.rule` (their value is that of the rule holding the call,
+//! which only the interpreter knows; on the VM they are a hard error).
 //! Entrypoints depending
 //! on such a rule are evaluated by the interpreter.
 
@@ -370,6 +372,11 @@ impl Walker<'_> {
                     if segs.len() == 1
                         && REPLACED_BUILTINS.contains(&format!("{root}.{}", segs[0]).as_str())
                     {
+                        self.vm_unsafe = true;
+                    }
+                    // `rego.metadata.*` answers for the rule that holds the
+                    // call, which only the interpreter knows.
+                    if root == "rego" && segs.first().is_some_and(|s| s == "metadata") {
                         self.vm_unsafe = true;
                     }
                     self.resolve(&root, &segs);
@@ -854,6 +861,22 @@ mod tests {
             err(&["package test\n\np if { data[x].p }\n"])
                 .contains("rule data.test.p is recursive")
         );
+    }
+
+    #[test]
+    fn rego_metadata_calls_go_to_the_interpreter() {
+        let r = run(&[
+            "package p\n\n# METADATA\n# title: t\nmeta := rego.metadata.rule()\n\nuses if meta.title == \"t\"\n\nother := 1\n\nchain_in_fn(x) := [x, rego.metadata.chain()]\n",
+        ])
+        .unwrap();
+        let path = |s: &str| vec!["p".to_owned(), s.to_owned()];
+        // The caller, what depends on it, and the package: interpreter.
+        assert!(!r.vm_may_evaluate(&path("meta")));
+        assert!(!r.vm_may_evaluate(&path("uses")));
+        assert!(!r.vm_may_evaluate(&path("chain_in_fn")));
+        assert!(!r.vm_may_evaluate(&["p".to_owned()]));
+        // An unrelated rule stays on the VM.
+        assert!(r.vm_may_evaluate(&path("other")));
     }
 
     #[test]

@@ -683,6 +683,12 @@ pub struct Module {
     pub imports: Vec<Import>,
     #[cfg_attr(feature = "ast", serde(rename(serialize = "rules")))]
     pub policy: Vec<Ref<Rule>>,
+    /// cos patch 32: the module's `# METADATA` blocks.
+    #[cfg_attr(feature = "ast", serde(skip))]
+    pub annotations: Vec<crate::annotations::Annotation>,
+    /// cos patch 32: references into a `rego.metadata.*()` call's value.
+    #[cfg_attr(feature = "ast", serde(skip))]
+    pub metadata_refs: Vec<crate::annotations::MetadataRef>,
     pub rego_v1: bool,
     // Target name if specified via __target__ rule
     #[cfg_attr(feature = "ast", serde(skip_serializing_if = "Option::is_none"))]

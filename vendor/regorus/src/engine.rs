@@ -162,6 +162,8 @@ mod iterative_selector_tests {
                 },
                 bodies: alloc::vec![],
             })],
+            annotations: alloc::vec![],
+            metadata_refs: alloc::vec![],
             rego_v1,
             target,
             num_expressions: 0,
@@ -1481,6 +1483,11 @@ impl Engine {
 
             self.interpreter
                 .set_modules(self.modules.clone(), self.parser_contexts.clone());
+            // cos patch 32: index the METADATA annotations (a redeclared one
+            // is an error, as in OPA's compiler).
+            let metadata = crate::annotations::MetadataSet::build(&self.modules)?;
+            crate::annotations::check_refs(metadata.as_ref(), &self.modules)?;
+            self.interpreter.set_metadata(metadata.map(Rc::new));
 
             self.interpreter.clear_builtins_cache();
             // clean_internal_evaluation_state will set data to an efficient clont of use supplied init_data

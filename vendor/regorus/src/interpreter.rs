@@ -364,6 +364,11 @@ impl Interpreter {
         compiled_policy.parser_contexts = parser_contexts;
     }
 
+    /// cos patch 32: the modules' METADATA annotations.
+    pub(crate) fn set_metadata(&mut self, metadata: Option<Rc<crate::annotations::MetadataSet>>) {
+        self.compiled_policy_mut().metadata = metadata;
+    }
+
     pub fn set_loop_hoisting_table(&mut self, table: crate::compiler::hoist::HoistedLoopsLookup) {
         self.compiled_policy_mut().loop_hoisting_table = table;
     }
@@ -2883,6 +2888,27 @@ impl Interpreter {
                     (&empty, None)
                 } else if selected_fcn_path == "print" {
                     return self.eval_print(span, params, param_values);
+                }
+                // cos patch 32: OPA's compiler replaces these calls with the
+                // annotations of the rule that holds them.
+                else if selected_fcn_path == "rego.metadata.chain"
+                    || selected_fcn_path == "rego.metadata.rule"
+                {
+                    if let Some(with_functions) = with_functions_saved.take() {
+                        self.with_functions = with_functions;
+                    }
+                    let chain = selected_fcn_path == "rego.metadata.chain";
+                    return crate::annotations::lookup(
+                        self.compiled_policy.metadata.as_deref(),
+                        &self.compiled_policy.modules,
+                        span,
+                        chain,
+                    )
+                    .ok_or_else(|| {
+                        span.error(
+                            &crate::annotations::outside_rule(&selected_fcn_path).to_string(),
+                        )
+                    });
                 }
                 // Look up builtin function.
                 else if let Some(builtin) = Self::lookup_builtin(span, &selected_fcn_path)? {

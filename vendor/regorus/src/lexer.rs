@@ -389,6 +389,15 @@ pub enum TokenKind {
 #[derive(Debug, Clone)]
 pub struct Token(pub TokenKind, pub Span);
 
+/// cos patch 32: the comments that start a line (column 1), which is where
+/// OPA reads `# METADATA` blocks: their line and the byte range of their
+/// text after `#` (without a trailing `\r`). The parser clones its lexer to
+/// look ahead and to backtrack, so the clones share one log, and a comment
+/// is recorded once (the first time any of them passes it: comments are
+/// recorded in source order).
+#[derive(Debug, Default, Clone)]
+pub struct CommentLog(Option<alloc::rc::Rc<core::cell::RefCell<Vec<(u32, u32, u32)>>>>);
+
 #[derive(Clone)]
 pub struct Lexer<'source> {
     source: Source,
@@ -404,6 +413,7 @@ pub struct Lexer<'source> {
     enable_rbac_tokens: bool,
     #[cfg(feature = "azure-rbac")]
     allow_single_quoted_strings: bool,
+    comments: CommentLog,
 }
 
 impl<'source> fmt::Debug for Lexer<'source> {
@@ -428,7 +438,24 @@ impl<'source> Lexer<'source> {
             enable_rbac_tokens: false,
             #[cfg(feature = "azure-rbac")]
             allow_single_quoted_strings: false,
+            comments: CommentLog::default(),
         }
+    }
+
+    /// cos patch 32: record the comments that start a line (see
+    /// [`CommentLog`]).
+    pub fn record_line_comments(&mut self) {
+        self.comments = CommentLog(Some(alloc::rc::Rc::default()));
+    }
+
+    /// cos patch 32: the recorded comments: (line, start, end) of the text
+    /// after `#`, in source order.
+    pub fn take_line_comments(&mut self) -> Vec<(u32, u32, u32)> {
+        self.comments
+            .0
+            .as_ref()
+            .map(|log| core::mem::take(&mut *log.borrow_mut()))
+            .unwrap_or_default()
     }
 
     pub const fn set_unknown_char_is_symbol(&mut self, b: bool) {
@@ -994,7 +1021,24 @@ impl<'source> Lexer<'source> {
                     self.advance_line(1)?;
                 }
                 '#' if !self.comment_starts_with_double_slash => {
+                    let (start, _) = self.peek();
                     self.skip_past_newline()?;
+                    let (end, _) = self.peek();
+                    if let (Some(log), 1) = (&self.comments.0, self.col) {
+                        // cos patch 32: a line comment, for METADATA.
+                        let contents = self.source.contents().as_bytes();
+                        let end = if end > start + 1 && contents.get(end - 1) == Some(&b'\r') {
+                            end - 1
+                        } else {
+                            end
+                        };
+                        let from = usize_to_u32(start.saturating_add(1))?;
+                        let to = usize_to_u32(end.max(start.saturating_add(1)))?;
+                        let mut log = log.borrow_mut();
+                        if log.last().is_none_or(|last| last.1 < from) {
+                            log.push((self.line, from, to));
+                        }
+                    }
                     continue;
                 }
                 '/' if self.comment_starts_with_double_slash && self.peekahead(1).1 == '/' => {

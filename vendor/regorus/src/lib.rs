@@ -130,6 +130,7 @@ extern crate std;
 #[cfg(feature = "mimalloc")]
 mimalloc::assign_global!();
 
+mod annotations;
 mod ast;
 mod builtins;
 mod compile;

@@ -92,6 +92,10 @@ pub struct Parser<'source> {
     sidx: u32,
     // The index of the last query that was parsed.
     qidx: u32,
+
+    // cos patch 32: references into a `rego.metadata.*()` call, by the
+    // call's start (shared by the parser's backtracking clones).
+    metadata_refs: crate::annotations::MetadataRefLog,
 }
 
 const FUTURE_KEYWORDS: [&str; 4] = ["contains", "every", "if", "in"];
@@ -120,6 +124,8 @@ impl<'source> Parser<'source> {
     }
 
     fn from_lexer(source: &'source Source, mut lexer: Lexer<'source>) -> Result<Self> {
+        // cos patch 32: keep the line comments, for METADATA blocks.
+        lexer.record_line_comments();
         let tok = lexer.next_token()?;
         Ok(Self {
             source: source.clone(),
@@ -136,6 +142,7 @@ impl<'source> Parser<'source> {
             eidx: 0,
             sidx: 0,
             qidx: 0,
+            metadata_refs: crate::annotations::MetadataRefLog::new(source.contents()),
         })
     }
 
@@ -785,6 +792,7 @@ impl<'source> Parser<'source> {
         match self.parse_compr_or_term("]")? {
             Ok((term, query)) => {
                 span.end = self.end;
+                self.metadata_refs.closure(&span);
                 Ok(Expr::ArrayCompr {
                     span,
                     term: Ref::new(term),
@@ -831,6 +839,7 @@ impl<'source> Parser<'source> {
         let first = match self.parse_compr_or_term("}")? {
             Ok((term, query)) => {
                 span.end = self.end;
+                self.metadata_refs.closure(&span);
                 return Ok(Expr::SetCompr {
                     span,
                     term: Ref::new(term),
@@ -892,6 +901,7 @@ impl<'source> Parser<'source> {
         let value_first = match self.parse_compr_or_term("}")? {
             Ok((term, query)) => {
                 span.end = self.end;
+                self.metadata_refs.closure(&span);
                 return Ok(Expr::ObjectCompr {
                     span,
                     key: Ref::new(first),
@@ -1114,6 +1124,12 @@ impl<'source> Parser<'source> {
                 }
                 _ => break,
             }
+        }
+
+        // cos patch 32: OPA type-checks a reference into the value of
+        // `rego.metadata.rule()` / `.chain()`; note it for the check.
+        if matches!(term, Expr::RefDot { .. } | Expr::RefBrack { .. }) {
+            self.metadata_refs.note(&term);
         }
 
         Ok(term)
@@ -1429,6 +1445,11 @@ impl<'source> Parser<'source> {
         self.next_token()?;
         let right = self.parse_expr()?;
         span.end = self.end;
+        // cos patch 32: `m := rego.metadata.rule()`, for the type check of
+        // `m.…` (OPA's type checker follows the value through `m`).
+        if matches!(op, AssignOp::ColEq) {
+            self.metadata_refs.assign(&span, &expr, &right);
+        }
         Ok(Expr::AssignExpr {
             span,
             op,
@@ -1487,6 +1508,7 @@ impl<'source> Parser<'source> {
         self.expect("{", context)?;
         let query = Ref::new(self.parse_query(query_span, "}")?);
         span.end = self.end;
+        self.metadata_refs.closure(&span);
 
         Ok(Literal::Every {
             span,
@@ -2525,11 +2547,30 @@ impl<'source> Parser<'source> {
             }
         }
 
+        // cos patch 32: the module's METADATA blocks.
+        let comments = self.lexer.take_line_comments();
+        let annotations = if comments.is_empty() {
+            vec![]
+        } else {
+            let import_lines: Vec<u32> = imports.iter().map(|i| i.span.line).collect();
+            let rule_lines: Vec<u32> = policy.iter().map(|r| r.span().line).collect();
+            crate::annotations::parse_module_annotations(
+                &self.source,
+                &comments,
+                package.span.line,
+                &import_lines,
+                &rule_lines,
+            )?
+        };
+
+        let metadata_refs = self.metadata_refs.take(&policy);
         let m = Module {
             package,
             imports,
             target,
             policy,
+            annotations,
+            metadata_refs,
             rego_v1: self.rego_v1,
             num_expressions: self.eidx,
             num_statements: self.sidx,

@@ -365,7 +365,7 @@ fn yaml_marshal(span: &Span, params: &[Ref<Expr>], args: &[Value], _strict: bool
 /// cos patch: whether `[`/`{` (outside quotes) or block sequence dashes
 /// nest deeper than `limit`.
 #[cfg(feature = "yaml")]
-fn flow_depth_exceeds(doc: &str, limit: usize) -> bool {
+pub(crate) fn flow_depth_exceeds(doc: &str, limit: usize) -> bool {
     let (mut depth, mut quote) = (0usize, None::<char>);
     for line in doc.lines() {
         // `- - - x` opens one sequence per dash on a line.

@@ -30,7 +30,7 @@ mod jwt;
 #[cfg(feature = "crypto")]
 mod x509;
 
-mod encoding;
+pub(crate) mod encoding;
 #[cfg(feature = "glob")]
 mod glob;
 #[cfg(feature = "graph")]
@@ -155,6 +155,8 @@ lazy_static! {
 
 	#[cfg(feature = "opa-testutil")]
 	test::register(&mut m);
+	// cos patch 32
+	crate::annotations::register(&mut m);
 
 	m
     };

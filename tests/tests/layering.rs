@@ -17,7 +17,13 @@ const ALLOWED: &[(&str, &str)] = &[];
 fn workspace_edges() -> BTreeMap<String, Vec<String>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
@@ -51,7 +57,9 @@ fn workspace_edges() -> BTreeMap<String, Vec<String>> {
 #[test]
 fn library_siblings_depend_only_on_cos_core() {
     let edges = workspace_edges();
-    let core = edges.get("cos-core").expect("cos-core is a workspace member");
+    let core = edges
+        .get("cos-core")
+        .expect("cos-core is a workspace member");
     assert!(
         core.is_empty(),
         "cos-core depends on workspace crates {core:?}: it is the bottom layer"

@@ -191,13 +191,13 @@ impl Envelope {
                 keys: distinct.len(),
             });
         }
-        if let Some(expected) = expected_type {
-            if expected != self.payload_type {
-                return Err(Error::PayloadTypeMismatch {
-                    expected: expected.to_owned(),
-                    found: excerpt(&self.payload_type),
-                });
-            }
+        if let Some(expected) = expected_type
+            && expected != self.payload_type
+        {
+            return Err(Error::PayloadTypeMismatch {
+                expected: expected.to_owned(),
+                found: excerpt(&self.payload_type),
+            });
         }
         if self.signatures.len() > MAX_SIGNATURES {
             return Err(Error::InvalidEnvelope {
@@ -408,12 +408,12 @@ mod tests {
                 }
                 let mut t = json.clone();
                 t[i] = b;
-                if let Ok(parsed) = Envelope::from_json(&t) {
-                    if parsed.verify(&trusted, 1, None).is_ok() {
-                        assert_eq!(parsed.payload, env.payload, "byte {i}");
-                        assert_eq!(parsed.payload_type, env.payload_type, "byte {i}");
-                        assert_eq!(parsed.signatures[0].sig, env.signatures[0].sig, "byte {i}");
-                    }
+                if let Ok(parsed) = Envelope::from_json(&t)
+                    && parsed.verify(&trusted, 1, None).is_ok()
+                {
+                    assert_eq!(parsed.payload, env.payload, "byte {i}");
+                    assert_eq!(parsed.payload_type, env.payload_type, "byte {i}");
+                    assert_eq!(parsed.signatures[0].sig, env.signatures[0].sig, "byte {i}");
                 }
             }
         }

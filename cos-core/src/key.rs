@@ -137,12 +137,12 @@ enum PublicInner {
 
 impl PublicKey {
     fn from_inner(inner: PublicInner) -> Result<Self> {
-        if let PublicInner::Ed25519(k) = &inner {
-            if k.is_weak() {
-                return Err(key_err(
-                    "weak (small-order) Ed25519 public key: any signature would verify",
-                ));
-            }
+        if let PublicInner::Ed25519(k) = &inner
+            && k.is_weak()
+        {
+            return Err(key_err(
+                "weak (small-order) Ed25519 public key: any signature would verify",
+            ));
         }
         let doc = match &inner {
             PublicInner::Ed25519(k) => k.to_public_key_der(),

@@ -172,10 +172,10 @@ impl FromStr for Region {
         } else {
             s
         };
-        if code.len() == 2 {
-            if let Some(c) = CountryCode::new(code) {
-                return Ok(Region::Country(c));
-            }
+        if code.len() == 2
+            && let Some(c) = CountryCode::new(code)
+        {
+            return Ok(Region::Country(c));
         }
         Err(Error::InvalidRegion {
             input: excerpt(s),

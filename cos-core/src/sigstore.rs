@@ -287,16 +287,16 @@ impl Bundle {
         let artifact_digest = Digest::of_bytes(DigestAlgorithm::Sha256, artifact);
         let payload_type = match &self.content {
             Content::Message { digest, signature } => {
-                if let Some(claimed) = digest {
-                    if claimed.as_slice() != artifact_digest.as_bytes() {
-                        return Err(Error::ArtifactMismatch {
-                            reason: format!(
-                                "the bundle's message digest is sha256:{}, the artifact's is {}",
-                                hex::encode(claimed),
-                                artifact_digest
-                            ),
-                        });
-                    }
+                if let Some(claimed) = digest
+                    && claimed.as_slice() != artifact_digest.as_bytes()
+                {
+                    return Err(Error::ArtifactMismatch {
+                        reason: format!(
+                            "the bundle's message digest is sha256:{}, the artifact's is {}",
+                            hex::encode(claimed),
+                            artifact_digest
+                        ),
+                    });
                 }
                 key.verify(artifact, signature)?;
                 None

@@ -198,22 +198,22 @@ pub(crate) fn check(
             ));
         }
         let defaults: Vec<&Entry<'_>> = rules.iter().filter(|r| r.default).collect();
-        if let [d, rest @ ..] = defaults.as_slice() {
-            if !rest.is_empty() {
-                let at: Vec<String> = defaults
-                    .iter()
-                    .map(|r| format!("{}:{}", r.module.path, r.line))
-                    .collect();
-                return Err(type_error(
-                    d.module,
-                    d.line,
-                    format!(
-                        "multiple default rules {} found at {}",
-                        show(path),
-                        at.join(", ")
-                    ),
-                ));
-            }
+        if let [d, rest @ ..] = defaults.as_slice()
+            && !rest.is_empty()
+        {
+            let at: Vec<String> = defaults
+                .iter()
+                .map(|r| format!("{}:{}", r.module.path, r.line))
+                .collect();
+            return Err(type_error(
+                d.module,
+                d.line,
+                format!(
+                    "multiple default rules {} found at {}",
+                    show(path),
+                    at.join(", ")
+                ),
+            ));
         }
     }
     // A package may not be the path of a ground rule in another package.

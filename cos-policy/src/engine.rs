@@ -691,20 +691,20 @@ impl PolicyEngine {
 
     /// Remembers a query's program (while the map has room).
     fn remember_query(&self, query: &str, slot: &Arc<VmSlot>) {
-        if let Ok(mut by_query) = self.vms.by_query.write() {
-            if by_query.len() < VM_CACHE_MAX {
-                by_query.insert(query.into(), slot.clone());
-            }
+        if let Ok(mut by_query) = self.vms.by_query.write()
+            && by_query.len() < VM_CACHE_MAX
+        {
+            by_query.insert(query.into(), slot.clone());
         }
     }
 
     /// The compiled VM program for a Rego reference, compiling it on first
     /// use; `None` when the VM cannot run it.
     fn vm_slot(&self, rego_ref: &str, segments: &[String]) -> Option<Arc<VmSlot>> {
-        if let Ok(slots) = self.vms.slots.read() {
-            if let Some(slot) = slots.get(rego_ref) {
-                return slot.clone();
-            }
+        if let Ok(slots) = self.vms.slots.read()
+            && let Some(slot) = slots.get(rego_ref)
+        {
+            return slot.clone();
         }
         let slot = self.compile_vm(rego_ref, segments).map(|program| {
             Arc::new(VmSlot {
@@ -779,10 +779,10 @@ impl PolicyEngine {
             // OPA never yields an undefined element inside a value.
             Ok(value) if holds_undefined(&value, 0) => VmOutcome::Fallback,
             Ok(value) => {
-                if let Ok(mut idle) = slot.idle.lock() {
-                    if idle.len() < VM_POOL_MAX {
-                        idle.push(vm);
-                    }
+                if let Ok(mut idle) = slot.idle.lock()
+                    && idle.len() < VM_POOL_MAX
+                {
+                    idle.push(vm);
                 }
                 VmOutcome::Value(value)
             }

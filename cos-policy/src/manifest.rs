@@ -262,12 +262,12 @@ impl Manifest {
                 ("max_deny_rate_increase", r.max_deny_rate_increase),
                 ("max_error_rate", r.max_error_rate),
             ] {
-                if let Some(v) = v {
-                    if !(0.0..=1.0).contains(&v) {
-                        return Err(bad(format!(
-                            "rollback.{what} {v} is not a fraction within 0-1"
-                        )));
-                    }
+                if let Some(v) = v
+                    && !(0.0..=1.0).contains(&v)
+                {
+                    return Err(bad(format!(
+                        "rollback.{what} {v} is not a fraction within 0-1"
+                    )));
                 }
             }
         }
@@ -386,13 +386,13 @@ impl BundleManifest {
                 })?;
             }
         }
-        if let Some(v) = m.rego_version {
-            if v > 1 {
-                return Err(Error::InvalidManifest {
-                    file: BUNDLE_MANIFEST.into(),
-                    reason: format!("rego_version {v} (expected 0 or 1)"),
-                });
-            }
+        if let Some(v) = m.rego_version
+            && v > 1
+        {
+            return Err(Error::InvalidManifest {
+                file: BUNDLE_MANIFEST.into(),
+                reason: format!("rego_version {v} (expected 0 or 1)"),
+            });
         }
         Ok(m)
     }

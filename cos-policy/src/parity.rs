@@ -275,10 +275,10 @@ fn check_functions_defined(
     }
     for (module, parsed) in pairs {
         let mut calls = Calls::new(module, parsed, rego_v1);
-        if let Some(pkg) = crate::conflicts::package_path(parsed) {
-            if let Some(set) = names.get(&pkg) {
-                calls.local.extend(set.iter().cloned());
-            }
+        if let Some(pkg) = crate::conflicts::package_path(parsed)
+            && let Some(set) = names.get(&pkg)
+        {
+            calls.local.extend(set.iter().cloned());
         }
         calls.undefined = true;
         calls.module(parsed)?;

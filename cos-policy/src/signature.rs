@@ -536,20 +536,20 @@ pub fn verify_files(
         .map_err(|e| file_err(SIGNATURES_FILE, format!("JWS claims: {e}")))?;
 
     let named = header.kid.clone().or_else(|| claims.keyid.clone());
-    if let (Some(named), Some(expected)) = (&named, &opts.key_id) {
-        if named != expected {
-            return Err(sig_err(format!(
-                "signed with key id {named:?}, expected {expected:?}"
-            )));
-        }
+    if let (Some(named), Some(expected)) = (&named, &opts.key_id)
+        && named != expected
+    {
+        return Err(sig_err(format!(
+            "signed with key id {named:?}, expected {expected:?}"
+        )));
     }
-    if let Some(expected) = &opts.scope {
-        if claims.scope.as_deref() != Some(expected.as_str()) {
-            return Err(sig_err(format!(
-                "scope {:?} does not match the expected {expected:?}",
-                claims.scope
-            )));
-        }
+    if let Some(expected) = &opts.scope
+        && claims.scope.as_deref() != Some(expected.as_str())
+    {
+        return Err(sig_err(format!(
+            "scope {:?} does not match the expected {expected:?}",
+            claims.scope
+        )));
     }
     let mut listed: BTreeMap<&str, &FileHash> = BTreeMap::new();
     for f in &claims.files {

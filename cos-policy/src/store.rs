@@ -812,16 +812,16 @@ impl PolicyStore {
             .pack_name
             .as_ref()
             .or(state.stable.as_ref().map(|s| &s.engine.manifest().name));
-        if let Some(pinned) = pinned {
-            if name != pinned {
-                return Err(Error::PackIdentity {
-                    candidate: label(active.pack()),
-                    reason: format!(
-                        "this store serves the pack named {pinned:?}, not {name:?} (a pack source \
+        if let Some(pinned) = pinned
+            && name != pinned
+        {
+            return Err(Error::PackIdentity {
+                candidate: label(active.pack()),
+                reason: format!(
+                    "this store serves the pack named {pinned:?}, not {name:?} (a pack source \
                          is bound to one pack name; configure the name on purpose to change it)"
-                    ),
-                });
-            }
+                ),
+            });
         }
         if let Some(stable) = &state.stable {
             if active.archive_digest == stable.archive_digest
@@ -1160,27 +1160,27 @@ impl PolicyStore {
         let pack = state.assign(tenant).ok_or(Error::NoActivePack)?;
         let result = pack.engine.decide(entrypoint, input);
         pack.count(&result, |d: &Decision| d.allow);
-        if let Some(shadow) = &state.shadow {
-            if shadow.sampled() {
-                let other = shadow.pack.engine.decide(entrypoint, input);
-                let differs = self.compare(
+        if let Some(shadow) = &state.shadow
+            && shadow.sampled()
+        {
+            let other = shadow.pack.engine.decide(entrypoint, input);
+            let differs = self.compare(
+                shadow,
+                &result,
+                &other,
+                |d: &Decision| d.allow,
+                decision_view,
+            );
+            if differs {
+                self.report(
                     shadow,
+                    pack,
+                    entrypoint,
+                    tenant,
                     &result,
                     &other,
-                    |d: &Decision| d.allow,
                     decision_view,
                 );
-                if differs {
-                    self.report(
-                        shadow,
-                        pack,
-                        entrypoint,
-                        tenant,
-                        &result,
-                        &other,
-                        decision_view,
-                    );
-                }
             }
         }
         self.maybe_auto_rollback(&state, pack);
@@ -1268,12 +1268,12 @@ impl PolicyStore {
         let pack = state.assign(tenant).ok_or(Error::NoActivePack)?;
         let result = eval(&pack.engine);
         pack.count(&result, &allowed);
-        if let Some(shadow) = &state.shadow {
-            if shadow.sampled() {
-                let other = eval(&shadow.pack.engine);
-                if self.compare(shadow, &result, &other, &allowed, &view) {
-                    self.report(shadow, pack, query, tenant, &result, &other, &view);
-                }
+        if let Some(shadow) = &state.shadow
+            && shadow.sampled()
+        {
+            let other = eval(&shadow.pack.engine);
+            if self.compare(shadow, &result, &other, &allowed, &view) {
+                self.report(shadow, pack, query, tenant, &result, &other, &view);
             }
         }
         self.maybe_auto_rollback(&state, pack);
@@ -1350,7 +1350,7 @@ impl PolicyStore {
     fn maybe_auto_rollback(&self, state: &State, pack: &Arc<ActivePack>) {
         let stats = pack.stats();
         // Judged every 16 decisions once there are enough: cheap on the hot path.
-        if stats.decisions < self.options.min_samples || stats.decisions % 16 != 0 {
+        if stats.decisions < self.options.min_samples || !stats.decisions.is_multiple_of(16) {
             return;
         }
         let Some(plan) = &pack.engine.manifest().rollback else {
@@ -1374,14 +1374,14 @@ impl PolicyStore {
             return; // nothing to go back to
         }
         let mut why = None;
-        if let Some(max) = plan.max_error_rate {
-            if stats.error_rate() > max {
-                why = Some(format!(
-                    "error rate {:.4} over {} decisions exceeds {max}",
-                    stats.error_rate(),
-                    stats.decisions
-                ));
-            }
+        if let Some(max) = plan.max_error_rate
+            && stats.error_rate() > max
+        {
+            why = Some(format!(
+                "error rate {:.4} over {} decisions exceeds {max}",
+                stats.error_rate(),
+                stats.decisions
+            ));
         }
         if let (None, Some(max), Some(base)) = (&why, plan.max_deny_rate_increase, baseline) {
             let base = base.stats();

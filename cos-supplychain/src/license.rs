@@ -147,12 +147,13 @@ fn covers(entry: &spdx::Licensee, req: &spdx::LicenseReq, gnu_family: bool) -> b
     if e.addition.is_some() && e.addition != req.addition {
         return false;
     }
-    if gnu_family {
-        if let (Some(a), Some(b)) = (e.license.id(), req.license.id()) {
-            if a.is_gnu() && b.is_gnu() && family(a) == family(b) {
-                return true;
-            }
-        }
+    if gnu_family
+        && let (Some(a), Some(b)) = (e.license.id(), req.license.id())
+        && a.is_gnu()
+        && b.is_gnu()
+        && family(a) == family(b)
+    {
+        return true;
     }
     let bare = spdx::Licensee::new(e.license, None);
     bare.satisfies(&spdx::LicenseReq {

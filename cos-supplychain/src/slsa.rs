@@ -301,10 +301,10 @@ pub fn provenance(build: &BuildDescription) -> Result<Provenance> {
             rfc3339_seconds(t).ok_or_else(|| invalid(format!("finished_on is not RFC 3339: {t:?}")))
         })
         .transpose()?;
-    if let (Some(s), Some(f)) = (started, finished) {
-        if f < s {
-            return Err(invalid("finished_on is before started_on"));
-        }
+    if let (Some(s), Some(f)) = (started, finished)
+        && f < s
+    {
+        return Err(invalid("finished_on is before started_on"));
     }
     let metadata = (build.invocation_id.is_some()
         || build.started_on.is_some()
@@ -565,10 +565,10 @@ pub fn check(
     }
     let build_type = str_at(p, &["buildDefinition", "buildType"])
         .ok_or_else(|| bad("buildDefinition.buildType is missing"))?;
-    if let Some(want) = &expect.build_type {
-        if want != build_type {
-            return Err(mismatch("build type", want, build_type));
-        }
+    if let Some(want) = &expect.build_type
+        && want != build_type
+    {
+        return Err(mismatch("build type", want, build_type));
     }
     // Every place the provenance names its source must agree.
     let mut sources: Vec<(String, Option<String>, &'static str)> = Vec::new();

@@ -2,6 +2,11 @@
 //! library crates depend on cos-core and on nothing else of the workspace,
 //! and cos-core on none of it. Composition happens in examples, bindings,
 //! benches and tests.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test helper: a failed metadata read fails the test"
+)]
 
 use std::collections::BTreeMap;
 use std::process::Command;

@@ -115,10 +115,10 @@ impl ResidencyRequest {
         }
         if let Some(v) = disclosure {
             let mut pack = v.to_policy_input();
-            if !v.covers(&self.dataset_id, self.classification, self.residency) {
-                if let Some(Value::Array(ids)) = pack.get_mut("data_ids") {
-                    ids.retain(|id| id.as_str() != Some(self.dataset_id.as_str()));
-                }
+            if !v.covers(&self.dataset_id, self.classification, self.residency)
+                && let Some(Value::Array(ids)) = pack.get_mut("data_ids")
+            {
+                ids.retain(|id| id.as_str() != Some(self.dataset_id.as_str()));
             }
             obj.insert("disclosure_pack".into(), pack);
         }

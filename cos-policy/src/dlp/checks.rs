@@ -18,7 +18,7 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The first `n` digits as a number (`n` ≤ 6, `digits.len()` ≥ `n`).

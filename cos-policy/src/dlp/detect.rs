@@ -329,17 +329,17 @@ pub(crate) fn scan(text: &str, set: DetectorSet, out: &mut Vec<Hit>) {
             while ws > done && CLASS[b[ws - 1] as usize] & WORD != 0 {
                 ws -= 1;
             }
-            if ws == 0 || CLASS[b[ws - 1] as usize] & WORD == 0 {
-                if let Some((end, detector)) = at_word(b, ws, CLASS[b[ws] as usize], set) {
-                    out.push(Hit {
-                        start: ws,
-                        end,
-                        detector,
-                    });
-                    i = end;
-                    done = end;
-                    continue;
-                }
+            if (ws == 0 || CLASS[b[ws - 1] as usize] & WORD == 0)
+                && let Some((end, detector)) = at_word(b, ws, CLASS[b[ws] as usize], set)
+            {
+                out.push(Hit {
+                    start: ws,
+                    end,
+                    detector,
+                });
+                i = end;
+                done = end;
+                continue;
             }
             let mut we = probe + 1;
             while we < n && CLASS[b[we] as usize] & WORD != 0 {
@@ -351,17 +351,17 @@ pub(crate) fn scan(text: &str, set: DetectorSet, out: &mut Vec<Hit>) {
                 continue;
             }
         }
-        if c & TRIGGER != 0 {
-            if let Some((start, end, detector)) = at_trigger(b, i, set) {
-                out.push(Hit {
-                    start,
-                    end,
-                    detector,
-                });
-                i = end;
-                done = end;
-                continue;
-            }
+        if c & TRIGGER != 0
+            && let Some((start, end, detector)) = at_trigger(b, i, set)
+        {
+            out.push(Hit {
+                start,
+                end,
+                detector,
+            });
+            i = end;
+            done = end;
+            continue;
         }
         i += 1;
         done = done.max(i);
@@ -393,10 +393,10 @@ fn maybe_key(x: u64) -> bool {
 fn at_word(b: &[u8], i: usize, c: u8, set: DetectorSet) -> Option<(usize, Detector)> {
     let mut best: Option<(usize, Detector)> = None;
     let mut consider = |m: Option<usize>, d: Detector| {
-        if let Some(e) = m {
-            if best.is_none_or(|(be, _)| e > be) {
-                best = Some((e, d));
-            }
+        if let Some(e) = m
+            && best.is_none_or(|(be, _)| e > be)
+        {
+            best = Some((e, d));
         }
     };
     if c & DIGIT != 0 {
@@ -837,10 +837,10 @@ fn trunk_groups(b: &[u8], mut p: usize, mut total: usize, mut groups: usize) -> 
         total += g;
         p += 1 + g;
         groups += 1;
-        if total >= 9 {
-            if let Some(e) = phone_end(b, p) {
-                best = Some(e);
-            }
+        if total >= 9
+            && let Some(e) = phone_end(b, p)
+        {
+            best = Some(e);
         }
     }
     best
@@ -875,10 +875,10 @@ fn e164(b: &[u8], i: usize) -> Option<usize> {
         }
         total += g;
         p += g + close;
-        if total >= 8 {
-            if let Some(e) = phone_end(b, p) {
-                best = Some(e);
-            }
+        if total >= 8
+            && let Some(e) = phone_end(b, p)
+        {
+            best = Some(e);
         }
         let c = at(b, p);
         if matches!(c, b' ' | b'-' | b'.') && (is_digit(b, p + 1) || at(b, p + 1) == b'(') {

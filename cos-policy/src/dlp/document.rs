@@ -206,27 +206,27 @@ fn walk(
     loc: &mut Vec<Loc>,
     findings: &mut Vec<Finding>,
 ) -> Keep {
-    if !loc.is_empty() {
-        if let Some(rule) = rules.at(loc) {
-            findings.push(Finding {
-                entity: rule.entity.clone(),
-                path: Some(render(loc)),
-                span: None,
-                classification: rule.classification,
-                operator: rule.operator.kind(),
-            });
-            let text = match &mut *v {
-                Value::String(s) => std::mem::take(s),
-                other => other.to_string(),
-            };
-            return match dlp.transform(&rule.operator, &text, &rule.entity) {
-                Some(r) => {
-                    *v = Value::String(r);
-                    Keep::Keep
-                }
-                None => Keep::Remove,
-            };
-        }
+    if !loc.is_empty()
+        && let Some(rule) = rules.at(loc)
+    {
+        findings.push(Finding {
+            entity: rule.entity.clone(),
+            path: Some(render(loc)),
+            span: None,
+            classification: rule.classification,
+            operator: rule.operator.kind(),
+        });
+        let text = match &mut *v {
+            Value::String(s) => std::mem::take(s),
+            other => other.to_string(),
+        };
+        return match dlp.transform(&rule.operator, &text, &rule.entity) {
+            Some(r) => {
+                *v = Value::String(r);
+                Keep::Keep
+            }
+            None => Keep::Remove,
+        };
     }
     let descend = rules.scan_strings || rules.any_below(loc);
     match v {

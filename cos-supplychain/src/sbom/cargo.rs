@@ -179,10 +179,10 @@ fn component(p: &Package, checksums: &BTreeMap<(String, String, String), String>
             .insert("cos:cargo:license-file".into(), file.clone());
     }
     c.authors = p.authors.clone();
-    if let Some(source) = &p.source {
-        if let Some(sum) = checksums.get(&(p.name.clone(), p.version.clone(), source.clone())) {
-            c.add_hashes(Hash::from_hex(HashAlgorithm::Sha256, sum));
-        }
+    if let Some(source) = &p.source
+        && let Some(sum) = checksums.get(&(p.name.clone(), p.version.clone(), source.clone()))
+    {
+        c.add_hashes(Hash::from_hex(HashAlgorithm::Sha256, sum));
     }
     c
 }

@@ -79,10 +79,10 @@ pub(super) fn merge(a: &Sbom, b: &Sbom) -> Sbom {
             };
             let entry = out.dependencies.entry(f.clone()).or_default();
             for d in deps {
-                if let Some(t) = key_of.get(d.as_str()) {
-                    if t != f {
-                        entry.insert(t.clone());
-                    }
+                if let Some(t) = key_of.get(d.as_str())
+                    && t != f
+                {
+                    entry.insert(t.clone());
                 }
             }
         }

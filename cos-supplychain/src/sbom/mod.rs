@@ -334,10 +334,10 @@ impl License {
         }
         // The canonical form (upper-case operators, `/` as OR, current ids)
         // when it is a valid expression; else the text as given, if valid.
-        if let Ok(Some(canonical)) = spdx::Expression::canonicalize(raw) {
-            if spdx::Expression::parse(&canonical).is_ok() {
-                return Some(License::Expression(canonical));
-            }
+        if let Ok(Some(canonical)) = spdx::Expression::canonicalize(raw)
+            && spdx::Expression::parse(&canonical).is_ok()
+        {
+            return Some(License::Expression(canonical));
         }
         if spdx::Expression::parse(raw).is_ok() {
             return Some(License::Expression(raw.to_owned()));

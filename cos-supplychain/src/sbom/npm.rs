@@ -122,12 +122,13 @@ fn npm_license(v: &serde_json::Value) -> Option<License> {
 
 /// `@scope/name` → group `@scope`, name `name` (CycloneDX's way, as cdxgen).
 fn split_scope(c: &mut Component) {
-    if let Some((scope, rest)) = c.name.split_once('/') {
-        if scope.starts_with('@') && !rest.is_empty() {
-            let (scope, rest) = (scope.to_owned(), rest.to_owned());
-            c.group = Some(scope);
-            c.name = rest;
-        }
+    if let Some((scope, rest)) = c.name.split_once('/')
+        && scope.starts_with('@')
+        && !rest.is_empty()
+    {
+        let (scope, rest) = (scope.to_owned(), rest.to_owned());
+        c.group = Some(scope);
+        c.name = rest;
     }
 }
 
@@ -265,10 +266,12 @@ pub(super) fn from_package_lock(lock: &[u8], options: &NpmOptions) -> Result<Sbo
     }
     // Workspace packages linked from the root are its dependencies too.
     for (key, e) in packages {
-        if e.link && key.starts_with("node_modules/") && !key[13..].contains("node_modules/") {
-            if let Some(to) = refs.get(&target(key)) {
-                add_edge(&mut graph, &root_purl, to);
-            }
+        if e.link
+            && key.starts_with("node_modules/")
+            && !key[13..].contains("node_modules/")
+            && let Some(to) = refs.get(&target(key))
+        {
+            add_edge(&mut graph, &root_purl, to);
         }
     }
 

@@ -156,10 +156,10 @@ pub(super) fn from_requirements(bytes: &[u8], options: &PythonOptions) -> Result
                 "line {line_no}: {name:?} is not a package name"
             )));
         }
-        if let Some(v) = version {
-            if v.is_empty() || v.contains(',') || v.contains(' ') {
-                return Err(bad_req(format!("line {line_no}: bad version {v:?}")));
-            }
+        if let Some(v) = version
+            && (v.is_empty() || v.contains(',') || v.contains(' '))
+        {
+            return Err(bad_req(format!("line {line_no}: bad version {v:?}")));
         }
         let normalized = normalize_python_name(name);
         let purl = Purl::pypi(name, version).to_string();
@@ -307,11 +307,11 @@ pub(super) fn from_poetry_lock(bytes: &[u8], options: &PythonOptions) -> Result<
         if p.optional {
             c.scope = Scope::Optional;
         }
-        if let Some(src) = &p.source {
-            if let Some(kind) = &src.kind {
-                c.properties
-                    .insert("cos:poetry:source-type".into(), kind.clone());
-            }
+        if let Some(src) = &p.source
+            && let Some(kind) = &src.kind
+        {
+            c.properties
+                .insert("cos:poetry:source-type".into(), kind.clone());
         }
         by_name.entry(name).or_default().push(purl.clone());
         sbom.components.push(c);
@@ -434,10 +434,11 @@ fn uv_purl(p: &UvPackage) -> String {
         q.push(("vcs_url", format!("git+{url}{at}")));
     } else if let Some(toml::Value::String(url)) = p.source.get("url") {
         q.push(("download_url", url.clone()));
-    } else if let Some(toml::Value::String(url)) = p.source.get("registry") {
-        if url != "https://pypi.org/simple" && !url.starts_with("https://pypi.org/") {
-            q.push(("repository_url", url.clone()));
-        }
+    } else if let Some(toml::Value::String(url)) = p.source.get("registry")
+        && url != "https://pypi.org/simple"
+        && !url.starts_with("https://pypi.org/")
+    {
+        q.push(("repository_url", url.clone()));
     }
     let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (*k, v.as_str())).collect();
     Purl::new("pypi", None, &name, p.version.as_deref(), &q).to_string()
@@ -446,10 +447,10 @@ fn uv_purl(p: &UvPackage) -> String {
 pub(super) fn from_uv_lock(bytes: &[u8], options: &PythonOptions) -> Result<Sbom> {
     let text = text(UV, bytes)?;
     let lock: UvLock = toml::from_str(text).map_err(|e| bad_uv(e.to_string()))?;
-    if let Some(v) = lock.version {
-        if v != 1 {
-            return Err(bad_uv(format!("version {v} is not supported (1)")));
-        }
+    if let Some(v) = lock.version
+        && v != 1
+    {
+        return Err(bad_uv(format!("version {v} is not supported (1)")));
     }
     check_count(lock.package.len()).map_err(bad_uv)?;
     let refs: Vec<String> = lock.package.iter().map(uv_purl).collect();

@@ -358,12 +358,14 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
         if let Some(o) = str_of(p, "originator").and_then(actor) {
             c.authors = vec![o];
         }
-        if let Some((scope, rest)) = c.name.split_once('/') {
-            if scope.starts_with('@') && !rest.is_empty() && !rest.contains('/') {
-                let (scope, rest) = (scope.to_owned(), rest.to_owned());
-                c.group = Some(scope);
-                c.name = rest;
-            }
+        if let Some((scope, rest)) = c.name.split_once('/')
+            && scope.starts_with('@')
+            && !rest.is_empty()
+            && !rest.contains('/')
+        {
+            let (scope, rest) = (scope.to_owned(), rest.to_owned());
+            c.group = Some(scope);
+            c.name = rest;
         }
         if let Some(comment) = str_of(p, "comment") {
             for line in comment.lines() {
@@ -418,10 +420,10 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
                 | "OPTIONAL_DEPENDENCY_OF" => (b, a),
                 _ => continue,
             };
-            if let (Some(f), Some(t)) = (by_id.get(from), by_id.get(to)) {
-                if f != t {
-                    graph.entry(f.clone()).or_default().insert(t.clone());
-                }
+            if let (Some(f), Some(t)) = (by_id.get(from), by_id.get(to))
+                && f != t
+            {
+                graph.entry(f.clone()).or_default().insert(t.clone());
             }
         }
     }
@@ -443,10 +445,10 @@ pub(super) fn read(doc: &Value) -> Result<Sbom> {
     sbom.components = components;
     if let Some(comment) = doc.get("creationInfo").and_then(|c| str_of(c, "comment")) {
         for line in comment.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.starts_with("cos:") {
-                    sbom.properties.insert(k.to_owned(), v.to_owned());
-                }
+            if let Some((k, v)) = line.split_once('=')
+                && k.starts_with("cos:")
+            {
+                sbom.properties.insert(k.to_owned(), v.to_owned());
             }
         }
     }

@@ -401,13 +401,12 @@ fn merge(reports: &[Report]) -> Vec<Merged> {
         let all: BTreeSet<String> = std::iter::once(m.finding.id.clone())
             .chain(m.finding.aliases.iter().cloned())
             .collect();
-        if !m.finding.id.to_ascii_uppercase().starts_with("CVE-") {
-            if let Some(cve) = all
+        if !m.finding.id.to_ascii_uppercase().starts_with("CVE-")
+            && let Some(cve) = all
                 .iter()
                 .find(|x| x.to_ascii_uppercase().starts_with("CVE-"))
-            {
-                m.finding.id = cve.clone();
-            }
+        {
+            m.finding.id = cve.clone();
         }
         // One spelling per id (reports differ in case: `GHSA-36P3-…`, `GHSA-36p3-…`).
         let mut seen = BTreeSet::from([m.finding.id.to_ascii_uppercase()]);

@@ -202,19 +202,19 @@ async fn handle(
     let wait = prefer_wait(text("prefer"), shared.max_wait);
     let mut changes = shared.generation.subscribe();
     let mut pack = read(&shared.packs).get(path).cloned();
-    if let (Some(wait), Some(p)) = (wait, &pack) {
-        if p.not_modified(if_none_match.as_deref()) {
-            // Long poll: hold the request until the pack changes or the wait ends.
-            let deadline = tokio::time::Instant::now() + wait;
-            loop {
-                let woke = tokio::time::timeout_at(deadline, changes.changed()).await;
-                pack = read(&shared.packs).get(path).cloned();
-                let still = pack
-                    .as_ref()
-                    .is_some_and(|p| p.not_modified(if_none_match.as_deref()));
-                if !matches!(woke, Ok(Ok(()))) || !still {
-                    break;
-                }
+    if let (Some(wait), Some(p)) = (wait, &pack)
+        && p.not_modified(if_none_match.as_deref())
+    {
+        // Long poll: hold the request until the pack changes or the wait ends.
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let woke = tokio::time::timeout_at(deadline, changes.changed()).await;
+            pack = read(&shared.packs).get(path).cloned();
+            let still = pack
+                .as_ref()
+                .is_some_and(|p| p.not_modified(if_none_match.as_deref()));
+            if !matches!(woke, Ok(Ok(()))) || !still {
+                break;
             }
         }
     }

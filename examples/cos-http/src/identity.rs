@@ -161,14 +161,14 @@ fn format_name(rdns: &[u8]) -> Result<String> {
             let (tag, raw) = atv.any()?;
             // Go parses every value, known attribute or not.
             let value = asn1_string(tag, raw)?;
-            if let [0x55, 0x04, n] = oid {
-                if let Some(i) = KNOWN.iter().position(|(k, _)| k == n) {
-                    if KNOWN[i].1 == "CN" || KNOWN[i].1 == "SERIALNUMBER" {
-                        // One string each in Go's Name: the last wins.
-                        values[i] = vec![value];
-                    } else {
-                        values[i].push(value);
-                    }
+            if let [0x55, 0x04, n] = oid
+                && let Some(i) = KNOWN.iter().position(|(k, _)| k == n)
+            {
+                if KNOWN[i].1 == "CN" || KNOWN[i].1 == "SERIALNUMBER" {
+                    // One string each in Go's Name: the last wins.
+                    values[i] = vec![value];
+                } else {
+                    values[i].push(value);
                 }
             }
         }
@@ -228,7 +228,7 @@ fn asn1_string(tag: u8, value: &[u8]) -> Result<String> {
         0x0c => String::from_utf8(value.to_vec()).map_err(|_| bad("invalid UTF8String")),
         // BMPString: UCS-2, a trailing NUL dropped.
         0x1e => {
-            if value.len() % 2 != 0 {
+            if !value.len().is_multiple_of(2) {
                 return Err(bad("invalid BMPString"));
             }
             let value = match value {

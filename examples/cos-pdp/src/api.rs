@@ -412,10 +412,12 @@ fn data_post_now(
     // Only an object is a request body; serde would read the struct from an
     // array too (`[{"role": "admin"}]` as that input), where OPA refuses it.
     let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
-    if app.log.is_none() && object && !truthy(params, "strict-builtin-errors") {
-        if let Ok(request) = serde_json::from_slice::<DataRequest>(body) {
-            return evaluate_fast(app, path, request.input, params);
-        }
+    if app.log.is_none()
+        && object
+        && !truthy(params, "strict-builtin-errors")
+        && let Ok(request) = serde_json::from_slice::<DataRequest>(body)
+    {
+        return evaluate_fast(app, path, request.input, params);
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(mut m)) => match m.remove("input") {

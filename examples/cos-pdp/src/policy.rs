@@ -534,10 +534,8 @@ fn compile(
             }
             files.insert(path, bytes);
         }
-        if merge_data {
-            if let Value::Object(m) = pack.data() {
-                data = m.clone();
-            }
+        if merge_data && let Value::Object(m) = pack.data() {
+            data = m.clone();
         }
     }
     let prefix = rest_prefix(&files);

@@ -137,10 +137,10 @@ pub(crate) fn pack_server(mode: Arc<Mutex<Mode>>) -> String {
                     if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
                         break;
                     }
-                    if let Some((k, v)) = h.split_once(':') {
-                        if k.eq_ignore_ascii_case("if-none-match") {
-                            inm = Some(v.trim().to_owned());
-                        }
+                    if let Some((k, v)) = h.split_once(':')
+                        && k.eq_ignore_ascii_case("if-none-match")
+                    {
+                        inm = Some(v.trim().to_owned());
                     }
                 }
                 let attestation = first.contains("/attestation");

@@ -233,6 +233,28 @@ impl Input {
         Ok(Input(regorus::Value::from_json_value(value)))
     }
 
+    /// The input for JSON text. A number that a 64-bit integer or float
+    /// would not hold exactly is [`Error::Unsupported`]
+    /// ([`crate::json_numbers`]: OPA would compare it exactly, cos would
+    /// round it); malformed JSON is [`Error::InvalidFile`] naming `what`.
+    pub fn from_json_text(what: &str, text: &[u8]) -> Result<Self> {
+        crate::json_numbers::check(text)?;
+        serde_json::from_slice(text).map_err(|e| Error::InvalidFile {
+            path: what.to_owned(),
+            reason: format!("not valid JSON: {e}"),
+        })
+    }
+
+    /// An integer of any size, from its decimal digits (`-` allowed):
+    /// exact, as OPA holds it. `None` for anything else.
+    pub fn integer_text(digits: &str) -> Option<Self> {
+        let unsigned = digits.strip_prefix('-').unwrap_or(digits);
+        if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        regorus::Value::from_numeric_string(digits).ok().map(Input)
+    }
+
     // Constructors for bindings that walk their language's objects into the
     // engine's form directly (no serde in between): each is one value of
     // the JSON data model.
@@ -1391,6 +1413,50 @@ s contains 1 if { 1 / input.d }
             assert_eq!(err.code(), "unsupported", "vm {vm}: {err}");
             assert!(err.to_string().contains("json.unmarshal"), "{err}");
         }
+    }
+
+    #[test]
+    fn big_numbers_in_inputs_are_exact_or_refused() {
+        for vm in [true, false] {
+            let e = engine_with(
+                "package t\n\nsame if input.id == 12345678901234567890123\n\nnext := input.id + 1\n",
+                EngineOptions {
+                    vm,
+                    ..EngineOptions::default()
+                },
+            )
+            .unwrap();
+            // An integer of any size given by its digits is exact (the
+            // Python binding's big ints).
+            let id = Input::integer_text("12345678901234567890123").unwrap();
+            let input = Input::object(vec![(Input::string("id"), id)]);
+            let same = e.evaluate_input("data.t.same", Some(&input)).unwrap();
+            assert!(same.is_some_and(|o| o.allows()), "vm {vm}");
+            // The neighbour a float would round to is another number.
+            let near = Input::object(vec![(
+                Input::string("id"),
+                Input::integer_text("12345678901234567890124").unwrap(),
+            )]);
+            assert!(
+                e.evaluate_input("data.t.same", Some(&near))
+                    .unwrap()
+                    .is_none()
+            );
+            // As JSON text, a number serde_json would round is refused.
+            let err =
+                Input::from_json_text("input", br#"{"id": 12345678901234567890123}"#).unwrap_err();
+            assert_eq!(err.code(), "unsupported");
+            let ok = Input::from_json_text("input", br#"{"id": 12345}"#).unwrap();
+            assert!(
+                e.evaluate_input("data.t.same", Some(&ok))
+                    .unwrap()
+                    .is_none()
+            );
+            let bad = Input::from_json_text("input", b"{").unwrap_err();
+            assert_eq!(bad.code(), "invalid_file");
+        }
+        assert!(Input::integer_text("1.5").is_none());
+        assert!(Input::integer_text("-").is_none());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod dlp;
 pub mod engine;
 pub mod error;
 mod glob;
+pub mod json_numbers;
 pub mod manifest;
 pub mod pack;
 pub mod parity;

@@ -412,6 +412,9 @@ pub struct Pack {
 
 fn parse_data(path: &str, bytes: &[u8]) -> Result<serde_json::Value> {
     let v: serde_json::Value = if path.ends_with(".json") {
+        // A number serde_json would round is refused, not rounded
+        // (`crate::json_numbers`).
+        crate::json_numbers::check(bytes).map_err(|e| bad_file(path, e.to_string()))?;
         serde_json::from_slice(bytes).map_err(|e| bad_file(path, format!("not valid JSON: {e}")))?
     } else {
         if let Some(e) = cos_core::text::yaml_nesting_error(bytes) {
@@ -1135,6 +1138,18 @@ test_x if true
         ]))
         .unwrap_err();
         assert_eq!(e.code(), "invalid_file");
+        // A number serde_json would round is refused, naming the file.
+        let e = Pack::from_files(files(&[
+            ("manifest.yaml", MANIFEST),
+            ("p.rego", POLICY),
+            ("data/acme/a.json", "{\"id\": 12345678901234567890123}"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.code(), "invalid_file");
+        assert!(
+            e.to_string().contains("data/acme/a.json") && e.to_string().contains("as a string"),
+            "{e}"
+        );
         let e = Pack::from_files(files(&[("manifest.yaml", MANIFEST)])).unwrap_err();
         assert!(e.to_string().contains("no Rego"), "{e}");
         // An OPA bundle of data only loads, and decides from its data.

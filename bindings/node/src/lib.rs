@@ -140,6 +140,9 @@ fn input_in(env: &Env, value: Option<Unknown<'_>>) -> Result<Option<cos_policy::
 /// into the engine's own value.
 fn input_from_text(text: Option<String>) -> Result<Option<cos_policy::Input>> {
     text.map(|t| {
+        // A number cos would round (JSON text can hold more digits than a
+        // JavaScript number) is refused with code `unsupported`.
+        cos_policy::json_numbers::check(t.as_bytes()).map_err(policy_err)?;
         serde_json::from_str::<cos_policy::Input>(&t)
             .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
     })

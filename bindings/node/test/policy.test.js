@@ -78,6 +78,12 @@ test('evaluate, decide, allowReason, runsOnVm', () => {
   assert.equal(engine.evaluateJson('companyos/abac/nothing', '{}'), undefined);
   assert.deepEqual(JSON.parse(engine.evaluateJson('data.companyos.abac')), engine.evaluate('data.companyos.abac'));
   assert.throws(() => engine.evaluateJson('data.companyos.abac.decision', '{"subject": '), code('InvalidArg', /not JSON/));
+  // A number JSON text holds beyond what cos reads exactly (OPA keeps its
+  // digits) is refused, not rounded.
+  assert.throws(
+    () => engine.evaluateJson('data.companyos.abac.decision', '{"id": 12345678901234567890123}'),
+    code('unsupported', /as a string/),
+  );
   assert.throws(() => engine.evaluateJson('data.companyos.abac.decision', '[1, NaN]'), code('InvalidArg'));
 
   const d = engine.decide('abac', ABAC_INPUT);

@@ -159,8 +159,8 @@ trait FromPython: Sized {
     fn uint(u: u64) -> Self;
     /// `None` for NaN and the infinities.
     fn float(x: f64) -> Option<Self>;
-    /// An integer beyond 64 bits, as JSON reads its decimal text.
-    fn big(n: serde_json::Value) -> PyResult<Self>;
+    /// An integer beyond 64 bits, from its decimal text.
+    fn big(text: &str) -> PyResult<Self>;
     fn string(s: &str) -> Self;
     fn array(items: Vec<Self>) -> Self;
     fn object(entries: Vec<(Self::Key, Self)>) -> Self;
@@ -186,8 +186,12 @@ impl FromPython for serde_json::Value {
     fn float(x: f64) -> Option<Self> {
         serde_json::Number::from_f64(x).map(serde_json::Value::Number)
     }
-    fn big(n: serde_json::Value) -> PyResult<Self> {
-        Ok(n)
+    fn big(text: &str) -> PyResult<Self> {
+        // A JSON value holds it only as the nearest float: refused, not
+        // rounded (an evaluation input holds it exactly).
+        Err(PyValueError::new_err(format!(
+            "integer {text} is beyond 64 bits, which cos holds exactly only in an evaluation input: send it as a string"
+        )))
     }
     fn string(s: &str) -> Self {
         serde_json::Value::String(s.to_owned())
@@ -220,8 +224,10 @@ impl FromPython for cos_policy::Input {
     fn float(x: f64) -> Option<Self> {
         cos_policy::Input::float(x)
     }
-    fn big(n: serde_json::Value) -> PyResult<Self> {
-        cos_policy::Input::from_json(&n).map_err(|e| PyValueError::new_err(e.to_string()))
+    fn big(text: &str) -> PyResult<Self> {
+        // Exact, as OPA holds it.
+        cos_policy::Input::integer_text(text)
+            .ok_or_else(|| PyValueError::new_err(format!("integer {text}: not decimal digits")))
     }
     fn string(s: &str) -> Self {
         cos_policy::Input::string(s)
@@ -284,11 +290,10 @@ fn walk<T: FromPython>(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<T> {
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(T::uint(u));
         }
-        // Beyond 64 bits: as JSON does, through its decimal text.
+        // Beyond 64 bits: through its decimal text (exact in an input,
+        // refused where a JSON value would round it).
         let text: String = obj.str()?.extract()?;
-        let n: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| PyValueError::new_err(format!("integer {text}: {e}")))?;
-        return T::big(n);
+        return T::big(&text);
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
         return T::float(f.value())

@@ -300,3 +300,22 @@ def test_opa_parity_through_the_binding(tmp_path):
     with pytest.raises(companyos.PolicyError) as e:
         Engine(Pack.load(d))
     assert e.value.code == "compile_error" and "undefined function time.hour" in str(e.value)
+
+
+def test_big_integers_are_exact_in_an_input_and_refused_where_they_would_round(tmp_path):
+    # OPA keeps a number's text: an id beyond 64 bits compares exactly. In an
+    # evaluation input the binding hands Python's int over by its digits;
+    # where a JSON value would round it (decide), it is refused, not rounded.
+    d = tmp_path / "big"
+    d.mkdir()
+    (d / "manifest.yaml").write_text("name: big\nversion: 1.0.0\nroots: [big]\nentrypoints: {d: big/decision}\n")
+    (d / "p.rego").write_text(
+        "package big\n\nsame if input.id == 12345678901234567890123\n\n"
+        'decision := {"allow": true} if same\n'
+    )
+    engine = Engine(Pack.load(d))
+    assert engine.evaluate("data.big.same", {"id": 12345678901234567890123}) is True
+    assert engine.evaluate("data.big.same", {"id": 12345678901234567890124}) is None
+    assert engine.evaluate("data.big.same", {"id": 2**64}) is None
+    with pytest.raises(ValueError, match="beyond 64 bits"):
+        engine.decide("d", {"id": 12345678901234567890123})

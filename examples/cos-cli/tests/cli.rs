@@ -355,6 +355,27 @@ fn policy_eval_and_pack_build() {
         eval(&pack, "demo/admins", None),
         serde_json::json!({"result": ["alice"]})
     );
+    // A number cos would round is refused (usage, exit 2), not decided on.
+    let big = f.write(
+        "big.json",
+        br#"{"user": "alice", "id": 12345678901234567890123}"#,
+    );
+    let o = cos(&[
+        "policy",
+        "eval",
+        "--pack",
+        s(&pack),
+        "--query",
+        "data.demo.authz.allow",
+        "--input",
+        s(&big),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("12345678901234567890123") && stderr(&o).contains("as a string"),
+        "{}",
+        stderr(&o)
+    );
 
     let bundle = f.path("bundle.tar.gz");
     let o = cos(&["pack", "build", s(&pack), "-o", s(&bundle)]);

@@ -362,6 +362,11 @@ async fn data_get_root(app: Shared, params: Params) -> Response {
 }
 
 async fn data_get(State(app): Shared, Path(path): Path<String>, Query(params): Params) -> Response {
+    if let Some(text) = params.get("input") {
+        if let Err(r) = exact_numbers(text.as_bytes()) {
+            return *r;
+        }
+    }
     let input = match params.get("input") {
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(v) => Some(v),
@@ -403,6 +408,9 @@ fn data_post_now(
 ) -> Response {
     if body.iter().all(u8::is_ascii_whitespace) {
         return evaluate(app, POST_V1, path, None, params, true);
+    }
+    if let Err(r) = exact_numbers(body) {
+        return *r;
     }
     // Without a decision log nothing needs the input or the result as JSON
     // trees: the body is parsed straight into the engine's values and the
@@ -789,6 +797,9 @@ fn v0_query(
     params: &HashMap<String, String>,
     body: &Bytes,
 ) -> Response {
+    if let Err(r) = exact_numbers(body) {
+        return *r;
+    }
     let input = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -898,7 +909,20 @@ fn write_result(r: Result<(), WriteError>, ok: StatusCode) -> Response {
     }
 }
 
+/// A JSON number cos would round (`cos_policy::json_numbers`): refused with
+/// 400, where OPA, which keeps the number's text, would decide on it exactly.
+fn exact_numbers(text: &[u8]) -> Result<(), Box<Response>> {
+    cos_policy::json_numbers::check(text).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            &e.to_string(),
+        ))
+    })
+}
+
 fn parse_json(body: &Bytes) -> Result<Value, Box<Response>> {
+    exact_numbers(body)?;
     serde_json::from_slice(body).map_err(|e| {
         Box::new(error(
             StatusCode::BAD_REQUEST,

@@ -178,6 +178,32 @@ fn data_api_answers_alike_with_and_without_a_decision_log() {
     assert_eq!(text, r#"{"result":true}"#);
     let (_, text, _) = send(&plain.base, "/v1/data/demo/allow", br#"{"other": 1}"#);
     assert!(text.contains("api_usage_warning"), "{text}");
+    // A number cos would round is refused, on both paths and in a GET's
+    // input parameter, where OPA decides on its exact text.
+    for base in [&plain.base, &logged.base] {
+        let (status, text, _) = send(
+            base,
+            "/v1/data/demo/allow",
+            br#"{"input": {"id": 12345678901234567890123}}"#,
+        );
+        assert_eq!(status, 400, "{text}");
+        assert!(
+            text.contains("invalid_parameter") && text.contains("as a string"),
+            "{text}"
+        );
+        let mut r = a
+            .get(format!(
+                "{base}/v1/data/demo/allow?input=%7B%22id%22%3A0.1234567890123456789%7D"
+            ))
+            .call()
+            .unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            400,
+            "{}",
+            r.body_mut().read_to_string().unwrap()
+        );
+    }
 }
 
 #[test]

@@ -362,10 +362,10 @@ async fn data_get_root(app: Shared, params: Params) -> Response {
 }
 
 async fn data_get(State(app): Shared, Path(path): Path<String>, Query(params): Params) -> Response {
-    if let Some(text) = params.get("input") {
-        if let Err(r) = exact_numbers(text.as_bytes()) {
-            return *r;
-        }
+    if let Some(text) = params.get("input")
+        && let Err(r) = exact_numbers(text.as_bytes())
+    {
+        return *r;
     }
     let input = match params.get("input") {
         Some(text) => match serde_json::from_str::<Value>(text) {

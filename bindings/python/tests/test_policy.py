@@ -228,12 +228,15 @@ def test_input_mutated_while_converted_is_safe(engine):
     assert engine.evaluate("companyos/abac/decision", victim) is not None
     # Every path that reads Python objects (decide and the JSON-taking
     # functions go through another target form than evaluate): no panic.
+    # decide builds a JSON value, which refuses an int beyond 64 bits.
     victim = {"a": Sneaky(10**30), "b": 1, "c": 2}
-    assert engine.decide("abac", victim)["allow"] is False
+    with pytest.raises(ValueError, match="beyond 64 bits"):
+        engine.decide("abac", victim)
     victim = [Sneaky(10**30), 1, 2]
     assert engine.evaluate("companyos/abac/decision", {"l": victim}) is not None
     victim = [Sneaky(10**30), 1, 2]
-    assert engine.decide("abac", {"l": victim})["allow"] is False
+    with pytest.raises(ValueError, match="beyond 64 bits"):
+        engine.decide("abac", {"l": victim})
 
 
 def test_inputs_reach_the_policy_as_json_would(tmp_path):

@@ -34,6 +34,7 @@ export type CosErrorCode =
   | 'unsupported_algorithm'
   | 'invalid_json'
   | 'number_out_of_range'
+  | 'invalid_duration'
   | 'invalid_classification'
   | 'invalid_region'
   | 'invalid_residency'

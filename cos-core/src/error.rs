@@ -38,6 +38,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A duration (`500ms`, `1.5s`, `2m`, `1h30m`, or a bare number in the
+    /// option's own unit) is malformed, negative or too long.
+    #[error("invalid duration {value:?}: {reason}")]
+    InvalidDuration {
+        /// The text as given (at most 40 characters of it).
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// A JSON number cannot be represented as an IEEE-754 double without loss,
     /// or is not finite; RFC 8785 has no form for it.
     #[error("JSON number {value} cannot be canonicalised: {reason}")]
@@ -224,6 +234,7 @@ impl Error {
             Error::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
             Error::InvalidJson { .. } => "invalid_json",
             Error::NumberOutOfRange { .. } => "number_out_of_range",
+            Error::InvalidDuration { .. } => "invalid_duration",
             Error::InvalidClassification { .. } => "invalid_classification",
             Error::InvalidRegion { .. } => "invalid_region",
             Error::InvalidResidency { .. } => "invalid_residency",

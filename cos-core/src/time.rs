@@ -177,6 +177,122 @@ impl fmt::Display for Rfc3339 {
     }
 }
 
+/// The unit of a duration written as a bare number (`--timeout-ms 500`,
+/// `--poll-interval 10`), which every cos command keeps accepting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BareUnit {
+    /// A bare number is seconds.
+    Seconds,
+    /// A bare number is milliseconds.
+    Millis,
+}
+
+/// The longest duration [`parse_duration`] accepts: 100 years.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+
+/// Parses a duration as Go's `time.ParseDuration` writes them (`300ms`,
+/// `1.5s`, `2m`, `1h30m`; units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`), or a
+/// bare non-negative number in `bare` units. Negative durations, an empty
+/// text and anything beyond [`MAX_DURATION`] are
+/// [`Error::InvalidDuration`].
+///
+/// ```
+/// use cos_core::time::{BareUnit, parse_duration};
+/// use std::time::Duration;
+/// assert_eq!(parse_duration("1m30s", BareUnit::Seconds)?, Duration::from_secs(90));
+/// assert_eq!(parse_duration("250", BareUnit::Millis)?, Duration::from_millis(250));
+/// assert_eq!(parse_duration("0.5", BareUnit::Seconds)?, Duration::from_millis(500));
+/// assert!(parse_duration("-1s", BareUnit::Seconds).is_err());
+/// # Ok::<(), cos_core::Error>(())
+/// ```
+pub fn parse_duration(text: &str, bare: BareUnit) -> crate::Result<std::time::Duration> {
+    let bad = |reason: &'static str| crate::Error::InvalidDuration {
+        value: text.chars().take(40).collect(),
+        reason,
+    };
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(bad("empty; write e.g. 500ms, 10s or 2m"));
+    }
+    if t.starts_with('-') {
+        return Err(bad("negative"));
+    }
+    let t = t.strip_prefix('+').unwrap_or(t);
+    // Nanoseconds, in u128 so that no sum of bounded parts overflows.
+    let mut total: u128 = 0;
+    let mut rest = t;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, after) = rest.split_at(num_len);
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let scale: u128 = match unit {
+            "" if parts == 0 && next.is_empty() => match bare {
+                BareUnit::Seconds => 1_000_000_000,
+                BareUnit::Millis => 1_000_000,
+            },
+            "ns" => 1,
+            "us" | "µs" | "μs" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "" => {
+                return Err(bad(
+                    "a number without a unit after another part; units: ns, us, ms, s, m, h",
+                ));
+            }
+            _ => return Err(bad("unknown unit; units: ns, us, ms, s, m, h")),
+        };
+        total = total
+            .checked_add(
+                scaled(num, scale)
+                    .ok_or_else(|| bad("not a number followed by a unit, e.g. 1.5s"))?,
+            )
+            .ok_or_else(|| bad("too long"))?;
+        if total > MAX_DURATION.as_nanos() {
+            return Err(bad("longer than 100 years"));
+        }
+        parts += 1;
+        rest = next;
+    }
+    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| bad("too long"))?;
+    let nanos = u32::try_from(total % 1_000_000_000).map_err(|_| bad("too long"))?;
+    Ok(std::time::Duration::new(secs, nanos))
+}
+
+/// `num` (digits with at most one `.`) times `scale` nanoseconds, exactly
+/// up to the nanosecond (further fraction digits are dropped, as Go does).
+fn scaled(num: &str, scale: u128) -> Option<u128> {
+    let (whole, frac) = num.split_once('.').unwrap_or((num, ""));
+    if (whole.is_empty() && frac.is_empty()) || frac.contains('.') {
+        return None;
+    }
+    if whole.len() > 20 {
+        return None;
+    }
+    let w: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut ns = w.checked_mul(scale)?;
+    let mut place = scale;
+    for d in frac.bytes().take(30) {
+        place /= 10;
+        if place == 0 {
+            break;
+        }
+        ns = ns.checked_add(u128::from(d.checked_sub(b'0').filter(|d| *d < 10)?) * place)?;
+    }
+    Some(ns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +404,58 @@ mod tests {
                 (y + 1, 1, 1)
             };
             prop_assert_eq!(next, expected);
+        }
+    }
+
+    #[test]
+    fn durations_parse_as_go_writes_them() {
+        use super::{BareUnit, parse_duration};
+        use std::time::Duration;
+        let ok = [
+            ("500ms", Duration::from_millis(500)),
+            ("1.5s", Duration::from_millis(1500)),
+            ("2m", Duration::from_secs(120)),
+            ("1h30m", Duration::from_secs(5400)),
+            ("1m0.5s", Duration::from_millis(60_500)),
+            ("10us", Duration::from_micros(10)),
+            ("10µs", Duration::from_micros(10)),
+            ("7ns", Duration::from_nanos(7)),
+            (".5s", Duration::from_millis(500)),
+            ("0", Duration::ZERO),
+            ("10", Duration::from_secs(10)),
+            ("0.25", Duration::from_millis(250)),
+            (" 3s ", Duration::from_secs(3)),
+        ];
+        for (text, want) in ok {
+            assert_eq!(
+                parse_duration(text, BareUnit::Seconds).unwrap(),
+                want,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_duration("250", BareUnit::Millis).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse_duration("1s", BareUnit::Millis).unwrap(),
+            Duration::from_secs(1)
+        );
+        for bad in [
+            "",
+            "-1s",
+            "1x",
+            "s",
+            "1.2.3s",
+            "1s2",
+            "5 s",
+            "99999999999999999999999h",
+            "1e3s",
+            "876001h",
+            ".",
+        ] {
+            let e = parse_duration(bad, BareUnit::Seconds).unwrap_err();
+            assert_eq!(e.code(), "invalid_duration", "{bad}");
         }
     }
 }

@@ -212,9 +212,9 @@ enum PolicyCommand {
         /// Fail on builtin errors instead of treating them as undefined.
         #[arg(long)]
         strict_builtin_errors: bool,
-        /// Time limit for the evaluation, in milliseconds.
-        #[arg(long, default_value_t = 1000, value_name = "MS")]
-        timeout_ms: u64,
+        /// Time limit for the evaluation (`1s`, `250ms`; a bare number is milliseconds).
+        #[arg(long, default_value = "1000", value_name = "DURATION", value_parser = millis)]
+        timeout_ms: std::time::Duration,
     },
     /// Check a pack like `opa check --strict`: parse and compile every
     /// module (tests included) with the OPA-parity checks; exit 1 on any
@@ -252,25 +252,20 @@ enum PolicyCommand {
 #[derive(Clone, Copy, Debug)]
 struct TestTimeout(Option<std::time::Duration>);
 
+/// A duration option whose bare numbers are seconds (`60`, `60s`, `2m`).
+fn secs(s: &str) -> Result<std::time::Duration, String> {
+    cos_core::time::parse_duration(s, cos_core::time::BareUnit::Seconds).map_err(|e| e.to_string())
+}
+
+/// A duration option whose bare numbers are milliseconds (`1000`, `1s`).
+fn millis(s: &str) -> Result<std::time::Duration, String> {
+    cos_core::time::parse_duration(s, cos_core::time::BareUnit::Millis).map_err(|e| e.to_string())
+}
+
 /// A duration as `opa test --timeout` takes it (`500ms`, `5s`, `2m`; `0` for none).
 fn test_timeout(s: &str) -> Result<TestTimeout, String> {
-    if s == "0" {
-        return Ok(TestTimeout(None));
-    }
-    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?}: expected a duration such as 500ms, 5s or 1m"))?;
-    let ms = match unit {
-        "ms" => Some(n),
-        "s" => n.checked_mul(1000),
-        "m" => n.checked_mul(60_000),
-        _ => None,
-    }
-    .ok_or_else(|| format!("{s:?}: expected a duration such as 500ms, 5s or 1m"))?;
-    Ok(TestTimeout(
-        (ms > 0).then(|| std::time::Duration::from_millis(ms)),
-    ))
+    let d = secs(s)?;
+    Ok(TestTimeout((!d.is_zero()).then_some(d)))
 }
 
 #[derive(Args)]
@@ -349,17 +344,17 @@ enum PackCommand {
         /// (Sigstore bundle, public-key hint).
         #[arg(long, value_name = "KEY")]
         sign_key: Option<PathBuf>,
-        /// Longest a long poll is held, in seconds.
-        #[arg(long, default_value_t = 60, value_name = "S")]
-        max_wait: u64,
-        /// How often files are checked for changes, in milliseconds.
-        #[arg(long, default_value_t = 200, value_name = "MS")]
-        watch_ms: u64,
+        /// Longest a long poll is held (`60s`, `2m`; a bare number is seconds).
+        #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = secs)]
+        max_wait: std::time::Duration,
+        /// How often files are checked for changes (`200ms`, `1s`; a bare number is milliseconds; at least 10ms).
+        #[arg(long, default_value = "200", value_name = "DURATION", value_parser = millis)]
+        watch_ms: std::time::Duration,
         /// Seconds for a request's headers to arrive; also the longest a
         /// connection may sit idle before its first request or between
         /// keep-alive requests (then it is closed).
-        #[arg(long, default_value_t = 10.0, value_name = "S")]
-        header_timeout: f64,
+        #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = secs)]
+        header_timeout: std::time::Duration,
         /// Connections held at once; past it the one idle the longest is
         /// closed for the newcomer (default: from the open-files limit,
         /// `ulimit -n`, less an eighth).
@@ -639,8 +634,8 @@ fn run(command: Command) -> Result<(), Failure> {
             serve::serve(
                 serve::Source { path, sign_key },
                 &listen,
-                std::time::Duration::from_secs(max_wait),
-                std::time::Duration::from_millis(watch_ms.max(10)),
+                max_wait,
+                watch_ms.max(std::time::Duration::from_millis(10)),
                 limits,
             )
         }
@@ -826,12 +821,12 @@ fn policy_eval(
     query: &str,
     input: Option<&Path>,
     strict: bool,
-    timeout_ms: u64,
+    timeout_ms: std::time::Duration,
 ) -> Result<(), Failure> {
     let pack = load_pack(pack)?;
     let options = cos_policy::EngineOptions {
         strict_builtin_errors: strict,
-        time_limit: Some(std::time::Duration::from_millis(timeout_ms)),
+        time_limit: Some(timeout_ms),
         ..Default::default()
     };
     let engine = cos_policy::PolicyEngine::new(&pack, options)?;

@@ -45,15 +45,14 @@ struct Shared {
 /// to a day) and `--max-connections`. Requests carry no body here: at most
 /// 64 KiB of one is read, within the header timeout.
 pub(crate) fn limits(
-    header_timeout: f64,
+    header_timeout: Duration,
     max_connections: Option<usize>,
 ) -> Result<cos_http::Limits, Failure> {
-    if !(header_timeout.is_finite() && (0.01..=86_400.0).contains(&header_timeout)) {
+    if !(Duration::from_millis(10)..=Duration::from_secs(86_400)).contains(&header_timeout) {
         return Err(Failure::Usage(format!(
-            "--header-timeout {header_timeout}: expected seconds between 0.01 and 86400"
+            "--header-timeout {header_timeout:?}: expected a duration between 10ms and 24h"
         )));
     }
-    let header_timeout = Duration::from_secs_f64(header_timeout);
     let limits = cos_http::Limits {
         header_timeout,
         body_timeout: header_timeout,

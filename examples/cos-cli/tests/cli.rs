@@ -355,6 +355,32 @@ fn policy_eval_and_pack_build() {
         eval(&pack, "demo/admins", None),
         serde_json::json!({"result": ["alice"]})
     );
+    // Durations take units (a bare number keeps its old unit, ms here).
+    for ok in ["2s", "1500ms", "1500"] {
+        let o = cos(&[
+            "policy",
+            "eval",
+            "--pack",
+            s(&pack),
+            "--query",
+            "demo/admins",
+            "--timeout-ms",
+            ok,
+        ]);
+        assert_eq!(code(&o), 0, "{ok}: {}", stderr(&o));
+    }
+    let o = cos(&[
+        "policy",
+        "eval",
+        "--pack",
+        s(&pack),
+        "--query",
+        "demo/admins",
+        "--timeout-ms",
+        "5x",
+    ]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid duration"), "{}", stderr(&o));
     // A number cos would round is refused (usage, exit 2), not decided on.
     let big = f.write(
         "big.json",

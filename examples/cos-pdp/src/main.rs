@@ -46,15 +46,15 @@ pub(crate) struct Config {
     /// A pack server URL (e.g. `cos pack serve`) to fetch the pack from and poll.
     #[arg(long, value_name = "URL")]
     pub(crate) pack_url: Option<String>,
-    /// Seconds between polls of --pack-url (fractions allowed).
-    #[arg(long, default_value_t = 10.0, value_name = "S")]
-    pub(crate) poll_interval: f64,
-    /// Seconds one fetch attempt of --pack-url may take (fractions allowed).
-    #[arg(long, default_value_t = 30.0, value_name = "S")]
-    pub(crate) fetch_timeout: f64,
-    /// Long-poll --pack-url (`Prefer: wait=<S>`): new packs arrive as soon as they are published.
-    #[arg(long, value_name = "S")]
-    pub(crate) long_poll: Option<u64>,
+    /// Time between polls of --pack-url (`10s`, `500ms`, `2m`; a bare number is seconds).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = secs)]
+    pub(crate) poll_interval: Duration,
+    /// Time one fetch attempt of --pack-url may take (a bare number is seconds).
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = secs)]
+    pub(crate) fetch_timeout: Duration,
+    /// Long-poll --pack-url (`Prefer: wait=<seconds>`, whole seconds, at least 1): new packs arrive as soon as they are published (a bare number is seconds).
+    #[arg(long, value_name = "DURATION", value_parser = secs)]
+    pub(crate) long_poll: Option<Duration>,
     /// Require a Sigstore bundle signed by this public key (SPKI PEM) on every pack.
     #[arg(long, value_name = "PEM")]
     pub(crate) public_key: Option<PathBuf>,
@@ -73,15 +73,15 @@ pub(crate) struct Config {
     /// Append OPA-format decision-log events (JSON lines) to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) decision_log: Option<PathBuf>,
-    /// Time limit of one evaluation, in milliseconds.
-    #[arg(long, default_value_t = 1000, value_name = "MS")]
-    pub(crate) timeout_ms: u64,
+    /// Time limit of one evaluation (`1s`, `250ms`; a bare number is milliseconds).
+    #[arg(long, default_value = "1000", value_name = "DURATION", value_parser = millis)]
+    pub(crate) timeout_ms: Duration,
     /// Time limit of each test of a candidate pack, in milliseconds (as `opa test --timeout`); a test that runs out of time refuses the candidate.
-    #[arg(long, default_value_t = 5000, value_name = "MS")]
-    pub(crate) test_timeout_ms: u64,
+    #[arg(long, default_value = "5000", value_name = "DURATION", value_parser = millis)]
+    pub(crate) test_timeout_ms: Duration,
     /// Time limit of compiling a pack or a REST write with what it joins, in milliseconds: past it the pack is refused, the write answered 400 (the compile is abandoned on its own thread, bounded by the size limits).
-    #[arg(long, default_value_t = 30_000, value_name = "MS")]
-    pub(crate) compile_timeout_ms: u64,
+    #[arg(long, default_value = "30000", value_name = "DURATION", value_parser = millis)]
+    pub(crate) compile_timeout_ms: Duration,
     /// Largest request body accepted, in bytes (a larger `Content-Length` is 413 before the body is read).
     #[arg(long, default_value_t = 8 << 20, value_name = "BYTES")]
     pub(crate) max_body: usize,
@@ -92,11 +92,11 @@ pub(crate) struct Config {
     #[arg(long, value_name = "N")]
     pub(crate) decision_threads: Option<usize>,
     /// Seconds for a request's headers to arrive, also the longest a connection may sit idle (before its first request or between keep-alive requests).
-    #[arg(long, default_value_t = 10.0, value_name = "S")]
-    pub(crate) header_timeout: f64,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = secs)]
+    pub(crate) header_timeout: Duration,
     /// Seconds for a request's body to arrive in full (else 408 and the connection is closed).
-    #[arg(long, default_value_t = 10.0, value_name = "S")]
-    pub(crate) body_timeout: f64,
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = secs)]
+    pub(crate) body_timeout: Duration,
     /// `basic`: the policy `data.system.authz.allow` (from the pack, or written through the API) decides every call but `/livez`, given OPA's input document (path, method, params, headers, body, identity); undefined is 500, so load it before you turn this on.
     #[arg(long, value_enum, default_value = "off", value_name = "SCHEME")]
     pub(crate) authorization: auth::Authorization,
@@ -158,12 +158,23 @@ fn main() -> ExitCode {
 }
 
 /// A duration from seconds given on the command line (10 ms to a day).
-fn seconds(s: f64, what: &str) -> Result<Duration, String> {
-    if s.is_finite() && (0.01..=86_400.0).contains(&s) {
-        Ok(Duration::from_secs_f64(s))
+/// A duration option whose bare numbers are seconds (`10`, `0.5`, `10s`, `2m`).
+fn secs(s: &str) -> Result<Duration, String> {
+    cos_core::time::parse_duration(s, cos_core::time::BareUnit::Seconds).map_err(|e| e.to_string())
+}
+
+/// A duration option whose bare numbers are milliseconds (`1000`, `1s`).
+fn millis(s: &str) -> Result<Duration, String> {
+    cos_core::time::parse_duration(s, cos_core::time::BareUnit::Millis).map_err(|e| e.to_string())
+}
+
+/// `d` when it is between 10 ms and a day.
+fn seconds(d: Duration, what: &str) -> Result<Duration, String> {
+    if (Duration::from_millis(10)..=Duration::from_secs(86_400)).contains(&d) {
+        Ok(d)
     } else {
         Err(format!(
-            "{what} {s}: expected seconds between 0.01 and 86400"
+            "{what} {d:?}: expected a duration between 10ms and 24h"
         ))
     }
 }
@@ -180,7 +191,7 @@ fn run(config: Config) -> Result<(), String> {
             url,
             seconds(config.poll_interval, "--poll-interval")?,
             seconds(config.fetch_timeout, "--fetch-timeout")?,
-            config.long_poll.map(Duration::from_secs),
+            config.long_poll,
         );
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -226,7 +237,7 @@ mod tests {
     fn the_test_timeout_defaults_to_the_stores() {
         let config = Config::try_parse_from(["cos-pdp"]).unwrap();
         assert_eq!(
-            Duration::from_millis(config.test_timeout_ms),
+            config.test_timeout_ms,
             cos_policy::store::DEFAULT_TEST_TIMEOUT
         );
     }

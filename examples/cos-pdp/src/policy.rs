@@ -95,7 +95,7 @@ pub(crate) enum WriteError {
 impl Policy {
     pub(crate) fn start(config: &Config) -> Result<Self, String> {
         let engine_options = EngineOptions {
-            time_limit: Some(Duration::from_millis(config.timeout_ms.max(1))),
+            time_limit: Some(config.timeout_ms.max(Duration::from_millis(1))),
             ..EngineOptions::default()
         };
         let uses_pack = config.pack.is_some() || config.pack_url.is_some();
@@ -108,8 +108,8 @@ impl Policy {
                 } else {
                     TestPolicy::IfPresent
                 },
-                test_timeout: Some(Duration::from_millis(config.test_timeout_ms.max(1))),
-                compile_timeout: Some(Duration::from_millis(config.compile_timeout_ms.max(1))),
+                test_timeout: Some(config.test_timeout_ms.max(Duration::from_millis(1))),
+                compile_timeout: Some(config.compile_timeout_ms.max(Duration::from_millis(1))),
                 pack_name: config.pack_name.clone(),
                 ..StoreOptions::default()
             };
@@ -140,7 +140,7 @@ impl Policy {
             recompiling: Mutex::new(()),
             strict: Mutex::new(None),
             engine_options,
-            compile_timeout: Duration::from_millis(config.compile_timeout_ms.max(1)),
+            compile_timeout: config.compile_timeout_ms.max(Duration::from_millis(1)),
             download: RwLock::new(Download {
                 configured: config.pack_url.is_some(),
                 ..Download::default()

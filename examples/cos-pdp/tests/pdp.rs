@@ -223,6 +223,20 @@ fn an_unsigned_pack_is_refused_at_start() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no Sigstore bundle"));
 }
 
+#[test]
+fn a_malformed_duration_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
+        .args(["--listen", "127.0.0.1:0", "--poll-interval", "10x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid duration") && err.contains("units"),
+        "{err}"
+    );
+}
+
 /// The pack of `archive` under another name.
 fn renamed(archive: &[u8], name: &str) -> Vec<u8> {
     let pack = cos_policy::Pack::from_bytes(archive, &Default::default()).unwrap();
@@ -262,8 +276,9 @@ fn faults_leave_the_last_good_pack_and_swaps_fail_no_request() {
     let server = pdp(&[
         "--pack-url",
         &format!("{base}/demo.tar.gz"),
+        // Durations with units and bare seconds both work.
         "--poll-interval",
-        "0.05",
+        "50ms",
         "--fetch-timeout",
         "0.5",
         "--public-key",

@@ -194,7 +194,7 @@ pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(100
 /// `1.5s`, `2m`, `1h30m`; units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`), or a
 /// bare non-negative number in `bare` units. Negative durations, an empty
 /// text and anything beyond [`MAX_DURATION`] are
-/// [`Error::InvalidDuration`].
+/// [`crate::Error::InvalidDuration`].
 ///
 /// ```
 /// use cos_core::time::{BareUnit, parse_duration};

@@ -422,11 +422,11 @@ impl PolicyStore {
     ) -> Result<napi::Either<String, ()>> {
         let t = self::tenant(tenant.as_deref())?;
         let input = input_from_text(input)?;
-        let (_, result) = self
+        let evaluation = self
             .0
-            .evaluate_input_with_pack(t.as_ref(), &path, input.as_ref())
+            .evaluate(t.as_ref(), &path, input.as_ref())
             .map_err(policy_err)?;
-        output_text(result.map_err(policy_err)?)
+        output_text(evaluation.result.map_err(policy_err)?)
     }
 
     /// `evaluate`, also returning the pack that answered.
@@ -440,13 +440,17 @@ impl PolicyStore {
     ) -> Result<EvaluatedWithPack> {
         let t = self::tenant(tenant.as_deref())?;
         let input = json_opt(env, input)?;
-        let (pack, result) = self
+        let evaluation = self
             .0
-            .evaluate_with_pack(t.as_ref(), &path, input.as_ref())
+            .evaluate(t.as_ref(), &path, input.as_ref())
             .map_err(policy_err)?;
-        let result = result.map_err(policy_err)?;
+        let result = evaluation
+            .result
+            .and_then(|r| r.map(|o| o.to_json()).transpose())
+            .map_err(policy_err)?;
         Ok(EvaluatedWithPack {
-            pack: serde_json::to_value(pack.info()).map_err(|e| invalid_arg(e.to_string()))?,
+            pack: serde_json::to_value(evaluation.pack.info())
+                .map_err(|e| invalid_arg(e.to_string()))?,
             result,
         })
     }

@@ -345,10 +345,11 @@ impl PolicyStore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let t = self::tenant(tenant)?;
         let input = input.map(|i| crate::to_json(i, 0)).transpose()?;
-        let v = py
+        let evaluation = py
             .detach(|| self.0.evaluate(t.as_ref(), path, input.as_ref()))
             .map_err(policy_err)?;
-        opt_to_py(py, v.as_ref())
+        let value = evaluation.result.map_err(policy_err)?;
+        opt_to_py(py, value.as_ref())
     }
 
     /// `evaluate`, also returning the pack that answered: `(pack, value)`.
@@ -362,11 +363,14 @@ impl PolicyStore {
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let t = self::tenant(tenant)?;
         let input = input.map(|i| crate::to_json(i, 0)).transpose()?;
-        let (pack, result) = py
-            .detach(|| self.0.evaluate_with_pack(t.as_ref(), path, input.as_ref()))
+        let evaluation = py
+            .detach(|| self.0.evaluate(t.as_ref(), path, input.as_ref()))
             .map_err(policy_err)?;
-        let value = result.map_err(policy_err)?;
-        Ok((to_py(py, &pack.info())?, opt_to_py(py, value.as_ref())?))
+        let value = evaluation.result.map_err(policy_err)?;
+        Ok((
+            to_py(py, &evaluation.pack.info())?,
+            opt_to_py(py, value.as_ref())?,
+        ))
     }
 }
 

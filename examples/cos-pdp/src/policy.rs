@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use cos_policy::PackFiles;
 use cos_policy::distribution::http::{ClientOptions, PackClient};
 use cos_policy::store::{ActivePack, Candidate, PolicyStore, StoreOptions, TestPolicy};
-use cos_policy::{EngineOptions, Input, Limits, Output, Pack, PolicyEngine};
+use cos_policy::{EngineOptions, InputRef, Limits, Output, Pack, PolicyEngine};
 use serde_json::Value;
 
 use crate::Config;
@@ -148,21 +148,23 @@ impl Policy {
         })
     }
 
-    /// Evaluates a document: on the pack's store when nothing was written
+    /// Evaluates a document for any input ([`InputRef`]: a JSON tree, the
+    /// engine's form, or none): on the pack's store when nothing was written
     /// through the API (counted, shadowed, rollback-aware), else on the
     /// engine compiled from both.
-    pub(crate) fn evaluate(
+    pub(crate) fn evaluate<'a>(
         &self,
         path: &str,
-        input: Option<&Value>,
-    ) -> Result<(Answerer, Result<Option<Value>, cos_policy::Error>), cos_policy::Error> {
+        input: impl Into<InputRef<'a>>,
+    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
+        let input = input.into();
         let overlay_empty = read(&self.overlay).0.is_empty();
         if let (Some(store), true) = (&self.store, overlay_empty) {
-            let (pack, result) = store.evaluate_with_pack(None, path, input)?;
-            return Ok((Answerer::Pack(pack), result));
+            let evaluation = store.evaluate(None, path, input)?;
+            return Ok((Answerer::Pack(evaluation.pack), evaluation.result));
         }
         let engine = self.combined_engine()?;
-        let result = engine.evaluate_opt(path, input);
+        let result = engine.evaluate(path, input);
         Ok((Answerer::Engine(engine), result))
     }
 
@@ -170,11 +172,12 @@ impl Policy {
     /// `?strict-builtin-errors`): a builtin that fails is an error, not
     /// undefined. On an engine of the pack and the overlay compiled for it,
     /// once per change of either.
-    pub(crate) fn evaluate_strict(
+    pub(crate) fn evaluate_strict<'a>(
         &self,
         path: &str,
-        input: Option<&Value>,
-    ) -> Result<(Answerer, Result<Option<Value>, cos_policy::Error>), cos_policy::Error> {
+        input: impl Into<InputRef<'a>>,
+    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
+        let input = input.into();
         let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
         if self.store.is_some() && pack.is_none() {
             return Err(cos_policy::Error::NoActivePack);
@@ -206,29 +209,7 @@ impl Policy {
             }
         };
         drop(cached);
-        let result = engine.evaluate_opt(path, input);
-        Ok((Answerer::Engine(engine), result))
-    }
-
-    /// [`Policy::evaluate`] with the input and the result in the engine's
-    /// own form (no JSON trees): the Data API's path when no decision log
-    /// needs the JSON of both.
-    #[allow(
-        clippy::type_complexity,
-        reason = "which engine answered, and its result"
-    )]
-    pub(crate) fn evaluate_input(
-        &self,
-        path: &str,
-        input: Option<&Input>,
-    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
-        let overlay_empty = read(&self.overlay).0.is_empty();
-        if let (Some(store), true) = (&self.store, overlay_empty) {
-            let (pack, result) = store.evaluate_input_with_pack(None, path, input)?;
-            return Ok((Answerer::Pack(pack), result));
-        }
-        let engine = self.combined_engine()?;
-        let result = engine.evaluate_input(path, input);
+        let result = engine.evaluate(path, input);
         Ok((Answerer::Engine(engine), result))
     }
 

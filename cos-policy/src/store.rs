@@ -514,6 +514,15 @@ pub enum Activation {
     Unchanged(PackRef),
 }
 
+impl Activation {
+    /// The pack activated, or the one already active.
+    pub fn pack(&self) -> &PackRef {
+        match self {
+            Activation::Activated(p) | Activation::Unchanged(p) => p,
+        }
+    }
+}
+
 /// Holds the packs a service decides with. `Send + Sync`: share one store
 /// (in an `Arc`) between every thread; see the [module docs](self).
 pub struct PolicyStore {
@@ -665,21 +674,36 @@ impl PolicyStore {
 
     /// Verifies a candidate as the options require, without activating it:
     /// signatures, limits, compilation, tests.
+    ///
+    /// This is what guards decisions: every pack that enters the store
+    /// passes it. Its Sigstore and archive checks are those of
+    /// [`crate::distribution::verify_archive`] (it calls the same code, so
+    /// both accept and refuse the same archives with the same errors); it
+    /// adds the OPA `.signatures.json` check, the compile and the pack's
+    /// tests. `verify_archive` guards a download for callers that use the
+    /// pack's files directly ([`crate::distribution::unpack`]), and also
+    /// checks the transport's `Digest` header, which the HTTP client checks
+    /// while fetching for the store.
     pub fn verify(&self, candidate: &Candidate) -> Result<ActivePack> {
         let o = &self.options;
         let archive_digest = Digest::of_bytes(DigestAlgorithm::Sha256, &candidate.archive);
-        if let Some(verifier) = &o.sigstore {
-            let bundle = candidate
-                .sigstore_bundle
-                .as_deref()
-                .ok_or(Error::MissingVerification)?;
-            verifier
-                .verify_blob(&candidate.archive, bundle)
-                .map_err(|e| Error::BundleVerification {
-                    reason: e.to_string(),
-                })?;
-        }
-        let pack = Pack::from_bytes(&candidate.archive, &o.limits)?;
+        // The Sigstore bundle and the archive are checked as
+        // `distribution::verify_archive` checks them (one code path; the
+        // `Digest` header it also checks is the HTTP client's, checked while
+        // fetching).
+        let pack = match &o.sigstore {
+            Some(verifier) => {
+                crate::distribution::verify_parts(
+                    &candidate.archive,
+                    None,
+                    candidate.sigstore_bundle.as_deref(),
+                    verifier.as_ref(),
+                    &o.limits,
+                )?
+                .pack
+            }
+            None => Pack::from_bytes(&candidate.archive, &o.limits)?,
+        };
         if let Some((key, opts)) = &o.opa_signature {
             pack.verify_signature(key, opts)?;
         }

@@ -586,4 +586,53 @@ impl PackClient {
             );
         });
     }
+
+    /// `poll`, telling `on_event(event)` what each round did: a dict with
+    /// `kind` (`"activated"`, `"unchanged"`, `"refused"`, `"failed"`),
+    /// `activation` (`{"status", "pack"}` or `None`), `etag`, `error` (the
+    /// `CosError` of a refusal or failure, else `None`) and `next_wait_ms`
+    /// (the wait before the next round; 0 when a long poll goes straight
+    /// back). Runs until `stop()` returns true (or raises); an `on_event`
+    /// that raises is reported as unraisable and the loop goes on.
+    #[pyo3(signature = (url, store, stop, on_event, interval_ms = 1000))]
+    fn poll_observed(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        store: &PolicyStore,
+        stop: Py<PyAny>,
+        on_event: Py<PyAny>,
+        interval_ms: u64,
+    ) {
+        let store = Arc::clone(&store.0);
+        py.detach(|| {
+            self.client.poll_observed(
+                url,
+                ms(interval_ms),
+                |c| store.activate(c),
+                |event| {
+                    Python::attach(|py| {
+                        let delivered = to_py(py, event).and_then(|dict| {
+                            if let Some(e) = event.error() {
+                                let err = crate::policy_err_ref(e);
+                                dict.set_item("error", err.value(py))?;
+                            }
+                            on_event.call1(py, (dict,))
+                        });
+                        if let Err(x) = delivered {
+                            x.write_unraisable(py, None);
+                        }
+                    });
+                },
+                || {
+                    Python::attach(|py| {
+                        // A stop() that raises stops the loop.
+                        stop.call0(py)
+                            .and_then(|r| r.bind(py).is_truthy())
+                            .unwrap_or(true)
+                    })
+                },
+            );
+        });
+    }
 }

@@ -519,8 +519,8 @@ impl PolicyEngine {
     /// # std::fs::write(dir.path().join("p.rego"), "package d\n\nallow := true\n").unwrap();
     /// let pack = Pack::load(dir.path(), &Limits::default())?;
     /// let engine = PolicyEngine::new_within(&pack, EngineOptions::default(), Duration::from_secs(10))?;
-/// let allow = engine.evaluate("data.d.allow", &serde_json::json!({}))?.unwrap();
-/// assert_eq!(allow.to_json()?, serde_json::json!(true));
+    /// let allow = engine.evaluate("data.d.allow", &serde_json::json!({}))?.unwrap();
+    /// assert_eq!(allow.to_json()?, serde_json::json!(true));
     /// # Ok::<(), cos_policy::Error>(())
     /// ```
     pub fn new_within(

@@ -1099,6 +1099,9 @@ async fn healthz(State(app): Shared) -> Response {
         "pack": status.as_ref().and_then(|s| s.stable.clone()),
         "last_error": status.as_ref().and_then(|s| s.last_error.clone()),
         "download_error": crate::policy::read(&app.policy.download).last_error,
+        // What the REST API wrote (`null` when nothing): while anything is,
+        // decisions are not counted on the pack (`pack_accounting: false`).
+        "overlay": app.policy.overlay_status(),
     });
     let code = if app.policy.ready() {
         StatusCode::OK

@@ -62,7 +62,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{Decision, PackRef, rfc3339};
 use crate::engine::{EngineOptions, Input, Output, PolicyEngine};
-use crate::error::{Error, Result};
+use crate::error::{DistributionError, Error, Result};
 use crate::manifest::{Cohort, RollbackStrategy, ShadowPlan};
 use crate::pack::{Limits, Pack};
 use crate::signature::SignatureOptions;
@@ -649,11 +649,13 @@ impl PolicyStore {
             let bundle = candidate
                 .sigstore_bundle
                 .as_deref()
-                .ok_or(Error::MissingVerification)?;
+                .ok_or(Error::from(DistributionError::MissingVerification))?;
             verifier
                 .verify_blob(&candidate.archive, bundle)
-                .map_err(|e| Error::BundleVerification {
-                    reason: e.to_string(),
+                .map_err(|e| {
+                    Error::from(DistributionError::BundleVerification {
+                        reason: e.to_string(),
+                    })
                 })?;
         }
         let pack = Pack::from_bytes(&candidate.archive, &o.limits)?;
@@ -1441,10 +1443,10 @@ impl PolicyStore {
         )?;
         let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &archive);
         if digest.to_string() != pointer.archive_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::from(DistributionError::DigestMismatch {
                 actual: digest.hex(),
                 expected: pointer.archive_digest,
-            });
+            }));
         }
         let sigstore_bundle = match &pointer.sigstore_bundle {
             Some(name) => Some(cos_core::file::read_limited(file(name)?, 1024 * 1024)?),

@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 use cos_core::Digest;
 use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
 
-use crate::error::{Error, Result};
+use crate::error::{DistributionError, Error, Result};
 use crate::pack::{Limits, Pack, PackFiles};
 
 /// Suffixes tried, in order, for the Sigstore bundle of a pack file on disk
@@ -81,9 +81,9 @@ pub struct VerifiedArchive {
 }
 
 /// Checks an archive as the fetcher does, in its order: the digest header
-/// must be present ([`Error::MissingVerification`]) and match the bytes
-/// ([`Error::DigestMismatch`]); the Sigstore bundle must be present and
-/// verify with the key ([`Error::BundleVerification`]); then the archive
+/// must be present ([`DistributionError::MissingVerification`]) and match the bytes
+/// ([`DistributionError::DigestMismatch`]); the Sigstore bundle must be present and
+/// verify with the key ([`DistributionError::BundleVerification`]); then the archive
 /// must be a valid pack or OPA bundle within `limits`.
 pub fn verify_archive(
     archive: &[u8],
@@ -91,7 +91,7 @@ pub fn verify_archive(
     limits: &Limits,
 ) -> Result<VerifiedArchive> {
     let Some(header) = check.digest_header else {
-        return Err(Error::MissingVerification);
+        return Err(Error::from(DistributionError::MissingVerification));
     };
     verify_parts(archive, Some(header), check.bundle, check.key, limits)
 }
@@ -106,7 +106,7 @@ fn verify_parts(
     limits: &Limits,
 ) -> Result<VerifiedArchive> {
     let Some(bundle) = bundle else {
-        return Err(Error::MissingVerification);
+        return Err(Error::from(DistributionError::MissingVerification));
     };
     if let Some(header) = digest_header {
         check_digest(archive, header)?;
@@ -126,19 +126,20 @@ fn check_digest(archive: &[u8], header: &str) -> Result<()> {
     // knows only SHA-256; a SHA-512 one is compared with SHA-512).
     let actual = Digest::of_bytes(expected.algorithm(), archive);
     if expected != actual {
-        return Err(Error::DigestMismatch {
+        return Err(Error::from(DistributionError::DigestMismatch {
             actual: actual.hex(),
             expected: expected.hex(),
-        });
+        }));
     }
     Ok(())
 }
 
 fn verify_bundle(archive: &[u8], bundle: &[u8], key: &dyn BlobVerifier) -> Result<VerifiedBlob> {
-    key.verify_blob(archive, bundle)
-        .map_err(|e| Error::BundleVerification {
+    key.verify_blob(archive, bundle).map_err(|e| {
+        Error::from(DistributionError::BundleVerification {
             reason: e.to_string(),
         })
+    })
 }
 
 /// Writes a pack's files under `dest`, which must not exist yet: they are
@@ -285,9 +286,11 @@ pub fn fetch_and_verify(
             sigstore_bundle: bundle.is_none(),
             ..Default::default()
         });
-        let fetched = client.fetch(url, None)?.ok_or_else(|| Error::HttpStatus {
-            status: 304,
-            url: url.to_owned(),
+        let fetched = client.fetch(url, None)?.ok_or_else(|| {
+            Error::Distribution(DistributionError::HttpStatus {
+                status: 304,
+                url: url.to_owned(),
+            })
         })?;
         let header = fetched
             .digest
@@ -320,8 +323,10 @@ pub fn fetch_attestation(url: &str) -> Result<String> {
     #[cfg(not(feature = "http"))]
     let bytes =
         cos_core::file::read_limited(local_path(url)?, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
-    String::from_utf8(bytes).map_err(|_| Error::BundleVerification {
-        reason: "the attestation is not UTF-8 text".into(),
+    String::from_utf8(bytes).map_err(|_| {
+        Error::from(DistributionError::BundleVerification {
+            reason: "the attestation is not UTF-8 text".into(),
+        })
     })
 }
 

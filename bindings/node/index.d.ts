@@ -27,7 +27,7 @@ export type JsonValue =
 /** Bytes: a string (taken as its UTF-8) or a `Uint8Array`/`Buffer`. */
 export type Bytes = string | Uint8Array;
 
-/** Codes of the errors cos throws (`err.code`); see cos-core, cos-supplychain and cos-policy `Error::code`. */
+/** Codes of the errors cos throws (`err.code`): cos-core's, cos-supplychain's and cos-policy's `Error::CODES`, listed with their meanings in docs/error-codes.md. */
 export type CosErrorCode =
   // cos-core
   | 'invalid_digest'

@@ -52,7 +52,7 @@ pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};
 pub use engine::builtins::{opa_builtins, unsupported_builtins};
 pub use engine::json_numbers::check as check_json_numbers;
 pub use engine::{EngineOptions, Input, InputRef, Output, PolicyEngine, to_rego_ref};
-pub use error::{Error, Result};
+pub use error::{DisclosureError, DistributionError, DlpError, Error, Result};
 pub use tester::{
     Coverage, CoverageRow, FileCoverage, LineRange, SKIP_PREFIX, TestLocation, TestOutcome,
     TestReport, TestResult, run_tests, run_tests_with_coverage,

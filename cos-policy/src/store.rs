@@ -65,7 +65,7 @@ use crate::bundle::pack::{Limits, Pack};
 use crate::bundle::signature::SignatureOptions;
 use crate::decision::{Decision, PackRef, rfc3339};
 use crate::engine::{EngineOptions, InputRef, Output, PolicyEngine};
-use crate::error::{Error, Result};
+use crate::error::{DistributionError, Error, Result};
 
 /// A pack offered to the store: the archive (a `.tar.gz` pack or OPA
 /// bundle) and, when it came with one, its Sigstore bundle.
@@ -1444,10 +1444,10 @@ impl PolicyStore {
         )?;
         let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &archive);
         if digest.to_string() != pointer.archive_digest {
-            return Err(Error::DigestMismatch {
+            return Err(Error::from(DistributionError::DigestMismatch {
                 actual: digest.hex(),
                 expected: pointer.archive_digest,
-            });
+            }));
         }
         let sigstore_bundle = match &pointer.sigstore_bundle {
             Some(name) => Some(cos_core::file::read_limited(file(name)?, 1024 * 1024)?),

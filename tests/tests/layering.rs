@@ -92,3 +92,52 @@ fn the_layering_test_sees_a_sibling_edge() {
     assert!(edges["cos-policy"].iter().any(|d| d == "cos-core"));
     assert!(edges["cos-supplychain"].iter().any(|d| d == "cos-core"));
 }
+
+/// `crate::` paths in `dir` (recursively) that leave `allowed` (a module
+/// path such as `crate::dlp::`): (file, line number, line).
+fn crate_paths_outside(dir: &std::path::Path, allowed: &str) -> Vec<(String, usize, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("the module directory is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a module file is UTF-8");
+                for (n, line) in text.lines().enumerate() {
+                    let leaves = line
+                        .match_indices("crate::")
+                        .any(|(i, _)| !line[i..].starts_with(allowed));
+                    if leaves || line.contains("super::super") {
+                        out.push((path.display().to_string(), n + 1, line.trim().to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// DLP depends on nothing else in cos-policy: `cos-policy/src/dlp/` uses
+/// cos-core and its own items only (its error is `DlpError`, the
+/// obligations it reads are `cos_core::Obligation`), so that it can move to
+/// a crate of its own or be used without the policy engine (ADR-0021).
+#[test]
+fn dlp_uses_nothing_else_of_cos_policy() {
+    let dlp = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cos-policy/src/dlp");
+    assert!(
+        dlp.join("mod.rs").is_file(),
+        "{} holds the DLP module",
+        dlp.display()
+    );
+    let outside = crate_paths_outside(&dlp, "crate::dlp::");
+    assert!(
+        outside.is_empty(),
+        "cos-policy/src/dlp uses items of cos-policy outside dlp/ (use cos-core or dlp's own): {outside:#?}"
+    );
+    // The scan sees a `crate::` path where there is one.
+    let probe =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cos-policy/src/distribution");
+    assert!(!crate_paths_outside(&probe, "crate::distribution::").is_empty());
+}

@@ -149,7 +149,7 @@ pub enum Done {
 }
 
 impl<'task> ScopedTask<'task> for Redact {
-    type Output = std::result::Result<Done, cos_policy::Error>;
+    type Output = std::result::Result<Done, cos_policy::DlpError>;
     type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {

@@ -61,7 +61,10 @@ fn core_err(e: cos_core::Error) -> napi::Error<&'static str> {
     napi::Error::new(e.code(), e.to_string())
 }
 
-fn policy_err(e: cos_policy::Error) -> napi::Error<&'static str> {
+/// A cos-policy error, or one of its sub-domain errors
+/// (`cos_policy::DlpError`, …), with its code.
+fn policy_err(e: impl Into<cos_policy::Error>) -> napi::Error<&'static str> {
+    let e = e.into();
     napi::Error::new(e.code(), e.to_string())
 }
 

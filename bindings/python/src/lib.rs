@@ -68,8 +68,10 @@ fn core_err(e: cos_core::Error) -> PyErr {
 }
 
 /// Every cos-policy error is a `PolicyError` (also when its cause is a
-/// cos-core error, whose code it carries).
-fn policy_err(e: cos_policy::Error) -> PyErr {
+/// cos-core error, whose code it carries, or a sub-domain error such as
+/// `cos_policy::DlpError`, whose code is the same).
+fn policy_err(e: impl Into<cos_policy::Error>) -> PyErr {
+    let e = e.into();
     Python::attach(|py| with_code(PolicyError::new_err(e.to_string()), py, e.code()))
 }
 

@@ -65,7 +65,7 @@ use cos_core::dsse::Envelope;
 use cos_core::{Classification, Digest, DigestAlgorithm, Region, Residency, Signer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{DisclosureError, Error, Result};
 
 mod residency;
 mod timestamp;
@@ -234,9 +234,9 @@ impl Dataset {
 }
 
 fn invalid(reason: impl Into<String>) -> Error {
-    Error::DisclosureInvalid {
+    Error::from(DisclosureError::Invalid {
         reason: reason.into(),
-    }
+    })
 }
 
 fn check_name(what: &str, s: &str, max: usize) -> Result<()> {

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::{Error, Result};
+use crate::error::{DisclosureError, Error, Result};
 use cos_core::time::{Fraction, Rfc3339, days_from_civil, days_in_month};
 
 /// A point in time, UTC, with nanosecond precision, written in RFC 3339
@@ -34,11 +34,11 @@ fn bad(input: &str, reason: &str) -> Error {
     if shown.len() < input.len() {
         shown.push('…');
     }
-    Error::DisclosureInvalid {
+    Error::from(DisclosureError::Invalid {
         reason: format!(
             "timestamp {shown:?}: {reason} (expected RFC 3339 UTC, e.g. 2026-11-22T10:00:00Z)"
         ),
-    }
+    })
 }
 
 impl Timestamp {

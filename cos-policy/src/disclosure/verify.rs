@@ -7,7 +7,7 @@ use cos_core::{Classification, Digest, DigestAlgorithm, Residency, Verifier};
 use serde_json::{Value, json};
 
 use super::{Approval, DisclosurePack, MAX_ENVELOPE_SIZE, PAYLOAD_TYPE, Timestamp, invalid};
-use crate::error::{Error, Result};
+use crate::error::{DisclosureError, Error, Result};
 
 /// What a disclosure pack needs, besides a good signature, to count as
 /// approved.
@@ -80,18 +80,18 @@ pub struct VerifiedDisclosure {
 /// Verifies a disclosure pack envelope (DSSE JSON, at most
 /// [`MAX_ENVELOPE_SIZE`] bytes) at time `now`:
 ///
-/// 1. the envelope parses ([`Error::DisclosureInvalid`]) and its payload
-///    type is [`PAYLOAD_TYPE`] ([`Error::DisclosurePayloadType`]);
+/// 1. the envelope parses ([`DisclosureError::Invalid`]) and its payload
+///    type is [`PAYLOAD_TYPE`] ([`DisclosureError::PayloadType`]);
 /// 2. at least `policy.min_signatures` distinct keys of `trusted_keys`
 ///    signed it, checked by [`Envelope::verify`]
-///    ([`Error::DisclosureUntrustedKey`] when no signature names a trusted
-///    key, [`Error::DisclosureSignatureInvalid`] otherwise);
-/// 3. the payload is a valid [`DisclosurePack`] ([`Error::DisclosureInvalid`]);
-/// 4. `created <= now < expires` ([`Error::DisclosureNotYetValid`],
-///    [`Error::DisclosureExpired`]);
+///    ([`DisclosureError::UntrustedKey`] when no signature names a trusted
+///    key, [`DisclosureError::SignatureInvalid`] otherwise);
+/// 3. the payload is a valid [`DisclosurePack`] ([`DisclosureError::Invalid`]);
+/// 4. `created <= now < expires` ([`DisclosureError::NotYetValid`],
+///    [`DisclosureError::Expired`]);
 /// 5. the approvals dated no later than `now` come from at least
 ///    `policy.min_approvals` distinct approvers and carry every required
-///    role ([`Error::DisclosureApprovals`]).
+///    role ([`DisclosureError::Approvals`]).
 ///
 /// An empty `trusted_keys`, or a signature threshold of 0 or above the
 /// number of distinct keys, is the caller's mistake: [`Error::Core`]
@@ -114,10 +114,10 @@ pub fn verify(
         if found.len() < env.payload_type.len() {
             found.push('…');
         }
-        return Err(Error::DisclosurePayloadType {
+        return Err(Error::from(DisclosureError::PayloadType {
             expected: PAYLOAD_TYPE,
             found,
-        });
+        }));
     }
     let verified = match env.verify(trusted_keys, policy.min_signatures, Some(PAYLOAD_TYPE)) {
         Ok(v) => v,
@@ -126,18 +126,18 @@ pub fn verify(
     };
     let pack = DisclosurePack::from_json(&env.payload)?;
     if now < pack.created {
-        return Err(Error::DisclosureNotYetValid {
+        return Err(Error::from(DisclosureError::NotYetValid {
             id: pack.id,
             created: pack.created.to_string(),
             now: now.to_string(),
-        });
+        }));
     }
     if now >= pack.expires {
-        return Err(Error::DisclosureExpired {
+        return Err(Error::from(DisclosureError::Expired {
             id: pack.id,
             expires: pack.expires.to_string(),
             now: now.to_string(),
-        });
+        }));
     }
     let approvals: Vec<Approval> = pack
         .approvals
@@ -147,14 +147,14 @@ pub fn verify(
         .collect();
     let approvers: BTreeSet<&str> = approvals.iter().map(|a| a.approver.as_str()).collect();
     if approvers.len() < policy.min_approvals {
-        return Err(Error::DisclosureApprovals {
+        return Err(Error::from(DisclosureError::Approvals {
             id: pack.id.clone(),
             reason: format!(
                 "{} distinct approver(s) by {now}, {} required",
                 approvers.len(),
                 policy.min_approvals
             ),
-        });
+        }));
     }
     let missing: Vec<&str> = policy
         .required_roles
@@ -163,10 +163,10 @@ pub fn verify(
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
-        return Err(Error::DisclosureApprovals {
+        return Err(Error::from(DisclosureError::Approvals {
             id: pack.id.clone(),
             reason: format!("no approval in role(s) {}", missing.join(", ")),
-        });
+        }));
     }
     Ok(VerifiedDisclosure {
         pack,
@@ -183,13 +183,13 @@ fn signature_error(env: &Envelope, trusted: &[&dyn Verifier], e: &cos_core::Erro
         .iter()
         .any(|h| trusted.iter().any(|k| k.key_id() == *h));
     if env.signatures.is_empty() {
-        Error::DisclosureSignatureInvalid {
+        Error::from(DisclosureError::SignatureInvalid {
             reason: "the envelope carries no signature".into(),
-        }
+        })
     } else if names_trusted {
-        Error::DisclosureSignatureInvalid {
+        Error::from(DisclosureError::SignatureInvalid {
             reason: e.to_string(),
-        }
+        })
     } else {
         let mut key_ids: Vec<String> = hints
             .iter()
@@ -205,9 +205,9 @@ fn signature_error(env: &Envelope, trusted: &[&dyn Verifier], e: &cos_core::Erro
         if hints.len() > 8 {
             key_ids.push("…".into());
         }
-        Error::DisclosureUntrustedKey {
+        Error::from(DisclosureError::UntrustedKey {
             key_ids: key_ids.join(", "),
-        }
+        })
     }
 }
 
@@ -242,7 +242,7 @@ impl VerifiedDisclosure {
     }
 
     /// Checks that `data` is the object `object` of dataset `dataset` as
-    /// the pack lists it ([`Error::DisclosureDigestMismatch`] if the bytes
+    /// the pack lists it ([`DisclosureError::DigestMismatch`] if the bytes
     /// differ or the pack lists no such object).
     pub fn check_data(&self, dataset: &str, object: &str, data: &[u8]) -> Result<()> {
         self.check_digest(
@@ -255,10 +255,12 @@ impl VerifiedDisclosure {
     /// Like [`VerifiedDisclosure::check_data`], for a digest computed by
     /// the caller (e.g. with [`Digest::of_file`]).
     pub fn check_digest(&self, dataset: &str, object: &str, digest: &Digest) -> Result<()> {
-        let mismatch = |reason: String| Error::DisclosureDigestMismatch {
-            dataset: dataset.to_owned(),
-            object: object.to_owned(),
-            reason,
+        let mismatch = |reason: String| {
+            Error::from(DisclosureError::DigestMismatch {
+                dataset: dataset.to_owned(),
+                object: object.to_owned(),
+                reason,
+            })
         };
         let listed = self
             .pack

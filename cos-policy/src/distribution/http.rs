@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use cos_core::Digest;
 
-use crate::error::{Error, Result};
+use crate::error::{DistributionError, Error, Result};
 
 /// How a [`PackClient`] fetches.
 #[derive(Debug, Clone)]
@@ -98,8 +98,8 @@ pub struct Fetched {
 impl Fetched {
     /// Verifies the fetched archive as the fetcher does after its digest
     /// check (done while fetching): the Sigstore bundle must be present
-    /// ([`Error::MissingVerification`]) and verify with `key`
-    /// ([`Error::BundleVerification`]), and the archive must be a valid pack
+    /// ([`DistributionError::MissingVerification`]) and verify with `key`
+    /// ([`DistributionError::BundleVerification`]), and the archive must be a valid pack
     /// or OPA bundle within `limits`. A [`crate::store::PolicyStore`] makes
     /// its own checks; this is for callers that use the pack directly.
     pub fn verify(
@@ -194,10 +194,12 @@ impl PackClient {
                 Err(Failure::Fail(e)) => return Err(e),
                 Err(Failure::Retry(e)) if tries >= self.options.retries => {
                     return Err(match e {
-                        Error::Transport { url, reason } => Error::Transport {
-                            url,
-                            reason: format!("{reason} (after {} attempts)", tries + 1),
-                        },
+                        Error::Distribution(DistributionError::Transport { url, reason }) => {
+                            Error::from(DistributionError::Transport {
+                                url,
+                                reason: format!("{reason} (after {} attempts)", tries + 1),
+                            })
+                        }
                         other => other,
                     });
                 }
@@ -253,7 +255,9 @@ impl PackClient {
         let (etag, digest_header, bundle_header) =
             (header("etag"), header("digest"), header("x-cosign-bundle"));
         if digest_header.is_none() && self.options.require_digest {
-            return Err(Failure::Fail(Error::MissingVerification));
+            return Err(Failure::Fail(Error::from(
+                DistributionError::MissingVerification,
+            )));
         }
         let archive = read_body(url, response.body_mut(), self.options.max_archive_bytes)?;
         let digest = match digest_header {
@@ -523,10 +527,10 @@ impl serde::Serialize for PollEvent {
 }
 
 fn status_error(url: &str, status: u16) -> Failure {
-    let e = Error::HttpStatus {
+    let e = Error::from(DistributionError::HttpStatus {
         status,
         url: url.to_owned(),
-    };
+    });
     if status == 429 || status >= 500 {
         Failure::Retry(e)
     } else {
@@ -548,10 +552,10 @@ fn read_body(url: &str, body: &mut ureq::Body, limit: u64) -> Attempt<Vec<u8>> {
 }
 
 fn transport(url: &str, e: &ureq::Error) -> Error {
-    Error::Transport {
+    Error::from(DistributionError::Transport {
         url: url.to_owned(),
         reason: e.to_string(),
-    }
+    })
 }
 
 /// Up to +25 % of `wait`, derived from the URL and attempt (no RNG needed):

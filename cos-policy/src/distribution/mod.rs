@@ -48,7 +48,7 @@ use cos_core::Digest;
 use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
 
 use crate::bundle::pack::{Limits, Pack, PackFiles};
-use crate::error::{Error, Result};
+use crate::error::{DistributionError, Error, Result};
 
 /// Suffixes tried, in order, for the Sigstore bundle of a pack file on disk
 /// (`pack.tar.gz` → `pack.tar.gz.sigstore.json`, then `pack.tar.gz.bundle`).
@@ -81,9 +81,9 @@ pub struct VerifiedArchive {
 }
 
 /// Checks an archive as the fetcher does, in its order: the digest header
-/// must be present ([`Error::MissingVerification`]) and match the bytes
-/// ([`Error::DigestMismatch`]); the Sigstore bundle must be present and
-/// verify with the key ([`Error::BundleVerification`]); then the archive
+/// must be present ([`DistributionError::MissingVerification`]) and match the bytes
+/// ([`DistributionError::DigestMismatch`]); the Sigstore bundle must be present and
+/// verify with the key ([`DistributionError::BundleVerification`]); then the archive
 /// must be a valid pack or OPA bundle within `limits`.
 ///
 /// What it guards: a download used directly (its files unpacked with
@@ -99,7 +99,7 @@ pub fn verify_archive(
     limits: &Limits,
 ) -> Result<VerifiedArchive> {
     let Some(header) = check.digest_header else {
-        return Err(Error::MissingVerification);
+        return Err(Error::from(DistributionError::MissingVerification));
     };
     verify_parts(archive, Some(header), check.bundle, check.key, limits)
 }
@@ -115,7 +115,7 @@ pub(crate) fn verify_parts(
     limits: &Limits,
 ) -> Result<VerifiedArchive> {
     let Some(bundle) = bundle else {
-        return Err(Error::MissingVerification);
+        return Err(Error::from(DistributionError::MissingVerification));
     };
     if let Some(header) = digest_header {
         check_digest(archive, header)?;
@@ -135,19 +135,20 @@ fn check_digest(archive: &[u8], header: &str) -> Result<()> {
     // knows only SHA-256; a SHA-512 one is compared with SHA-512).
     let actual = Digest::of_bytes(expected.algorithm(), archive);
     if expected != actual {
-        return Err(Error::DigestMismatch {
+        return Err(Error::from(DistributionError::DigestMismatch {
             actual: actual.hex(),
             expected: expected.hex(),
-        });
+        }));
     }
     Ok(())
 }
 
 fn verify_bundle(archive: &[u8], bundle: &[u8], key: &dyn BlobVerifier) -> Result<VerifiedBlob> {
-    key.verify_blob(archive, bundle)
-        .map_err(|e| Error::BundleVerification {
+    key.verify_blob(archive, bundle).map_err(|e| {
+        Error::from(DistributionError::BundleVerification {
             reason: e.to_string(),
         })
+    })
 }
 
 /// Writes a pack's files under `dest`, which must not exist yet: they are
@@ -294,9 +295,11 @@ pub fn fetch_and_verify(
             sigstore_bundle: bundle.is_none(),
             ..Default::default()
         });
-        let fetched = client.fetch(url, None)?.ok_or_else(|| Error::HttpStatus {
-            status: 304,
-            url: url.to_owned(),
+        let fetched = client.fetch(url, None)?.ok_or_else(|| {
+            Error::Distribution(DistributionError::HttpStatus {
+                status: 304,
+                url: url.to_owned(),
+            })
         })?;
         let header = fetched
             .digest
@@ -329,8 +332,10 @@ pub fn fetch_attestation(url: &str) -> Result<String> {
     #[cfg(not(feature = "http"))]
     let bytes =
         cos_core::file::read_limited(local_path(url)?, cos_core::sigstore::MAX_BUNDLE_SIZE)?;
-    String::from_utf8(bytes).map_err(|_| Error::BundleVerification {
-        reason: "the attestation is not UTF-8 text".into(),
+    String::from_utf8(bytes).map_err(|_| {
+        Error::from(DistributionError::BundleVerification {
+            reason: "the attestation is not UTF-8 text".into(),
+        })
     })
 }
 

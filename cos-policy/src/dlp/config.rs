@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use cos_core::Classification;
 use serde::{Deserialize, Serialize};
 
+use super::error::{DlpError, Result};
 use super::{CustomPattern, Detector, Dlp, DlpBuilder, FieldRules, Operator};
-use crate::error::Result;
 
 /// Most field rules one [`FieldRulesConfig`] holds.
 pub const MAX_FIELD_RULES: usize = 4096;
@@ -173,11 +173,11 @@ fn yes() -> bool {
 }
 
 impl FieldRulesConfig {
-    /// The rules. Errors: [`crate::Error::DlpPath`] for a path that does not
-    /// parse, [`crate::Error::LimitExceeded`] above [`MAX_FIELD_RULES`].
+    /// The rules. Errors: [`DlpError::Path`] for a path that does not
+    /// parse, [`DlpError::LimitExceeded`] above [`MAX_FIELD_RULES`].
     pub fn build(&self) -> Result<FieldRules> {
         if self.fields.len() > MAX_FIELD_RULES {
-            return Err(crate::Error::LimitExceeded {
+            return Err(DlpError::LimitExceeded {
                 what: format!("{} DLP field rules", self.fields.len()),
                 limit: MAX_FIELD_RULES as u64,
             });

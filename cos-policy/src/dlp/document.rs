@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use cos_core::Classification;
 use serde_json::Value;
 
+use super::error::{DlpError, Result};
 use super::path::{FieldPath, Loc, render};
 use super::{Dlp, Finding, Operator, Report};
-use crate::error::{Error, Result};
 
 #[derive(Debug, Clone)]
 struct FieldRule {
@@ -39,7 +39,7 @@ struct FieldRule {
 /// let fields = [("customer.ssn", "ssn"), ("customer.phone", "phone")];
 /// let ops = BTreeMap::from([("ssn".to_owned(), Operator::Drop)]);
 /// let rules = FieldRules::classified(fields, &ops)?; // phone has no operator: only scanned
-/// # Ok::<(), cos_policy::Error>(())
+/// # Ok::<(), cos_policy::dlp::DlpError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct FieldRules {
@@ -72,7 +72,7 @@ impl FieldRules {
     /// Applies `operator` to the fields `path` selects; findings name the
     /// entity `field`.
     ///
-    /// Errors: [`Error::DlpPath`] when the path does not parse.
+    /// Errors: [`DlpError::Path`] when the path does not parse.
     pub fn field(self, path: &str, operator: Operator) -> Result<FieldRules> {
         self.rule(path, operator, None, None)
     }
@@ -80,7 +80,7 @@ impl FieldRules {
     /// Applies `operator` to the fields `path` selects, which hold data of
     /// `class` (`email`; findings name it as their entity).
     ///
-    /// Errors: [`Error::DlpPath`] when the path does not parse.
+    /// Errors: [`DlpError::Path`] when the path does not parse.
     pub fn classified_field(
         self,
         path: &str,
@@ -95,7 +95,7 @@ impl FieldRules {
     /// pack's `dlp.operators[party]`). Fields whose class has no operator get
     /// no rule; their strings are still scanned.
     ///
-    /// Errors: [`Error::DlpPath`] when a path does not parse.
+    /// Errors: [`DlpError::Path`] when a path does not parse.
     pub fn classified<P, C>(
         fields: impl IntoIterator<Item = (P, C)>,
         operators: &BTreeMap<String, Operator>,
@@ -151,7 +151,7 @@ impl FieldRules {
 pub(crate) fn measure(doc: &Value, max_depth: usize) -> Result<u64> {
     fn go(v: &Value, depth: usize, max: usize) -> Result<u64> {
         if depth > max {
-            return Err(Error::DlpInputTooLarge {
+            return Err(DlpError::InputTooLarge {
                 what: "document depth".into(),
                 size: depth as u64,
                 limit: max as u64,

@@ -51,6 +51,7 @@ mod checks;
 mod config;
 mod detect;
 mod document;
+mod error;
 mod operator;
 mod path;
 mod report;
@@ -63,6 +64,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{DlpConfig, FieldRuleConfig, FieldRulesConfig, MAX_FIELD_RULES};
 pub use detect::Detector;
 pub use document::FieldRules;
+pub use error::DlpError;
 pub use operator::{MaskFrom, Operator, OperatorKind};
 pub use path::FieldPath;
 pub use report::{Finding, Redacted, Report, Span};
@@ -70,8 +72,8 @@ pub use report::{Finding, Redacted, Report, Span};
 use detect::{DetectorSet, Hit};
 use operator::HmacKey;
 
-use crate::decision::Obligation;
-use crate::error::{Error, Result};
+use cos_core::Obligation;
+use error::Result;
 
 /// Most custom patterns one [`Dlp`] takes.
 pub const MAX_CUSTOM_PATTERNS: usize = 64;
@@ -138,7 +140,7 @@ impl CustomPattern {
 
     /// A JSON array of patterns.
     pub fn list_from_json(v: &serde_json::Value) -> Result<Vec<CustomPattern>> {
-        let items = v.as_array().ok_or_else(|| Error::DlpPattern {
+        let items = v.as_array().ok_or_else(|| DlpError::Pattern {
             name: "patterns".into(),
             reason: "expected an array of {name, pattern, classification?, operator?}".into(),
         })?;
@@ -146,7 +148,7 @@ impl CustomPattern {
             .iter()
             .enumerate()
             .map(|(k, item)| {
-                CustomPattern::deserialize(item).map_err(|e| Error::DlpPattern {
+                CustomPattern::deserialize(item).map_err(|e| DlpError::Pattern {
                     name: item
                         .get("name")
                         .and_then(|n| n.as_str())
@@ -318,13 +320,13 @@ impl DlpBuilder {
 
     /// Checks the configuration and compiles the patterns.
     ///
-    /// Errors: [`Error::DlpPattern`] for a bad name, duplicate, too many
+    /// Errors: [`DlpError::Pattern`] for a bad name, duplicate, too many
     /// patterns or a regex that does not compile within the limits;
-    /// [`Error::DlpOperator`] for an operator set for an unknown entity or a
+    /// [`DlpError::Operator`] for an operator set for an unknown entity or a
     /// `hash` without a key.
     pub fn build(self) -> Result<Dlp> {
         if self.patterns.len() > MAX_CUSTOM_PATTERNS {
-            return Err(Error::DlpPattern {
+            return Err(DlpError::Pattern {
                 name: "patterns".into(),
                 reason: format!(
                     "{} patterns, at most {MAX_CUSTOM_PATTERNS} are allowed",
@@ -335,7 +337,7 @@ impl DlpBuilder {
         let mut custom = Vec::with_capacity(self.patterns.len());
         let mut operators = self.operators;
         for p in self.patterns {
-            let bad = |reason: String| Error::DlpPattern {
+            let bad = |reason: String| DlpError::Pattern {
                 name: p.name.chars().take(64).collect(),
                 reason,
             };
@@ -380,7 +382,7 @@ impl DlpBuilder {
         }
         for entity in operators.keys() {
             if Detector::from_name(entity).is_none() && !custom.iter().any(|c| &c.name == entity) {
-                return Err(Error::DlpOperator {
+                return Err(DlpError::Operator {
                     operator: entity.clone(),
                     reason: "set for an entity that is neither a detector nor a custom pattern"
                         .into(),
@@ -446,7 +448,7 @@ impl Dlp {
 
     fn check_operator(&self, op: &Operator) -> Result<()> {
         if *op == Operator::Hash && self.key.is_none() {
-            return Err(Error::DlpOperator {
+            return Err(DlpError::Operator {
                 operator: "hash".into(),
                 reason: "hash needs a key (DlpBuilder::hash_key)".into(),
             });
@@ -456,7 +458,7 @@ impl Dlp {
 
     fn check_text(&self, text: &str) -> Result<()> {
         if text.len() > self.max_input_bytes {
-            return Err(Error::DlpInputTooLarge {
+            return Err(DlpError::InputTooLarge {
                 what: "text bytes".into(),
                 size: text.len() as u64,
                 limit: self.max_input_bytes as u64,
@@ -468,7 +470,7 @@ impl Dlp {
     /// Finds the entities in `text`: non-overlapping, by position. Where two
     /// detectors match at one place the longer match wins.
     ///
-    /// Errors: [`Error::DlpInputTooLarge`] above the input limit.
+    /// Errors: [`DlpError::InputTooLarge`] above the input limit.
     pub fn scan(&self, text: &str) -> Result<Vec<Detection>> {
         self.check_text(text)?;
         Ok(self
@@ -487,7 +489,7 @@ impl Dlp {
 
     /// Finds and transforms the entities in `text` with their operators.
     ///
-    /// Errors: [`Error::DlpInputTooLarge`] above the input limit.
+    /// Errors: [`DlpError::InputTooLarge`] above the input limit.
     pub fn redact_text(&self, text: &str) -> Result<Redacted<String>> {
         self.check_text(text)?;
         let mut findings = Vec::new();
@@ -505,8 +507,8 @@ impl Dlp {
     /// string value is scanned and its findings transformed. Object keys are
     /// not scanned.
     ///
-    /// Errors: [`Error::DlpInputTooLarge`] above the size or depth limit;
-    /// [`Error::DlpOperator`] for a `hash` rule without a key.
+    /// Errors: [`DlpError::InputTooLarge`] above the size or depth limit;
+    /// [`DlpError::Operator`] for a `hash` rule without a key.
     pub fn redact_json(
         &self,
         doc: &serde_json::Value,
@@ -535,8 +537,8 @@ impl Dlp {
     /// are ignored. String values are not scanned (turn it on with
     /// [`FieldRules::scan_strings`]).
     ///
-    /// Errors: [`Error::DlpOperator`] for an unknown operator or `hash`
-    /// without a key, [`Error::DlpPath`] for a field path that does not parse.
+    /// Errors: [`DlpError::Operator`] for an unknown operator or `hash`
+    /// without a key, [`DlpError::Path`] for a field path that does not parse.
     pub fn rules_from_obligations(&self, obligations: &[Obligation]) -> Result<FieldRules> {
         let mut rules = FieldRules::new().scan_strings(false);
         for o in obligations {
@@ -589,7 +591,7 @@ impl Dlp {
         }
         let size = document::measure(doc, self.max_depth)?;
         if size > self.max_input_bytes as u64 {
-            return Err(Error::DlpInputTooLarge {
+            return Err(DlpError::InputTooLarge {
                 what: "document bytes".into(),
                 size,
                 limit: self.max_input_bytes as u64,

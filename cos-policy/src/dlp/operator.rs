@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, Result};
+use super::error::{DlpError, Result};
 
 /// How a finding (a detected span or a selected JSON field) is transformed.
 ///
@@ -104,7 +104,7 @@ impl Operator {
 }
 
 impl FromStr for Operator {
-    type Err = Error;
+    type Err = DlpError;
 
     /// The operators with a name alone: `redact`, `mask` (`*`, keep the last
     /// 4), `hash`, `drop`. `replace` needs a value, so it has no name form.
@@ -114,11 +114,11 @@ impl FromStr for Operator {
             "mask" => Ok(Operator::mask_last(4)),
             "hash" => Ok(Operator::Hash),
             "drop" => Ok(Operator::Drop),
-            "replace" => Err(Error::DlpOperator {
+            "replace" => Err(DlpError::Operator {
                 operator: s.to_owned(),
                 reason: "replace needs a value: {\"type\":\"replace\",\"value\":…}".into(),
             }),
-            _ => Err(Error::DlpOperator {
+            _ => Err(DlpError::Operator {
                 operator: s.to_owned(),
                 reason: "unknown operator (known: redact, mask, replace, hash, drop)".into(),
             }),
@@ -139,7 +139,7 @@ pub(crate) fn operator_from_json(v: &serde_json::Value) -> Result<Operator> {
         serde_json::Value::String(s) => s.parse(),
         other => Tagged::deserialize(other)
             .map(Operator::from)
-            .map_err(|e| Error::DlpOperator {
+            .map_err(|e| DlpError::Operator {
                 operator: other.to_string().chars().take(80).collect(),
                 reason: e.to_string(),
             }),

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use super::error::{DlpError, Result};
 
 /// One step of a [`FieldPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ enum Step {
 /// let q: FieldPath = r#"$.meta["a.b"][0]"#.parse()?;
 /// assert_eq!(q.to_string(), r#"meta["a.b"][0]"#);
 /// assert!("a..b".parse::<FieldPath>().is_err());
-/// # Ok::<(), cos_policy::Error>(())
+/// # Ok::<(), cos_policy::dlp::DlpError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldPath {
@@ -45,10 +45,10 @@ pub struct FieldPath {
 const MAX_PATH: usize = 4096;
 
 impl FromStr for FieldPath {
-    type Err = Error;
+    type Err = DlpError;
 
     fn from_str(s: &str) -> Result<FieldPath> {
-        let bad = |reason: &str| Error::DlpPath {
+        let bad = |reason: &str| DlpError::Path {
             path: s.chars().take(200).collect(),
             reason: reason.to_owned(),
         };

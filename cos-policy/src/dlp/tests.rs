@@ -504,7 +504,7 @@ fn overlapping_matches_keep_the_longest() {
 
 #[test]
 fn error_codes_are_stable() {
-    let e = Error::DlpInputTooLarge {
+    let e = DlpError::InputTooLarge {
         what: "text bytes".into(),
         size: 2,
         limit: 1,

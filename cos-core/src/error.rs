@@ -48,6 +48,16 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A `SOURCE_DATE_EPOCH` value is not whole seconds since 1970 in range
+    /// (see [`crate::time::parse_source_date_epoch`]).
+    #[error(
+        "invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799); set it to such a number, or unset it"
+    )]
+    InvalidSourceDateEpoch {
+        /// The value as given (at most 40 characters of it).
+        value: String,
+    },
+
     /// A JSON number cannot be represented as an IEEE-754 double without loss,
     /// or is not finite; RFC 8785 has no form for it.
     #[error("JSON number {value} cannot be canonicalised: {reason}")]
@@ -235,6 +245,7 @@ impl Error {
             Error::InvalidJson { .. } => "invalid_json",
             Error::NumberOutOfRange { .. } => "number_out_of_range",
             Error::InvalidDuration { .. } => "invalid_duration",
+            Error::InvalidSourceDateEpoch { .. } => "invalid_source_date_epoch",
             Error::InvalidClassification { .. } => "invalid_classification",
             Error::InvalidRegion { .. } => "invalid_region",
             Error::InvalidResidency { .. } => "invalid_residency",

@@ -170,15 +170,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// `SOURCE_DATE_EPOCH` is not a number of seconds since 1970 in range.
-    #[error(
-        "invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799)"
-    )]
-    InvalidSourceDateEpoch {
-        /// The value given.
-        value: String,
-    },
-
     /// An error from `cos-core` (bundles, digests, files), including every
     /// verification failure (`is_verification_failure()` on it).
     #[error(transparent)]
@@ -207,7 +198,6 @@ impl Error {
             Error::InvalidLockfile { .. } => "invalid_lockfile",
             Error::InvalidSbom { .. } => "invalid_sbom",
             Error::InvalidLicensePolicy { .. } => "invalid_license_policy",
-            Error::InvalidSourceDateEpoch { .. } => "invalid_source_date_epoch",
             Error::Core(e) => e.code(),
         }
     }

@@ -629,10 +629,15 @@ fn run(command: Command) -> Result<(), Failure> {
             header_timeout,
             max_connections,
         }) => {
+            let mtime = source_date_epoch()?.unwrap_or(0);
             let sign_key = sign_key.as_deref().map(PrivateKey::load).transpose()?;
             let limits = serve::limits(header_timeout, max_connections)?;
             serve::serve(
-                serve::Source { path, sign_key },
+                serve::Source {
+                    path,
+                    sign_key,
+                    mtime,
+                },
                 &listen,
                 max_wait,
                 watch_ms.max(std::time::Duration::from_millis(10)),
@@ -662,22 +667,31 @@ impl From<cos_supplychain::Error> for Failure {
     }
 }
 
+/// `SOURCE_DATE_EPOCH` from the environment: `None` when unset; a value
+/// that is not whole seconds since 1970 (empty, signed, fractional, not
+/// UTF-8, past 9999) is a usage error (exit 2) from
+/// [`cos_core::time::parse_source_date_epoch`], the same for every command
+/// that reads it (`pack build`, `pack serve`, `sbom`, `gate cve`).
+pub(crate) fn source_date_epoch() -> Result<Option<u64>, Failure> {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        None => Ok(None),
+        Some(v) => Ok(Some(cos_core::time::parse_source_date_epoch(
+            &v.to_string_lossy(),
+        )?)),
+    }
+}
+
 /// The time a gate judges at: --now, else SOURCE_DATE_EPOCH, else the clock.
 fn gate_now(now: Option<&str>) -> Result<vuln::Timestamp, Failure> {
     if let Some(t) = now {
         return Ok(vuln::Timestamp::parse(t)?);
     }
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse::<i64>()
-            .map(vuln::Timestamp::from_unix)
-            .map_err(|_| {
-                Failure::Usage(format!(
-                    "SOURCE_DATE_EPOCH {v:?} is not a number of seconds"
-                ))
-            }),
-        _ => Ok(vuln::Timestamp::now()),
+    match source_date_epoch()? {
+        // At most 253402300799: it fits.
+        Some(secs) => Ok(vuln::Timestamp::from_unix(
+            i64::try_from(secs).unwrap_or(i64::MAX),
+        )),
+        None => Ok(vuln::Timestamp::now()),
     }
 }
 
@@ -907,6 +921,8 @@ fn pack_build(
     with_tests: bool,
     opts: &cos_policy::SignatureOptions,
 ) -> Result<(), Failure> {
+    // The entries' mtime: SOURCE_DATE_EPOCH, else 0.
+    let mtime = source_date_epoch()?.unwrap_or(0);
     let pack = load_pack(dir)?;
     // Compile before writing: a bundle that does not compile is not built.
     cos_policy::PolicyEngine::new(&pack, cos_policy::EngineOptions::default())?;
@@ -914,11 +930,11 @@ fn pack_build(
         Some(key) => {
             let key = PrivateKey::load(key)?;
             // A signing failure here is a usage problem (wrong key type).
-            pack.build_signed_bundle(&key, opts)
+            pack.build_signed_bundle_at(&key, opts, mtime)
                 .map_err(|e| Failure::Usage(e.to_string()))?
         }
-        None if with_tests => pack.build_bundle_with_tests()?,
-        None => pack.build_bundle()?,
+        None if with_tests => pack.build_bundle_with_tests_at(mtime)?,
+        None => pack.build_bundle_at(mtime)?,
     };
     write_atomic(out, &bundle, Some(0o644), Overwrite::Replace)?;
     let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &bundle);

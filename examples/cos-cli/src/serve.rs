@@ -29,6 +29,9 @@ pub(crate) struct Source {
     /// Sign each served archive with this key (a Sigstore bundle at
     /// `/attestation`) when it has no bundle file beside it.
     pub(crate) sign_key: Option<cos_core::PrivateKey>,
+    /// The mtime of the entries of archives built from a source directory
+    /// (`SOURCE_DATE_EPOCH`, else 0).
+    pub(crate) mtime: u64,
 }
 
 /// What the files looked like at the last scan: path → (length, mtime).
@@ -330,7 +333,7 @@ fn scan(
     let path = &source.path;
     if path.join("manifest.yaml").is_file() {
         let pack = cos_policy::Pack::load(path, &limits)?;
-        let archive = pack.build_bundle_with_tests()?;
+        let archive = pack.build_bundle_with_tests_at(source.mtime)?;
         let name = format!("{}.tar.gz", pack.manifest().name);
         packs.insert(name.clone(), publish(source, &name, archive, None)?);
     } else if path.is_dir() {

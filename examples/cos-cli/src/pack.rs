@@ -69,8 +69,10 @@ pub(crate) enum PackCommand {
     /// `If-None-Match`). Changed files are published by themselves.
     Serve {
         /// A pack archive (`.tar.gz`), a directory of archives (each with
-        /// its optional `<file>.sigstore.json` beside it), or a pack source
-        /// directory (with manifest.yaml; built with its tests).
+        /// its optional `<file>.sigstore.json` beside it), a pack source
+        /// directory (with manifest.yaml; built with its tests), or an OPA
+        /// bundle directory (with .manifest, or .rego files and no archive;
+        /// served as `cos pack build` builds it).
         path: PathBuf,
         /// Address to listen on (port 0 picks a free one; the address is
         /// printed on standard output).

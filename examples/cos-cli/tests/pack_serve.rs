@@ -9,9 +9,8 @@
     reason = "test code: a failure should panic with context"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,21 +19,13 @@ use cos_policy::Pack;
 use cos_policy::distribution::http::{ClientOptions, PackClient};
 use cos_policy::store::{PolicyStore, StoreOptions};
 
-/// The running server; killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The running server (`base` is `http://127.0.0.1:PORT`), killed when
+/// dropped.
+use cos_tests::server::Server as Served;
 
 fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos"));
+    command
         .args([
             "pack",
             "serve",
@@ -43,22 +34,8 @@ fn serve(args: &[&str]) -> Served {
             "--watch-ms",
             "50",
         ])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .rsplit_once(" on ")
-        .map(|(_, url)| url.to_owned())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Served { child, base }
+        .args(args);
+    cos_tests::server::start(command)
 }
 
 fn archive(version: &str) -> Vec<u8> {
@@ -300,20 +277,11 @@ fn the_names_it_serves_are_escaped_in_its_messages() {
     // name from outside must not reorder what an operator reads).
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("\u{202e}zg.rat.tar.gz"), archive("1.0.0")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos"));
+    command
         .args(["pack", "serve", "--listen", "127.0.0.1:0"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+        .arg(dir.path());
+    let line = cos_tests::server::start(command).first_line.clone();
     assert!(line.starts_with("serving "), "{line:?}");
     assert!(!line.contains('\u{202e}'), "{line:?}");
     assert!(line.contains("\\u{202e}zg.rat.tar.gz"), "{line:?}");

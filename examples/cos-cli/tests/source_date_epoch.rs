@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn cos_env(args: &[&str], epoch: Option<&str>) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cos"));
@@ -25,23 +25,9 @@ fn cos_env(args: &[&str], epoch: Option<&str>) -> Output {
 /// `cos pack serve` exits by itself on a malformed value; a server that
 /// started is killed after 20 s and fails the test.
 fn serve_env(args: &[&str], epoch: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", epoch)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos"));
+    command.args(args).env("SOURCE_DATE_EPOCH", epoch);
+    cos_tests::server::run_bounded(command, Duration::from_secs(20)).output
 }
 
 fn s(p: &Path) -> &str {

@@ -334,7 +334,7 @@ export declare class Pack {
   get entrypoints(): Record<string, string>;
   /** Whether the pack carries an OPA `.signatures.json`. */
   get isSigned(): boolean;
-  /** The pack as a deterministic OPA bundle (`.tar.gz` bytes). */
+  /** The pack as a deterministic OPA bundle (`.tar.gz` bytes); entries are dated `SOURCE_DATE_EPOCH` when set (else 0), and a malformed value throws `invalid_source_date_epoch` (so do `buildBundleWithTests` and `buildSignedBundle`). */
   buildBundle(): Buffer;
   /** Like `buildBundle`, with the pack's `tests/` kept (`cos pack build --with-tests`), so that a store runs them before activating it. */
   buildBundleWithTests(): Buffer;

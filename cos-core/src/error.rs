@@ -49,6 +49,16 @@ crate::error_enum! {
             reason: &'static str,
         } => "invalid_duration",
 
+        /// A `SOURCE_DATE_EPOCH` value is not whole seconds since 1970 in range
+        /// (see [`crate::time::parse_source_date_epoch`]).
+        #[error(
+            "invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799); set it to such a number, or unset it"
+        )]
+        InvalidSourceDateEpoch {
+            /// The value as given (at most 40 characters of it).
+            value: String,
+        } => "invalid_source_date_epoch",
+
         /// A JSON number cannot be represented as an IEEE-754 double without loss,
         /// or is not finite; RFC 8785 has no form for it.
         #[error("JSON number {value} cannot be canonicalised: {reason}")]

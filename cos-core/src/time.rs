@@ -266,6 +266,42 @@ pub fn parse_duration(text: &str, bare: BareUnit) -> crate::Result<std::time::Du
     Ok(std::time::Duration::new(secs, nanos))
 }
 
+/// The largest `SOURCE_DATE_EPOCH` [`parse_source_date_epoch`] accepts:
+/// 9999-12-31T23:59:59Z, the last second RFC 3339 can write.
+pub const MAX_SOURCE_DATE_EPOCH: u64 = 253_402_300_799;
+
+/// Parses a `SOURCE_DATE_EPOCH` value (reproducible-builds.org): whole
+/// seconds since 1970-01-01 UTC, ASCII digits only, up to
+/// [`MAX_SOURCE_DATE_EPOCH`]. Anything else (empty, signed, fractional,
+/// spaced, out of range) is [`crate::Error::InvalidSourceDateEpoch`]
+/// (`invalid_source_date_epoch`), as the specification asks a build to
+/// stop on a malformed value rather than guess.
+///
+/// This is a function of the text: libraries take the time as a parameter
+/// and never read the environment; the programs (`cos`, `cos-pdp`, the
+/// bindings) read the variable and call this.
+///
+/// ```
+/// use cos_core::time::parse_source_date_epoch;
+/// assert_eq!(parse_source_date_epoch("1700000000")?, 1_700_000_000);
+/// assert!(parse_source_date_epoch("yesterday").is_err());
+/// assert!(parse_source_date_epoch(" 1").is_err());
+/// # Ok::<(), cos_core::Error>(())
+/// ```
+pub fn parse_source_date_epoch(text: &str) -> crate::Result<u64> {
+    let bad = || crate::Error::InvalidSourceDateEpoch {
+        value: text.chars().take(40).collect(),
+    };
+    if text.is_empty() || text.len() > 20 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let secs: u64 = text.parse().map_err(|_| bad())?;
+    if secs > MAX_SOURCE_DATE_EPOCH {
+        return Err(bad());
+    }
+    Ok(secs)
+}
+
 /// `num` (digits with at most one `.`) times `scale` nanoseconds, exactly
 /// up to the nanosecond (further fraction digits are dropped, as Go does).
 fn scaled(num: &str, scale: u128) -> Option<u128> {
@@ -405,6 +441,39 @@ mod tests {
             };
             prop_assert_eq!(next, expected);
         }
+    }
+
+    #[test]
+    fn source_date_epoch_is_strict() {
+        assert_eq!(parse_source_date_epoch("0").unwrap(), 0);
+        assert_eq!(
+            parse_source_date_epoch("1700000000").unwrap(),
+            1_700_000_000
+        );
+        assert_eq!(
+            parse_source_date_epoch("253402300799").unwrap(),
+            MAX_SOURCE_DATE_EPOCH
+        );
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.5",
+            " 1",
+            "1 ",
+            "1e9",
+            "abc",
+            "\u{663}",
+            "253402300800",
+            "99999999999999999999999",
+        ] {
+            let e = parse_source_date_epoch(bad).unwrap_err();
+            assert_eq!(e.code(), "invalid_source_date_epoch", "{bad:?}");
+            assert!(e.to_string().contains("SOURCE_DATE_EPOCH"), "{e}");
+        }
+        let long = "x".repeat(1000);
+        let e = parse_source_date_epoch(&long).unwrap_err();
+        assert!(e.to_string().len() < 200, "{e}");
     }
 
     #[test]

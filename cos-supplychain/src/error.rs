@@ -170,15 +170,6 @@ cos_core::error_enum! {
             /// What was wrong with it.
             reason: String,
         } => "invalid_license_policy",
-
-        /// `SOURCE_DATE_EPOCH` is not a number of seconds since 1970 in range.
-        #[error(
-            "invalid SOURCE_DATE_EPOCH {value:?}: expected whole seconds since 1970-01-01 (0 to 253402300799)"
-        )]
-        InvalidSourceDateEpoch {
-            /// The value given.
-            value: String,
-        } => "invalid_source_date_epoch",
     }
     foreign {
         /// An error from `cos-core` (bundles, digests, files), including every

@@ -61,6 +61,15 @@ fn core_err(e: cos_core::Error) -> napi::Error<&'static str> {
     napi::Error::new(e.code(), e.to_string())
 }
 
+/// The mtime of a built bundle's entries: `SOURCE_DATE_EPOCH` parsed by
+/// cos-core (as `cos pack build` does), else 0.
+fn bundle_mtime() -> Result<u64> {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        Some(v) => cos_core::time::parse_source_date_epoch(&v.to_string_lossy()).map_err(core_err),
+        None => Ok(0),
+    }
+}
+
 /// A cos-policy error, or one of its sub-domain errors
 /// (`cos_policy::DlpError`, …), with its code.
 fn policy_err(e: impl Into<cos_policy::Error>) -> napi::Error<&'static str> {
@@ -540,17 +549,25 @@ impl Pack {
         self.0.is_signed()
     }
 
-    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes).
+    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes); entries
+    /// are dated `SOURCE_DATE_EPOCH` when set (malformed: code
+    /// `invalid_source_date_epoch`), else 0.
     #[napi]
     pub fn build_bundle(&self) -> Result<Buffer> {
-        Ok(self.0.build_bundle().map_err(policy_err)?.into())
+        let mtime = bundle_mtime()?;
+        Ok(self.0.build_bundle_at(mtime).map_err(policy_err)?.into())
     }
 
     /// Like `buildBundle`, with the pack's `tests/` kept (`cos pack build
     /// --with-tests`), so that a store runs them before activating it.
     #[napi]
     pub fn build_bundle_with_tests(&self) -> Result<Buffer> {
-        Ok(self.0.build_bundle_with_tests().map_err(policy_err)?.into())
+        let mtime = bundle_mtime()?;
+        Ok(self
+            .0
+            .build_bundle_with_tests_at(mtime)
+            .map_err(policy_err)?
+            .into())
     }
 
     /// The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 JWS
@@ -561,9 +578,10 @@ impl Pack {
         key: &SigningKey,
         options: Option<SignatureOptions>,
     ) -> Result<Buffer> {
+        let mtime = bundle_mtime()?;
         let out = self
             .0
-            .build_signed_bundle(&key.0, &signature_options(options))
+            .build_signed_bundle_at(&key.0, &signature_options(options), mtime)
             .map_err(policy_err)?;
         Ok(out.into())
     }

@@ -35,6 +35,28 @@ test('pack metadata and bundle', () => {
   assert.equal(Pack.load(file).digest, again.digest);
 });
 
+test('bundle entries are dated SOURCE_DATE_EPOCH, a malformed value throws', () => {
+  const saved = process.env.SOURCE_DATE_EPOCH;
+  try {
+    delete process.env.SOURCE_DATE_EPOCH;
+    const unset = pack.buildBundle();
+    process.env.SOURCE_DATE_EPOCH = '0';
+    assert.deepEqual(pack.buildBundle(), unset);
+    process.env.SOURCE_DATE_EPOCH = '1700000000';
+    const dated = pack.buildBundle();
+    assert.notDeepEqual(dated, unset);
+    assert.deepEqual(pack.buildBundle(), dated);
+    for (const bad of ['', 'yesterday', '-1', '1.5']) {
+      process.env.SOURCE_DATE_EPOCH = bad;
+      assert.throws(() => pack.buildBundle(), code('invalid_source_date_epoch'));
+      assert.throws(() => pack.buildBundleWithTests(), code('invalid_source_date_epoch'));
+    }
+  } finally {
+    if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH;
+    else process.env.SOURCE_DATE_EPOCH = saved;
+  }
+});
+
 test('signed bundle round trip and tamper', () => {
   const key = SigningKey.generate('ecdsa-p256');
   const bundle = pack.buildSignedBundle(key, { keyId: 'release', scope: 'write' });

@@ -67,6 +67,15 @@ fn core_err(e: cos_core::Error) -> PyErr {
     })
 }
 
+/// The mtime of a built bundle's entries: `SOURCE_DATE_EPOCH` parsed by
+/// cos-core (as `cos pack build` does), else 0.
+fn bundle_mtime() -> PyResult<u64> {
+    match std::env::var_os("SOURCE_DATE_EPOCH") {
+        Some(v) => cos_core::time::parse_source_date_epoch(&v.to_string_lossy()).map_err(core_err),
+        None => Ok(0),
+    }
+}
+
 /// Every cos-policy error is a `PolicyError` (also when its cause is a
 /// cos-core error, whose code it carries, or a sub-domain error such as
 /// `cos_policy::DlpError`, whose code is the same).
@@ -735,17 +744,23 @@ impl Pack {
             .collect()
     }
 
-    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes).
+    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes); entries
+    /// are dated `SOURCE_DATE_EPOCH` when set (malformed: `CoreError`
+    /// `invalid_source_date_epoch`), else 0.
     fn build_bundle<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let out = py.detach(|| self.0.build_bundle()).map_err(policy_err)?;
+        let mtime = bundle_mtime()?;
+        let out = py
+            .detach(|| self.0.build_bundle_at(mtime))
+            .map_err(policy_err)?;
         Ok(PyBytes::new(py, &out))
     }
 
     /// Like `build_bundle`, with the pack's `tests/` kept (`cos pack build
     /// --with-tests`), so that a store runs them before activating it.
     fn build_bundle_with_tests<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let mtime = bundle_mtime()?;
         let out = py
-            .detach(|| self.0.build_bundle_with_tests())
+            .detach(|| self.0.build_bundle_with_tests_at(mtime))
             .map_err(policy_err)?;
         Ok(PyBytes::new(py, &out))
     }
@@ -767,8 +782,9 @@ impl Pack {
         scope: Option<String>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let opts = cos_policy::SignatureOptions { key_id, scope };
+        let mtime = bundle_mtime()?;
         let out = py
-            .detach(|| self.0.build_signed_bundle(&key.0, &opts))
+            .detach(|| self.0.build_signed_bundle_at(&key.0, &opts, mtime))
             .map_err(policy_err)?;
         Ok(PyBytes::new(py, &out))
     }

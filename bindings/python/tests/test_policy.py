@@ -42,6 +42,24 @@ def test_pack_metadata_and_bundle(pack):
     assert "companyos-baseline" in repr(pack)
 
 
+def test_bundle_mtime_is_source_date_epoch(pack, monkeypatch):
+    # The binding reads SOURCE_DATE_EPOCH with cos-core's parser, as `cos
+    # pack build` does: unset is 0, a malformed value is refused.
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    unset = pack.build_bundle()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert pack.build_bundle() == unset
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    dated = pack.build_bundle()
+    assert dated != unset and dated == pack.build_bundle()
+    for bad in ["", "yesterday", "-1", "1.5"]:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", bad)
+        for build in (pack.build_bundle, pack.build_bundle_with_tests):
+            with pytest.raises(companyos.CoreError) as e:
+                build()
+            assert e.value.code == "invalid_source_date_epoch"
+
+
 def test_signed_bundle_round_trip_and_tamper(pack):
     from companyos.core import SigningKey
 

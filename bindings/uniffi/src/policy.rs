@@ -96,9 +96,15 @@ impl Pack {
         self.0.is_signed()
     }
 
-    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes).
+    /// The pack as a deterministic OPA bundle (`.tar.gz` bytes); entries
+    /// are dated `SOURCE_DATE_EPOCH` when set (malformed:
+    /// `invalid_source_date_epoch`), else 0.
     pub fn build_bundle(&self) -> Result<Vec<u8>> {
-        Ok(self.0.build_bundle()?)
+        let mtime = match std::env::var_os("SOURCE_DATE_EPOCH") {
+            Some(v) => cos_core::time::parse_source_date_epoch(&v.to_string_lossy())?,
+            None => 0,
+        };
+        Ok(self.0.build_bundle_at(mtime)?)
     }
 }
 

@@ -729,19 +729,35 @@ impl Pack {
 
     /// Builds an OPA bundle: `.manifest`, the policy modules at their paths,
     /// each data file as `<mount>/data.json`, as a deterministic `.tar.gz`
-    /// (sorted entries, mode 0644, owner 0, mtime `SOURCE_DATE_EPOCH` or 0).
-    /// Tests are left out.
+    /// (sorted entries, mode 0644, owner 0, mtime 0, gzip header without
+    /// name or time). Tests are left out. [`Pack::build_bundle_at`] sets
+    /// the entries' mtime (a program passes `SOURCE_DATE_EPOCH`, parsed by
+    /// [`cos_core::time::parse_source_date_epoch`]); this reads no
+    /// environment.
     pub fn build_bundle(&self) -> Result<Vec<u8>> {
+        self.build_bundle_at(0)
+    }
+
+    /// [`Pack::build_bundle`] with every entry's mtime set to `mtime`
+    /// (seconds since 1970).
+    pub fn build_bundle_at(&self, mtime: u64) -> Result<Vec<u8>> {
         let files = self.bundle_files()?;
-        write_tar_gz(&files)
+        write_tar_gz(&files, mtime)
     }
 
     /// Like [`Pack::build_bundle`], with the test modules included at their
     /// paths, so that `opa test` can run them from the bundle, and listed in
     /// the `.manifest` as `metadata.tests`, so that cos reads them back as
     /// [`Pack::tests`], runs them before the pack activates, and never serves
-    /// them as policy.
+    /// them as policy. Entries have mtime 0 ([`Pack::build_bundle_with_tests_at`]
+    /// sets it).
     pub fn build_bundle_with_tests(&self) -> Result<Vec<u8>> {
+        self.build_bundle_with_tests_at(0)
+    }
+
+    /// [`Pack::build_bundle_with_tests`] with every entry's mtime set to
+    /// `mtime` (seconds since 1970).
+    pub fn build_bundle_with_tests_at(&self, mtime: u64) -> Result<Vec<u8>> {
         let mut files = self.bundle_files()?;
         if !self.tests.is_empty() {
             let mut bm = match files.get(BUNDLE_MANIFEST) {
@@ -770,21 +786,33 @@ impl Pack {
             }
             files.insert(t.path.clone(), t.source.clone().into_bytes());
         }
-        write_tar_gz(&files)
+        write_tar_gz(&files, mtime)
     }
 
     /// Builds a bundle signed with an ECDSA P-256 key: the bundle's files plus
     /// `.signatures.json`, verifiable by `opa build --verification-key` and
-    /// `opa run --verification-key`.
+    /// `opa run --verification-key`. Entries have mtime 0
+    /// ([`Pack::build_signed_bundle_at`] sets it).
     pub fn build_signed_bundle(
         &self,
         key: &cos_core::PrivateKey,
         opts: &crate::bundle::signature::SignatureOptions,
     ) -> Result<Vec<u8>> {
+        self.build_signed_bundle_at(key, opts, 0)
+    }
+
+    /// [`Pack::build_signed_bundle`] with every entry's mtime set to
+    /// `mtime` (seconds since 1970).
+    pub fn build_signed_bundle_at(
+        &self,
+        key: &cos_core::PrivateKey,
+        opts: &crate::signature::SignatureOptions,
+        mtime: u64,
+    ) -> Result<Vec<u8>> {
         let mut files = self.bundle_files()?;
         let sig = crate::bundle::signature::sign_files(&files, key, opts)?;
         files.insert(SIGNATURES_FILE.to_owned(), sig);
-        write_tar_gz(&files)
+        write_tar_gz(&files, mtime)
     }
 
     /// Verifies the pack's `.signatures.json` against its files as they were
@@ -886,17 +914,8 @@ fn files_digest(files: &PackFiles) -> Result<Digest> {
     Ok(Digest::of_bytes(DigestAlgorithm::Sha256, &canon))
 }
 
-/// `SOURCE_DATE_EPOCH` if set and valid, else 0.
-pub(crate) fn source_date_epoch() -> u64 {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// Writes files as a deterministic gzip tarball.
-pub(crate) fn write_tar_gz(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>> {
-    let mtime = source_date_epoch();
+/// Writes files as a deterministic gzip tarball, every entry with `mtime`.
+pub(crate) fn write_tar_gz(files: &BTreeMap<String, Vec<u8>>, mtime: u64) -> Result<Vec<u8>> {
     let io = |e: std::io::Error| Error::InvalidPack {
         reason: format!("writing bundle: {e}"),
     };
@@ -986,6 +1005,25 @@ mod tests {
             bundle,
             p.build_bundle().unwrap(),
             "bundle bytes must be deterministic"
+        );
+        // The entries' mtime is the caller's (0 by default); the library
+        // reads no SOURCE_DATE_EPOCH.
+        let mtimes = |gz: &[u8]| -> Vec<u64> {
+            let mut a = tar::Archive::new(flate2::read::GzDecoder::new(gz));
+            a.entries()
+                .unwrap()
+                .map(|e| e.unwrap().header().mtime().unwrap())
+                .collect()
+        };
+        assert!(mtimes(&bundle).iter().all(|m| *m == 0));
+        let at = p.build_bundle_at(1_700_000_000).unwrap();
+        assert!(!at.is_empty() && mtimes(&at).iter().all(|m| *m == 1_700_000_000));
+        assert_ne!(at, bundle);
+        let with_tests = p.build_bundle_with_tests_at(7).unwrap();
+        assert!(mtimes(&with_tests).iter().all(|m| *m == 7));
+        assert_eq!(
+            p.build_bundle_with_tests().unwrap(),
+            p.build_bundle_with_tests_at(0).unwrap()
         );
         let b = Pack::from_bytes(&bundle, &Limits::default()).unwrap();
         assert_eq!(b.layout(), Layout::Bundle);
@@ -1259,7 +1297,7 @@ test_x if true
         // 64 MiB of zeros compress to ~64 KiB; a 1 MiB decompression limit stops it.
         let mut files = BTreeMap::new();
         files.insert("zeros.json".to_owned(), vec![b' '; 64 << 20]);
-        let gz = write_tar_gz(&files).unwrap();
+        let gz = write_tar_gz(&files, 0).unwrap();
         assert!(gz.len() < 1 << 20);
         let l = Limits {
             max_decompressed_size: 1 << 20,

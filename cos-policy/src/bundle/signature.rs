@@ -641,7 +641,7 @@ mod tests {
     fn files_with(map: &BTreeMap<String, Vec<u8>>, sig: &[u8]) -> PackFiles {
         let mut m = map.clone();
         m.insert(SIGNATURES_FILE.to_owned(), sig.to_vec());
-        let gz = crate::bundle::pack::write_tar_gz(&m).unwrap();
+        let gz = crate::bundle::pack::write_tar_gz(&m, 0).unwrap();
         PackFiles::from_archive(&gz, &Limits::default()).unwrap()
     }
 
@@ -688,7 +688,7 @@ mod tests {
         );
 
         let unsigned = PackFiles::from_archive(
-            &crate::bundle::pack::write_tar_gz(&b).unwrap(),
+            &crate::bundle::pack::write_tar_gz(&b, 0).unwrap(),
             &Limits::default(),
         )
         .unwrap();

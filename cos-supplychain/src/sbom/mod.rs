@@ -126,20 +126,12 @@ impl WriteOptions {
     }
 }
 
-/// Parses a `SOURCE_DATE_EPOCH` value (whole seconds since 1970, up to the
-/// end of year 9999); anything else is [`Error::InvalidSourceDateEpoch`].
+/// Parses a `SOURCE_DATE_EPOCH` value: [`cos_core::time::parse_source_date_epoch`]
+/// (whole seconds since 1970, up to the end of year 9999); anything else is
+/// cos-core's `InvalidSourceDateEpoch` ([`Error::Core`], code
+/// `invalid_source_date_epoch`).
 pub fn source_date_epoch(value: &str) -> Result<u64> {
-    let bad = || Error::InvalidSourceDateEpoch {
-        value: value.chars().take(40).collect(),
-    };
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let secs: u64 = value.parse().map_err(|_| bad())?;
-    if secs > 253_402_300_799 {
-        return Err(bad());
-    }
-    Ok(secs)
+    Ok(cos_core::time::parse_source_date_epoch(value)?)
 }
 
 /// Formats seconds since 1970 as RFC 3339 UTC (`2023-11-14T22:13:20Z`).

@@ -7,7 +7,6 @@ use cos_core::file::{Overwrite, read_limited, write_atomic};
 use cos_supplychain::license::Policy;
 use cos_supplychain::sbom::{
     CargoOptions, Format, MAX_INPUT_SIZE, NpmOptions, PythonOptions, Sbom, WriteOptions,
-    source_date_epoch,
 };
 
 use crate::{Failure, json_line, read_input, write_stdout};
@@ -149,15 +148,12 @@ pub(crate) enum GateCommand {
 /// The creation time: `SOURCE_DATE_EPOCH` when set (malformed is an
 /// error), else now.
 fn created() -> Result<u64, Failure> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) => Ok(source_date_epoch(&v)?),
-        Err(std::env::VarError::NotPresent) => Ok(std::time::SystemTime::now()
+    match crate::source_date_epoch()? {
+        Some(secs) => Ok(secs),
+        None => Ok(std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0)),
-        Err(std::env::VarError::NotUnicode(_)) => Err(Failure::Usage(
-            "SOURCE_DATE_EPOCH is not valid Unicode".into(),
-        )),
     }
 }
 

@@ -23,12 +23,17 @@ use crate::Failure;
 
 /// Where the packs come from.
 pub(crate) struct Source {
-    /// A pack archive, a directory of archives, or a pack source directory
-    /// (with `manifest.yaml`, built with its tests on every change).
+    /// A pack archive, a directory of archives, or a source directory: a
+    /// pack source (with `manifest.yaml`) or an OPA bundle directory (with
+    /// `.manifest`, or `.rego` files and no archive), built on every change
+    /// ([`is_source_dir`]).
     pub(crate) path: PathBuf,
     /// Sign each served archive with this key (a Sigstore bundle at
     /// `/attestation`) when it has no bundle file beside it.
     pub(crate) sign_key: Option<cos_core::PrivateKey>,
+    /// The mtime of the entries of archives built from a source directory
+    /// (`SOURCE_DATE_EPOCH`, else 0).
+    pub(crate) mtime: u64,
 }
 
 /// What the files looked like at the last scan: path → (length, mtime).
@@ -75,7 +80,7 @@ pub(crate) fn serve(
     let (packs, mut fingerprint) = scan(&source, &BTreeMap::new())?;
     if packs.is_empty() {
         return Err(Failure::Usage(format!(
-            "{}: no pack archives (*.tar.gz) or manifest.yaml to serve",
+            "{}: no pack archives (*.tar.gz), manifest.yaml or OPA bundle (.manifest, *.rego) to serve",
             source.path.display()
         )));
     }
@@ -328,9 +333,12 @@ fn scan(
     let limits = cos_policy::Limits::default();
     let mut packs = BTreeMap::new();
     let path = &source.path;
-    if path.join("manifest.yaml").is_file() {
+    if is_source_dir(path) {
+        // A pack source or an OPA bundle directory: cos_policy::Pack reads
+        // both (Layout::Pack / Layout::Bundle), and both are served as the
+        // archive `cos pack build --with-tests` would write.
         let pack = cos_policy::Pack::load(path, &limits)?;
-        let archive = pack.build_bundle_with_tests()?;
+        let archive = pack.build_bundle_with_tests_at(source.mtime)?;
         let name = format!("{}.tar.gz", pack.manifest().name);
         packs.insert(name.clone(), publish(source, &name, archive, None)?);
     } else if path.is_dir() {
@@ -366,6 +374,43 @@ fn scan(
         packs.insert(name, p);
     }
     Ok((packs, fingerprint))
+}
+
+/// Whether `path` is a directory to build, not a directory of archives: it
+/// has a `manifest.yaml` (a cos pack), or a `.manifest` (an OPA bundle
+/// directory, as `opa build` takes it), or no archive at its top and a
+/// `.rego` file somewhere under it (an OPA bundle directory without
+/// `.manifest`; at most 20,000 entries are looked at).
+fn is_source_dir(path: &Path) -> bool {
+    if !path.is_dir() {
+        return false;
+    }
+    if path.join("manifest.yaml").is_file() || path.join(".manifest").is_file() {
+        return true;
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return false;
+    };
+    let top: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    if top.iter().any(|p| is_archive(p)) {
+        return false;
+    }
+    let mut stack = top;
+    let mut seen = 0;
+    while let Some(p) = stack.pop() {
+        seen += 1;
+        if seen > 20_000 {
+            return false;
+        }
+        if p.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&p) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        } else if p.extension().is_some_and(|e| e == "rego") {
+            return true;
+        }
+    }
+    false
 }
 
 fn is_archive(p: &Path) -> bool {

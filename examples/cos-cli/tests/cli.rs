@@ -1596,22 +1596,10 @@ fn policy_test_and_pack_outputs_escape_what_the_pack_says() {
 
 /// Runs `cos` with a deadline: killed after 10 s (a read that blocks).
 fn cos_bounded(args: &[&str]) -> (Output, std::time::Duration) {
-    let started = std::time::Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(10) {
-            let _ = child.kill();
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    (child.wait_with_output().unwrap(), started.elapsed())
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos"));
+    command.args(args);
+    let run = cos_tests::server::run_bounded(command, std::time::Duration::from_secs(10));
+    (run.output, run.elapsed)
 }
 
 #[test]

@@ -9,9 +9,8 @@
     reason = "test code: a failure should panic with context"
 )]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,21 +19,13 @@ use cos_policy::Pack;
 use cos_policy::distribution::http::{ClientOptions, PackClient};
 use cos_policy::store::{PolicyStore, StoreOptions};
 
-/// The running server; killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The running server (`base` is `http://127.0.0.1:PORT`), killed when
+/// dropped.
+use cos_tests::server::Server as Served;
 
 fn serve(args: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos"));
+    command
         .args([
             "pack",
             "serve",
@@ -43,22 +34,8 @@ fn serve(args: &[&str]) -> Served {
             "--watch-ms",
             "50",
         ])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .rsplit_once(" on ")
-        .map(|(_, url)| url.to_owned())
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Served { child, base }
+        .args(args);
+    cos_tests::server::start(command)
 }
 
 fn archive(version: &str) -> Vec<u8> {
@@ -300,21 +277,207 @@ fn the_names_it_serves_are_escaped_in_its_messages() {
     // name from outside must not reorder what an operator reads).
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("\u{202e}zg.rat.tar.gz"), archive("1.0.0")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos"));
+    command
         .args(["pack", "serve", "--listen", "127.0.0.1:0"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
+        .arg(dir.path());
+    let line = cos_tests::server::start(command).first_line.clone();
     assert!(line.starts_with("serving "), "{line:?}");
     assert!(!line.contains('\u{202e}'), "{line:?}");
     assert!(line.contains("\\u{202e}zg.rat.tar.gz"), "{line:?}");
+}
+
+/// The OPA binary the oracle scripts install (`scripts/oracles/opa.sh`), or
+/// `COS_OPA_BIN`; `None` when neither is there.
+fn opa_bin() -> Option<std::path::PathBuf> {
+    let p = match std::env::var_os("COS_OPA_BIN") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.oracles/bin/opa"),
+    };
+    p.is_file().then_some(p)
+}
+
+/// `opa eval --bundle PATH` of `query` for `input`: its `result[0].expressions[0].value`.
+fn opa_eval(
+    opa: &Path,
+    bundle: &Path,
+    query: &str,
+    input: &serde_json::Value,
+) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let input_path = dir.path().join("input.json");
+    std::fs::write(&input_path, input.to_string()).unwrap();
+    let o = Command::new(opa)
+        .args(["eval", "--format", "json", "--bundle"])
+        .arg(bundle)
+        .arg("--input")
+        .arg(&input_path)
+        .arg(query)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "opa eval: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["result"][0]["expressions"][0]["value"].clone()
+}
+
+/// A client for unsigned archives (no Sigstore bundle asked for).
+fn unsigned(long_poll: Option<Duration>) -> PackClient {
+    PackClient::new(ClientOptions {
+        long_poll,
+        timeout: Duration::from_secs(10),
+        retries: 0,
+        sigstore_bundle: false,
+        ..ClientOptions::default()
+    })
+}
+
+/// Writes an OPA bundle directory, `.manifest` last.
+fn write_opa_bundle_dir(dir: &Path, revision: &str, admins: &str) {
+    std::fs::create_dir_all(dir.join("acme/authz")).unwrap();
+    std::fs::write(
+        dir.join("acme/authz/policy.rego"),
+        "package acme.authz\n\ndefault allow := false\n\nallow if input.user in data.acme.authz.admins\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("acme/authz/data.json"),
+        format!(r#"{{"admins": {admins}}}"#),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join(".manifest"),
+        format!(
+            r#"{{"revision": "{revision}", "roots": ["acme"], "metadata": {{"name": "acme"}}}}"#
+        ),
+    )
+    .unwrap();
+}
+
+/// Issue 20: an OPA bundle directory (`.manifest`, `.rego`, `data.json`, as
+/// `opa build` takes it) is served as a pack source is: built on every
+/// change, fetched and activated by cos's client and store, and, with OPA
+/// installed, read by `opa eval --bundle` with the answers OPA gives for
+/// the directory itself.
+#[test]
+fn serves_an_opa_bundle_directory_as_a_pack_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle_dir = dir.path().join("src");
+    write_opa_bundle_dir(&bundle_dir, "r1", r#"["alice"]"#);
+    let served = serve(&[bundle_dir.to_str().unwrap()]);
+    let url = format!("{}/acme.tar.gz", served.base);
+    let index: serde_json::Value = serde_json::from_slice(
+        &client()
+            .fetch_attestation(&format!("{}/", served.base))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(index["packs"][0]["name"], "acme.tar.gz", "{index}");
+
+    let fetched = unsigned(None).fetch(&url, None).unwrap().unwrap();
+    let etag = fetched.etag.clone().unwrap();
+    let archive = fetched.archive.clone();
+    let pack = Pack::from_bytes(&archive, &Default::default()).unwrap();
+    assert_eq!(pack.layout(), cos_policy::Layout::Bundle);
+    assert_eq!(pack.manifest().revision, "r1");
+    // The same archive `cos pack build --with-tests` writes for the directory.
+    assert_eq!(
+        archive,
+        Pack::load(&bundle_dir, &Default::default())
+            .unwrap()
+            .build_bundle_with_tests()
+            .unwrap()
+    );
+    let store = PolicyStore::new(StoreOptions::default());
+    store.activate(fetched.into_candidate()).unwrap();
+    let active = store.pack_for(None).unwrap();
+    assert_eq!(active.pack().revision, "r1");
+    let engine = cos_policy::PolicyEngine::new(&pack, Default::default()).unwrap();
+    let alice = serde_json::json!({"user": "alice"});
+    let bob = serde_json::json!({"user": "bob"});
+    assert_eq!(
+        engine
+            .evaluate_opt("data.acme.authz.allow", Some(&alice))
+            .unwrap(),
+        Some(serde_json::json!(true))
+    );
+    assert_eq!(
+        engine
+            .evaluate_opt("data.acme.authz.allow", Some(&bob))
+            .unwrap(),
+        Some(serde_json::json!(false))
+    );
+
+    // The oracle: OPA reads the served archive and decides as it does
+    // from the directory.
+    let opa = opa_bin();
+    if let Some(opa) = &opa {
+        let served_file = dir.path().join("served.tar.gz");
+        std::fs::write(&served_file, &archive).unwrap();
+        for input in [&alice, &bob] {
+            assert_eq!(
+                opa_eval(opa, &served_file, "data.acme.authz.allow", input),
+                opa_eval(opa, &bundle_dir, "data.acme.authz.allow", input),
+                "{input}"
+            );
+        }
+        assert_eq!(
+            opa_eval(opa, &served_file, "data.acme.authz.allow", &alice),
+            serde_json::json!(true)
+        );
+    } else {
+        eprintln!("opa not installed (scripts/oracles/opa.sh): the OPA oracle part is skipped");
+    }
+
+    // A change to the directory is built and served by itself.
+    write_opa_bundle_dir(&bundle_dir, "r2", r#"["bob"]"#);
+    let poller = unsigned(Some(Duration::from_secs(20)));
+    // A scan may fall between two writes: poll until the whole change is in.
+    let started = Instant::now();
+    let mut etag = etag;
+    let next = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "r2 never served"
+        );
+        let Some(next) = poller.fetch(&url, Some(&etag)).unwrap() else {
+            continue;
+        };
+        etag = next.etag.clone().unwrap();
+        let pack = Pack::from_bytes(&next.archive, &Default::default()).unwrap();
+        let engine = cos_policy::PolicyEngine::new(&pack, Default::default()).unwrap();
+        if pack.manifest().revision == "r2"
+            && engine
+                .evaluate_opt("data.acme.authz.allow", Some(&bob))
+                .unwrap()
+                == Some(serde_json::json!(true))
+        {
+            break next;
+        }
+    };
+    if let Some(opa) = &opa {
+        let served_file = dir.path().join("served2.tar.gz");
+        std::fs::write(&served_file, &next.archive).unwrap();
+        assert_eq!(
+            opa_eval(opa, &served_file, "data.acme.authz.allow", &bob),
+            serde_json::json!(true)
+        );
+    }
+    drop(served);
+
+    // Without `.manifest`: `.rego` files and no archive are a bundle too,
+    // served under the name cos gives a bundle that names none.
+    let bare = dir.path().join("bare");
+    write_opa_bundle_dir(&bare, "r1", r#"["alice"]"#);
+    std::fs::remove_file(bare.join(".manifest")).unwrap();
+    let served = serve(&[bare.to_str().unwrap()]);
+    let fetched = unsigned(None)
+        .fetch(&format!("{}/bundle.tar.gz", served.base), None)
+        .unwrap()
+        .unwrap();
+    let pack = Pack::from_bytes(&fetched.archive, &Default::default()).unwrap();
+    assert_eq!(pack.modules().len(), 1);
 }

@@ -759,8 +759,15 @@ fn apply_patch(root: &mut Value, base: &[String], op: &Value) -> Result<(), Writ
 fn read_candidate(path: &std::path::Path, with_bundle: bool) -> Result<Candidate, String> {
     let limits = Limits::default();
     let archive = if path.is_dir() {
+        // Built as `cos pack build --with-tests` builds it: entries dated
+        // SOURCE_DATE_EPOCH (a malformed value is refused), else 0.
+        let mtime = match std::env::var_os("SOURCE_DATE_EPOCH") {
+            Some(v) => cos_core::time::parse_source_date_epoch(&v.to_string_lossy())
+                .map_err(|e| e.to_string())?,
+            None => 0,
+        };
         Pack::load(path, &limits)
-            .and_then(|p| p.build_bundle_with_tests())
+            .and_then(|p| p.build_bundle_with_tests_at(mtime))
             .map_err(|e| format!("{}: {e}", path.display()))?
     } else {
         cos_core::file::read_limited(path, limits.max_decompressed_size)

@@ -11,11 +11,10 @@
     reason = "test code: a failure should panic with context"
 )]
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cos_policy::distribution::publish::PublishedPack;
 use serde_json::{Value, json};
@@ -27,34 +26,16 @@ use common::{Mode, agent, get, pack_server, pdp, post, wait_until};
 /// standard error (killed, and the test failed, if it is still running
 /// after 60 s).
 fn refused_start(args: &[&str]) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cos-pdp"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cos-pdp {args:?} started; it should have refused the pack");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (status.code().unwrap_or(-1), stderr)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-pdp"));
+    command.args(["--listen", "127.0.0.1:0"]).args(args);
+    let run = cos_tests::server::run_bounded(command, Duration::from_secs(60));
+    if run.killed {
+        panic!("cos-pdp {args:?} started; it should have refused the pack");
+    }
+    (
+        run.output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&run.output.stderr).into_owned(),
+    )
 }
 
 const PASSING: &str = "package demo.authz_test\nimport rego.v1\nimport data.demo.authz\n\
@@ -332,4 +313,40 @@ fn an_opa_bundle_serves_its_test_files_as_opa_does() {
     let (code, stderr) = refused_start(&["--pack", dir.path().to_str().unwrap()]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("test_carol"), "{stderr}");
+}
+
+/// Issue 20: `--pack DIR` builds the archive `cos pack build --with-tests`
+/// builds, dated `SOURCE_DATE_EPOCH`; a malformed value is refused at start
+/// (exit 2) with the message every cos command gives.
+#[test]
+fn a_malformed_source_date_epoch_is_refused_for_a_pack_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pack(dir.path(), "1.0.0", Some(("authz_test.rego", PASSING)));
+    for bad in ["", "yesterday", "-1", "1.5"] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_cos-pdp"));
+        command
+            .args(["--listen", "127.0.0.1:0", "--pack"])
+            .arg(dir.path())
+            .env("SOURCE_DATE_EPOCH", bad);
+        let run = cos_tests::server::run_bounded(command, Duration::from_secs(60));
+        assert!(
+            !run.killed,
+            "cos-pdp started with SOURCE_DATE_EPOCH={bad:?}"
+        );
+        let err = String::from_utf8_lossy(&run.output.stderr);
+        assert_eq!(run.output.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(
+            err.contains("invalid SOURCE_DATE_EPOCH")
+                && err.contains("set it to such a number, or unset it"),
+            "{err}"
+        );
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cos-pdp"));
+    command
+        .args(["--listen", "127.0.0.1:0", "--pack"])
+        .arg(dir.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000");
+    let d = cos_tests::server::start(command);
+    let (status, body) = get(&agent(), &format!("{}/health", d.base));
+    assert_eq!(status, 200, "{body}");
 }

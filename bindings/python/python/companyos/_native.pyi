@@ -134,7 +134,11 @@ class Pack:
     def entrypoints(self) -> Dict[str, str]: ...
     @property
     def is_signed(self) -> bool: ...
-    def build_bundle(self) -> bytes: ...
+    def build_bundle(self) -> bytes:
+        """The pack as a deterministic OPA bundle (`.tar.gz` bytes); entries
+        are dated `SOURCE_DATE_EPOCH` when set (else 0), and a malformed
+        value raises `CoreError` with code `invalid_source_date_epoch` (so
+        do `build_bundle_with_tests` and `build_signed_bundle`)."""
     def build_bundle_with_tests(self) -> bytes:
         """Like `build_bundle`, with the pack's `tests/` kept (`cos pack
         build --with-tests`), so that a store runs them before activating it."""

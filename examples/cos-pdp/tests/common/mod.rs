@@ -1,9 +1,11 @@
 //! What the cos-pdp integration tests share (each test file is a crate of
 //! its own and includes this module with `mod common;`): the daemon on a
-//! free loopback port, killed when dropped; an HTTP client; a scripted pack
-//! server; bounded waiting.
+//! free loopback port, killed when dropped, and bounded waiting (both from
+//! `cos_tests::server`, which the cos-cli tests use too); an HTTP client; a
+//! scripted pack server.
 #![allow(
     dead_code,
+    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -12,67 +14,27 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cos_policy::distribution::publish::PublishedPack;
 use serde_json::Value;
 
 /// The daemon, killed when dropped: `base` is `http(s)://127.0.0.1:PORT`,
-/// `addr` is `127.0.0.1:PORT`.
-pub(crate) struct Pdp {
-    pub(crate) child: Child,
-    pub(crate) base: String,
-    pub(crate) addr: String,
-    pub(crate) port: u16,
-}
-
-impl Drop for Pdp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// `addr` is `127.0.0.1:PORT` (the shared test server of `cos-tests`).
+pub(crate) use cos_tests::server::Server as Pdp;
+/// Runs `command` (cos-pdp, or a shell that execs it) until it says where
+/// it listens.
+pub(crate) use cos_tests::server::start;
+/// Waits (20 ms apart, 30 s at most) until `f` holds.
+pub(crate) use cos_tests::server::wait_until;
 
 /// Starts cos-pdp on a free port with `args`, once it says where it listens.
 pub(crate) fn pdp(args: &[&str]) -> Pdp {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cos-pdp"));
     command.args(["--listen", "127.0.0.1:0"]).args(args);
     start(command)
-}
-
-/// Runs `command` (cos-pdp, or a shell that execs it) until it says where
-/// it listens.
-pub(crate) fn start(mut command: Command) -> Pdp {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .rsplit_once(" on ")
-        .unwrap_or_else(|| panic!("cos-pdp did not start: {line:?}"))
-        .1
-        .to_owned();
-    let addr = base
-        .split_once("://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .1
-        .to_owned();
-    let port = addr.rsplit_once(':').unwrap().1.parse().unwrap();
-    Pdp {
-        child,
-        base,
-        addr,
-        port,
-    }
 }
 
 /// A client that reads error statuses as answers, 10 s per request.
@@ -94,18 +56,6 @@ pub(crate) fn post(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value)
 pub(crate) fn get(agent: &ureq::Agent, url: &str) -> (u16, String) {
     let mut r = agent.get(url).call().unwrap();
     (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-}
-
-/// Waits (20 ms apart, 30 s at most) until `f` holds.
-pub(crate) fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// What the scripted pack server does now.

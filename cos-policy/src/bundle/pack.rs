@@ -806,7 +806,7 @@ impl Pack {
     pub fn build_signed_bundle_at(
         &self,
         key: &cos_core::PrivateKey,
-        opts: &crate::signature::SignatureOptions,
+        opts: &crate::bundle::signature::SignatureOptions,
         mtime: u64,
     ) -> Result<Vec<u8>> {
         let mut files = self.bundle_files()?;

@@ -400,14 +400,16 @@ fn serves_an_opa_bundle_directory_as_a_pack_source() {
     let bob = serde_json::json!({"user": "bob"});
     assert_eq!(
         engine
-            .evaluate_opt("data.acme.authz.allow", Some(&alice))
-            .unwrap(),
+            .evaluate("data.acme.authz.allow", &alice)
+            .unwrap()
+            .map(|o| o.to_json().unwrap()),
         Some(serde_json::json!(true))
     );
     assert_eq!(
         engine
-            .evaluate_opt("data.acme.authz.allow", Some(&bob))
-            .unwrap(),
+            .evaluate("data.acme.authz.allow", &bob)
+            .unwrap()
+            .map(|o| o.to_json().unwrap()),
         Some(serde_json::json!(false))
     );
 
@@ -451,8 +453,9 @@ fn serves_an_opa_bundle_directory_as_a_pack_source() {
         let engine = cos_policy::PolicyEngine::new(&pack, Default::default()).unwrap();
         if pack.manifest().revision == "r2"
             && engine
-                .evaluate_opt("data.acme.authz.allow", Some(&bob))
+                .evaluate("data.acme.authz.allow", &bob)
                 .unwrap()
+                .map(|o| o.to_json().unwrap())
                 == Some(serde_json::json!(true))
         {
             break next;

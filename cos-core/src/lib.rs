@@ -10,6 +10,7 @@ pub mod file;
 pub mod id;
 pub mod key;
 pub mod region;
+pub mod shape;
 pub mod sigstore;
 pub mod statement;
 pub mod text;

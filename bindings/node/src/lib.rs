@@ -37,6 +37,7 @@ use serde_json::Value;
 
 mod disclosure;
 mod dlp;
+mod shape;
 mod store;
 mod supplychain;
 
@@ -180,6 +181,35 @@ fn json_out<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<
         .get_named_property_unchecked("parse")
         .map_err(|e| invalid_arg(e.reason))?;
     parse.call(text).map_err(|e| invalid_arg(e.reason))
+}
+
+/// A shape cos defines (a decision, a store's status, a pack's info) as a
+/// JavaScript value: its struct fields in camelCase (`shape`), the user
+/// data inside it (policy documents, obligation parameters) unchanged.
+fn shape_out<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>> {
+    let text = shape::to_text(value)?;
+    let parse: Function<'e, String, Unknown<'e>> = json_object(env)?
+        .get_named_property_unchecked("parse")
+        .map_err(|e| invalid_arg(e.reason))?;
+    parse.call(text).map_err(|e| invalid_arg(e.reason))
+}
+
+/// `shape_out`, or `undefined` for `None`.
+fn shape_out_opt<'e, T: serde::Serialize>(env: &'e Env, value: Option<&T>) -> Result<Unknown<'e>> {
+    match value {
+        Some(v) => shape_out(env, v),
+        None => ().into_unknown(env).map_err(|e| invalid_arg(e.reason)),
+    }
+}
+
+/// The verifier of the Sigstore trust an options object names, if any.
+fn trust_verifier(
+    trust: Option<cos_core::shape::SigstoreTrust<'_>>,
+) -> Result<Option<Box<dyn cos_core::sigstore::BlobVerifier>>> {
+    trust
+        .map(cos_supplychain::sigstore::verifier)
+        .transpose()
+        .map_err(supplychain_err)
 }
 
 /// `undefined` for `None` (OPA's undefined document, a dropped event).
@@ -845,15 +875,6 @@ pub struct EngineOptions {
     pub timeout_ms: Option<i64>,
 }
 
-/// What `Engine.allowReason` returns.
-#[napi(object)]
-pub struct AllowReason {
-    /// `result.allow === true`.
-    pub allow: bool,
-    /// `result.reason` when it is a string.
-    pub reason: Option<String>,
-}
-
 /// A compiled pack: evaluate many times; the async variants run on the
 /// libuv thread pool.
 #[napi]
@@ -926,7 +947,7 @@ impl Engine {
     ) -> Result<Unknown<'e>> {
         let input = json_arg(env, input, "input")?;
         let d = self.0.decide(&entrypoint, &input).map_err(policy_err)?;
-        json_out(env, &d)
+        shape_out(env, &d)
     }
 
     /// `decide` on the libuv thread pool.
@@ -946,14 +967,16 @@ impl Engine {
 
     /// `{allow, reason}` from the document at `path`, reduced as OPA REST
     /// clients do (`result.allow === true`, a string `result.reason`).
-    #[napi]
-    pub fn allow_reason(&self, env: &Env, path: String, input: Unknown<'_>) -> Result<AllowReason> {
+    #[napi(ts_return_type = "AllowReason")]
+    pub fn allow_reason<'e>(
+        &self,
+        env: &'e Env,
+        path: String,
+        input: Unknown<'_>,
+    ) -> Result<Unknown<'e>> {
         let input = json_arg(env, input, "input")?;
         let r = self.0.allow_reason(&path, &input).map_err(policy_err)?;
-        Ok(AllowReason {
-            allow: r.allow,
-            reason: r.reason,
-        })
+        shape_out(env, &r)
     }
 
     /// Whether `path` is evaluated on the register VM (see ADR-0005).
@@ -1001,7 +1024,7 @@ impl<'task> ScopedTask<'task> for Decide {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
         let d = output.map_err(|e| rejection(env, e.code(), e.to_string()))?;
-        json_out(env, &d).map_err(|e| rejection(env, e.status, e.reason))
+        shape_out(env, &d).map_err(|e| rejection(env, e.status, e.reason))
     }
 }
 
@@ -1030,7 +1053,7 @@ impl DecisionLogger {
         requested_by: Option<String>,
     ) -> Result<Unknown<'e>> {
         let decision: cos_policy::Decision =
-            from_value(json_arg(env, decision, "decision")?, "decision")?;
+            shape::from_js(json_arg(env, decision, "decision")?, "decision")?;
         let input = json_opt(env, input)?;
         let ev = self
             .0

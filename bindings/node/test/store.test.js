@@ -58,7 +58,7 @@ test('activates verified packs, refuses older ones, rolls back on purpose', () =
   const status = store.status();
   assert.equal(status.refusals, 1);
   assert.equal(status.activations, 2);
-  assert.match(status.last_error.detail, /older/);
+  assert.match(status.lastError.detail, /older/);
 
   assert.equal(store.rollBackTo(archive('1.0.5')).pack.version, '1.0.5');
   assert.equal(store.status().rollbacks, 1);
@@ -67,7 +67,7 @@ test('activates verified packs, refuses older ones, rolls back on purpose', () =
   assert.equal(store.evaluate('demo/nothing'), undefined);
   const { pack, result } = store.evaluateWithPack('data.demo.decision', { user: 'alice' });
   assert.equal(pack.version, '1.0.5');
-  assert.match(pack.archive_digest, /^sha256:/);
+  assert.match(pack.archiveDigest, /^sha256:/);
   assert.equal(result.allow, true);
   assert.equal(store.packFor().stats.decisions, 3);
   // evaluateJson: the same answers on JSON text, counted like evaluate.

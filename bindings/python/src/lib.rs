@@ -529,6 +529,16 @@ fn supplychain_err(e: cos_supplychain::Error) -> PyErr {
     }
 }
 
+/// The verifier of the Sigstore trust keyword options name, if any.
+fn trust_verifier(
+    trust: Option<cos_core::shape::SigstoreTrust<'_>>,
+) -> PyResult<Option<Box<dyn cos_core::sigstore::BlobVerifier>>> {
+    trust
+        .map(cos_supplychain::sigstore::verifier)
+        .transpose()
+        .map_err(supplychain_err)
+}
+
 fn blob_verifier(
     public_key: Option<&str>,
     trusted_root: Option<&[u8]>,
@@ -913,6 +923,34 @@ impl Engine {
 fn from_py<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     serde_json::from_value(to_json(obj, 0)?)
         .map_err(|e| PyValueError::new_err(format!("not a {what}: {e}")))
+}
+
+/// Keyword options (`**options`) read into the crate's options struct `T`
+/// (`#[serde(default, deny_unknown_fields)]`: an unknown keyword is a
+/// `ValueError` naming the known ones). Values are read as `from_py` reads
+/// them, and, at the top level, `bytes` as a list of byte values (for
+/// `cos_core::shape::Blob`) and an `os.PathLike` as its `os.fspath`.
+fn options_from_py<T: serde::de::DeserializeOwned>(
+    options: Option<&Bound<'_, PyDict>>,
+    what: &str,
+) -> PyResult<T> {
+    let mut object = serde_json::Map::new();
+    if let Some(d) = options {
+        let items: Vec<_> = d.iter().collect();
+        for (k, v) in &items {
+            let key: String = k.extract()?;
+            let value = if let Ok(b) = v.cast::<PyBytes>() {
+                serde_json::Value::from(b.as_bytes().to_vec())
+            } else if !v.is_instance_of::<PyString>() && v.hasattr("__fspath__")? {
+                to_json(&v.call_method0("__fspath__")?, 1)?
+            } else {
+                to_json(v, 1)?
+            };
+            object.insert(key, value);
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
 fn to_py<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {

@@ -24,7 +24,7 @@ pub mod testing;
 
 pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};
 pub use decision_log::{DecisionEvent, DecisionLogger, JsonLinesWriter};
-pub use engine::{EngineOptions, Input, Output, PolicyEngine};
+pub use engine::{EngineConfig, EngineOptions, Input, Output, PolicyEngine};
 pub use error::{Error, Result};
 pub use manifest::{BundleManifest, Manifest};
 pub use pack::{Layout, Limits, Pack};

@@ -111,15 +111,36 @@ fn pyi_keywords(pyi: &str, class: &str, def: &str) -> Vec<(String, String)> {
     let d = body
         .find(&format!("def {def}("))
         .unwrap_or_else(|| panic!("{class} has no {def}"));
-    let params = &body[d..];
-    let params = &params[..params.find(")").expect("def closes")];
+    let params = &body[d + def.len() + 5..];
+    // Up to the `)` that closes the parameter list (types hold brackets).
+    let mut depth = 0usize;
+    let mut end = params.len();
+    let mut parts = Vec::new();
+    let mut last = 0;
+    for (i, c) in params.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ')' if depth == 0 => {
+                end = i;
+                break;
+            }
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&params[last..i]);
+                last = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&params[last..end]);
     let mut out = Vec::new();
-    for line in params.lines().skip(1) {
-        let line = line.trim().trim_end_matches(',');
-        if line.is_empty() || line == "self" || line == "*" {
+    for part in parts {
+        let part = part.trim();
+        if part.is_empty() || part == "self" || part == "*" {
             continue;
         }
-        let (name, rest) = line.split_once(':').expect("annotated parameter");
+        let (name, rest) = part.split_once(':').expect("annotated parameter");
         let default = rest.split_once(" = ").map_or("", |(_, d)| d).trim();
         out.push((name.trim().to_owned(), default.to_owned()));
     }
@@ -208,6 +229,23 @@ fn store_options_stubs_match_store_config() {
         "StoreOptions",
         &[("PolicyStore", "__init__"), ("PolicyStore", "open")],
         &["shadow_observer"],
+    );
+}
+
+#[test]
+fn engine_stubs_match_engine_config() {
+    check::<cos_policy::EngineConfig>("EngineOptions", &[("Engine", "__init__")], &["pack"]);
+}
+
+#[test]
+fn signature_stubs_match_signature_options() {
+    check::<cos_policy::SignatureOptions>(
+        "SignatureOptions",
+        &[
+            ("Pack", "build_signed_bundle"),
+            ("Pack", "verify_signature"),
+        ],
+        &["key", "public_pem"],
     );
 }
 

@@ -26,7 +26,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use napi::bindgen_prelude::{
     AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, ToNapiValue, Uint8Array,
@@ -454,24 +453,10 @@ pub fn statement_verify<'e>(
 
 // ---------------------------------------------------------------- cos-policy
 
-/// Options of a bundle signature (`buildSignedBundle`, `verifySignature`).
-#[napi(object)]
-pub struct SignatureOptions {
-    /// The `kid` header (default: the key's id).
-    pub key_id: Option<String>,
-    /// The `scope` claim.
-    pub scope: Option<String>,
-}
-
-fn signature_options(o: Option<SignatureOptions>) -> cos_policy::SignatureOptions {
-    let o = o.unwrap_or(SignatureOptions {
-        key_id: None,
-        scope: None,
-    });
-    cos_policy::SignatureOptions {
-        key_id: o.key_id,
-        scope: o.scope,
-    }
+/// Options of a bundle signature (`buildSignedBundle`, `verifySignature`):
+/// `cos_policy::SignatureOptions` in camelCase.
+fn signature_options(env: &Env, o: Option<Unknown<'_>>) -> Result<cos_policy::SignatureOptions> {
+    shape::options(json_opt(env, o)?, "signature options")
 }
 
 /// What `Pack.verifySignature` returns.
@@ -579,31 +564,35 @@ impl Pack {
 
     /// The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 JWS
     /// in `.signatures.json`, verifiable by `opa run --verification-key`).
-    #[napi]
+    #[napi(ts_args_type = "key: SigningKey, options?: SignatureOptions")]
     pub fn build_signed_bundle(
         &self,
+        env: &Env,
         key: &SigningKey,
-        options: Option<SignatureOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Result<Buffer> {
+        let options = signature_options(env, options)?;
         let out = self
             .0
-            .build_signed_bundle(&key.0, &signature_options(options))
+            .build_signed_bundle(&key.0, &options)
             .map_err(policy_err)?;
         Ok(out.into())
     }
 
     /// Verifies the pack's `.signatures.json` against its files with a
     /// public key (SPKI PEM); throws naming the missing, extra or changed file.
-    #[napi]
+    #[napi(ts_args_type = "publicPem: string, options?: SignatureOptions")]
     pub fn verify_signature(
         &self,
+        env: &Env,
         public_pem: String,
-        options: Option<SignatureOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Result<VerifiedSignature> {
+        let options = signature_options(env, options)?;
         let key = cos_core::PublicKey::from_pem(&public_pem).map_err(core_err)?;
         let v = self
             .0
-            .verify_signature(&key, &signature_options(options))
+            .verify_signature(&key, &options)
             .map_err(policy_err)?;
         Ok(VerifiedSignature {
             claims: to_value(&v.claims)?,
@@ -866,15 +855,6 @@ pub fn fetch_attestation(url: String) -> AsyncTask<FetchAttestation> {
     AsyncTask::new(FetchAttestation(url))
 }
 
-/// Options of `new Engine(pack, options)`.
-#[napi(object)]
-pub struct EngineOptions {
-    /// Fail an evaluation when a builtin fails (OPA's `--strict-builtin-errors`).
-    pub strict_builtin_errors: Option<bool>,
-    /// Wall-clock limit of one evaluation in milliseconds (default 1000).
-    pub timeout_ms: Option<i64>,
-}
-
 /// A compiled pack: evaluate many times; the async variants run on the
 /// libuv thread pool.
 #[napi]
@@ -882,21 +862,12 @@ pub struct Engine(Arc<cos_policy::PolicyEngine>);
 
 #[napi]
 impl Engine {
-    /// Compiles a pack.
-    #[napi(constructor)]
-    pub fn new(pack: &Pack, options: Option<EngineOptions>) -> Result<Self> {
-        let mut engine_options = cos_policy::EngineOptions::default();
-        if let Some(o) = options {
-            if let Some(strict) = o.strict_builtin_errors {
-                engine_options.strict_builtin_errors = strict;
-            }
-            if let Some(ms) = o.timeout_ms {
-                let ms = u64::try_from(ms)
-                    .map_err(|_| invalid_arg(format!("timeoutMs {ms} is negative")))?;
-                engine_options.time_limit = Some(Duration::from_millis(ms));
-            }
-        }
-        cos_policy::PolicyEngine::new(&pack.0, engine_options)
+    /// Compiles a pack; `options`: `cos_policy::EngineConfig` in camelCase.
+    #[napi(constructor, ts_args_type = "pack: Pack, options?: EngineOptions")]
+    pub fn new(env: &Env, pack: &Pack, options: Option<Unknown<'_>>) -> Result<Self> {
+        let config: cos_policy::EngineConfig =
+            shape::options(json_opt(env, options)?, "Engine options")?;
+        cos_policy::PolicyEngine::new(&pack.0, config.into())
             .map(|e| Engine(Arc::new(e)))
             .map_err(policy_err)
     }

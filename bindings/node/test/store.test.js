@@ -131,6 +131,31 @@ test('OPA signatures, required tests, bad options', () => {
   assert.throws(() => new cos.PolicyStore({ opaPublicKey: 'not a key' }), code('invalid_key'));
 });
 
+test('options are the crate structs in camelCase; results name their fields in camelCase', () => {
+  // A snake_case or misspelt key is refused, naming the known ones.
+  assert.throws(() => new cos.PolicyStore({ state_dir: 'x' }), code('InvalidArg', /unknown option `state_dir`.*stateDir/));
+  assert.throws(() => new cos.PackClient({ timeout_ms: 5 }), code('InvalidArg', /timeoutMs/));
+  for (const trustedRoot of ['{}', Buffer.from('{}'), new Uint8Array(Buffer.from('{}'))]) {
+    const trust = { trustedRoot, identity: 'a@example.com', issuer: 'https://x' };
+    assert.throws(() => new cos.PolicyStore(trust), code('invalid_trusted_root'));
+    assert.throws(() => new cos.PackClient(trust), code('invalid_trusted_root'));
+  }
+  const store = new cos.PolicyStore({ history: 1, minSamples: 5 });
+  store.activate(archive('1.0.0', `${ALLOW_ALICE}snake_rule := {"deep_key": input.snake_key}\n`));
+  const status = store.status();
+  assert.match(status.stable.verifiedAt, /^\d{4}-/);
+  assert.equal(status.stable.verified_at, undefined);
+  assert.equal(status.lastError, null);
+  const d = store.decide('authz', { user: 'alice', snake_key: 1 });
+  assert.equal(typeof d.evalNs, 'number');
+  assert.equal(typeof d.decisionId, 'string');
+  // User data keeps its keys: the document evaluateWithPack returns.
+  const { pack, result } = store.evaluateWithPack('demo/snake_rule', { snake_key: 1 });
+  assert.match(pack.archiveDigest, /^sha256:/);
+  assert.deepEqual(result, { deep_key: 1 });
+  assert.deepEqual(store.evaluate('demo/snake_rule', { snake_key: 2 }), { deep_key: 2 });
+});
+
 test('last known good survives a restart and is verified again', async () => {
   const stateDir = path.join(tmp, 'lkg');
   const store = cos.PolicyStore.open({ stateDir });

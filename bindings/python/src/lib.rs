@@ -13,8 +13,6 @@
     reason = "the Python API is documented in python/companyos/*.pyi"
 )]
 
-use std::time::Duration;
-
 mod disclosure;
 mod dlp;
 mod store;
@@ -839,19 +837,21 @@ struct Engine(cos_policy::PolicyEngine);
 
 #[pymethods]
 impl Engine {
+    /// `strict_builtin_errors` and `timeout_ms` are those of
+    /// `cos_policy::EngineConfig` (its defaults where not given).
     #[new]
-    #[pyo3(signature = (pack, strict_builtin_errors = false, timeout_ms = 1000))]
+    #[pyo3(signature = (pack, strict_builtin_errors = None, timeout_ms = None))]
     fn new(
         py: Python<'_>,
         pack: &Pack,
-        strict_builtin_errors: bool,
-        timeout_ms: u64,
+        strict_builtin_errors: Option<bool>,
+        timeout_ms: Option<u64>,
     ) -> PyResult<Self> {
-        let options = cos_policy::EngineOptions {
-            strict_builtin_errors,
-            time_limit: Some(Duration::from_millis(timeout_ms)),
-            ..Default::default()
-        };
+        let d = cos_policy::EngineConfig::default();
+        let options = cos_policy::EngineOptions::from(cos_policy::EngineConfig {
+            strict_builtin_errors: strict_builtin_errors.unwrap_or(d.strict_builtin_errors),
+            timeout_ms: timeout_ms.unwrap_or(d.timeout_ms),
+        });
         py.detach(|| cos_policy::PolicyEngine::new(&pack.0, options))
             .map(Engine)
             .map_err(policy_err)

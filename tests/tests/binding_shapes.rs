@@ -173,9 +173,21 @@ fn check<T>(ts: &str, py: &[(&str, &str)], extra_py: &[&str])
 where
     T: for<'de> serde::Deserialize<'de> + serde::Serialize + Default,
 {
+    check_among::<T>(fields::<T>(), ts, py, extra_py);
+}
+
+/// `check` for the part `among` of `T`'s fields that one function takes.
+fn check_among<T>(among: &[&str], ts: &str, py: &[(&str, &str)], extra_py: &[&str])
+where
+    T: for<'de> serde::Deserialize<'de> + serde::Serialize + Default,
+{
     let dts = read("bindings/node/index.d.ts");
     let pyi = read("bindings/python/python/companyos/_native.pyi");
-    let want: Vec<&str> = fields::<T>().to_vec();
+    assert!(
+        among.iter().all(|f| fields::<T>().contains(f)),
+        "{among:?} are fields"
+    );
+    let want: Vec<&str> = among.to_vec();
     let defaults = serde_json::to_value(T::default()).unwrap();
 
     let mut got = ts_interface(&dts, ts);
@@ -213,8 +225,10 @@ where
             let rust = &defaults[name.as_str()];
             let py = python_value(default);
             // `None` stands for an empty map or list as well.
-            let same =
-                *rust == py || (py.is_null() && (rust.as_object().is_some_and(|o| o.is_empty())));
+            let same = *rust == py
+                || (py.is_null()
+                    && (rust.as_object().is_some_and(|o| o.is_empty())
+                        || rust.as_array().is_some_and(|a| a.is_empty())));
             assert!(
                 same,
                 "_native.pyi `{class}.{def}`: {name} = {default}, the Rust default is {rust}"
@@ -246,6 +260,33 @@ fn signature_stubs_match_signature_options() {
             ("Pack", "verify_signature"),
         ],
         &["key", "public_pem"],
+    );
+}
+
+#[test]
+fn sbom_stubs_match_generate_options() {
+    use cos_supplychain::sbom::GenerateOptions;
+    let lockfile = ["include_dev", "root_name", "root_version"];
+    let cargo = ["packages"];
+    let mut all: Vec<&str> = lockfile.iter().chain(&cargo).copied().collect();
+    all.sort_unstable();
+    let mut fields = fields::<GenerateOptions>().to_vec();
+    fields.sort_unstable();
+    assert_eq!(
+        all, fields,
+        "every GenerateOptions field is taken by one function"
+    );
+    check_among::<GenerateOptions>(
+        &lockfile,
+        "SbomOptions",
+        &[("Sbom", "from_lockfile")],
+        &["data", "file_name"],
+    );
+    check_among::<GenerateOptions>(
+        &cargo,
+        "CargoSbomOptions",
+        &[("Sbom", "from_cargo_metadata")],
+        &["metadata", "cargo_lock"],
     );
 }
 

@@ -75,6 +75,26 @@ pub fn options<T: serde::de::DeserializeOwned>(v: Option<Value>, what: &str) -> 
         .map_err(|e| invalid_arg(format!("{what}: {}", camel_message(&e.to_string(), fields))))
 }
 
+/// [`options`], accepting only the fields `among` (an options object that
+/// is a part of a larger crate struct, e.g. `Sbom.fromCargoMetadata`'s
+/// `packages` of `GenerateOptions`).
+pub fn options_among<T: serde::de::DeserializeOwned>(
+    v: Option<Value>,
+    what: &str,
+    among: &[&str],
+) -> Result<T> {
+    if let Some(Value::Object(o)) = &v
+        && let Some(key) = o.keys().find(|k| !among.iter().any(|f| camel(f) == **k))
+    {
+        let known: Vec<String> = among.iter().map(|f| camel(f)).collect();
+        return Err(invalid_arg(format!(
+            "{what}: unknown option `{key}` (expected one of {})",
+            known.join(", ")
+        )));
+    }
+    options(v, what)
+}
+
 /// Reads a shape cos gave JavaScript back (a `Decision` passed to
 /// `DecisionLogger.eventForDecision`): the top-level keys the struct `T`
 /// declares are taken in camelCase; other keys pass as they are (the

@@ -1,32 +1,59 @@
 #![doc = include_str!("../README.md")]
+//!
+//! # Layout
+//!
+//! The crate's folders follow its concerns; the modules are private and
+//! their public items are listed below, at the crate root, except for the
+//! four domains that keep their own namespace (`store`, `distribution`,
+//! `disclosure`, `dlp`).
+//!
+//! | Folder | Concern |
+//! |---|---|
+//! | `bundle/` | packs and OPA bundles: files, limits, the manifest, OPA's bundle signatures |
+//! | `engine/` | the Rego engine, the builtins cos adds or replaces (glob, dates), the missing-builtin list, exact JSON numbers |
+//! | `check/` | OPA-compiler checks regorus lacks: parity, recursion and the VM gate, conflicts |
+//! | `tester.rs` | the `opa test` runner |
+//! | `decision/` | decisions, reasons, obligations, and the decision log |
+//! | `store.rs` | the hot-reloading pack store: cohorts, shadow, rollback |
+//! | `distribution/` | packs over HTTP: verification, the client, publishing |
+//! | `disclosure/` | disclosure packs and residency |
+//! | `dlp/` | data-loss prevention (depends on nothing else in this crate) |
 
-pub mod builtins;
-mod conflicts;
-mod dates;
-pub mod decision;
-pub mod decision_log;
+mod bundle;
+mod check;
+mod decision;
 pub mod disclosure;
 pub mod distribution;
 pub mod dlp;
-pub mod engine;
-pub mod error;
-mod glob;
-pub mod json_numbers;
-pub mod manifest;
-pub mod pack;
-pub mod parity;
-mod recursion;
-pub mod signature;
+mod engine;
+mod error;
 pub mod store;
 #[cfg(test)]
 mod test_support;
-pub mod testing;
+mod tester;
 
+pub use bundle::manifest::{
+    BUNDLE_MANIFEST, BundleManifest, Cohort, Manifest, PACK_MANIFEST, RollbackPlan,
+    RollbackStrategy, ShadowPlan,
+};
+pub use bundle::pack::{
+    DataFile, Layout, Limits, Module, Pack, PackFiles, SIGNATURES_FILE, TESTS_METADATA,
+};
+pub use bundle::signature::{
+    FileHash, HASH_ALGORITHM, SignatureOptions, SignedClaims, VerifiedSignature, is_structured_doc,
+    opa_file_hash, sign_files, verify_files,
+};
+pub use check::parity::{MAX_COLLECTION_NESTING, check_module, module_package};
+pub use decision::log::{
+    BundleRevision, DROP_RULE, DecisionEvent, DecisionLogger, EventError, JsonLinesWriter,
+    MASK_RULE,
+};
 pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};
-pub use decision_log::{DecisionEvent, DecisionLogger, JsonLinesWriter};
-pub use engine::{EngineConfig, EngineOptions, Input, Output, PolicyEngine};
+pub use engine::builtins::{opa_builtins, unsupported_builtins};
+pub use engine::json_numbers::check as check_json_numbers;
+pub use engine::{EngineConfig, EngineOptions, Input, Output, PolicyEngine, to_rego_ref};
 pub use error::{Error, Result};
-pub use manifest::{BundleManifest, Manifest};
-pub use pack::{Layout, Limits, Pack};
-pub use signature::SignatureOptions;
-pub use testing::{TestReport, run_tests, run_tests_with_coverage};
+pub use tester::{
+    Coverage, CoverageRow, FileCoverage, LineRange, SKIP_PREFIX, TestLocation, TestOutcome,
+    TestReport, TestResult, run_tests, run_tests_with_coverage,
+};

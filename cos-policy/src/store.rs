@@ -60,12 +60,12 @@ use cos_core::sigstore::BlobVerifier;
 use cos_core::{Digest, DigestAlgorithm, PublicKey, TenantId};
 use serde::{Deserialize, Serialize};
 
+use crate::bundle::manifest::{Cohort, RollbackStrategy, ShadowPlan};
+use crate::bundle::pack::{Limits, Pack};
+use crate::bundle::signature::SignatureOptions;
 use crate::decision::{Decision, PackRef, rfc3339};
 use crate::engine::{EngineOptions, Input, Output, PolicyEngine};
 use crate::error::{Error, Result};
-use crate::manifest::{Cohort, RollbackStrategy, ShadowPlan};
-use crate::pack::{Limits, Pack};
-use crate::signature::SignatureOptions;
 
 /// A pack offered to the store: the archive (a `.tar.gz` pack or OPA
 /// bundle) and, when it came with one, its Sigstore bundle.
@@ -838,7 +838,7 @@ impl PolicyStore {
             Some(limit) => PolicyEngine::new_within(&pack, o.engine, limit)?,
             None => PolicyEngine::new(&pack, o.engine)?,
         };
-        let has_tests = crate::testing::test_modules(&pack).next().is_some();
+        let has_tests = crate::tester::test_modules(&pack).next().is_some();
         let run = match o.tests {
             TestPolicy::Skip => false,
             TestPolicy::IfPresent => has_tests,
@@ -854,7 +854,7 @@ impl PolicyStore {
                 time_limit: o.test_timeout.or(o.engine.time_limit),
                 ..o.engine
             };
-            let report = crate::testing::run_tests(&pack, options, None)?;
+            let report = crate::tester::run_tests(&pack, options, None)?;
             if !report.success() {
                 let failing: Vec<String> = report
                     .results
@@ -862,13 +862,13 @@ impl PolicyStore {
                     .filter(|r| {
                         matches!(
                             r.outcome,
-                            crate::testing::Outcome::Fail | crate::testing::Outcome::Error(_)
+                            crate::tester::TestOutcome::Fail | crate::tester::TestOutcome::Error(_)
                         )
                     })
                     .take(5)
                     .map(|r| match &r.outcome {
                         // Say why it errored: a timeout reads as one.
-                        crate::testing::Outcome::Error(e) => {
+                        crate::tester::TestOutcome::Error(e) => {
                             format!("{}.{} ({e})", r.package, r.name)
                         }
                         _ => format!("{}.{}", r.package, r.name),

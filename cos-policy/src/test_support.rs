@@ -1,7 +1,7 @@
 //! Helpers shared by the unit tests of the compile checks
 //! (`conflicts`, `recursion`).
 
-use crate::pack::Module;
+use crate::bundle::pack::Module;
 
 /// `srcs` as the modules `m0.rego`, `m1.rego`, …
 pub(crate) fn modules(srcs: &[&str]) -> Vec<Module> {
@@ -23,7 +23,7 @@ pub(crate) fn with_parsed<T>(
     let modules = modules(srcs);
     let parsed: Vec<_> = modules
         .iter()
-        .map(|m| crate::parity::parse_module(m, true).unwrap())
+        .map(|m| crate::check::parity::parse_module(m, true).unwrap())
         .collect();
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
     check(&pairs)

@@ -13,8 +13,8 @@ use std::io::Read;
 use std::path::PathBuf;
 
 use cos_core::PublicKey;
-use cos_policy::signature::{is_structured_doc, opa_file_hash};
 use cos_policy::{Limits, Pack, SignatureOptions};
+use cos_policy::{is_structured_doc, opa_file_hash};
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use cos_policy::pack::{Module, PackFiles};
 use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
+use cos_policy::{Module, PackFiles};
 
 const CASES: usize = 3000;
 const BUDGET: Duration = Duration::from_secs(90);
@@ -139,7 +139,7 @@ fn frontend(source: String) {
         path: "fuzz.rego".into(),
         source: source.clone(),
     };
-    let _ = cos_policy::parity::check_module(&module, true);
+    let _ = cos_policy::check_module(&module, true);
     let files: BTreeMap<String, Vec<u8>> = [
         (
             "manifest.yaml".to_owned(),

@@ -385,7 +385,7 @@ fn tenant_buckets_are_stable_and_cohorts_nest() {
         .map(|t| tenant_bucket(&tenant(t)))
         .collect();
     assert_eq!(pinned, expected_buckets());
-    let cohort = |p: f64| cos_policy::manifest::Cohort {
+    let cohort = |p: f64| cos_policy::Cohort {
         name: "c".into(),
         percent: Some(p),
         tenants: None,
@@ -839,7 +839,7 @@ fn opa_bundle_test_files_are_policy_and_still_gate() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("policy.rego"), ALLOW_ALICE).unwrap();
         std::fs::write(dir.path().join("policy_test.rego"), test).unwrap();
-        let files = cos_policy::pack::PackFiles::from_dir(dir.path(), &Default::default()).unwrap();
+        let files = cos_policy::PackFiles::from_dir(dir.path(), &Default::default()).unwrap();
         let pack = Pack::from_files(files).unwrap();
         assert_eq!(pack.layout(), cos_policy::Layout::Bundle);
         assert_eq!(pack.modules().len(), 2);

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use cos_policy::pack::PackFiles;
+use cos_policy::PackFiles;
 use cos_policy::{Limits, Pack};
 use libfuzzer_sys::fuzz_target;
 

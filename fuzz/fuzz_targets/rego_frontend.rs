@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cos_policy::pack::{Module, PackFiles};
+use cos_policy::{Module, PackFiles};
 use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
 use libfuzzer_sys::fuzz_target;
 
@@ -18,8 +18,8 @@ fn frontend(source: String) {
         path: "fuzz.rego".into(),
         source: source.clone(),
     };
-    let _ = cos_policy::parity::check_module(&module, true);
-    let _ = cos_policy::parity::check_module(&module, false);
+    let _ = cos_policy::check_module(&module, true);
+    let _ = cos_policy::check_module(&module, false);
     let files: BTreeMap<String, Vec<u8>> = [
         ("manifest.yaml".to_owned(), b"name: fuzz\nversion: 1.0.0\nrevision: r1\n".to_vec()),
         ("fuzz.rego".to_owned(), source.into_bytes()),

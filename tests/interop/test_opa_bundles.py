@@ -263,14 +263,14 @@ def test_same_decisions_from_the_same_bundle(cos_bin, opa_bin, signed, tmp_path,
 
 
 def test_embedded_builtin_list_matches_opa(opa_bin):
-    """cos-policy/src/opa_builtins.txt (names and arities) is exactly what this OPA reports."""
+    """cos-policy/src/engine/opa_builtins.txt (names and arities) is exactly what this OPA reports."""
     p = run([opa_bin, "capabilities", "--current"])
     assert p.returncode == 0, describe(p)
     real = sorted(
         (b["name"], "*" if b["decl"].get("variadic") else str(len(b["decl"].get("args", []))))
         for b in json.loads(p.stdout)["builtins"]
     )
-    text = (REPO_ROOT / "cos-policy" / "src" / "opa_builtins.txt").read_text()
+    text = (REPO_ROOT / "cos-policy" / "src" / "engine" / "opa_builtins.txt").read_text()
     ours = [tuple(line.split()) for line in text.splitlines() if line.strip() and not line.startswith("#")]
     assert ours == real
 

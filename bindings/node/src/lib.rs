@@ -142,7 +142,7 @@ fn input_from_text(text: Option<String>) -> Result<Option<cos_policy::Input>> {
     text.map(|t| {
         // A number cos would round (JSON text can hold more digits than a
         // JavaScript number) is refused with code `unsupported`.
-        cos_policy::json_numbers::check(t.as_bytes()).map_err(policy_err)?;
+        cos_policy::check_json_numbers(t.as_bytes()).map_err(policy_err)?;
         serde_json::from_str::<cos_policy::Input>(&t)
             .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
     })
@@ -1076,8 +1076,7 @@ impl DecisionLogger {
     ) -> Result<Unknown<'e>> {
         let eval_ns = u64::try_from(eval_ns.unwrap_or(0))
             .map_err(|_| invalid_arg("evalNs must not be negative"))?;
-        let error: cos_policy::decision_log::EventError =
-            from_value(json_arg(env, error, "error")?, "error")?;
+        let error: cos_policy::EventError = from_value(json_arg(env, error, "error")?, "error")?;
         let input = json_opt(env, input)?;
         let ev = self
             .0

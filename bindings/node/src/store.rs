@@ -361,7 +361,7 @@ pub fn tenant_bucket(tenant: String) -> Result<u32> {
 /// Whether a tenant belongs to a cohort (`{name, percent}` or `{name, tenants}`).
 #[napi]
 pub fn in_cohort(env: &Env, cohort: Unknown<'_>, tenant: String) -> Result<bool> {
-    let c: cos_policy::manifest::Cohort = from_value(json_arg(env, cohort, "cohort")?, "cohort")?;
+    let c: cos_policy::Cohort = from_value(json_arg(env, cohort, "cohort")?, "cohort")?;
     let t = cos_core::TenantId::new(&tenant).map_err(core_err)?;
     Ok(cos_policy::store::in_cohort(&c, &t))
 }

@@ -1039,7 +1039,7 @@ impl DecisionLogger {
         input: Option<&Bound<'py, PyAny>>,
         eval_ns: u64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let error: cos_policy::decision_log::EventError = from_py(error, "error")?;
+        let error: cos_policy::EventError = from_py(error, "error")?;
         let input = input.map(|i| to_json(i, 0)).transpose()?;
         let ev = py
             .detach(|| {

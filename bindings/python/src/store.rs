@@ -251,7 +251,7 @@ pub(crate) fn tenant_bucket(tenant: &str) -> PyResult<u16> {
 /// Whether a tenant belongs to a cohort (`{"name", "percent"}` or `{"name", "tenants"}`).
 #[pyfunction]
 pub(crate) fn in_cohort(cohort: &Bound<'_, PyAny>, tenant: &str) -> PyResult<bool> {
-    let c: cos_policy::manifest::Cohort = from_py(cohort, "cohort")?;
+    let c: cos_policy::Cohort = from_py(cohort, "cohort")?;
     let t = cos_core::TenantId::new(tenant).map_err(core_err)?;
     Ok(cos_policy::store::in_cohort(&c, &t))
 }

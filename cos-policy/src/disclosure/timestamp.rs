@@ -112,7 +112,7 @@ impl Timestamp {
             return Err(bad(s, "time of day out of range"));
         }
         let days = days_from_civil(y, mo, d).ok_or_else(|| bad(s, "month out of range"))?;
-        let ns = i128::from(days) * i128::from(crate::dates::NS_PER_DAY)
+        let ns = i128::from(days) * i128::from(crate::engine::dates::NS_PER_DAY)
             + ((h * 60 + mi) * 60 + sec) * 1_000_000_000
             + nanos;
         i64::try_from(ns)

@@ -211,7 +211,7 @@ impl Fetched {
     pub fn verify(
         &self,
         key: &dyn cos_core::sigstore::BlobVerifier,
-        limits: &crate::pack::Limits,
+        limits: &crate::bundle::pack::Limits,
     ) -> Result<super::VerifiedArchive> {
         super::verify_parts(
             &self.archive,

@@ -47,8 +47,8 @@ use std::path::{Path, PathBuf};
 use cos_core::Digest;
 use cos_core::sigstore::{BlobVerifier, VerifiedBlob};
 
+use crate::bundle::pack::{Limits, Pack, PackFiles};
 use crate::error::{Error, Result};
-use crate::pack::{Limits, Pack, PackFiles};
 
 /// Suffixes tried, in order, for the Sigstore bundle of a pack file on disk
 /// (`pack.tar.gz` → `pack.tar.gz.sigstore.json`, then `pack.tar.gz.bundle`).

@@ -835,7 +835,7 @@ fn policy_eval(
             let bytes = read_input(p, MAX_JSON_INPUT)?;
             // A number serde_json would round is refused (exit 2), not
             // decided on rounded.
-            cos_policy::json_numbers::check(&bytes)
+            cos_policy::check_json_numbers(&bytes)
                 .map_err(|e| Failure::Usage(format!("input: {e}")))?;
             let v: serde_json::Value = serde_json::from_slice(&bytes)
                 .map_err(|e| Failure::Usage(format!("input is not JSON: {e}")))?;

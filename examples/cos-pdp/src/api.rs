@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use cos_policy::Input;
-use cos_policy::decision_log::{DecisionLogger, JsonLinesWriter};
+use cos_policy::{DecisionLogger, JsonLinesWriter};
 use serde_json::{Value, json};
 
 use crate::Authentication;
@@ -639,7 +639,7 @@ fn log_decision(
     engine: Option<&cos_policy::PolicyEngine>,
     path: &str,
     input: Option<&Value>,
-    outcome: Result<Option<&Value>, cos_policy::decision_log::EventError>,
+    outcome: Result<Option<&Value>, cos_policy::EventError>,
     eval_ns: u64,
 ) -> Result<Option<String>, Box<Response>> {
     let Some((logger, writer)) = &app.log else {
@@ -850,7 +850,7 @@ fn v0_query(
             json_response(StatusCode::OK, v, truthy(params, "pretty"))
         }
         None => {
-            let missing = cos_policy::decision_log::EventError {
+            let missing = cos_policy::EventError {
                 code: "undefined_document".to_owned(),
                 message: format!("document missing: {}", query_of(path).replace('/', ".")),
             };
@@ -909,10 +909,10 @@ fn write_result(r: Result<(), WriteError>, ok: StatusCode) -> Response {
     }
 }
 
-/// A JSON number cos would round (`cos_policy::json_numbers`): refused with
+/// A JSON number cos would round (`cos_policy::check_json_numbers`): refused with
 /// 400, where OPA, which keeps the number's text, would decide on it exactly.
 fn exact_numbers(text: &[u8]) -> Result<(), Box<Response>> {
-    cos_policy::json_numbers::check(text).map_err(|e| {
+    cos_policy::check_json_numbers(text).map_err(|e| {
         Box::new(error(
             StatusCode::BAD_REQUEST,
             "invalid_parameter",

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
+use cos_policy::PackFiles;
 use cos_policy::distribution::http::{ClientOptions, PackClient};
-use cos_policy::pack::PackFiles;
 use cos_policy::store::{ActivePack, Candidate, PolicyStore, StoreOptions, TestPolicy};
 use cos_policy::{EngineOptions, Input, Limits, Output, Pack, PolicyEngine};
 use serde_json::Value;
@@ -318,12 +318,12 @@ impl Policy {
         // line breaks spell the same package), in Rego v1 or v0 syntax; a
         // module whose package cannot be read is refused here, so that no
         // spelling gets past the roots.
-        let module = cos_policy::pack::Module {
+        let module = cos_policy::Module {
             path: id.to_owned(),
             source: text.clone(),
         };
-        let package = cos_policy::parity::module_package(&module, true)
-            .or_else(|e| cos_policy::parity::module_package(&module, false).map_err(|_| e))
+        let package = cos_policy::module_package(&module, true)
+            .or_else(|e| cos_policy::module_package(&module, false).map_err(|_| e))
             .map_err(|e| match e {
                 cos_policy::Error::Compile { message, .. } => {
                     WriteError::Compile(id.to_owned(), message)

@@ -1,6 +1,11 @@
 //! The policy engine: compile a pack once, evaluate many times, from any
 //! number of threads.
 
+pub(crate) mod builtins;
+pub(crate) mod dates;
+pub(crate) mod glob;
+pub(crate) mod json_numbers;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -8,10 +13,10 @@ use std::time::{Duration, Instant, SystemTime};
 use regorus::languages::rego::compiler::Compiler as VmCompiler;
 use regorus::rvm::vm::RegoVM;
 
+use crate::bundle::manifest::under_root;
+use crate::bundle::pack::Pack;
 use crate::decision::{Decision, PackRef, rfc3339, uuid_v4};
 use crate::error::{Error, Result};
-use crate::manifest::under_root;
-use crate::pack::Pack;
 
 /// How an engine evaluates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,12 +128,12 @@ impl From<EngineConfig> for EngineOptions {
 pub struct PolicyEngine {
     engine: regorus::Engine,
     pack: PackRef,
-    manifest: crate::manifest::Manifest,
+    manifest: crate::bundle::manifest::Manifest,
     options: EngineOptions,
     data: regorus::Value,
     vms: Arc<VmCache>,
     /// Which documents the register VM may evaluate.
-    vm_gate: Arc<crate::recursion::DependencyReport>,
+    vm_gate: Arc<crate::check::recursion::DependencyReport>,
 }
 
 /// Most idle VMs kept per compiled path (one per thread in use is enough).
@@ -281,10 +286,10 @@ impl Input {
 
     /// The input for JSON text. A number that a 64-bit integer or float
     /// would not hold exactly is [`Error::Unsupported`]
-    /// ([`crate::json_numbers`]: OPA would compare it exactly, cos would
+    /// ([`crate::check_json_numbers`]: OPA would compare it exactly, cos would
     /// round it); malformed JSON is [`Error::InvalidFile`] naming `what`.
     pub fn from_json_text(what: &str, text: &[u8]) -> Result<Self> {
-        crate::json_numbers::check(text)?;
+        crate::engine::json_numbers::check(text)?;
         serde_json::from_slice(text).map_err(|e| Error::InvalidFile {
             path: what.to_owned(),
             reason: format!("not valid JSON: {e}"),
@@ -515,13 +520,17 @@ impl PolicyEngine {
             });
         }
         // OPA's semantics for these builtins, in place of regorus's (see
-        // crate::glob, crate::dates): extensions are looked up before
+        // crate::engine::glob, crate::engine::dates): extensions are looked up before
         // builtins. Keep in step with recursion::REPLACED_BUILTINS.
         let strict = options.strict_builtin_errors;
         for (name, nargs, f) in [
-            ("glob.match", 3u8, crate::glob::glob_match as fn(_) -> _),
-            ("glob.quote_meta", 1, crate::glob::quote_meta),
-            ("time.add_date", 4, crate::dates::add_date),
+            (
+                "glob.match",
+                3u8,
+                crate::engine::glob::glob_match as fn(_) -> _,
+            ),
+            ("glob.quote_meta", 1, crate::engine::glob::quote_meta),
+            ("time.add_date", 4, crate::engine::dates::add_date),
         ] {
             engine
                 .add_extension(
@@ -539,17 +548,18 @@ impl PolicyEngine {
         }
         // The sources regorus compiles (with OPA-accepted forms it rejects
         // rewritten), checked before compiling for what OPA would refuse.
-        let modules: Vec<crate::pack::Module> = pack
+        let modules: Vec<crate::bundle::pack::Module> = pack
             .modules()
             .iter()
             .chain(if tests { pack.tests() } else { &[] })
-            .map(|m| crate::pack::Module {
+            .map(|m| crate::bundle::pack::Module {
                 path: m.path.clone(),
                 source: without_redundant_future_imports(&m.source),
             })
             .collect();
-        crate::builtins::check_modules(&modules)?;
-        let deps = crate::parity::check_pack(&modules, manifest.rego_version == 1, pack.data())?;
+        crate::engine::builtins::check_modules(&modules)?;
+        let deps =
+            crate::check::parity::check_pack(&modules, manifest.rego_version == 1, pack.data())?;
         for m in &modules {
             let source = m.source.clone();
             let pkg = engine
@@ -616,7 +626,7 @@ impl PolicyEngine {
     }
 
     /// The pack's manifest.
-    pub fn manifest(&self) -> &crate::manifest::Manifest {
+    pub fn manifest(&self) -> &crate::bundle::manifest::Manifest {
         &self.manifest
     }
 
@@ -998,7 +1008,7 @@ impl PolicyEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::{Limits, PackFiles};
+    use crate::bundle::pack::{Limits, PackFiles};
     use serde_json::json;
 
     #[test]
@@ -1373,7 +1383,7 @@ s contains 1 if { 1 / input.d }
     fn baseline_decisions_never_fall_back_to_the_interpreter() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../examples/policy-packs/companyos-baseline");
-        let pack = Pack::load(&dir, &crate::pack::Limits::default()).unwrap();
+        let pack = Pack::load(&dir, &crate::bundle::pack::Limits::default()).unwrap();
         let e = PolicyEngine::new(&pack, EngineOptions::default()).unwrap();
         let allow = json!({"subject": {"id": "u-42", "tenant": "acme", "roles": ["analyst", "viewer"],
             "attributes": {"clearance": "CONFIDENTIAL", "step_up": false}}, "action": "read",

@@ -14,8 +14,8 @@
 //! digits within the float range does: `0.1`, `1e20`, `2.5e-7`).
 //!
 //! ```
-//! assert!(cos_policy::json_numbers::check(br#"{"id": 18446744073709551615, "x": 0.1}"#).is_ok());
-//! let e = cos_policy::json_numbers::check(br#"{"id": 18446744073709551616}"#).unwrap_err();
+//! assert!(cos_policy::check_json_numbers(br#"{"id": 18446744073709551615, "x": 0.1}"#).is_ok());
+//! let e = cos_policy::check_json_numbers(br#"{"id": 18446744073709551616}"#).unwrap_err();
 //! assert_eq!(e.code(), "unsupported");
 //! ```
 

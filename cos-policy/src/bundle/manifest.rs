@@ -313,7 +313,7 @@ impl Manifest {
         }
         // Reserved: which files of the bundle are the pack's tests (set by
         // `Pack::build_bundle_with_tests` only, for the files it writes).
-        metadata.remove(crate::pack::TESTS_METADATA);
+        metadata.remove(crate::bundle::pack::TESTS_METADATA);
         metadata.insert("name".into(), self.name.clone().into());
         metadata.insert("version".into(), self.version.to_string().into());
         if !self.entrypoints.is_empty() {

@@ -17,9 +17,9 @@ use cos_core::{KeyAlgorithm, PrivateKey, PublicKey, Signer, Verifier};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use crate::bundle::manifest::BUNDLE_MANIFEST;
+use crate::bundle::pack::{PackFiles, SIGNATURES_FILE};
 use crate::error::{Error, Result};
-use crate::manifest::BUNDLE_MANIFEST;
-use crate::pack::{PackFiles, SIGNATURES_FILE};
 
 /// The hashing algorithm name OPA writes and cos accepts.
 pub const HASH_ALGORITHM: &str = "SHA-256";
@@ -598,7 +598,7 @@ pub fn verify_files(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::Limits;
+    use crate::bundle::pack::Limits;
 
     fn walked(json: &str) -> String {
         let mut out = Vec::new();
@@ -643,7 +643,7 @@ mod tests {
     fn files_with(map: &BTreeMap<String, Vec<u8>>, sig: &[u8]) -> PackFiles {
         let mut m = map.clone();
         m.insert(SIGNATURES_FILE.to_owned(), sig.to_vec());
-        let gz = crate::pack::write_tar_gz(&m).unwrap();
+        let gz = crate::bundle::pack::write_tar_gz(&m).unwrap();
         PackFiles::from_archive(&gz, &Limits::default()).unwrap()
     }
 
@@ -689,9 +689,11 @@ mod tests {
             "{e}"
         );
 
-        let unsigned =
-            PackFiles::from_archive(&crate::pack::write_tar_gz(&b).unwrap(), &Limits::default())
-                .unwrap();
+        let unsigned = PackFiles::from_archive(
+            &crate::bundle::pack::write_tar_gz(&b).unwrap(),
+            &Limits::default(),
+        )
+        .unwrap();
         assert!(
             verify_files(&unsigned, key.public_key(), &opts)
                 .unwrap_err()

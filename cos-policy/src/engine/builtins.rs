@@ -9,8 +9,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::bundle::pack::Module;
 use crate::error::{Error, Result};
-use crate::pack::Module;
 
 /// OPA v1.22.2's builtin names (`opa capabilities --current`).
 const OPA_BUILTINS: &str = include_str!("opa_builtins.txt");
@@ -48,7 +48,7 @@ pub(crate) fn is_infix(name: &str) -> bool {
 /// Builtins OPA has and the engine does not, sorted.
 ///
 /// ```
-/// let missing = cos_policy::builtins::unsupported_builtins();
+/// let missing = cos_policy::unsupported_builtins();
 /// assert!(missing.contains(&"net.lookup_ip_addr"));
 /// assert!(!missing.contains(&"count"));
 /// ```
@@ -144,7 +144,7 @@ pub(crate) fn code_only(src: &str) -> String {
 
 /// Checks that no module calls a builtin the engine lacks; the error names
 /// the builtin, the file and the line.
-pub fn check_modules<'a>(modules: impl IntoIterator<Item = &'a Module>) -> Result<()> {
+pub(crate) fn check_modules<'a>(modules: impl IntoIterator<Item = &'a Module>) -> Result<()> {
     let modules: Vec<&Module> = modules.into_iter().collect();
     let mut missing: BTreeSet<&str> = unsupported_builtins().into_iter().collect();
     // An I/O builtin that the pack replaces with `with NAME as …` (its tests
@@ -303,7 +303,7 @@ loop (tests: cos-policy/tests/hostile_builtins.rs).
 | `regex.match`, `regex.is_valid`, `regex.split`, `regex.find_n`, `regex.template_match` | regex crate: no backtracking, work at most text times pattern (compiled size limited), output at most the text | fine (the product is left open: see below) |
 | `regex.find_all_string_submatch_n` | each match repeated in every group capturing it, one match per character for empty ones: text times groups | bounded: result size under the cap before each match, deadline every 1024 matches |
 | `regex.replace` | every match replaced, each `$` expanding to the match: n m | bounded: cap on the length before each replacement, deadline every 1024 matches |
-| `glob.match` (cos's own, cos-policy/src/glob.rs) | backtracking over `*`, `{...}` | bounded: step budget (builtin error) |
+| `glob.match` (cos's own, cos-policy/src/engine/glob.rs) | backtracking over `*`, `{...}` | bounded: step budget (builtin error) |
 | `glob.quote_meta` | linear | fine |
 | `base64.*`, `base64url.*`, `hex.*`, `urlquery.*`, `json.is_valid`, `yaml.is_valid`, `json.unmarshal`, `yaml.unmarshal` | linear; nesting bounded at 128 | fine |
 | `graphql.parse_query`, `graphql.parse_schema`, `graphql.schema_is_valid` (vendored regorus patch 23) | linear parse; the AST a constant times the input; schema validation quadratic in the fields of one type (duplicate checks, as gqlparser); nesting bounded at 128 | fine: the AST checked against the value cap, deadline every 1024 tokens |
@@ -354,7 +354,7 @@ seconds (the regex crate's bound is text times pattern).
              implemented there. A pack whose modules call one of them is refused when it\n\
              is loaded (`compile_error`, naming the builtin, file and line), so that a\n\
              decision never fails on them at run time. This list is generated and checked\n\
-             by `builtins_doc_is_current` in `cos-policy/src/builtins.rs`\n\
+             by `builtins_doc_is_current` in `cos-policy/src/engine/builtins.rs`\n\
              (`COS_REGENERATE=1 cargo test -p cos-policy builtins_doc` rewrites it); OPA's\n\
              list is checked against the real `opa capabilities` in the interop tests.\n\n",
         );

@@ -1,5 +1,7 @@
 //! The typed result of a policy decision.
 
+pub(crate) mod log;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -236,7 +238,7 @@ mod tests {
 /// that is undefined, not an object, or has a non-boolean `allow` denies.
 ///
 /// ```
-/// use cos_policy::decision::AllowReason;
+/// use cos_policy::AllowReason;
 /// let r = AllowReason::from_result(Some(&serde_json::json!({"allow": true, "reason": "ok"})));
 /// assert_eq!(r, AllowReason { allow: true, reason: Some("ok".into()) });
 /// assert!(!AllowReason::from_result(Some(&serde_json::json!({"allow": "yes"}))).allow);

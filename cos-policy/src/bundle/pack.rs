@@ -15,10 +15,10 @@ use std::path::Path;
 
 use cos_core::{Digest, DigestAlgorithm};
 
-use crate::error::{Error, Result};
-use crate::manifest::{
+use crate::bundle::manifest::{
     BUNDLE_MANIFEST, BundleManifest, Manifest, PACK_MANIFEST, check_doc_path, under_root,
 };
+use crate::error::{Error, Result};
 
 /// File name of OPA bundle signatures.
 pub const SIGNATURES_FILE: &str = ".signatures.json";
@@ -413,8 +413,8 @@ pub struct Pack {
 fn parse_data(path: &str, bytes: &[u8]) -> Result<serde_json::Value> {
     let v: serde_json::Value = if path.ends_with(".json") {
         // A number serde_json would round is refused, not rounded
-        // (`crate::json_numbers`).
-        crate::json_numbers::check(bytes).map_err(|e| bad_file(path, e.to_string()))?;
+        // (`crate::engine::json_numbers`).
+        crate::engine::json_numbers::check(bytes).map_err(|e| bad_file(path, e.to_string()))?;
         serde_json::from_slice(bytes).map_err(|e| bad_file(path, format!("not valid JSON: {e}")))?
     } else {
         if let Some(e) = cos_core::text::yaml_nesting_error(bytes) {
@@ -779,22 +779,22 @@ impl Pack {
     pub fn build_signed_bundle(
         &self,
         key: &cos_core::PrivateKey,
-        opts: &crate::signature::SignatureOptions,
+        opts: &crate::bundle::signature::SignatureOptions,
     ) -> Result<Vec<u8>> {
         let mut files = self.bundle_files()?;
-        let sig = crate::signature::sign_files(&files, key, opts)?;
+        let sig = crate::bundle::signature::sign_files(&files, key, opts)?;
         files.insert(SIGNATURES_FILE.to_owned(), sig);
         write_tar_gz(&files)
     }
 
     /// Verifies the pack's `.signatures.json` against its files as they were
-    /// read (see [`crate::signature::verify_files`]).
+    /// read (see [`crate::bundle::signature::verify_files`]).
     pub fn verify_signature(
         &self,
         key: &cos_core::PublicKey,
-        opts: &crate::signature::SignatureOptions,
-    ) -> Result<crate::signature::VerifiedSignature> {
-        crate::signature::verify_files(&self.files, key, opts)
+        opts: &crate::bundle::signature::SignatureOptions,
+    ) -> Result<crate::bundle::signature::VerifiedSignature> {
+        crate::bundle::signature::verify_files(&self.files, key, opts)
     }
 
     /// Whether the pack carries a `.signatures.json`.

@@ -31,8 +31,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use regorus::unstable::{AssignOp, Expr, Literal, Query, Rule, RuleHead};
 
+use crate::bundle::pack::Module;
 use crate::error::{Error, Result};
-use crate::pack::Module;
 
 /// Builtins cos implements itself with OPA's semantics (registered as
 /// regorus extensions, which the register VM does not call).
@@ -901,7 +901,7 @@ mod tests {
                 path: "d.rego".into(),
                 source: deep,
             };
-            let e = crate::parity::parse_module(&module, true)
+            let e = crate::check::parity::parse_module(&module, true)
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -910,7 +910,7 @@ mod tests {
             );
         }
         // At the limit, and in strings or comments, it is fine.
-        let n = crate::parity::MAX_COLLECTION_NESTING;
+        let n = crate::check::parity::MAX_COLLECTION_NESTING;
         let ok = format!(
             "package p\n\n# {}\nx := [{}1{}]\ny := \"{}\"\n",
             "[".repeat(100),
@@ -922,7 +922,7 @@ mod tests {
             path: "d.rego".into(),
             source: ok,
         };
-        let parsed = crate::parity::parse_module(&module, true).unwrap();
+        let parsed = crate::check::parity::parse_module(&module, true).unwrap();
         check(&[(&module, &parsed)]).unwrap();
     }
 }

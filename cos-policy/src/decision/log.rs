@@ -163,7 +163,7 @@ impl DecisionLogger {
     /// policy was active; the event names no bundle). `None` if dropped.
     ///
     /// ```
-    /// # use cos_policy::decision_log::{DecisionLogger, EventError};
+    /// # use cos_policy::{DecisionLogger, EventError};
     /// let logger = DecisionLogger::new(Default::default());
     /// let error = EventError { code: "timeout".into(), message: "time limit reached".into() };
     /// let event = logger.event_for_error(None, "app/allow", None, &error, 7).unwrap().unwrap();
@@ -436,7 +436,7 @@ mod tests {
         let e = JsonLinesWriter::append(dir.path().join("no/such/dir/x.jsonl")).unwrap_err();
         assert_eq!(e.code(), "io");
     }
-    use crate::pack::{Limits, Pack, PackFiles};
+    use crate::bundle::pack::{Limits, Pack, PackFiles};
     use serde_json::json;
 
     fn engine(log_policy: &str) -> PolicyEngine {

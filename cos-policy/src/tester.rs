@@ -10,16 +10,16 @@ use std::time::Instant;
 use regorus::unstable::{Rule, RuleHead};
 use serde::Serialize;
 
+use crate::bundle::pack::{Layout, Module, Pack};
 use crate::engine::{EngineOptions, PolicyEngine};
 use crate::error::{Error, Result};
-use crate::pack::{Layout, Module, Pack};
 
 /// Prefix of tests that are reported as skipped, as in OPA.
 pub const SKIP_PREFIX: &str = "todo_test_";
 
 /// Where a test rule is defined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Location {
+pub struct TestLocation {
     /// Module path in the pack.
     pub file: String,
     /// Line (1-based).
@@ -30,7 +30,7 @@ pub struct Location {
 
 /// The outcome of one test.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum TestOutcome {
     /// Defined and not `false`.
     Pass,
     /// Undefined or `false`.
@@ -45,13 +45,13 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResult {
     /// Where it is defined.
-    pub location: Location,
+    pub location: TestLocation,
     /// Package as a data path (`data.companyos.abac_test`).
     pub package: String,
     /// Rule name (`test_allow_own_tenant`).
     pub name: String,
     /// What happened.
-    pub outcome: Outcome,
+    pub outcome: TestOutcome,
     /// Evaluation time in nanoseconds.
     pub duration_ns: u64,
 }
@@ -90,14 +90,14 @@ pub struct FileCoverage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineRange {
     /// First line.
-    pub start: Row,
+    pub start: CoverageRow,
     /// Last line.
-    pub end: Row,
+    pub end: CoverageRow,
 }
 
 /// A line number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Row {
+pub struct CoverageRow {
     /// 1-based line.
     pub row: u32,
 }
@@ -108,8 +108,8 @@ fn ranges(lines: &std::collections::BTreeSet<u32>) -> Vec<LineRange> {
         match out.last_mut() {
             Some(r) if r.end.row + 1 == l => r.end.row = l,
             _ => out.push(LineRange {
-                start: Row { row: l },
-                end: Row { row: l },
+                start: CoverageRow { row: l },
+                end: CoverageRow { row: l },
             }),
         }
     }
@@ -128,11 +128,11 @@ fn percent(covered: usize, total: usize) -> f64 {
 struct Found {
     package: String,
     name: String,
-    location: Location,
+    location: TestLocation,
 }
 
 fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
-    let parsed = crate::parity::parse_module(module, rego_v1)?;
+    let parsed = crate::check::parity::parse_module(module, rego_v1)?;
     let package = format!("data.{}", parsed.package.refr.span().text());
     let mut out: Vec<Found> = Vec::new();
     for rule in &parsed.policy {
@@ -157,7 +157,7 @@ fn discover(module: &Module, rego_v1: bool) -> Result<Vec<Found>> {
         out.push(Found {
             package: package.clone(),
             name,
-            location: Location {
+            location: TestLocation {
                 file: module.path.clone(),
                 row: span.line,
                 col: span.col,
@@ -216,15 +216,15 @@ fn run(
                 continue;
             }
             let (outcome, duration_ns) = if found.name.starts_with(SKIP_PREFIX) {
-                (Outcome::Skipped, 0)
+                (TestOutcome::Skipped, 0)
             } else {
                 let start = Instant::now();
                 let r = engine.eval_on(&mut raw, &full);
                 let ns = start.elapsed().as_nanos() as u64;
                 let outcome = match r {
-                    Ok(Some(serde_json::Value::Bool(false))) | Ok(None) => Outcome::Fail,
-                    Ok(Some(_)) => Outcome::Pass,
-                    Err(e) => Outcome::Error(e.to_string()),
+                    Ok(Some(serde_json::Value::Bool(false))) | Ok(None) => TestOutcome::Fail,
+                    Ok(Some(_)) => TestOutcome::Pass,
+                    Err(e) => TestOutcome::Error(e.to_string()),
                 };
                 (outcome, ns)
             };
@@ -280,28 +280,28 @@ fn human_duration(ns: u64) -> String {
 }
 
 impl TestReport {
-    fn count(&self, f: impl Fn(&Outcome) -> bool) -> usize {
+    fn count(&self, f: impl Fn(&TestOutcome) -> bool) -> usize {
         self.results.iter().filter(|r| f(&r.outcome)).count()
     }
 
     /// Tests that passed.
     pub fn passed(&self) -> usize {
-        self.count(|o| *o == Outcome::Pass)
+        self.count(|o| *o == TestOutcome::Pass)
     }
 
     /// Tests that failed.
     pub fn failed(&self) -> usize {
-        self.count(|o| *o == Outcome::Fail)
+        self.count(|o| *o == TestOutcome::Fail)
     }
 
     /// Tests whose evaluation errored.
     pub fn errored(&self) -> usize {
-        self.count(|o| matches!(o, Outcome::Error(_)))
+        self.count(|o| matches!(o, TestOutcome::Error(_)))
     }
 
     /// `todo_test_` tests.
     pub fn skipped(&self) -> usize {
-        self.count(|o| *o == Outcome::Skipped)
+        self.count(|o| *o == TestOutcome::Skipped)
     }
 
     /// True when nothing failed or errored.
@@ -321,7 +321,7 @@ impl TestReport {
         let mut last_file: Option<&str> = None;
         for r in &self.results {
             // Like OPA: failures, errors and skipped tests always; passes with -v.
-            let listed = verbose || r.outcome != Outcome::Pass;
+            let listed = verbose || r.outcome != TestOutcome::Pass;
             if !listed {
                 continue;
             }
@@ -333,14 +333,14 @@ impl TestReport {
                 last_file = Some(&r.location.file);
             }
             let status = match &r.outcome {
-                Outcome::Pass => format!("PASS ({})", human_duration(r.duration_ns)),
-                Outcome::Fail => format!("FAIL ({})", human_duration(r.duration_ns)),
-                Outcome::Error(e) => format!(
+                TestOutcome::Pass => format!("PASS ({})", human_duration(r.duration_ns)),
+                TestOutcome::Fail => format!("FAIL ({})", human_duration(r.duration_ns)),
+                TestOutcome::Error(e) => format!(
                     "ERROR ({})\n  {}",
                     human_duration(r.duration_ns),
                     e.lines().map(shown_long).collect::<Vec<_>>().join("\n  ")
                 ),
-                Outcome::Skipped => "SKIPPED".to_owned(),
+                TestOutcome::Skipped => "SKIPPED".to_owned(),
             };
             out.push_str(&format!(
                 "{}.{}: {status}\n",
@@ -391,12 +391,12 @@ impl TestReport {
                         "duration": r.duration_ns,
                     });
                     match &r.outcome {
-                        Outcome::Pass => {}
-                        Outcome::Fail => o["fail"] = true.into(),
-                        Outcome::Error(e) => {
+                        TestOutcome::Pass => {}
+                        TestOutcome::Fail => o["fail"] = true.into(),
+                        TestOutcome::Error(e) => {
                             o["error"] = serde_json::json!({"code": "eval_error", "message": e})
                         }
-                        Outcome::Skipped => o["skip"] = true.into(),
+                        TestOutcome::Skipped => o["skip"] = true.into(),
                     }
                     o
                 })
@@ -408,7 +408,7 @@ impl TestReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::{Limits, PackFiles};
+    use crate::bundle::pack::{Limits, PackFiles};
 
     fn pack(tests: &str) -> Pack {
         let dir = tempfile::tempdir().unwrap();
@@ -432,7 +432,7 @@ mod tests {
         let attack =
             "CVE-2024-0001\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[1A\u{1b}[2KCVE gate: PASS\u{202e}";
         let result = |outcome| TestResult {
-            location: Location {
+            location: TestLocation {
                 file: format!("tests/{attack}.rego"),
                 row: 1,
                 col: 1,
@@ -444,9 +444,9 @@ mod tests {
         };
         let report = TestReport {
             results: vec![
-                result(Outcome::Pass),
-                result(Outcome::Fail),
-                result(Outcome::Error(format!("{attack}\r\n  | {attack}"))),
+                result(TestOutcome::Pass),
+                result(TestOutcome::Fail),
+                result(TestOutcome::Error(format!("{attack}\r\n  | {attack}"))),
             ],
             coverage: None,
         };
@@ -504,25 +504,25 @@ test_error if t.n with input as {"s": "x"}
             ..Default::default()
         };
         let r = run_tests(&p, strict, None).unwrap();
-        let got: Vec<(&str, &Outcome)> = r
+        let got: Vec<(&str, &TestOutcome)> = r
             .results
             .iter()
             .map(|x| (x.name.as_str(), &x.outcome))
             .collect();
         assert_eq!(got.len(), 7, "{got:?}");
-        assert_eq!(got[0], ("test_alice", &Outcome::Pass));
-        assert_eq!(got[1], ("test_bob_denied", &Outcome::Pass));
-        assert_eq!(got[2], ("test_wrong", &Outcome::Fail));
-        assert_eq!(got[3], ("test_false", &Outcome::Fail));
-        assert_eq!(got[4], ("test_multi", &Outcome::Pass));
-        assert_eq!(got[5], ("todo_test_later", &Outcome::Skipped));
+        assert_eq!(got[0], ("test_alice", &TestOutcome::Pass));
+        assert_eq!(got[1], ("test_bob_denied", &TestOutcome::Pass));
+        assert_eq!(got[2], ("test_wrong", &TestOutcome::Fail));
+        assert_eq!(got[3], ("test_false", &TestOutcome::Fail));
+        assert_eq!(got[4], ("test_multi", &TestOutcome::Pass));
+        assert_eq!(got[5], ("todo_test_later", &TestOutcome::Skipped));
         assert!(
-            matches!(got[6], ("test_error", Outcome::Error(_))),
+            matches!(got[6], ("test_error", TestOutcome::Error(_))),
             "{got:?}"
         );
         assert_eq!(
             r.results[0].location,
-            Location {
+            TestLocation {
                 file: "tests/p_test.rego".into(),
                 row: 5,
                 col: 1

@@ -19,9 +19,9 @@
 
 use regorus::unstable::{AssignOp, Expr, Literal, Parser, Query, Rule, RuleHead, Source};
 
+use crate::bundle::pack::Module;
+use crate::check::recursion::{StaticRef, static_ref};
 use crate::error::{Error, Result};
-use crate::pack::Module;
-use crate::recursion::{StaticRef, static_ref};
 
 const RESERVED: [&str; 2] = ["input", "data"];
 
@@ -123,7 +123,7 @@ pub const MAX_COLLECTION_NESTING: usize = 16;
 /// Refuses source nested deeper than [`MAX_COLLECTION_NESTING`] (strings and
 /// comments are not counted).
 fn check_nesting(module: &Module) -> Result<()> {
-    let code = crate::builtins::code_only(&module.source);
+    let code = crate::engine::builtins::code_only(&module.source);
     let (mut depth, mut line) = (0usize, 1u32);
     for c in code.chars() {
         match c {
@@ -151,7 +151,7 @@ fn check_nesting(module: &Module) -> Result<()> {
 /// (or `future.keywords`, or `rego.v1`). regorus then warns and reads `if`
 /// as a name, and the rule means something else; OPA refuses the module.
 fn check_v0_if(module: &Module) -> Result<()> {
-    let code = crate::builtins::code_only(&module.source);
+    let code = crate::engine::builtins::code_only(&module.source);
     let imported = code.lines().any(|l| {
         let mut t = l.split_whitespace();
         t.next() == Some("import")
@@ -187,13 +187,13 @@ fn check_v0_if(module: &Module) -> Result<()> {
 }
 
 /// Checks a pack's modules, each on its own and then together (recursion,
-/// rule/function name clashes: see [`crate::recursion`]; rule kinds,
-/// defaults and data against rules: see [`crate::conflicts`]).
+/// rule/function name clashes: see [`crate::check::recursion`]; rule kinds,
+/// defaults and data against rules: see [`crate::check::conflicts`]).
 pub(crate) fn check_pack(
     modules: &[Module],
     rego_v1: bool,
     data: &serde_json::Value,
-) -> Result<crate::recursion::DependencyReport> {
+) -> Result<crate::check::recursion::DependencyReport> {
     let mut parsed = Vec::with_capacity(modules.len());
     for m in modules {
         let p = parse_module(m, rego_v1)?;
@@ -202,8 +202,8 @@ pub(crate) fn check_pack(
     }
     let pairs: Vec<_> = modules.iter().zip(parsed.iter()).collect();
     check_functions_defined(&pairs, rego_v1)?;
-    let report = crate::recursion::check(&pairs)?;
-    crate::conflicts::check(&pairs, rego_v1, data)?;
+    let report = crate::check::recursion::check(&pairs)?;
+    crate::check::conflicts::check(&pairs, rego_v1, data)?;
     Ok(report)
 }
 
@@ -213,7 +213,7 @@ pub(crate) fn check_pack(
 /// module does not parse.
 pub fn module_package(module: &Module, rego_v1: bool) -> Result<String> {
     let parsed = parse_module(module, rego_v1)?;
-    let path = crate::conflicts::package_path(&parsed).ok_or_else(|| Error::Compile {
+    let path = crate::check::conflicts::package_path(&parsed).ok_or_else(|| Error::Compile {
         path: module.path.clone(),
         message: "rego_parse_error: package path is not a reference of names".into(),
     })?;
@@ -263,7 +263,7 @@ fn check_functions_defined(
     let mut names: std::collections::BTreeMap<Vec<String>, std::collections::BTreeSet<String>> =
         std::collections::BTreeMap::new();
     for (_, parsed) in pairs {
-        let Some(pkg) = crate::conflicts::package_path(parsed) else {
+        let Some(pkg) = crate::check::conflicts::package_path(parsed) else {
             continue;
         };
         let set = names.entry(pkg).or_default();
@@ -275,7 +275,7 @@ fn check_functions_defined(
     }
     for (module, parsed) in pairs {
         let mut calls = Calls::new(module, parsed, rego_v1);
-        if let Some(pkg) = crate::conflicts::package_path(parsed)
+        if let Some(pkg) = crate::check::conflicts::package_path(parsed)
             && let Some(set) = names.get(&pkg)
         {
             calls.local.extend(set.iter().cloned());
@@ -482,11 +482,11 @@ impl<'a> Calls<'a> {
                 ),
             });
         }
-        let want = match crate::builtins::opa_arity(&name) {
+        let want = match crate::engine::builtins::opa_arity(&name) {
             Some(Some(want)) => want,
             Some(None) => return Ok(()),
             None => {
-                if self.undefined && !through_data && !crate::builtins::is_infix(&name) {
+                if self.undefined && !through_data && !crate::engine::builtins::is_infix(&name) {
                     return Err(Error::Compile {
                         path: self.module.path.clone(),
                         message: format!("line {line}: rego_type_error: undefined function {name}"),

@@ -15,7 +15,7 @@
 //!   into allow.
 //! - **Rule kinds** (`rego_type_error: conflicting rules data.p.f found`):
 //!   complete and partial rules at one path, functions of different
-//!   arities, a rule and a function (also in [`crate::recursion`]).
+//!   arities, a rule and a function (also in [`crate::check::recursion`]).
 //! - **Extents** (`rego_type_error: rule data.p.q conflicts with: rule
 //!   data.p.q.r at m.rego:5`): a rule whose head is ground with another rule inside
 //!   the document it defines; and a package that is also a rule's path.
@@ -27,9 +27,9 @@ use std::collections::BTreeMap;
 
 use regorus::unstable::{Rule, RuleHead};
 
+use crate::bundle::pack::Module;
+use crate::check::recursion::{StaticRef, static_ref};
 use crate::error::{Error, Result};
-use crate::pack::Module;
-use crate::recursion::{StaticRef, static_ref};
 
 /// Segments after `data`.
 type Path = Vec<String>;
@@ -57,7 +57,7 @@ pub(crate) fn package_path(m: &regorus::unstable::Module) -> Option<Path> {
 }
 
 fn show(p: &[String]) -> String {
-    crate::recursion::show(p)
+    crate::check::recursion::show(p)
 }
 
 fn slash(p: &[String]) -> String {

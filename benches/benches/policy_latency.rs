@@ -44,7 +44,8 @@ fn main() {
         std::hint::black_box(
             baseline
                 .evaluate("companyos/abac/decision", &base_input)
-                .unwrap(),
+                .unwrap()
+                .map(|o| o.to_json().unwrap()),
         );
     };
     // COS_BENCH_EVAL_ONLY=N: N baseline evaluations in a plain loop, after a

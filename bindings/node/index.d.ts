@@ -731,7 +731,21 @@ export interface PollError {
   message: string;
 }
 
-/** A polling loop started by `PackClient.poll`. */
+/** What one round of `PackClient.pollObserved` did. */
+export interface PollEvent {
+  /** A pack activated (or found already active), a 304, a pack refused, a fetch failed. */
+  kind: 'activated' | 'unchanged' | 'refused' | 'failed';
+  /** What the store did, for `activated`. */
+  activation: Activation | null;
+  /** The ETag the loop holds after the round (sent as `If-None-Match` next). */
+  etag: string | null;
+  /** Why, for `refused` and `failed`. */
+  error: PollError | null;
+  /** The wait before the next round, milliseconds (0 when a long poll goes straight back). */
+  nextWaitMs: number;
+}
+
+/** A polling loop started by `PackClient.poll` or `PackClient.pollObserved`. */
 export declare class Poller {
   private constructor();
   /** Asks the loop to stop (within about 50 ms, or when a long poll in progress returns). */
@@ -756,6 +770,16 @@ export declare class PackClient {
   fetchAttestation(url: string): Promise<Buffer>;
   /** Keeps `store` up to date from `url` on a background thread until `poller.stop()`. */
   poll(url: string, store: PolicyStore, intervalMs?: number): Poller;
+  /**
+   * `poll`, calling `onEvent` on the main thread after each round. An
+   * `onEvent` that throws is an uncaught exception, as in an event listener.
+   */
+  pollObserved(
+    url: string,
+    store: PolicyStore,
+    onEvent: (event: PollEvent) => void,
+    intervalMs?: number,
+  ): Poller;
 }
 
 // ---------------------------------------------------------------- DLP

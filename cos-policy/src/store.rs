@@ -64,7 +64,7 @@ use crate::bundle::manifest::{Cohort, RollbackStrategy, ShadowPlan};
 use crate::bundle::pack::{Limits, Pack};
 use crate::bundle::signature::SignatureOptions;
 use crate::decision::{Decision, PackRef, rfc3339};
-use crate::engine::{EngineOptions, Input, Output, PolicyEngine};
+use crate::engine::{EngineOptions, InputRef, Output, PolicyEngine};
 use crate::error::{Error, Result};
 
 /// A pack offered to the store: the archive (a `.tar.gz` pack or OPA
@@ -652,6 +652,29 @@ pub struct ShadowDifference {
 /// Receives each shadow difference (for a decision log, say).
 pub type ShadowObserver = Arc<dyn Fn(&ShadowDifference) + Send + Sync>;
 
+/// What checking a candidate against the stable pack found.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "built once per activation and consumed at once; boxing buys nothing"
+)]
+enum Admission {
+    /// A verified pack that may replace the stable one.
+    New(ActivePack),
+    /// The stable pack itself, again.
+    Same(PackRef),
+}
+
+/// One evaluation by the store ([`PolicyStore::evaluate`]): the pack that
+/// answered, and its outcome (`Ok(None)` when the document is undefined).
+#[derive(Debug)]
+pub struct Evaluation {
+    /// The pack that answered (its digest, version and revision go into the
+    /// decision log).
+    pub pack: Arc<ActivePack>,
+    /// The result, or the evaluation's error.
+    pub result: Result<Option<Output>>,
+}
+
 /// What an activation did.
 ///
 /// It serialises as `{"status": "activated" | "unchanged", "pack": {…}}`.
@@ -663,6 +686,15 @@ pub enum Activation {
     Activated(PackRef),
     /// The candidate is the pack already active: nothing changed.
     Unchanged(PackRef),
+}
+
+impl Activation {
+    /// The pack activated, or the one already active.
+    pub fn pack(&self) -> &PackRef {
+        match self {
+            Activation::Activated(p) | Activation::Unchanged(p) => p,
+        }
+    }
 }
 
 /// Holds the packs a service decides with. `Send + Sync`: share one store
@@ -816,21 +848,36 @@ impl PolicyStore {
 
     /// Verifies a candidate as the options require, without activating it:
     /// signatures, limits, compilation, tests.
+    ///
+    /// This is what guards decisions: every pack that enters the store
+    /// passes it. Its Sigstore and archive checks are those of
+    /// [`crate::distribution::verify_archive`] (it calls the same code, so
+    /// both accept and refuse the same archives with the same errors); it
+    /// adds the OPA `.signatures.json` check, the compile and the pack's
+    /// tests. `verify_archive` guards a download for callers that use the
+    /// pack's files directly ([`crate::distribution::unpack`]), and also
+    /// checks the transport's `Digest` header, which the HTTP client checks
+    /// while fetching for the store.
     pub fn verify(&self, candidate: &Candidate) -> Result<ActivePack> {
         let o = &self.options;
         let archive_digest = Digest::of_bytes(DigestAlgorithm::Sha256, &candidate.archive);
-        if let Some(verifier) = &o.sigstore {
-            let bundle = candidate
-                .sigstore_bundle
-                .as_deref()
-                .ok_or(Error::MissingVerification)?;
-            verifier
-                .verify_blob(&candidate.archive, bundle)
-                .map_err(|e| Error::BundleVerification {
-                    reason: e.to_string(),
-                })?;
-        }
-        let pack = Pack::from_bytes(&candidate.archive, &o.limits)?;
+        // The Sigstore bundle and the archive are checked as
+        // `distribution::verify_archive` checks them (one code path; the
+        // `Digest` header it also checks is the HTTP client's, checked while
+        // fetching).
+        let pack = match &o.sigstore {
+            Some(verifier) => {
+                crate::distribution::verify_parts(
+                    &candidate.archive,
+                    None,
+                    candidate.sigstore_bundle.as_deref(),
+                    verifier.as_ref(),
+                    &o.limits,
+                )?
+                .pack
+            }
+            None => Pack::from_bytes(&candidate.archive, &o.limits)?,
+        };
         if let Some((key, opts)) = &o.opa_signature {
             pack.verify_signature(key, opts)?;
         }
@@ -913,8 +960,8 @@ impl PolicyStore {
     fn activate_inner(&self, candidate: Candidate, explicit: bool) -> Result<Activation> {
         let (mut log, result) = self.admit(&candidate, explicit);
         let active = match result {
-            Ok(Ok(active)) => active,
-            Ok(Err(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
+            Ok(Admission::New(active)) => active,
+            Ok(Admission::Same(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
             Err(e) => return Err(refused(&mut log, e)),
         };
         let info = active.pack().clone();
@@ -954,17 +1001,13 @@ impl PolicyStore {
     }
 
     /// Verifies the candidate and checks its version against the stable
-    /// pack: `Ok(Err(pack))` when it is the stable pack already. Runs
+    /// pack: [`Admission::Same`] when it is the stable pack already. Runs
     /// without the writer lock.
-    fn check_candidate(
-        &self,
-        candidate: &Candidate,
-        explicit: bool,
-    ) -> Result<std::result::Result<ActivePack, PackRef>> {
+    fn check_candidate(&self, candidate: &Candidate, explicit: bool) -> Result<Admission> {
         if let Some(stable) = &self.snapshot().stable {
             let digest = Digest::of_bytes(DigestAlgorithm::Sha256, &candidate.archive);
             if digest == stable.archive_digest {
-                return Ok(Err(stable.pack().clone()));
+                return Ok(Admission::Same(stable.pack().clone()));
             }
         }
         let active = self.verify(candidate)?;
@@ -972,13 +1015,9 @@ impl PolicyStore {
     }
 
     /// Checks a verified candidate against the stable pack of this moment:
-    /// the same archive gives `Ok(Err(pack))`, an older version is refused
+    /// the same archive gives [`Admission::Same`], an older version is refused
     /// unless the rollback is explicit.
-    fn check_version(
-        &self,
-        active: ActivePack,
-        explicit: bool,
-    ) -> Result<std::result::Result<ActivePack, PackRef>> {
+    fn check_version(&self, active: ActivePack, explicit: bool) -> Result<Admission> {
         let state = self.snapshot();
         let name = &active.engine.manifest().name;
         let pinned = self
@@ -1001,7 +1040,7 @@ impl PolicyStore {
             if active.archive_digest == stable.archive_digest
                 || active.pack().digest == stable.pack().digest
             {
-                return Ok(Err(stable.pack().clone()));
+                return Ok(Admission::Same(stable.pack().clone()));
             }
             let (new, old) = (
                 &active.engine.manifest().version,
@@ -1025,7 +1064,7 @@ impl PolicyStore {
                 });
             }
         }
-        Ok(Ok(active))
+        Ok(Admission::New(active))
     }
 
     /// Verifies a candidate without holding the writer lock (decisions,
@@ -1037,14 +1076,11 @@ impl PolicyStore {
         &self,
         candidate: &Candidate,
         explicit: bool,
-    ) -> (
-        std::sync::MutexGuard<'_, Log>,
-        Result<std::result::Result<ActivePack, PackRef>>,
-    ) {
+    ) -> (std::sync::MutexGuard<'_, Log>, Result<Admission>) {
         let verified = self.check_candidate(candidate, explicit);
         let log = self.log();
         let result = match verified {
-            Ok(Ok(active)) => self.check_version(active, explicit),
+            Ok(Admission::New(active)) => self.check_version(active, explicit),
             other => other,
         };
         (log, result)
@@ -1057,8 +1093,8 @@ impl PolicyStore {
     pub fn start_rollout(&self, candidate: Candidate) -> Result<Activation> {
         let (mut log, result) = self.admit(&candidate, false);
         let active = match result {
-            Ok(Ok(a)) => a,
-            Ok(Err(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
+            Ok(Admission::New(a)) => a,
+            Ok(Admission::Same(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
             Err(e) => return Err(refused(&mut log, e)),
         };
         if active.engine.manifest().cohorts.is_empty() || self.snapshot().stable.is_none() {
@@ -1090,8 +1126,8 @@ impl PolicyStore {
     pub fn start_shadow(&self, candidate: Candidate) -> Result<Activation> {
         let (mut log, result) = self.admit(&candidate, false);
         let active = match result {
-            Ok(Ok(a)) => a,
-            Ok(Err(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
+            Ok(Admission::New(a)) => a,
+            Ok(Admission::Same(unchanged)) => return Ok(Activation::Unchanged(unchanged)),
             Err(e) => return Err(refused(&mut log, e)),
         };
         if self.snapshot().stable.is_none() {
@@ -1362,66 +1398,33 @@ impl PolicyStore {
     }
 
     /// Evaluates a document with the tenant's pack, as
-    /// [`PolicyEngine::evaluate`] (OPA's Data API semantics), with the same
-    /// counting, shadow comparison and automatic rollback as
-    /// [`PolicyStore::decide`]. A result that is `false`, or an object whose
-    /// `allow` is `false`, counts as a deny.
-    pub fn evaluate(
+    /// [`PolicyEngine::evaluate`] (OPA's Data API semantics, any
+    /// [`InputRef`]), with the same counting, shadow comparison and
+    /// automatic rollback as [`PolicyStore::decide`]. A result that is
+    /// `false`, or an object whose `allow` is `false`, counts as a deny.
+    ///
+    /// The error is [`Error::NoActivePack`] (nothing answered); the
+    /// evaluation's own outcome is in [`Evaluation::result`], beside the
+    /// pack that answered (for a decision log).
+    pub fn evaluate<'a>(
         &self,
         tenant: Option<&TenantId>,
         query: &str,
-        input: Option<&serde_json::Value>,
-    ) -> Result<Option<serde_json::Value>> {
-        self.evaluate_with_pack(tenant, query, input)?.1
-    }
-
-    /// [`PolicyStore::evaluate`], also returning the pack that answered
-    /// (for a decision log); the outer error is [`Error::NoActivePack`].
-    #[allow(
-        clippy::type_complexity,
-        reason = "a pair of the pack and the evaluation's result"
-    )]
-    pub fn evaluate_with_pack(
-        &self,
-        tenant: Option<&TenantId>,
-        query: &str,
-        input: Option<&serde_json::Value>,
-    ) -> Result<(Arc<ActivePack>, Result<Option<serde_json::Value>>)> {
-        self.evaluate_on(
+        input: impl Into<InputRef<'a>>,
+    ) -> Result<Evaluation> {
+        let input = input.into();
+        let (pack, result) = self.evaluate_on(
             tenant,
             query,
-            |engine| engine.evaluate_opt(query, input),
-            allows,
-            |v| v.clone().unwrap_or(serde_json::Value::Null),
-        )
-    }
-
-    /// [`PolicyStore::evaluate_with_pack`] for an [`Input`] already in the
-    /// engine's form, with the result in that form ([`Output`]): no JSON
-    /// tree on either side, for servers that parse a request body straight
-    /// into the engine's values and serialise the answer from them. Same
-    /// counting, shadow comparison and rollback.
-    #[allow(
-        clippy::type_complexity,
-        reason = "a pair of the pack and the evaluation's result"
-    )]
-    pub fn evaluate_input_with_pack(
-        &self,
-        tenant: Option<&TenantId>,
-        query: &str,
-        input: Option<&Input>,
-    ) -> Result<(Arc<ActivePack>, Result<Option<Output>>)> {
-        self.evaluate_on(
-            tenant,
-            query,
-            |engine| engine.evaluate_input(query, input),
+            |engine| engine.evaluate(query, input),
             |v: &Option<Output>| v.as_ref().is_none_or(Output::allows),
             |v: &Option<Output>| {
                 v.as_ref()
-                    .and_then(|o| o.to_json().ok())
+                    .map(Output::to_json_lossy)
                     .unwrap_or(serde_json::Value::Null)
             },
-        )
+        )?;
+        Ok(Evaluation { pack, result })
     }
 
     /// One evaluation with the tenant's pack: counted, compared with the
@@ -1681,18 +1684,6 @@ fn refused(log: &mut Log, e: Error) -> Error {
     let event = log.push("refused", None, Some(e.to_string()));
     log.last_error = Some(event);
     e
-}
-
-/// Whether a document result allows: `false` and `{"allow": false, …}` deny;
-/// anything else (including undefined) does not count as a deny.
-fn allows(v: &Option<serde_json::Value>) -> bool {
-    match v {
-        Some(serde_json::Value::Bool(b)) => *b,
-        Some(serde_json::Value::Object(o)) => {
-            o.get("allow") != Some(&serde_json::Value::Bool(false))
-        }
-        _ => true,
-    }
 }
 
 fn decision_view(d: &Decision) -> serde_json::Value {

@@ -14,6 +14,12 @@ use std::time::{Duration, Instant};
 use cos_policy::{EngineOptions, Error, Limits, Pack, PolicyEngine};
 use serde_json::json;
 
+/// A result as a JSON value (numbers beyond 64 bits read back as the
+/// nearest float), for comparisons with `json!`.
+fn js(o: Option<cos_policy::Output>) -> Option<serde_json::Value> {
+    o.map(|o| serde_json::from_str(&o.to_json_string().unwrap()).unwrap())
+}
+
 /// Loads `x := <expr>` and evaluates `data.t.x` (VM and interpreter) on a
 /// thread with a 2 MiB stack.
 fn load_and_eval(expr: String) -> Result<Vec<Option<serde_json::Value>>, Error> {
@@ -41,7 +47,7 @@ fn load_and_eval(expr: String) -> Result<Vec<Option<serde_json::Value>>, Error> 
                         ..EngineOptions::default()
                     },
                 )?;
-                out.push(e.evaluate("data.t.x", &json!({"a": {"a": 1}}))?);
+                out.push(e.evaluate("data.t.x", &json!({"a": {"a": 1}})).map(js)?);
             }
             Ok(out)
         })
@@ -188,6 +194,7 @@ fn worst_case_module_within_the_limits() {
     assert!(
         engine
             .evaluate("data.worst.r7", &json!({}))
+            .map(js)
             .unwrap()
             .is_some()
     );

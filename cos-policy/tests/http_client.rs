@@ -551,3 +551,205 @@ fn long_polling_goes_straight_back_after_a_new_pack() {
     // The poller wakes from its current long poll (≤ 2 s here) and stops.
     poller.join().unwrap();
 }
+
+/// What `poll_observed` told its observer, as `(kind, etag, error code,
+/// pack version, next wait)`.
+type Seen5 = (
+    &'static str,
+    Option<String>,
+    Option<&'static str>,
+    Option<String>,
+    Duration,
+);
+
+#[test]
+fn the_observed_loop_reports_each_round_and_stops() {
+    use cos_policy::distribution::http::PollEvent;
+
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let sign = |b: &[u8]| sigstore::sign_blob(b, &key).unwrap();
+    let good = {
+        let a = archive("1.0.0");
+        let s = sign(&a);
+        PublishedPack::new("p", a, Some(s))
+    };
+    let tampered = {
+        let mut a = archive("2.0.0");
+        let s = sign(&a);
+        let n = a.len() - 1;
+        a[n] ^= 1;
+        PublishedPack::new("p", a, Some(s))
+    };
+    // 0: the good pack; 1: 304; 2: the tampered pack; 3: 304 (still
+    // refused); 4 on: 500.
+    let (g, t) = (good.clone(), tampered.clone());
+    let server = serve(Arc::new(move |n, req: &Seen| {
+        let p = match n {
+            0 | 1 => &g,
+            2 | 3 => &t,
+            _ => return reply(500, b"down"),
+        };
+        if p.not_modified(req.header("if-none-match")) {
+            return reply(304, b"");
+        }
+        let mut r = reply(200, &p.archive()[..]);
+        r.headers = published(p);
+        r
+    }));
+    let store = Arc::new(PolicyStore::new(StoreOptions {
+        sigstore: Some(Arc::new(key.public_key().clone())),
+        ..StoreOptions::default()
+    }));
+    let seen: Arc<Mutex<Vec<Seen5>>> = Arc::default();
+    let json: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let interval = Duration::from_millis(20);
+    let poller = {
+        let (store, seen, json, stop) = (
+            Arc::clone(&store),
+            Arc::clone(&seen),
+            Arc::clone(&json),
+            Arc::clone(&stop),
+        );
+        let url = format!("{}/p", server.base);
+        std::thread::spawn(move || {
+            let client = PackClient::new(ClientOptions {
+                retries: 0,
+                ..quick()
+            });
+            client.poll_observed(
+                &url,
+                interval,
+                |c| store.activate(c),
+                |e: &PollEvent| {
+                    seen.lock().unwrap().push((
+                        e.kind(),
+                        e.etag().map(str::to_owned),
+                        e.error().map(|e| e.code()),
+                        e.pack().map(|p| p.version.clone()),
+                        e.next_wait(),
+                    ));
+                    json.lock().unwrap().push(serde_json::to_value(e).unwrap());
+                },
+                || stop.load(Ordering::Relaxed),
+            );
+        })
+    };
+    for _ in 0..500 {
+        if seen.lock().unwrap().len() >= 6 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let started = std::time::Instant::now();
+    stop.store(true, Ordering::Relaxed);
+    poller.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "stopped in {:?}",
+        started.elapsed()
+    );
+    let seen = seen.lock().unwrap().clone();
+    let (g, t) = (
+        Some(good.etag().to_owned()),
+        Some(tampered.etag().to_owned()),
+    );
+    let v1 = Some("1.0.0".to_owned());
+    assert_eq!(
+        seen[..6],
+        [
+            ("activated", g.clone(), None, v1, interval),
+            ("unchanged", g.clone(), None, None, interval),
+            (
+                "refused",
+                t.clone(),
+                Some("bundle_verification_failed"),
+                None,
+                interval
+            ),
+            ("unchanged", t.clone(), None, None, interval),
+            ("failed", t.clone(), Some("http_status"), None, interval),
+            ("failed", t.clone(), Some("http_status"), None, interval),
+        ],
+        "{seen:#?}"
+    );
+    assert_eq!(
+        store.pack_for(None).unwrap().pack().version,
+        "1.0.0",
+        "the refused pack left the store as it was"
+    );
+    let json = json.lock().unwrap().clone();
+    assert_eq!(json[0]["kind"], "activated");
+    assert_eq!(json[0]["activation"]["status"], "activated");
+    assert_eq!(json[0]["activation"]["pack"]["version"], "1.0.0");
+    assert_eq!(json[0]["etag"], good.etag());
+    assert_eq!(json[0]["error"], serde_json::Value::Null);
+    assert_eq!(json[0]["next_wait_ms"], 20);
+    assert_eq!(json[2]["kind"], "refused");
+    assert_eq!(json[2]["error"]["code"], "bundle_verification_failed");
+    assert!(
+        json[2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cosign verify failed")
+    );
+    assert_eq!(json[2]["activation"], serde_json::Value::Null);
+}
+
+#[test]
+fn long_polling_rounds_report_no_wait() {
+    use cos_policy::distribution::http::PollEvent;
+
+    // A server that holds conditional requests 100 ms, then answers 304.
+    let pack = PublishedPack::new("p", archive("1.0.0"), None);
+    let p2 = pack.clone();
+    let server = serve(Arc::new(move |_, req: &Seen| {
+        if p2.not_modified(req.header("if-none-match")) {
+            let mut r = reply(304, b"");
+            r.delay = Duration::from_millis(100);
+            return r;
+        }
+        let mut r = reply(200, &p2.archive()[..]);
+        r.headers = published(&p2);
+        r
+    }));
+    let store = Arc::new(PolicyStore::new(StoreOptions::default()));
+    let waits: Arc<Mutex<Vec<(&'static str, Duration)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let (store, waits, stop) = (Arc::clone(&store), Arc::clone(&waits), Arc::clone(&stop));
+        let url = format!("{}/p", server.base);
+        std::thread::spawn(move || {
+            let client = PackClient::new(ClientOptions {
+                long_poll: Some(Duration::from_secs(5)),
+                sigstore_bundle: false,
+                ..quick()
+            });
+            client.poll_observed(
+                &url,
+                Duration::from_secs(10),
+                |c| store.activate(c),
+                |e: &PollEvent| waits.lock().unwrap().push((e.kind(), e.next_wait())),
+                || stop.load(Ordering::Relaxed),
+            );
+        })
+    };
+    for _ in 0..500 {
+        if waits.lock().unwrap().len() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    poller.join().unwrap();
+    let waits = waits.lock().unwrap().clone();
+    assert_eq!(
+        waits[..3],
+        [
+            ("activated", Duration::ZERO),
+            ("unchanged", Duration::ZERO),
+            ("unchanged", Duration::ZERO),
+        ],
+        "a new pack and a 304 that waited go straight back: {waits:?}"
+    );
+}

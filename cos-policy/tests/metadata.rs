@@ -17,6 +17,12 @@ use cos_policy::{EngineOptions, Error, Limits, Pack, PolicyEngine};
 use proptest::prelude::*;
 use serde_json::json;
 
+/// A result as a JSON value (numbers beyond 64 bits read back as the
+/// nearest float), for comparisons with `json!`.
+fn js(o: Option<cos_policy::Output>) -> Option<serde_json::Value> {
+    o.map(|o| serde_json::from_str(&o.to_json_string().unwrap()).unwrap())
+}
+
 /// Loads `source` as `p.rego` and evaluates `query` on both paths.
 fn load_and_eval(source: &str, query: &str) -> Result<Vec<Option<serde_json::Value>>, Error> {
     let dir = tempfile::tempdir().unwrap();
@@ -36,7 +42,7 @@ fn load_and_eval(source: &str, query: &str) -> Result<Vec<Option<serde_json::Val
                 ..EngineOptions::default()
             },
         )?;
-        out.push(e.evaluate(query, &json!({"action": "read"}))?);
+        out.push(e.evaluate(query, &json!({"action": "read"})).map(js)?);
     }
     Ok(out)
 }

@@ -618,8 +618,8 @@ fn swaps_under_load_fail_no_decision() {
     assert_eq!(store.status().history.len(), 4, "bounded history");
 }
 
-/// `evaluate_input_with_pack` (engine values in and out, as cos-pdp's fast
-/// path uses it) answers and counts exactly as `evaluate_with_pack` (JSON),
+/// `PolicyStore::evaluate` with an `Input` (engine values in and out, as cos-pdp's fast
+/// path uses it) answers and counts exactly as with a JSON document,
 /// shadow comparison included.
 #[test]
 fn evaluation_in_engine_values_matches_json_and_counts_alike() {
@@ -647,26 +647,25 @@ fn evaluation_in_engine_values_matches_json_and_counts_alike() {
     ];
     for (i, input) in inputs.iter().enumerate() {
         for query in ["demo/decision", "data.demo.decision.allow", "demo/missing"] {
-            let (_, by_json) = json_store
-                .evaluate_with_pack(None, query, Some(input))
-                .unwrap();
+            let by_json = json_store.evaluate(None, query, input).unwrap().result;
             let engine_input = Input::from_json(input).unwrap();
-            let (pack, by_input) = input_store
-                .evaluate_input_with_pack(None, query, Some(&engine_input))
-                .unwrap();
-            assert_eq!(pack.pack().version, "1.0.0");
-            let by_input = by_input.unwrap().map(|o| o.to_json().unwrap());
-            assert_eq!(by_json.unwrap(), by_input, "input #{i}, {query}");
+            let by_input = input_store.evaluate(None, query, &engine_input).unwrap();
+            assert_eq!(by_input.pack.pack().version, "1.0.0");
+            let by_input = by_input.result.unwrap().map(|o| o.to_json().unwrap());
+            let by_json = by_json.unwrap().map(|o| o.to_json().unwrap());
+            assert_eq!(by_json, by_input, "input #{i}, {query}");
         }
     }
-    let (_, undefined_input) = input_store
-        .evaluate_input_with_pack(None, "demo/decision", None)
-        .unwrap();
-    let (_, undefined_json) = json_store
-        .evaluate_with_pack(None, "demo/decision", None)
-        .unwrap();
+    let undefined_input = input_store
+        .evaluate(None, "demo/decision", None::<&Input>)
+        .unwrap()
+        .result;
+    let undefined_json = json_store
+        .evaluate(None, "demo/decision", None::<&serde_json::Value>)
+        .unwrap()
+        .result;
     assert_eq!(
-        undefined_json.unwrap(),
+        undefined_json.unwrap().map(|o| o.to_json().unwrap()),
         undefined_input.unwrap().map(|o| o.to_json().unwrap())
     );
     let (a, b) = (json_store.status(), input_store.status());
@@ -701,18 +700,17 @@ fn output_allows_reads_results_like_json() {
     store.activate(v("1.0.0")).unwrap();
     for (user, allowed) in [("alice", true), ("bob", false)] {
         let input = Input::from_json(&json!({"user": user})).unwrap();
-        let (_, out) = store
-            .evaluate_input_with_pack(None, "demo/decision", Some(&input))
+        let out = store.evaluate(None, "demo/decision", &input).unwrap();
+        assert_eq!(out.result.unwrap().unwrap().allows(), allowed);
+        let out = store.evaluate(None, "demo/decision/allow", &input).unwrap();
+        assert_eq!(out.result.unwrap().unwrap().allows(), allowed);
+        let out = store
+            .evaluate(None, "demo/decision/reasons", &input)
             .unwrap();
-        assert_eq!(out.unwrap().unwrap().allows(), allowed);
-        let (_, out) = store
-            .evaluate_input_with_pack(None, "demo/decision/allow", Some(&input))
-            .unwrap();
-        assert_eq!(out.unwrap().unwrap().allows(), allowed);
-        let (_, out) = store
-            .evaluate_input_with_pack(None, "demo/decision/reasons", Some(&input))
-            .unwrap();
-        assert!(out.unwrap().unwrap().allows(), "an array counts as allow");
+        assert!(
+            out.result.unwrap().unwrap().allows(),
+            "an array counts as allow"
+        );
     }
 }
 
@@ -809,12 +807,35 @@ fn archive_tests_gate_activation_and_are_never_served() {
     });
     store.activate(Candidate::new(passing.clone())).unwrap();
     // Its tests are not policy: not under their package, not in `data`.
-    assert_eq!(store.evaluate(None, "demo_test", None).unwrap(), None);
     assert_eq!(
-        store.evaluate(None, "demo_test/test_alice", None).unwrap(),
+        store
+            .evaluate(None, "demo_test", cos_policy::InputRef::Undefined)
+            .unwrap()
+            .result
+            .unwrap()
+            .map(|o| o.to_json().unwrap()),
         None
     );
-    let data = store.evaluate(None, "data", None).unwrap().unwrap();
+    assert_eq!(
+        store
+            .evaluate(
+                None,
+                "demo_test/test_alice",
+                cos_policy::InputRef::Undefined
+            )
+            .unwrap()
+            .result
+            .unwrap()
+            .map(|o| o.to_json().unwrap()),
+        None
+    );
+    let data = store
+        .evaluate(None, "data", cos_policy::InputRef::Undefined)
+        .unwrap()
+        .result
+        .unwrap()
+        .map(|o| o.to_json().unwrap())
+        .unwrap();
     assert!(data.get("demo_test").is_none(), "{data}");
     assert!(data.get("demo").is_some(), "{data}");
     let engine = cos_policy::PolicyEngine::new(
@@ -822,7 +843,12 @@ fn archive_tests_gate_activation_and_are_never_served() {
         Default::default(),
     )
     .unwrap();
-    assert_eq!(engine.evaluate_opt("data.demo_test", None).unwrap(), None);
+    assert!(
+        engine
+            .evaluate("data.demo_test", cos_policy::InputRef::Undefined)
+            .unwrap()
+            .is_none()
+    );
 
     // A newer revision with a failing test is refused; the old one decides.
     let newer = archive_with_tests_at("1.1.0", "tests/more.rego", TEST_CAROL);
@@ -849,7 +875,16 @@ fn opa_bundle_test_files_are_policy_and_still_gate() {
     let store = PolicyStore::new(StoreOptions::default());
     store.activate(Candidate::new(bundle(TEST_ALICE))).unwrap();
     assert_eq!(
-        store.evaluate(None, "demo_test/test_alice", None).unwrap(),
+        store
+            .evaluate(
+                None,
+                "demo_test/test_alice",
+                cos_policy::InputRef::Undefined
+            )
+            .unwrap()
+            .result
+            .unwrap()
+            .map(|o| o.to_json().unwrap()),
         Some(json!(true))
     );
     let store = PolicyStore::new(StoreOptions::default());

@@ -12,6 +12,12 @@
 use cos_policy::{EngineOptions, Limits, Pack, PolicyEngine};
 use serde_json::{Value, json};
 
+/// A result as a JSON value (numbers beyond 64 bits read back as the
+/// nearest float), for comparisons with `json!`.
+fn js(o: Option<cos_policy::Output>) -> Option<serde_json::Value> {
+    o.map(|o| serde_json::from_str(&o.to_json_string().unwrap()).unwrap())
+}
+
 fn pack() -> Pack {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/policy-packs/companyos-baseline");
@@ -172,8 +178,14 @@ fn vm_and_interpreter_decide_alike_on_the_baseline_pack() {
             for _ in 0..=rng.below(4) {
                 mutate(&mut input, &pool, &mut rng);
             }
-            let a = vm.evaluate(&path, &input).map_err(|e| e.to_string());
-            let b = interp.evaluate(&path, &input).map_err(|e| e.to_string());
+            let a = vm
+                .evaluate(&path, &input)
+                .map(js)
+                .map_err(|e| e.to_string());
+            let b = interp
+                .evaluate(&path, &input)
+                .map(js)
+                .map_err(|e| e.to_string());
             compared += 1;
             // Known: regorus's interpreter errors on `some x in "text"`,
             // where OPA 1.22.2 (and the VM) iterate over nothing (checked

@@ -37,7 +37,7 @@ fn frontend(source: String) {
         ..EngineOptions::default()
     };
     if let Ok(engine) = PolicyEngine::new(&pack, options) {
-        let _ = engine.evaluate_opt("data", Some(&serde_json::json!({"x": 1})));
+        let _ = engine.evaluate("data", &serde_json::json!({"x": 1}));
     }
 }
 

@@ -90,8 +90,14 @@ fn run_case(case: &Case, vm: bool) -> Got {
         Ok(e) => e,
         Err(e) => return Got::Error(e.to_string()),
     };
-    match engine.evaluate_opt(&case.query, case.input.as_ref()) {
-        Ok(Some(v)) => Got::Result(v),
+    let result = engine
+        .evaluate(&case.query, case.input.as_ref())
+        .and_then(|o| o.map(|o| o.to_json_string()).transpose());
+    match result {
+        Ok(Some(text)) => match serde_json::from_str(&text) {
+            Ok(v) => Got::Result(v),
+            Err(e) => Got::Error(e.to_string()),
+        },
         Ok(None) => Got::Undefined,
         Err(e) => Got::Error(e.to_string()),
     }

@@ -140,11 +140,15 @@ fn input_in(env: &Env, value: Option<Unknown<'_>>) -> Result<Option<cos_policy::
 /// into the engine's own value.
 fn input_from_text(text: Option<String>) -> Result<Option<cos_policy::Input>> {
     text.map(|t| {
-        // A number cos would round (JSON text can hold more digits than a
-        // JavaScript number) is refused with code `unsupported`.
-        cos_policy::check_json_numbers(t.as_bytes()).map_err(policy_err)?;
-        serde_json::from_str::<cos_policy::Input>(&t)
-            .map_err(|e| invalid_arg(format!("input is not JSON cos can read: {e}")))
+        // Every number exact, as OPA reads it (JSON text can hold more
+        // digits than a JavaScript number); one beyond the float range
+        // (`1e400`) is refused with code `unsupported`.
+        cos_policy::Input::from_json_text("input", t.as_bytes()).map_err(|e| match e {
+            cos_policy::Error::InvalidFile { reason, .. } => {
+                invalid_arg(format!("input is not JSON cos can read: {reason}"))
+            }
+            other => policy_err(other),
+        })
     })
     .transpose()
 }
@@ -153,9 +157,8 @@ fn input_from_text(text: Option<String>) -> Result<Option<cos_policy::Input>> {
 /// `evaluate` gives) when the document is undefined.
 fn output_text(out: Option<cos_policy::Output>) -> Result<napi::Either<String, ()>> {
     match out {
-        Some(v) => serde_json::to_string(&v)
-            .map(napi::Either::A)
-            .map_err(|e| invalid_arg(e.to_string())),
+        // Every number exact (big integers, exact decimals), as OPA writes it.
+        Some(v) => v.to_json_string().map(napi::Either::A).map_err(policy_err),
         None => Ok(napi::Either::B(())),
     }
 }
@@ -885,10 +888,7 @@ impl Engine {
         input: Option<String>,
     ) -> Result<napi::Either<String, ()>> {
         let input = input_from_text(input)?;
-        let out = self
-            .0
-            .evaluate_input(&path, input.as_ref())
-            .map_err(policy_err)?;
+        let out = self.0.evaluate(&path, input.as_ref()).map_err(policy_err)?;
         output_text(out)
     }
 
@@ -969,7 +969,7 @@ impl<'task> ScopedTask<'task> for Evaluate {
     type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self.engine.evaluate_input(&self.path, self.input.as_ref()))
+        Ok(self.engine.evaluate(&self.path, self.input.as_ref()))
     }
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use cos_policy::distribution::http::{ClientConfig, Fetched};
 use cos_policy::store::{Activation, Candidate, StoreConfig};
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Function};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, ScopedTask, Task, Unknown};
 use napi_derive::napi;
 
@@ -318,11 +319,11 @@ impl PolicyStore {
     ) -> Result<napi::Either<String, ()>> {
         let t = self::tenant(tenant.as_deref())?;
         let input = input_from_text(input)?;
-        let (_, result) = self
+        let evaluation = self
             .0
-            .evaluate_input_with_pack(t.as_ref(), &path, input.as_ref())
+            .evaluate(t.as_ref(), &path, input.as_ref())
             .map_err(policy_err)?;
-        output_text(result.map_err(policy_err)?)
+        output_text(evaluation.result.map_err(policy_err)?)
     }
 
     /// `evaluate`, also returning the pack that answered.
@@ -336,15 +337,18 @@ impl PolicyStore {
     ) -> Result<Unknown<'e>> {
         let t = self::tenant(tenant.as_deref())?;
         let input = json_opt(env, input)?;
-        let (pack, result) = self
+        let evaluation = self
             .0
-            .evaluate_with_pack(t.as_ref(), &path, input.as_ref())
+            .evaluate(t.as_ref(), &path, input.as_ref())
             .map_err(policy_err)?;
-        let result = result.map_err(policy_err)?;
+        let result = evaluation
+            .result
+            .and_then(|r| r.map(|o| o.to_json()).transpose())
+            .map_err(policy_err)?;
         shape_out(
             env,
             &cos_policy::store::Evaluated {
-                pack: pack.info(),
+                pack: evaluation.pack.info(),
                 result,
             },
         )
@@ -451,6 +455,76 @@ impl PackClient {
                         n.fetch_add(1, Ordering::Relaxed);
                         if let Ok(mut l) = last.lock() {
                             *l = Some((e.code(), e.to_string()));
+                        }
+                    },
+                    || s.load(Ordering::Relaxed),
+                );
+            })
+            .map_err(|e| invalid_arg(format!("cannot start the polling thread: {e}")))?;
+        Ok(Poller {
+            stop,
+            errors,
+            last_error,
+            handle: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// `poll`, calling `onEvent(event)` on the main thread after each round:
+    /// `{kind: "activated" | "unchanged" | "refused" | "failed", activation:
+    /// {status, pack} | null, etag: string | null, error: {code, message} |
+    /// null, nextWaitMs}` (`nextWaitMs` 0 when a long poll goes straight
+    /// back). The poller counts failures as `poll` does; an `onEvent` that
+    /// throws is an uncaught exception, as in an event listener.
+    #[napi(
+        ts_args_type = "url: string, store: PolicyStore, onEvent: (event: PollEvent) => void, intervalMs?: number"
+    )]
+    pub fn poll_observed(
+        &self,
+        url: String,
+        store: &PolicyStore,
+        on_event: Function<'_, serde_json::Value, Unknown<'static>>,
+        interval_ms: Option<i64>,
+    ) -> Result<Poller> {
+        let interval = millis(interval_ms, "intervalMs", 1000)?;
+        // Weak: a running poller does not keep the process alive (as `poll`).
+        let notify = on_event
+            .build_threadsafe_function::<serde_json::Value>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()
+            .map_err(|e| invalid_arg(format!("onEvent: {}", e.reason)))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let errors = Arc::new(AtomicU32::new(0));
+        let last_error: Arc<Mutex<Option<(&'static str, String)>>> = Arc::default();
+        let client = self.client.clone();
+        let store = Arc::clone(&store.0);
+        let (s, n, last) = (
+            Arc::clone(&stop),
+            Arc::clone(&errors),
+            Arc::clone(&last_error),
+        );
+        let handle = std::thread::Builder::new()
+            .name("cos-pack-poll".into())
+            .spawn(move || {
+                client.poll_observed(
+                    &url,
+                    interval,
+                    |c| store.activate(c),
+                    |event| {
+                        if let Some(e) = event.error() {
+                            n.fetch_add(1, Ordering::Relaxed);
+                            if let Ok(mut l) = last.lock() {
+                                *l = Some((e.code(), e.to_string()));
+                            }
+                        }
+                        if let Ok(mut v) = serde_json::to_value(event) {
+                            // JavaScript's casing for the one key of two words.
+                            if let Some(o) = v.as_object_mut()
+                                && let Some(w) = o.remove("next_wait_ms")
+                            {
+                                o.insert("nextWaitMs".to_owned(), w);
+                            }
+                            notify.call(v, ThreadsafeFunctionCallMode::NonBlocking);
                         }
                     },
                     || s.load(Ordering::Relaxed),

@@ -78,12 +78,17 @@ test('evaluate, decide, allowReason, runsOnVm', () => {
   assert.equal(engine.evaluateJson('companyos/abac/nothing', '{}'), undefined);
   assert.deepEqual(JSON.parse(engine.evaluateJson('data.companyos.abac')), engine.evaluate('data.companyos.abac'));
   assert.throws(() => engine.evaluateJson('data.companyos.abac.decision', '{"subject": '), code('InvalidArg', /not JSON/));
-  // A number JSON text holds beyond what cos reads exactly (OPA keeps its
-  // digits) is refused, not rounded.
-  assert.throws(
-    () => engine.evaluateJson('data.companyos.abac.decision', '{"id": 12345678901234567890123}'),
-    code('unsupported', /as a string/),
-  );
+  // Numbers in JSON text are read and written exactly, as OPA does (a
+  // JavaScript number would round them): the id comes back digit for digit.
+  const bigDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cos-node-big-'));
+  fs.writeFileSync(path.join(bigDir, 'p.rego'), 'package big\n\nid := input.id\n\nsame if input.id == 12345678901234567890123\n');
+  const big = new Engine(Pack.load(bigDir));
+  assert.equal(big.evaluateJson('data.big.id', '{"id": 12345678901234567890123}'), '12345678901234567890123');
+  assert.equal(big.evaluateJson('data.big.same', '{"id": 12345678901234567890123}'), 'true');
+  assert.equal(big.evaluateJson('data.big.same', '{"id": 12345678901234567890124}'), undefined);
+  assert.equal(big.evaluateJson('data.big.id', '{"id": 0.12345678901234567890123}'), '0.12345678901234567890123');
+  // Beyond the float's exponent range: refused, not rewritten.
+  assert.throws(() => big.evaluateJson('data.big.id', '{"id": 1e400}'), code('unsupported', /as a string/));
   assert.throws(() => engine.evaluateJson('data.companyos.abac.decision', '[1, NaN]'), code('InvalidArg'));
 
   const d = engine.decide('abac', ABAC_INPUT);

@@ -268,6 +268,57 @@ function packServe(dir) {
   });
 }
 
+test('PackClient.pollObserved: each round as an event, on the main thread', async () => {
+  const key = cos.SigningKey.generate('ecdsa-p256');
+  const dir = path.join(tmp, 'observed');
+  fs.mkdirSync(dir);
+  const a = archive('1.0.0');
+  fs.writeFileSync(path.join(dir, 'pack.tar.gz'), a);
+  fs.writeFileSync(path.join(dir, 'pack.tar.gz.sigstore.json'), cos.sigstoreSignBlob(a, key));
+  const server = await packServe(dir);
+  try {
+    const store = new cos.PolicyStore({ publicKey: key.publicPem() });
+    const events = [];
+    const poller = new cos.PackClient({ retries: 0 }).pollObserved(
+      `${server.base}/pack.tar.gz`,
+      store,
+      (e) => events.push(e),
+      20,
+    );
+    for (let i = 0; i < 200 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    poller.stop();
+    const [first, second] = events;
+    assert.equal(first.kind, 'activated');
+    assert.equal(first.activation.status, 'activated');
+    assert.equal(first.activation.pack.version, '1.0.0');
+    assert.ok(first.etag);
+    assert.equal(first.error, null);
+    assert.equal(first.nextWaitMs, 20);
+    assert.equal(second.kind, 'unchanged');
+    assert.equal(second.etag, first.etag);
+    assert.equal(store.packFor().version, '1.0.0');
+
+    const failures = [];
+    const failing = new cos.PackClient({ retries: 0 }).pollObserved(
+      `${server.base}/missing.tar.gz`,
+      store,
+      (e) => failures.push(e),
+      20,
+    );
+    for (let i = 0; i < 200 && failures.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    failing.stop();
+    assert.equal(failures[0].kind, 'failed');
+    assert.equal(failures[0].activation, null);
+    assert.equal(failures[0].error.code, 'http_status');
+    assert.match(failures[0].error.message, /^HTTP 404$/);
+    assert.ok(failing.errors >= 1);
+    for (let i = 0; i < 100 && (poller.running || failing.running); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(poller.running, false);
+  } finally {
+    server.stop();
+  }
+});
+
 test('PackClient: fetch (verified pack + etag), not modified, errors, poll into a store', async () => {
   const key = cos.SigningKey.generate('ecdsa-p256');
   const dir = path.join(tmp, 'served');

@@ -870,7 +870,7 @@ impl Engine {
         // JSON value in between; the path borrowed (`with_str`), not copied.
         let input = input.map(py_input).transpose()?;
         let out = with_str(path, |path| {
-            py.detach(|| self.0.evaluate_input(path, input.as_ref()))
+            py.detach(|| self.0.evaluate(path, input.as_ref()))
         })?
         .map_err(policy_err)?;
         match out {

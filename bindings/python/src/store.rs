@@ -216,10 +216,11 @@ impl PolicyStore {
     ) -> PyResult<Bound<'py, PyAny>> {
         let t = self::tenant(tenant)?;
         let input = input.map(|i| crate::to_json(i, 0)).transpose()?;
-        let v = py
+        let evaluation = py
             .detach(|| self.0.evaluate(t.as_ref(), path, input.as_ref()))
             .map_err(policy_err)?;
-        opt_to_py(py, v.as_ref())
+        let value = evaluation.result.map_err(policy_err)?;
+        opt_to_py(py, value.as_ref())
     }
 
     /// `evaluate`, also returning the pack that answered: `(pack, value)`.
@@ -233,11 +234,14 @@ impl PolicyStore {
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let t = self::tenant(tenant)?;
         let input = input.map(|i| crate::to_json(i, 0)).transpose()?;
-        let (pack, result) = py
-            .detach(|| self.0.evaluate_with_pack(t.as_ref(), path, input.as_ref()))
+        let evaluation = py
+            .detach(|| self.0.evaluate(t.as_ref(), path, input.as_ref()))
             .map_err(policy_err)?;
-        let value = result.map_err(policy_err)?;
-        Ok((to_py(py, &pack.info())?, opt_to_py(py, value.as_ref())?))
+        let value = evaluation.result.map_err(policy_err)?;
+        Ok((
+            to_py(py, &evaluation.pack.info())?,
+            opt_to_py(py, value.as_ref())?,
+        ))
     }
 }
 
@@ -403,6 +407,55 @@ impl PackClient {
                             }
                         });
                     }
+                },
+                || {
+                    Python::attach(|py| {
+                        // A stop() that raises stops the loop.
+                        stop.call0(py)
+                            .and_then(|r| r.bind(py).is_truthy())
+                            .unwrap_or(true)
+                    })
+                },
+            );
+        });
+    }
+
+    /// `poll`, telling `on_event(event)` what each round did: a dict with
+    /// `kind` (`"activated"`, `"unchanged"`, `"refused"`, `"failed"`),
+    /// `activation` (`{"status", "pack"}` or `None`), `etag`, `error` (the
+    /// `CosError` of a refusal or failure, else `None`) and `next_wait_ms`
+    /// (the wait before the next round; 0 when a long poll goes straight
+    /// back). Runs until `stop()` returns true (or raises); an `on_event`
+    /// that raises is reported as unraisable and the loop goes on.
+    #[pyo3(signature = (url, store, stop, on_event, interval_ms = 1000))]
+    fn poll_observed(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        store: &PolicyStore,
+        stop: Py<PyAny>,
+        on_event: Py<PyAny>,
+        interval_ms: u64,
+    ) {
+        let store = Arc::clone(&store.0);
+        py.detach(|| {
+            self.client.poll_observed(
+                url,
+                ms(interval_ms),
+                |c| store.activate(c),
+                |event| {
+                    Python::attach(|py| {
+                        let delivered = to_py(py, event).and_then(|dict| {
+                            if let Some(e) = event.error() {
+                                let err = crate::policy_err_ref(e);
+                                dict.set_item("error", err.value(py))?;
+                            }
+                            on_event.call1(py, (dict,))
+                        });
+                        if let Err(x) = delivered {
+                            x.write_unraisable(py, None);
+                        }
+                    });
                 },
                 || {
                     Python::attach(|py| {

@@ -433,6 +433,41 @@ def test_pack_client_polls_into_a_store(served):
     assert isinstance(seen[0], companyos.PolicyError) and seen[0].code == "http_status"
 
 
+
+def test_pack_client_poll_observed_reports_each_round(served):
+    base, key, _ = served
+    store = PolicyStore(public_key=key.public_pem())
+    stop = threading.Event()
+    events = []
+
+    def on_event(event):
+        events.append(event)
+        if len(events) >= 2:
+            stop.set()
+
+    PackClient(retries=0).poll_observed(f"{base}/pack.tar.gz", store, stop.is_set, on_event, interval_ms=10)
+    first, second = events[:2]
+    assert first["kind"] == "activated"
+    assert first["activation"]["status"] == "activated"
+    assert first["activation"]["pack"]["version"] == "1.0.0"
+    assert first["etag"] and first["error"] is None and first["next_wait_ms"] == 10
+    assert second["kind"] == "unchanged" and second["etag"] == first["etag"]
+
+    # A failure carries the error as a PolicyError, with its code.
+    stop = threading.Event()
+    failed = []
+
+    def on_failure(event):
+        failed.append(event)
+        stop.set()
+
+    PackClient(retries=0).poll_observed(f"{base}/missing.tar.gz", store, stop.is_set, on_failure, interval_ms=10)
+    assert failed[0]["kind"] == "failed"
+    assert isinstance(failed[0]["error"], companyos.PolicyError)
+    assert failed[0]["error"].code == "http_status"
+    assert failed[0]["activation"] is None
+
+
 ENDLESS_TEST = """package demo_test
 import rego.v1
 import data.demo

@@ -264,12 +264,24 @@ impl Engine {
     /// undefined. Without `input_json`, `input` is undefined.
     #[uniffi::method(default(input_json = None))]
     pub fn evaluate(&self, path: String, input_json: Option<String>) -> Result<Option<String>> {
-        let input = input_json.as_deref().map(parse_json).transpose()?;
-        self.0
-            .evaluate_opt(&path, input.as_ref())?
-            .as_ref()
-            .map(json_text)
-            .transpose()
+        // Numbers exact both ways, as OPA reads and writes them.
+        let input = input_json
+            .as_deref()
+            .map(|t| {
+                cos_policy::Input::from_json_text("input_json", t.as_bytes()).map_err(|e| match e {
+                    // Malformed JSON keeps cos-core's `invalid_json`.
+                    cos_policy::Error::InvalidFile { reason, .. } => {
+                        CosError::from(cos_core::Error::InvalidJson { reason })
+                    }
+                    other => other.into(),
+                })
+            })
+            .transpose()?;
+        Ok(self
+            .0
+            .evaluate(&path, input.as_ref())?
+            .map(|o| o.to_json_string())
+            .transpose()?)
     }
 
     /// A typed decision for a manifest entrypoint (`abac`).

@@ -233,11 +233,12 @@ impl DecisionLogger {
             query: MASK_RULE.into(),
             message: e.to_string(),
         })?;
-        if engine.evaluate(DROP_RULE, &as_input)? == Some(serde_json::Value::Bool(true)) {
+        let drop = engine.evaluate(DROP_RULE, &as_input)?;
+        if drop.map(|d| d.to_json()).transpose()? == Some(serde_json::Value::Bool(true)) {
             return Ok(None);
         }
         if let Some(mask) = engine.evaluate(MASK_RULE, &as_input)? {
-            apply_mask(&mut event, &mask)?;
+            apply_mask(&mut event, &mask.to_json()?)?;
         }
         Ok(Some(event))
     }

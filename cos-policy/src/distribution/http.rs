@@ -8,7 +8,9 @@
 //! A fetched pack is a [`crate::store::Candidate`]; the
 //! [`crate::store::PolicyStore`] verifies it (signatures, compile, tests)
 //! before it decides anything. [`PackClient::poll`] is the loop a service
-//! runs: fetch, offer, keep the ETag, repeat.
+//! runs: fetch, offer, keep the ETag, repeat; [`PackClient::poll_observed`]
+//! is the same loop telling an observer what each round did
+//! ([`PollEvent`]), for a daemon's logs, metrics and health.
 //!
 //! ```no_run
 //! use cos_policy::distribution::http::{ClientOptions, PackClient};
@@ -395,45 +397,236 @@ impl PackClient {
     /// `|c| store.activate(c)`), and sleeps `interval` between rounds, until
     /// `stop` returns true. A failed fetch or a refused pack leaves the store
     /// as it was; `on_error` hears about it, and the loop goes on.
+    ///
+    /// [`PackClient::poll_observed`] with an observer that passes on the
+    /// errors of [`PollEvent::Refused`] and [`PollEvent::Failed`].
     pub fn poll(
         &self,
         url: &str,
         interval: Duration,
-        mut offer: impl FnMut(crate::store::Candidate) -> Result<crate::store::Activation>,
+        offer: impl FnMut(crate::store::Candidate) -> Result<crate::store::Activation>,
         mut on_error: impl FnMut(&Error),
+        stop: impl Fn() -> bool,
+    ) {
+        self.poll_observed(
+            url,
+            interval,
+            offer,
+            |event| {
+                if let Some(e) = event.error() {
+                    on_error(e);
+                }
+            },
+            stop,
+        );
+    }
+
+    /// [`PackClient::poll`], telling `observe` what each round did: a pack
+    /// activated, nothing new (304), a pack refused, a fetch failed, each
+    /// with the ETag held and the wait before the next round (what a daemon
+    /// logs, counts and shows in its health). `observe` is called after the
+    /// round and before the wait.
+    ///
+    /// The loop is bounded as [`PackClient::fetch`] is (timeouts, retries
+    /// with backoff) and stoppable: `stop` is asked before each round and
+    /// every 50 ms of a wait; a long poll in progress returns first (at
+    /// most [`ClientOptions::long_poll`] plus [`ClientOptions::timeout`]).
+    /// A refused pack's ETag is kept, so the same bytes are not verified
+    /// again every round; after a failed fetch the ETag is the previous one.
+    pub fn poll_observed(
+        &self,
+        url: &str,
+        interval: Duration,
+        mut offer: impl FnMut(crate::store::Candidate) -> Result<crate::store::Activation>,
+        mut observe: impl FnMut(&PollEvent),
         stop: impl Fn() -> bool,
     ) {
         let mut etag: Option<String> = None;
         while !stop() {
             let started = Instant::now();
-            let mut fetched_new = false;
-            match self.fetch(url, etag.as_deref()) {
+            let round = match self.fetch(url, etag.as_deref()) {
                 Ok(Some(fetched)) => {
-                    fetched_new = true;
-                    let next = fetched.etag.clone();
-                    match offer(fetched.into_candidate()) {
-                        Ok(_) => etag = next,
-                        Err(e) => {
-                            // Refused: remember it, so the same bytes are not
-                            // verified again every round.
-                            etag = next;
-                            on_error(&e);
-                        }
-                    }
+                    // Refused or not, the ETag is remembered: the same bytes
+                    // are not fetched and verified again every round.
+                    etag = fetched.etag.clone();
+                    Round::New(offer(fetched.into_candidate()))
                 }
-                Ok(None) => {}
-                Err(e) => on_error(&e),
-            }
+                Ok(None) => Round::NotModified,
+                Err(e) => Round::Failed(e),
+            };
             // Long polling goes straight back after a new pack or a 304 that
             // waited; it waits the interval after a failure, or a 304 that
             // came at once (a server that does not hold requests). Plain
             // polling always waits the interval.
+            let fetched_new = matches!(round, Round::New(_));
             let long_polling = etag.is_some() && self.options.long_poll.is_some();
             let quick = started.elapsed() < Duration::from_millis(50);
-            if !long_polling || (quick && !fetched_new) {
-                sleep_until(interval, &stop);
+            let next_wait = if !long_polling || (quick && !fetched_new) {
+                interval
+            } else {
+                Duration::ZERO
+            };
+            let etag = etag.clone();
+            observe(&match round {
+                Round::New(Ok(activation)) => PollEvent::Activated {
+                    activation,
+                    etag,
+                    next_wait,
+                },
+                Round::New(Err(error)) => PollEvent::Refused {
+                    error,
+                    etag,
+                    next_wait,
+                },
+                Round::NotModified => PollEvent::Unchanged { etag, next_wait },
+                Round::Failed(error) => PollEvent::Failed {
+                    error,
+                    etag,
+                    next_wait,
+                },
+            });
+            if !next_wait.is_zero() {
+                sleep_until(next_wait, &stop);
             }
         }
+    }
+}
+
+/// What one round of a polling loop fetched.
+enum Round {
+    New(Result<crate::store::Activation>),
+    NotModified,
+    Failed(Error),
+}
+
+/// What one round of [`PackClient::poll_observed`] did.
+///
+/// Every event carries the ETag the loop holds after the round (sent as
+/// `If-None-Match` next time) and the wait before the next round
+/// ([`Duration::ZERO`] when a long poll goes straight back). It serialises
+/// as `{"kind": "activated" | "unchanged" | "refused" | "failed",
+/// "activation": {"status", "pack"} | null, "etag": … | null, "error":
+/// {"code", "message"} | null, "next_wait_ms": …}`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum PollEvent {
+    /// A new pack was fetched and offered: the store activated it, or
+    /// answered that it is the pack already active
+    /// ([`crate::store::Activation::Unchanged`]).
+    Activated {
+        /// What the store did, with the pack.
+        activation: crate::store::Activation,
+        /// The pack's ETag.
+        etag: Option<String>,
+        /// The wait before the next round.
+        next_wait: Duration,
+    },
+    /// The server answered 304 Not Modified: nothing new. (If the pack the
+    /// ETag names was refused, it is still refused.)
+    Unchanged {
+        /// The ETag sent, still held.
+        etag: Option<String>,
+        /// The wait before the next round.
+        next_wait: Duration,
+    },
+    /// A new pack was fetched and refused (a signature, its tests, an older
+    /// version, …): the store is as it was. Its ETag is kept, so it is not
+    /// fetched again until the server has another.
+    Refused {
+        /// Why.
+        error: Error,
+        /// The refused pack's ETag.
+        etag: Option<String>,
+        /// The wait before the next round.
+        next_wait: Duration,
+    },
+    /// The fetch failed after its retries (transport, HTTP status, digest,
+    /// size limit): the store is as it was.
+    Failed {
+        /// Why.
+        error: Error,
+        /// The ETag still held (of the last pack fetched, if any).
+        etag: Option<String>,
+        /// The wait before the next round.
+        next_wait: Duration,
+    },
+}
+
+impl PollEvent {
+    /// `activated`, `unchanged`, `refused` or `failed`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PollEvent::Activated { .. } => "activated",
+            PollEvent::Unchanged { .. } => "unchanged",
+            PollEvent::Refused { .. } => "refused",
+            PollEvent::Failed { .. } => "failed",
+        }
+    }
+
+    /// The pack the store activated (or found already active).
+    pub fn pack(&self) -> Option<&crate::PackRef> {
+        match self {
+            PollEvent::Activated { activation, .. } => Some(activation.pack()),
+            _ => None,
+        }
+    }
+
+    /// The ETag the loop holds after the round.
+    pub fn etag(&self) -> Option<&str> {
+        match self {
+            PollEvent::Activated { etag, .. }
+            | PollEvent::Unchanged { etag, .. }
+            | PollEvent::Refused { etag, .. }
+            | PollEvent::Failed { etag, .. } => etag.as_deref(),
+        }
+    }
+
+    /// Why a pack was refused or a fetch failed (its [`Error::code`] is the
+    /// label to count by).
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            PollEvent::Refused { error, .. } | PollEvent::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The wait before the next round.
+    pub fn next_wait(&self) -> Duration {
+        match self {
+            PollEvent::Activated { next_wait, .. }
+            | PollEvent::Unchanged { next_wait, .. }
+            | PollEvent::Refused { next_wait, .. }
+            | PollEvent::Failed { next_wait, .. } => *next_wait,
+        }
+    }
+}
+
+impl serde::Serialize for PollEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        #[derive(serde::Serialize)]
+        struct ErrorView<'a> {
+            code: &'a str,
+            message: String,
+        }
+        let activation = match self {
+            PollEvent::Activated { activation, .. } => Some(activation),
+            _ => None,
+        };
+        let error = self.error().map(|e| ErrorView {
+            code: e.code(),
+            message: e.to_string(),
+        });
+        let mut st = s.serialize_struct("PollEvent", 5)?;
+        st.serialize_field("kind", self.kind())?;
+        st.serialize_field("activation", &activation)?;
+        st.serialize_field("etag", &self.etag())?;
+        st.serialize_field("error", &error)?;
+        st.serialize_field(
+            "next_wait_ms",
+            &u64::try_from(self.next_wait().as_millis()).unwrap_or(u64::MAX),
+        )?;
+        st.end()
     }
 }
 

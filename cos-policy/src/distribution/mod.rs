@@ -85,6 +85,14 @@ pub struct VerifiedArchive {
 /// ([`Error::DigestMismatch`]); the Sigstore bundle must be present and
 /// verify with the key ([`Error::BundleVerification`]); then the archive
 /// must be a valid pack or OPA bundle within `limits`.
+///
+/// What it guards: a download used directly (its files unpacked with
+/// [`unpack`], or read as a [`Pack`]). It does not compile the policy or
+/// run its tests. A pack that is to decide goes through
+/// [`crate::store::PolicyStore::verify`] instead, which makes the same
+/// Sigstore and archive checks by calling the same code (so the two accept
+/// and refuse the same archives, with the same errors), then the OPA
+/// signature, the compile and the tests.
 pub fn verify_archive(
     archive: &[u8],
     check: &Verification<'_>,
@@ -97,8 +105,9 @@ pub fn verify_archive(
 }
 
 /// [`verify_archive`] with the digest optional (a file on disk has no
-/// transport whose integrity a header would vouch for).
-fn verify_parts(
+/// transport whose integrity a header would vouch for); also the Sigstore
+/// and archive checks of [`crate::store::PolicyStore::verify`].
+pub(crate) fn verify_parts(
     archive: &[u8],
     digest_header: Option<&str>,
     bundle: Option<&[u8]>,

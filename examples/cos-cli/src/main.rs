@@ -833,21 +833,24 @@ fn policy_eval(
     let input = match input {
         Some(p) => {
             let bytes = read_input(p, MAX_JSON_INPUT)?;
-            // A number serde_json would round is refused (exit 2), not
-            // decided on rounded.
-            cos_policy::check_json_numbers(&bytes)
+            // Every number exact, as OPA reads it; one beyond the float
+            // range (`1e400`) is refused (exit 2), not decided on rounded.
+            let input = cos_policy::Input::from_json_text("input", &bytes)
                 .map_err(|e| Failure::Usage(format!("input: {e}")))?;
-            let v: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| Failure::Usage(format!("input is not JSON: {e}")))?;
-            Some(v)
+            Some(input)
         }
         None => None,
     };
-    let doc = match engine.evaluate_opt(query, input.as_ref())? {
-        Some(result) => serde_json::json!({ "result": result }),
-        None => serde_json::json!({}),
+    // `{"result": …}` as OPA's `eval --format json` of a Data API answer,
+    // the result's numbers written exactly.
+    let doc = match engine.evaluate(query, input.as_ref())? {
+        Some(result) => format!(
+            "{{\n  \"result\": {}\n}}\n",
+            result.to_json_pretty()?.replace('\n', "\n  ")
+        ),
+        None => "{}\n".to_owned(),
     };
-    json_line(&doc)
+    write_stdout(doc.as_bytes())
 }
 
 fn policy_check(path: &Path) -> Result<(), Failure> {

@@ -381,24 +381,57 @@ fn policy_eval_and_pack_build() {
     ]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("invalid duration"), "{}", stderr(&o));
-    // A number cos would round is refused (usage, exit 2), not decided on.
-    let big = f.write(
-        "big.json",
-        br#"{"user": "alice", "id": 12345678901234567890123}"#,
+    // Numbers are read and written exactly, as OPA does: an id of 74 bits
+    // is the same id, and a result of 77 bits is printed digit for digit.
+    let exact = f.path("exact");
+    std::fs::create_dir_all(&exact).unwrap();
+    std::fs::write(
+        exact.join("policy.rego"),
+        "package big\n\nsame if input.id == 12345678901234567890123\n\nnext := input.id + 1\n\nthird := 1 / 3\n",
+    )
+    .unwrap();
+    let big = f.write("big.json", br#"{"id": 12345678901234567890123}"#);
+    let run = |query: &str, input: &Path| {
+        let o = cos(&[
+            "policy",
+            "eval",
+            "--pack",
+            s(&exact),
+            "--query",
+            query,
+            "--input",
+            s(input),
+        ]);
+        assert_eq!(code(&o), 0, "{query}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    assert_eq!(run("data.big.same", &big), "{\n  \"result\": true\n}\n");
+    assert_eq!(
+        run("data.big.next", &big),
+        "{\n  \"result\": 12345678901234567890124\n}\n"
     );
+    assert_eq!(
+        run("data.big.third", &big),
+        "{\n  \"result\": 0.33333333333333333334\n}\n"
+    );
+    let near = f.write("near.json", br#"{"id": 12345678901234567890124}"#);
+    assert_eq!(run("data.big.same", &near), "{}\n");
+    // Beyond the float's exponent range OPA would keep the text; cos
+    // refuses it (usage, exit 2) rather than rewrite it.
+    let huge = f.write("huge.json", br#"{"id": 1e400}"#);
     let o = cos(&[
         "policy",
         "eval",
         "--pack",
-        s(&pack),
+        s(&exact),
         "--query",
-        "data.demo.authz.allow",
+        "data.big.same",
         "--input",
-        s(&big),
+        s(&huge),
     ]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("12345678901234567890123") && stderr(&o).contains("as a string"),
+        stderr(&o).contains("1e400") && stderr(&o).contains("as a string"),
         "{}",
         stderr(&o)
     );

@@ -14,8 +14,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cos_policy::Input;
 use cos_policy::{DecisionLogger, JsonLinesWriter};
+use cos_policy::{Input, Output};
 use serde_json::{Value, json};
 
 use crate::Authentication;
@@ -259,7 +259,7 @@ async fn authorize(State(app): Shared, req: Request, next: Next) -> Response {
         .pool
         .run(
             move || match shared.policy.evaluate(auth::DECISION, Some(&input)) {
-                Ok((_, Ok(result))) => auth::verdict(result.as_ref()),
+                Ok((_, Ok(result))) => auth::verdict(result.map(|o| logged(&o)).as_ref()),
                 Ok((_, Err(e))) | Err(e) => Verdict::Fail(e.to_string()),
             },
         )
@@ -520,10 +520,10 @@ fn elapsed_ns(started: Instant) -> u64 {
 
 /// The 200 answer: the result (absent when undefined) and what the query
 /// parameters ask for.
-fn data_response<R: serde::Serialize>(
+fn data_response(
     app: &App,
     answerer: &Answerer,
-    result: Option<R>,
+    result: Option<Output>,
     decision_id: Option<String>,
     eval_ns: u64,
     params: &HashMap<String, String>,
@@ -547,7 +547,7 @@ fn data_response<R: serde::Serialize>(
         decision_id,
         metrics: truthy(params, "metrics").then(|| json!({"timer_rego_query_eval_ns": eval_ns})),
         provenance,
-        result,
+        result: result.as_ref().map(Exact),
         warning: warn_missing.then(|| {
             json!({"code": "api_usage_warning", "message": "'input' key missing from the request"})
         }),
@@ -608,9 +608,7 @@ fn evaluate_fast(
     input: Option<Input>,
     params: &HashMap<String, String>,
 ) -> Response {
-    match timed(app, || {
-        app.policy.evaluate_input(&query_of(path), input.as_ref())
-    }) {
+    match timed(app, || app.policy.evaluate(&query_of(path), input.as_ref())) {
         Ok((answerer, result, eval_ns)) => data_response(
             app,
             &answerer,
@@ -684,7 +682,7 @@ fn evaluate_logged(
     path: &str,
     input: Option<&Value>,
     strict: bool,
-) -> Result<(Answerer, Option<Value>, Option<String>, u64), Box<Response>> {
+) -> Result<(Answerer, Option<Output>, Option<String>, u64), Box<Response>> {
     let started = Instant::now();
     let outcome = if strict {
         app.policy.evaluate_strict(&query_of(path), input)
@@ -701,7 +699,7 @@ fn evaluate_logged(
                 Some(answerer.engine()),
                 display_path,
                 input,
-                Ok(result.as_ref()),
+                Ok(result.as_ref().map(logged).as_ref()),
                 eval_ns,
             )?;
             Ok((answerer, result, id, eval_ns))
@@ -841,13 +839,16 @@ fn v0_query(
                 engine,
                 display_path,
                 input.as_ref(),
-                Ok(Some(v)),
+                Ok(Some(&logged(v))),
                 eval_ns,
             ) {
                 return *r;
             }
             app.metrics.decision("defined");
-            json_response(StatusCode::OK, v, truthy(params, "pretty"))
+            match serde_json::to_value(Exact(v)) {
+                Ok(v) => json_response(StatusCode::OK, &v, truthy(params, "pretty")),
+                Err(e) => internal_error(&format!("result is not JSON: {e}")),
+            }
         }
         None => {
             let missing = cos_policy::EventError {
@@ -906,6 +907,33 @@ fn write_result(r: Result<(), WriteError>, ok: StatusCode) -> Response {
             }),
             false,
         ),
+    }
+}
+
+/// A result as the decision log and the authorization policy read it: a
+/// JSON value, a number beyond 64 bits as the nearest float (as a JSON
+/// reader with 64-bit numbers reads OPA's log).
+fn logged(o: &Output) -> Value {
+    serde_json::to_value(o).unwrap_or(Value::Null)
+}
+
+/// A result in an answer: as a JSON value when every number fits one, else
+/// as its exact JSON text (big integers and exact decimals digit for digit,
+/// as OPA writes them).
+struct Exact<'a>(&'a Output);
+
+impl serde::Serialize for Exact<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        match self.0.to_json() {
+            Ok(v) => v.serialize(s),
+            Err(_) => {
+                let text = self.0.to_json_string().map_err(S::Error::custom)?;
+                serde_json::value::RawValue::from_string(text)
+                    .map_err(S::Error::custom)?
+                    .serialize(s)
+            }
+        }
     }
 }
 
@@ -1071,6 +1099,9 @@ async fn healthz(State(app): Shared) -> Response {
         "pack": status.as_ref().and_then(|s| s.stable.clone()),
         "last_error": status.as_ref().and_then(|s| s.last_error.clone()),
         "download_error": crate::policy::read(&app.policy.download).last_error,
+        // What the REST API wrote (`null` when nothing): while anything is,
+        // decisions are not counted on the pack (`pack_accounting: false`).
+        "overlay": app.policy.overlay_status(),
     });
     let code = if app.policy.ready() {
         StatusCode::OK

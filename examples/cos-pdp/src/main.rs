@@ -184,6 +184,8 @@ fn run(config: Config) -> Result<(), String> {
     let tls = auth_flags::tls_config(&config)?;
     let policy = Arc::new(policy::Policy::start(&config)?);
     let metrics = Arc::new(metrics::Metrics::new());
+    // Set when the server has stopped: the poller ends its loop.
+    let stop_polling = Arc::new(std::sync::atomic::AtomicBool::new(false));
     if let Some(url) = config.pack_url.clone() {
         policy::spawn_poller(
             Arc::clone(&policy),
@@ -192,6 +194,7 @@ fn run(config: Config) -> Result<(), String> {
             seconds(config.poll_interval, "--poll-interval")?,
             seconds(config.fetch_timeout, "--fetch-timeout")?,
             config.long_poll,
+            Arc::clone(&stop_polling),
         );
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
@@ -208,7 +211,7 @@ fn run(config: Config) -> Result<(), String> {
     let runtime = runtime
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -226,7 +229,9 @@ fn run(config: Config) -> Result<(), String> {
             }
         }
         Ok(())
-    })
+    });
+    stop_polling.store(true, std::sync::atomic::Ordering::Relaxed);
+    served
 }
 
 #[cfg(test)]

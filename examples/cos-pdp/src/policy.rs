@@ -3,13 +3,14 @@
 //! pack's roots, as OPA keeps bundle roots read-only).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use cos_policy::PackFiles;
-use cos_policy::distribution::http::{ClientOptions, PackClient};
+use cos_policy::distribution::http::{ClientOptions, PackClient, PollEvent};
 use cos_policy::store::{ActivePack, Candidate, PolicyStore, StoreOptions, TestPolicy};
-use cos_policy::{EngineOptions, Input, Limits, Output, Pack, PolicyEngine};
+use cos_policy::{EngineOptions, InputRef, Limits, Output, Pack, PolicyEngine};
 use serde_json::Value;
 
 use crate::Config;
@@ -148,21 +149,23 @@ impl Policy {
         })
     }
 
-    /// Evaluates a document: on the pack's store when nothing was written
+    /// Evaluates a document for any input ([`InputRef`]: a JSON tree, the
+    /// engine's form, or none): on the pack's store when nothing was written
     /// through the API (counted, shadowed, rollback-aware), else on the
     /// engine compiled from both.
-    pub(crate) fn evaluate(
+    pub(crate) fn evaluate<'a>(
         &self,
         path: &str,
-        input: Option<&Value>,
-    ) -> Result<(Answerer, Result<Option<Value>, cos_policy::Error>), cos_policy::Error> {
+        input: impl Into<InputRef<'a>>,
+    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
+        let input = input.into();
         let overlay_empty = read(&self.overlay).0.is_empty();
         if let (Some(store), true) = (&self.store, overlay_empty) {
-            let (pack, result) = store.evaluate_with_pack(None, path, input)?;
-            return Ok((Answerer::Pack(pack), result));
+            let evaluation = store.evaluate(None, path, input)?;
+            return Ok((Answerer::Pack(evaluation.pack), evaluation.result));
         }
         let engine = self.combined_engine()?;
-        let result = engine.evaluate_opt(path, input);
+        let result = engine.evaluate(path, input);
         Ok((Answerer::Engine(engine), result))
     }
 
@@ -170,11 +173,12 @@ impl Policy {
     /// `?strict-builtin-errors`): a builtin that fails is an error, not
     /// undefined. On an engine of the pack and the overlay compiled for it,
     /// once per change of either.
-    pub(crate) fn evaluate_strict(
+    pub(crate) fn evaluate_strict<'a>(
         &self,
         path: &str,
-        input: Option<&Value>,
-    ) -> Result<(Answerer, Result<Option<Value>, cos_policy::Error>), cos_policy::Error> {
+        input: impl Into<InputRef<'a>>,
+    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
+        let input = input.into();
         let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
         if self.store.is_some() && pack.is_none() {
             return Err(cos_policy::Error::NoActivePack);
@@ -206,29 +210,7 @@ impl Policy {
             }
         };
         drop(cached);
-        let result = engine.evaluate_opt(path, input);
-        Ok((Answerer::Engine(engine), result))
-    }
-
-    /// [`Policy::evaluate`] with the input and the result in the engine's
-    /// own form (no JSON trees): the Data API's path when no decision log
-    /// needs the JSON of both.
-    #[allow(
-        clippy::type_complexity,
-        reason = "which engine answered, and its result"
-    )]
-    pub(crate) fn evaluate_input(
-        &self,
-        path: &str,
-        input: Option<&Input>,
-    ) -> Result<(Answerer, Result<Option<Output>, cos_policy::Error>), cos_policy::Error> {
-        let overlay_empty = read(&self.overlay).0.is_empty();
-        if let (Some(store), true) = (&self.store, overlay_empty) {
-            let (pack, result) = store.evaluate_input_with_pack(None, path, input)?;
-            return Ok((Answerer::Pack(pack), result));
-        }
-        let engine = self.combined_engine()?;
-        let result = engine.evaluate_input(path, input);
+        let result = engine.evaluate(path, input);
         Ok((Answerer::Engine(engine), result))
     }
 
@@ -278,6 +260,59 @@ impl Policy {
             });
         }
         Ok(engine)
+    }
+
+    /// Offers a pack from the pack source to the store. Refused, with the
+    /// store as it was, when the pack asks for automatic rollback while
+    /// policies or data written through the API decide with the pack: its
+    /// decisions would then be the API's and the pack's together, which the
+    /// store does not count, so the rollback it asks for would never come
+    /// (the reverse of the refusal in [`Policy::change`]).
+    pub(crate) fn offer(
+        &self,
+        candidate: Candidate,
+    ) -> Result<cos_policy::store::Activation, cos_policy::Error> {
+        let Some(store) = &self.store else {
+            return Err(cos_policy::Error::NoActivePack);
+        };
+        // No write lands between the check and the activation.
+        let _no_writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let written = {
+            let guard = read(&self.overlay);
+            (!guard.0.is_empty()).then(|| overlay_description(&guard.0))
+        };
+        if let Some(written) = written {
+            let pack = Pack::from_bytes(&candidate.archive, &store.options().limits)?;
+            if rolls_back_automatically(pack.manifest()) {
+                return Err(cos_policy::Error::Unsupported {
+                    what: format!(
+                        "{}: the pack asks for automatic rollback, which needs every decision \
+                         counted on the pack, while {}: delete them (DELETE /v1/policies/{{id}}, \
+                         DELETE /v1/data/{{path}}) or publish the pack with `rollback: \
+                         {{strategy: manual}}`",
+                        pack_label(pack.manifest()),
+                        written,
+                    ),
+                });
+            }
+        }
+        store.activate(candidate)
+    }
+
+    /// What the REST API wrote, for `/healthz`: `null` when nothing, else
+    /// the policy ids, whether data was written, and whether decisions are
+    /// still counted on the pack (they are not while anything is written).
+    pub(crate) fn overlay_status(&self) -> Value {
+        let guard = read(&self.overlay);
+        let overlay = &guard.0;
+        if overlay.is_empty() {
+            return Value::Null;
+        }
+        serde_json::json!({
+            "policies": overlay.modules.keys().collect::<Vec<_>>(),
+            "data": !overlay.data.is_empty(),
+            "pack_accounting": false,
+        })
     }
 
     /// Whether something decides (a pack, or policies written through the API).
@@ -453,6 +488,21 @@ impl Policy {
         let (mut next, generation) = read(&self.overlay).clone();
         f(&mut next)?;
         let pack = self.store.as_ref().and_then(|s| s.pack_for(None));
+        // A pack that asks for automatic rollback owns the accounting of
+        // every decision (as a bundle owns its roots in OPA): a write would
+        // make decisions bypass the store's counting, and so the rollback.
+        if let Some(p) = &pack
+            && !next.is_empty()
+            && rolls_back_automatically(p.engine().manifest())
+        {
+            return Err(WriteError::OwnedByPack(format!(
+                "the pack {} asks for automatic rollback, which needs every decision counted \
+                 on the pack: while it is active, policies and data cannot be written through \
+                 the API (publish them in the pack, or the pack with `rollback: {{strategy: \
+                 manual}}`)",
+                pack_label(p.engine().manifest())
+            )));
+        }
         match compile(
             pack.as_deref(),
             &next,
@@ -496,6 +546,38 @@ impl Policy {
 enum Write {
     Policy,
     Data,
+}
+
+/// Whether a pack's manifest asks the store to roll it back by itself.
+fn rolls_back_automatically(manifest: &cos_policy::Manifest) -> bool {
+    manifest
+        .rollback
+        .as_ref()
+        .is_some_and(|r| r.strategy == cos_policy::RollbackStrategy::Automatic)
+}
+
+fn pack_label(manifest: &cos_policy::Manifest) -> String {
+    format!("{}@{}", manifest.name, manifest.version)
+}
+
+/// `policies "a", "b" and data were written through the API`.
+fn overlay_description(overlay: &Overlay) -> String {
+    let ids: Vec<String> = overlay.modules.keys().map(|k| format!("{k:?}")).collect();
+    let mut what = Vec::new();
+    if !ids.is_empty() {
+        what.push(format!(
+            "{} {}",
+            if ids.len() == 1 { "policy" } else { "policies" },
+            ids.join(", ")
+        ));
+    }
+    if !overlay.data.is_empty() {
+        what.push("data".to_owned());
+    }
+    format!(
+        "{} written through the API decide with it",
+        what.join(" and ")
+    )
 }
 
 fn owned_message(path: &str, root: &str) -> String {
@@ -699,8 +781,15 @@ fn read_candidate(path: &std::path::Path, with_bundle: bool) -> Result<Candidate
     Ok(candidate)
 }
 
-/// Polls the pack server on a thread of its own, offering every new pack
-/// to the store; failures are recorded for `/health?plugins` and metrics.
+/// Polls the pack server on a thread of its own, with the library's loop
+/// (`PackClient::poll_observed`), offering every new pack to the store
+/// ([`Policy::offer`]); what each round did is recorded for `/health?plugins`,
+/// `/healthz` and the metrics. The loop ends soon after `stop` is set (a long
+/// poll in progress returns first).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the poller's flags, passed as they are"
+)]
 pub(crate) fn spawn_poller(
     policy: Arc<Policy>,
     metrics: Arc<Metrics>,
@@ -708,7 +797,8 @@ pub(crate) fn spawn_poller(
     interval: Duration,
     timeout: Duration,
     long_poll: Option<Duration>,
-) {
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let client = PackClient::new(ClientOptions {
             long_poll,
@@ -719,53 +809,44 @@ pub(crate) fn spawn_poller(
                 .is_some_and(|s| s.options().sigstore.is_some()),
             ..ClientOptions::default()
         });
-        let Some(store) = policy.store.as_ref() else {
+        if policy.store.is_none() {
             return;
-        };
-        let mut etag: Option<String> = None;
-        // Why the pack `etag` names was refused, if it was.
+        }
+        // Why the pack the held ETag names was refused, if it was.
         let mut refusal: Option<String> = None;
-        loop {
-            let started = std::time::Instant::now();
-            let mut fetched_new = false;
-            let outcome = match client.fetch(&url, etag.as_deref()) {
-                Ok(None) => Ok(()),
-                Ok(Some(fetched)) => {
-                    fetched_new = true;
-                    // Refused packs are remembered by ETag: not verified again
-                    // every round; the last good pack keeps deciding.
-                    etag = fetched.etag.clone();
-                    let activated = store.activate(fetched.into_candidate()).map(|_| ());
-                    refusal = activated.as_ref().err().map(ToString::to_string);
-                    activated
-                }
-                Err(e) => Err(e),
-            };
-            {
+        client.poll_observed(
+            &url,
+            interval,
+            |candidate| policy.offer(candidate),
+            |event| {
                 let mut d = write(&policy.download);
-                match outcome {
-                    Ok(()) => {
+                match event {
+                    PollEvent::Activated { .. } => {
+                        refusal = None;
                         d.last_success = Some(SystemTime::now());
-                        // A 304 for a refused pack: still refused (as OPA's
-                        // bundle plugin stays in error until a bundle
-                        // activates), counted once.
+                        d.last_error = None;
+                    }
+                    // A 304 for a refused pack: still refused (as OPA's
+                    // bundle plugin stays in error until a bundle
+                    // activates), counted once.
+                    PollEvent::Unchanged { .. } => {
+                        d.last_success = Some(SystemTime::now());
                         d.last_error = refusal.clone();
                     }
-                    Err(e) => {
-                        metrics.fetch_failed(e.code());
-                        d.last_error = Some(e.to_string());
+                    other => {
+                        if let Some(e) = other.error() {
+                            metrics.fetch_failed(e.code());
+                            d.last_error = Some(e.to_string());
+                            if matches!(other, PollEvent::Refused { .. }) {
+                                refusal = d.last_error.clone();
+                            }
+                        }
                     }
                 }
-            }
-            // As PackClient::poll: after a new pack or a 304 that waited, long
-            // polling goes straight back; a failure or an immediate 304 waits.
-            let long_polling = long_poll.is_some() && etag.is_some();
-            let quick = started.elapsed() < Duration::from_millis(50);
-            if !long_polling || (quick && !fetched_new) {
-                std::thread::sleep(interval);
-            }
-        }
-    });
+            },
+            || stop.load(Ordering::Relaxed),
+        );
+    })
 }
 
 pub(crate) fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

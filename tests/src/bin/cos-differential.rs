@@ -72,8 +72,18 @@ fn answer(pack: &Pack, req: &Request, vm: bool) -> Value {
         Ok(e) => e,
         Err(e) => return error("load", &e),
     };
-    match engine.evaluate_opt(&req.query, req.input.as_ref()) {
-        Ok(Some(v)) => json!({"result": v}),
+    // Exact JSON text read back by serde_json: numbers beyond 64 bits
+    // become the nearest float, as the harness compares them.
+    let result = engine
+        .evaluate(&req.query, req.input.as_ref())
+        .and_then(|o| o.map(|o| o.to_json_string()).transpose());
+    match result {
+        Ok(Some(text)) => match serde_json::from_str::<Value>(&text) {
+            Ok(v) => json!({"result": v}),
+            Err(e) => {
+                json!({"error": {"code": "harness", "stage": "eval", "message": e.to_string()}})
+            }
+        },
         Ok(None) => json!({"undefined": true}),
         Err(e) => error("eval", &e),
     }

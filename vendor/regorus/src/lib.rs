@@ -198,6 +198,9 @@ pub use utils::limits::{
     thread_memory_flush_threshold, MemoryBudgetConfig,
 };
 pub use value::Value;
+/// cos patch 36: the number type is public, so that cos writes big integers
+/// and exact decimals (`Number::BigInt`, `Number::Dec`) as their digits.
+pub use number::Number;
 
 /// Compiled-pattern caches for the `regex.*` and `glob.*` Rego builtins.
 ///

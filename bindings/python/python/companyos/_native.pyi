@@ -343,6 +343,17 @@ class PackClient:
         on_error: Optional[Callable[[PolicyError], None]] = None,
     ) -> None:
         """Fetch and activate new packs until `stop()` is true (blocks; run it in a thread)."""
+    def poll_observed(
+        self,
+        url: str,
+        store: PolicyStore,
+        stop: Callable[[], bool],
+        on_event: Callable[[Dict[str, Any]], None],
+        interval_ms: int = 1000,
+    ) -> None:
+        """`poll`, calling `on_event` after each round with {"kind": "activated" | "unchanged" |
+        "refused" | "failed", "activation": {"status", "pack"} | None, "etag": str | None,
+        "error": PolicyError | None, "next_wait_ms": int} (blocks; run it in a thread)."""
 
 # ---------------------------------------------------------------- DLP
 

@@ -621,7 +621,8 @@ pub struct StoreStatus {
 }
 
 /// A document evaluated by the store, with the pack that answered
-/// ([`PolicyStore::evaluate_with_pack`], as the bindings return it).
+/// (an [`Evaluation`] of [`PolicyStore::evaluate`] as data: what the
+/// bindings' `evaluate_with_pack` returns).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evaluated {
     /// The pack that answered.

@@ -146,7 +146,6 @@ pub fn to_text<T: Serialize + ?Sized>(v: &T) -> Result<String> {
 }
 
 /// A JSON value of `v`, cos's struct fields in camelCase.
-#[cfg(test)]
 pub fn to_value<T: Serialize + ?Sized>(v: &T) -> Result<Value> {
     serde_json::to_value(Camel(v)).map_err(|e| invalid_arg(e.to_string()))
 }

@@ -517,13 +517,8 @@ impl PackClient {
                                 *l = Some((e.code(), e.to_string()));
                             }
                         }
-                        if let Ok(mut v) = serde_json::to_value(event) {
-                            // JavaScript's casing for the one key of two words.
-                            if let Some(o) = v.as_object_mut()
-                                && let Some(w) = o.remove("next_wait_ms")
-                            {
-                                o.insert("nextWaitMs".to_owned(), w);
-                            }
+                        // JavaScript's casing, by the shared serializer.
+                        if let Ok(v) = shape::to_value(event) {
                             notify.call(v, ThreadsafeFunctionCallMode::NonBlocking);
                         }
                     },

@@ -52,7 +52,8 @@ fn camel_static(name: &'static str) -> &'static str {
 /// Reads a JavaScript options object (already JSON) into the crate's
 /// options struct `T`: its declared fields are written in camelCase
 /// (`stateDir`), and a key that is not one of them is refused, naming the
-/// fields. Values are not renamed (a `headers` map stays as given).
+/// fields; a `null` value is an option not given. Values are not renamed
+/// (a `headers` map stays as given).
 pub fn options<T: serde::de::DeserializeOwned>(v: Option<Value>, what: &str) -> Result<T> {
     let fields = cos_core::shape::fields::<T>();
     let object = match v {
@@ -62,6 +63,10 @@ pub fn options<T: serde::de::DeserializeOwned>(v: Option<Value>, what: &str) -> 
     };
     let mut renamed = serde_json::Map::with_capacity(object.len());
     for (key, value) in object {
+        // `null` is "not given", as napi-rs reads an optional property.
+        if value.is_null() {
+            continue;
+        }
         let Some(field) = fields.iter().find(|f| camel(f) == key) else {
             let known: Vec<String> = fields.iter().map(|f| camel(f)).collect();
             return Err(invalid_arg(format!(

@@ -140,6 +140,8 @@ test('options are the crate structs in camelCase; results name their fields in c
     assert.throws(() => new cos.PolicyStore(trust), code('invalid_trusted_root'));
     assert.throws(() => new cos.PackClient(trust), code('invalid_trusted_root'));
   }
+  // `null` is an option not given (as napi-rs read optional properties).
+  assert.equal(new cos.PolicyStore({ history: null, stateDir: null }).isReady, false);
   const store = new cos.PolicyStore({ history: 1, minSamples: 5 });
   store.activate(archive('1.0.0', `${ALLOW_ALICE}snake_rule := {"deep_key": input.snake_key}\n`));
   const status = store.status();

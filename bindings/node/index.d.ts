@@ -414,9 +414,9 @@ export interface Decision {
   obligations: Obligation[];
   path: string;
   pack: { name: string; version: string; revision: string; digest: string };
-  decision_id: string;
+  decisionId: string;
   timestamp: string;
-  eval_ns: number;
+  evalNs: number;
 }
 
 /** `Engine.allowReason`: the shape OPA REST clients reduce results to. */
@@ -533,9 +533,9 @@ export interface PackStats {
 /** A pack held by a `PolicyStore`. */
 export interface PackInfo extends PackRef {
   /** `sha256:<hex>` of the archive it came in. */
-  archive_digest: string;
+  archiveDigest: string;
   /** When it passed verification (RFC 3339). */
-  verified_at: string;
+  verifiedAt: string;
   stats: PackStats;
 }
 
@@ -556,17 +556,18 @@ export interface StoreStatus {
     pack: PackInfo;
     compared: number;
     differences: number;
-    difference_rate: number;
-    active_deny_rate: number;
-    candidate_deny_rate: number;
-    candidate_errors: number;
+    differenceRate: number;
+    activeDenyRate: number;
+    candidateDenyRate: number;
+    candidateErrors: number;
+    /** The manifest's `shadow` plan (`sampleRate`, `minSamples`, `maxDifferenceRate`, …). */
     plan: Record<string, number>;
   } | null;
   history: PackInfo[];
   activations: number;
   refusals: number;
   rollbacks: number;
-  last_error: StoreEvent | null;
+  lastError: StoreEvent | null;
   events: StoreEvent[];
 }
 
@@ -688,7 +689,7 @@ export interface PackClientOptions {
   longPollMs?: number;
   /** Largest archive (default 32 MiB). */
   maxArchiveBytes?: number;
-  /** Largest Sigstore bundle (default 1 MiB). */
+  /** Largest Sigstore bundle (default 16 MiB). */
   maxBundleBytes?: number;
   /** Retries on connection errors, timeouts, 429 and 5xx (default 3). */
   retries?: number;

@@ -12,6 +12,7 @@ pub mod id;
 pub mod key;
 pub mod obligation;
 pub mod region;
+pub mod shape;
 pub mod sigstore;
 pub mod statement;
 pub mod text;

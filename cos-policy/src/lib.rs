@@ -51,7 +51,7 @@ pub use decision::log::{
 pub use decision::{AllowReason, Decision, Obligation, PackRef, Reason};
 pub use engine::builtins::{opa_builtins, unsupported_builtins};
 pub use engine::json_numbers::check as check_json_numbers;
-pub use engine::{EngineOptions, Input, InputRef, Output, PolicyEngine, to_rego_ref};
+pub use engine::{EngineConfig, EngineOptions, Input, InputRef, Output, PolicyEngine, to_rego_ref};
 pub use error::{DisclosureError, DistributionError, DlpError, Error, Result};
 pub use tester::{
     Coverage, CoverageRow, FileCoverage, LineRange, SKIP_PREFIX, TestLocation, TestOutcome,

@@ -117,6 +117,12 @@ pub const DEFAULT_TEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time limit of a candidate pack's compile.
 pub const DEFAULT_COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Default [`StoreOptions::history`].
+pub const DEFAULT_HISTORY: usize = 4;
+
+/// Default [`StoreOptions::min_samples`].
+pub const DEFAULT_MIN_SAMPLES: u64 = 100;
+
 /// What the store checks and keeps.
 #[derive(Clone)]
 pub struct StoreOptions {
@@ -165,8 +171,8 @@ impl Default for StoreOptions {
             compile_timeout: Some(DEFAULT_COMPILE_TIMEOUT),
             state_dir: None,
             pack_name: None,
-            history: 4,
-            min_samples: 100,
+            history: DEFAULT_HISTORY,
+            min_samples: DEFAULT_MIN_SAMPLES,
         }
     }
 }
@@ -186,6 +192,164 @@ impl std::fmt::Debug for StoreOptions {
             .field("history", &self.history)
             .field("min_samples", &self.min_samples)
             .finish()
+    }
+}
+
+/// The options of a store as the bindings take them (Python keyword
+/// arguments of `PolicyStore(...)`, the JavaScript object of `new
+/// PolicyStore({...})`): plain data, its defaults those of
+/// [`StoreOptions::default`], made [`StoreOptions`] by
+/// [`StoreConfig::into_options`] (or `TryFrom` when no trusted root is
+/// named). Times are milliseconds. See ADR-0020.
+///
+/// ```
+/// use cos_policy::store::{StoreConfig, StoreOptions};
+/// let config: StoreConfig = serde_json::from_str(r#"{"history": 2, "timeout_ms": 250}"#)?;
+/// let options = StoreOptions::try_from(config)?;
+/// assert_eq!(options.history, 2);
+/// assert_eq!(options.min_samples, 100);
+/// assert!(serde_json::from_str::<StoreConfig>(r#"{"histroy": 2}"#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Require an OPA `.signatures.json` made with this key (SPKI PEM).
+    pub opa_public_key: Option<String>,
+    /// The `kid` the OPA signature must carry.
+    pub opa_key_id: Option<String>,
+    /// The `scope` the OPA signature must carry.
+    pub opa_scope: Option<String>,
+    /// Require a Sigstore bundle signed with this key (SPKI PEM) ...
+    pub public_key: Option<String>,
+    /// ... or keyless: the `trusted_root.json`, ...
+    pub trusted_root: Option<cos_core::shape::Blob>,
+    /// ... the certificate identity ...
+    pub identity: Option<String>,
+    /// ... and its OIDC issuer.
+    pub issuer: Option<String>,
+    /// Whether the candidate's own tests run ([`TestPolicy`]).
+    pub tests: TestPolicy,
+    /// Where the last known good pack is kept.
+    pub state_dir: Option<PathBuf>,
+    /// Earlier stable packs kept for `rollback()`.
+    pub history: usize,
+    /// Decisions before automatic rollback judges a pack.
+    pub min_samples: u64,
+    /// OPA's `--strict-builtin-errors`.
+    pub strict_builtin_errors: bool,
+    /// Wall-clock limit of one evaluation, milliseconds.
+    pub timeout_ms: u64,
+    /// Time limit of each of a candidate's tests, milliseconds (0: the
+    /// evaluation limit, `timeout_ms`).
+    pub test_timeout_ms: u64,
+    /// The name every pack must have (default: the first pack activated's).
+    pub pack_name: Option<String>,
+    /// Time limit of a candidate's compile, milliseconds (0: none).
+    pub compile_timeout_ms: u64,
+}
+
+fn millis(d: Option<Duration>) -> u64 {
+    d.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn nonzero_millis(ms: u64) -> Option<Duration> {
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
+
+impl Default for StoreConfig {
+    /// [`StoreOptions::default`], as data.
+    fn default() -> Self {
+        let d = StoreOptions::default();
+        StoreConfig {
+            opa_public_key: None,
+            opa_key_id: None,
+            opa_scope: None,
+            public_key: None,
+            trusted_root: None,
+            identity: None,
+            issuer: None,
+            tests: d.tests,
+            state_dir: d.state_dir,
+            history: d.history,
+            min_samples: d.min_samples,
+            strict_builtin_errors: d.engine.strict_builtin_errors,
+            timeout_ms: millis(d.engine.time_limit),
+            test_timeout_ms: millis(d.test_timeout),
+            pack_name: d.pack_name,
+            compile_timeout_ms: millis(d.compile_timeout),
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The Sigstore trust these options name, if any: make it a verifier
+    /// with `cos_supplychain::sigstore::verifier` and pass it to
+    /// [`StoreConfig::into_options`].
+    pub fn sigstore_trust(&self) -> Option<cos_core::shape::SigstoreTrust<'_>> {
+        cos_core::shape::SigstoreTrust::named(
+            self.public_key.as_deref(),
+            self.trusted_root.as_ref(),
+            self.identity.as_deref(),
+            self.issuer.as_deref(),
+        )
+    }
+
+    /// The runtime options, with `sigstore` the verifier made of
+    /// [`StoreConfig::sigstore_trust`] (`None` when that is `None`). The
+    /// OPA public key is parsed here ([`Error::Core`], `invalid_key`).
+    pub fn into_options(self, sigstore: Option<Arc<dyn BlobVerifier>>) -> Result<StoreOptions> {
+        let opa_signature = match self.opa_public_key {
+            Some(pem) => Some((
+                PublicKey::from_pem(&pem)?,
+                SignatureOptions {
+                    key_id: self.opa_key_id,
+                    scope: self.opa_scope,
+                },
+            )),
+            None => None,
+        };
+        Ok(StoreOptions {
+            engine: EngineOptions {
+                strict_builtin_errors: self.strict_builtin_errors,
+                time_limit: Some(Duration::from_millis(self.timeout_ms)),
+                ..EngineOptions::default()
+            },
+            opa_signature,
+            sigstore,
+            tests: self.tests,
+            test_timeout: nonzero_millis(self.test_timeout_ms),
+            compile_timeout: nonzero_millis(self.compile_timeout_ms),
+            state_dir: self.state_dir,
+            pack_name: self.pack_name,
+            history: self.history,
+            min_samples: self.min_samples,
+            ..StoreOptions::default()
+        })
+    }
+}
+
+impl TryFrom<StoreConfig> for StoreOptions {
+    type Error = Error;
+
+    /// [`StoreConfig::into_options`] with the Sigstore trust a public key
+    /// alone (key mode; log entries unchecked). A trusted root needs
+    /// `cos_supplychain::sigstore::verifier`: refused here
+    /// (`bundle_verification_failed`) rather than ignored.
+    fn try_from(config: StoreConfig) -> Result<StoreOptions> {
+        if config.trusted_root.is_some() {
+            return Err(DistributionError::BundleVerification {
+                reason: "a trusted root needs cos_supplychain::sigstore::verifier: use \
+                         StoreConfig::into_options"
+                    .into(),
+            }
+            .into());
+        }
+        let sigstore = match &config.public_key {
+            Some(pem) => Some(Arc::new(PublicKey::from_pem(pem)?) as Arc<dyn BlobVerifier>),
+            None => None,
+        };
+        config.into_options(sigstore)
     }
 }
 
@@ -455,6 +619,18 @@ pub struct StoreStatus {
     pub last_error: Option<StoreEvent>,
     /// The latest events (at most 64).
     pub events: Vec<StoreEvent>,
+}
+
+/// A document evaluated by the store, with the pack that answered
+/// (an [`Evaluation`] of [`PolicyStore::evaluate`] as data: what the
+/// bindings' `evaluate_with_pack` returns).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluated {
+    /// The pack that answered.
+    pub pack: PackInfo,
+    /// The document; absent when it is undefined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
 }
 
 /// One difference seen by shadow evaluation (no input: log it yourself if

@@ -243,6 +243,17 @@ impl BlobVerifier for KeyLogVerifier {
     }
 }
 
+/// [`blob_verifier`] for the trust an option object names
+/// ([`cos_core::shape::SigstoreTrust`]).
+pub fn verifier(trust: cos_core::shape::SigstoreTrust<'_>) -> Result<Box<dyn BlobVerifier>> {
+    blob_verifier(
+        trust.public_key,
+        trust.trusted_root,
+        trust.identity,
+        trust.issuer,
+    )
+}
+
 /// The verifier a caller's options ask for: a public key (SPKI PEM; key
 /// mode, `cos_core::sigstore`: the signature, log entries unchecked), a
 /// public key and a trusted root (key mode with the log entries checked,

@@ -26,7 +26,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use napi::bindgen_prelude::{
     AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, ToNapiValue, Uint8Array,
@@ -37,6 +36,7 @@ use serde_json::Value;
 
 mod disclosure;
 mod dlp;
+mod shape;
 mod store;
 mod supplychain;
 
@@ -195,6 +195,35 @@ fn json_out<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<
         .get_named_property_unchecked("parse")
         .map_err(|e| invalid_arg(e.reason))?;
     parse.call(text).map_err(|e| invalid_arg(e.reason))
+}
+
+/// A shape cos defines (a decision, a store's status, a pack's info) as a
+/// JavaScript value: its struct fields in camelCase (`shape`), the user
+/// data inside it (policy documents, obligation parameters) unchanged.
+fn shape_out<'e, T: serde::Serialize>(env: &'e Env, value: &T) -> Result<Unknown<'e>> {
+    let text = shape::to_text(value)?;
+    let parse: Function<'e, String, Unknown<'e>> = json_object(env)?
+        .get_named_property_unchecked("parse")
+        .map_err(|e| invalid_arg(e.reason))?;
+    parse.call(text).map_err(|e| invalid_arg(e.reason))
+}
+
+/// `shape_out`, or `undefined` for `None`.
+fn shape_out_opt<'e, T: serde::Serialize>(env: &'e Env, value: Option<&T>) -> Result<Unknown<'e>> {
+    match value {
+        Some(v) => shape_out(env, v),
+        None => ().into_unknown(env).map_err(|e| invalid_arg(e.reason)),
+    }
+}
+
+/// The verifier of the Sigstore trust an options object names, if any.
+fn trust_verifier(
+    trust: Option<cos_core::shape::SigstoreTrust<'_>>,
+) -> Result<Option<Box<dyn cos_core::sigstore::BlobVerifier>>> {
+    trust
+        .map(cos_supplychain::sigstore::verifier)
+        .transpose()
+        .map_err(supplychain_err)
 }
 
 /// `undefined` for `None` (OPA's undefined document, a dropped event).
@@ -439,24 +468,10 @@ pub fn statement_verify<'e>(
 
 // ---------------------------------------------------------------- cos-policy
 
-/// Options of a bundle signature (`buildSignedBundle`, `verifySignature`).
-#[napi(object)]
-pub struct SignatureOptions {
-    /// The `kid` header (default: the key's id).
-    pub key_id: Option<String>,
-    /// The `scope` claim.
-    pub scope: Option<String>,
-}
-
-fn signature_options(o: Option<SignatureOptions>) -> cos_policy::SignatureOptions {
-    let o = o.unwrap_or(SignatureOptions {
-        key_id: None,
-        scope: None,
-    });
-    cos_policy::SignatureOptions {
-        key_id: o.key_id,
-        scope: o.scope,
-    }
+/// Options of a bundle signature (`buildSignedBundle`, `verifySignature`):
+/// `cos_policy::SignatureOptions` in camelCase.
+fn signature_options(env: &Env, o: Option<Unknown<'_>>) -> Result<cos_policy::SignatureOptions> {
+    shape::options(json_opt(env, o)?, "signature options")
 }
 
 /// What `Pack.verifySignature` returns.
@@ -572,32 +587,36 @@ impl Pack {
 
     /// The pack as an OPA bundle signed with an ECDSA P-256 key (ES256 JWS
     /// in `.signatures.json`, verifiable by `opa run --verification-key`).
-    #[napi]
+    #[napi(ts_args_type = "key: SigningKey, options?: SignatureOptions")]
     pub fn build_signed_bundle(
         &self,
+        env: &Env,
         key: &SigningKey,
-        options: Option<SignatureOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Result<Buffer> {
+        let options = signature_options(env, options)?;
         let mtime = bundle_mtime()?;
         let out = self
             .0
-            .build_signed_bundle_at(&key.0, &signature_options(options), mtime)
+            .build_signed_bundle_at(&key.0, &options, mtime)
             .map_err(policy_err)?;
         Ok(out.into())
     }
 
     /// Verifies the pack's `.signatures.json` against its files with a
     /// public key (SPKI PEM); throws naming the missing, extra or changed file.
-    #[napi]
+    #[napi(ts_args_type = "publicPem: string, options?: SignatureOptions")]
     pub fn verify_signature(
         &self,
+        env: &Env,
         public_pem: String,
-        options: Option<SignatureOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Result<VerifiedSignature> {
+        let options = signature_options(env, options)?;
         let key = cos_core::PublicKey::from_pem(&public_pem).map_err(core_err)?;
         let v = self
             .0
-            .verify_signature(&key, &signature_options(options))
+            .verify_signature(&key, &options)
             .map_err(policy_err)?;
         Ok(VerifiedSignature {
             claims: to_value(&v.claims)?,
@@ -860,24 +879,6 @@ pub fn fetch_attestation(url: String) -> AsyncTask<FetchAttestation> {
     AsyncTask::new(FetchAttestation(url))
 }
 
-/// Options of `new Engine(pack, options)`.
-#[napi(object)]
-pub struct EngineOptions {
-    /// Fail an evaluation when a builtin fails (OPA's `--strict-builtin-errors`).
-    pub strict_builtin_errors: Option<bool>,
-    /// Wall-clock limit of one evaluation in milliseconds (default 1000).
-    pub timeout_ms: Option<i64>,
-}
-
-/// What `Engine.allowReason` returns.
-#[napi(object)]
-pub struct AllowReason {
-    /// `result.allow === true`.
-    pub allow: bool,
-    /// `result.reason` when it is a string.
-    pub reason: Option<String>,
-}
-
 /// A compiled pack: evaluate many times; the async variants run on the
 /// libuv thread pool.
 #[napi]
@@ -885,21 +886,12 @@ pub struct Engine(Arc<cos_policy::PolicyEngine>);
 
 #[napi]
 impl Engine {
-    /// Compiles a pack.
-    #[napi(constructor)]
-    pub fn new(pack: &Pack, options: Option<EngineOptions>) -> Result<Self> {
-        let mut engine_options = cos_policy::EngineOptions::default();
-        if let Some(o) = options {
-            if let Some(strict) = o.strict_builtin_errors {
-                engine_options.strict_builtin_errors = strict;
-            }
-            if let Some(ms) = o.timeout_ms {
-                let ms = u64::try_from(ms)
-                    .map_err(|_| invalid_arg(format!("timeoutMs {ms} is negative")))?;
-                engine_options.time_limit = Some(Duration::from_millis(ms));
-            }
-        }
-        cos_policy::PolicyEngine::new(&pack.0, engine_options)
+    /// Compiles a pack; `options`: `cos_policy::EngineConfig` in camelCase.
+    #[napi(constructor, ts_args_type = "pack: Pack, options?: EngineOptions")]
+    pub fn new(env: &Env, pack: &Pack, options: Option<Unknown<'_>>) -> Result<Self> {
+        let config: cos_policy::EngineConfig =
+            shape::options(json_opt(env, options)?, "Engine options")?;
+        cos_policy::PolicyEngine::new(&pack.0, config.into())
             .map(|e| Engine(Arc::new(e)))
             .map_err(policy_err)
     }
@@ -947,7 +939,7 @@ impl Engine {
     ) -> Result<Unknown<'e>> {
         let input = json_arg(env, input, "input")?;
         let d = self.0.decide(&entrypoint, &input).map_err(policy_err)?;
-        json_out(env, &d)
+        shape_out(env, &d)
     }
 
     /// `decide` on the libuv thread pool.
@@ -967,14 +959,16 @@ impl Engine {
 
     /// `{allow, reason}` from the document at `path`, reduced as OPA REST
     /// clients do (`result.allow === true`, a string `result.reason`).
-    #[napi]
-    pub fn allow_reason(&self, env: &Env, path: String, input: Unknown<'_>) -> Result<AllowReason> {
+    #[napi(ts_return_type = "AllowReason")]
+    pub fn allow_reason<'e>(
+        &self,
+        env: &'e Env,
+        path: String,
+        input: Unknown<'_>,
+    ) -> Result<Unknown<'e>> {
         let input = json_arg(env, input, "input")?;
         let r = self.0.allow_reason(&path, &input).map_err(policy_err)?;
-        Ok(AllowReason {
-            allow: r.allow,
-            reason: r.reason,
-        })
+        shape_out(env, &r)
     }
 
     /// Whether `path` is evaluated on the register VM (see ADR-0005).
@@ -1022,7 +1016,7 @@ impl<'task> ScopedTask<'task> for Decide {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
         let d = output.map_err(|e| rejection(env, e.code(), e.to_string()))?;
-        json_out(env, &d).map_err(|e| rejection(env, e.status, e.reason))
+        shape_out(env, &d).map_err(|e| rejection(env, e.status, e.reason))
     }
 }
 
@@ -1051,7 +1045,7 @@ impl DecisionLogger {
         requested_by: Option<String>,
     ) -> Result<Unknown<'e>> {
         let decision: cos_policy::Decision =
-            from_value(json_arg(env, decision, "decision")?, "decision")?;
+            shape::from_js(json_arg(env, decision, "decision")?, "decision")?;
         let input = json_opt(env, input)?;
         let ev = self
             .0

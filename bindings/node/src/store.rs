@@ -1,129 +1,29 @@
 //! `PolicyStore`, `PackClient`, `tenantBucket`, `inCohort`: cos_policy::store
 //! and cos_policy::distribution::http, mapped.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use cos_policy::distribution::http::{ClientOptions, Fetched};
-use cos_policy::store::{Activation, Candidate, TestPolicy};
+use cos_policy::distribution::http::{ClientConfig, Fetched};
+use cos_policy::store::{Activation, Candidate, StoreConfig};
 use napi::bindgen_prelude::{AsyncTask, Buffer, Function};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, ScopedTask, Task, Unknown};
 use napi_derive::napi;
 
 use crate::{
-    Bytes, Pack, Result, blob_verifier, bytes, core_err, from_value, input_from_text, invalid_arg,
-    json_arg, json_opt, json_out, json_out_opt, output_text, policy_err, rejection,
+    Bytes, Pack, Result, bytes, core_err, from_value, input_from_text, invalid_arg, json_arg,
+    json_opt, output_text, policy_err, rejection, shape, shape_out, shape_out_opt, trust_verifier,
 };
 
-/// Options of `new PolicyStore(options)` and `PolicyStore.open(options)`.
-#[napi(object)]
-pub struct StoreOptions {
-    /// Require an OPA `.signatures.json` made with this key (SPKI PEM).
-    pub opa_public_key: Option<String>,
-    /// The `kid` the OPA signature must carry.
-    pub opa_key_id: Option<String>,
-    /// The `scope` the OPA signature must carry.
-    pub opa_scope: Option<String>,
-    /// Require a Sigstore bundle signed with this key (SPKI PEM) ...
-    pub public_key: Option<String>,
-    /// ... or keyless: the `trusted_root.json`, ...
-    pub trusted_root: Option<Bytes>,
-    /// ... the certificate identity ...
-    pub identity: Option<String>,
-    /// ... and its OIDC issuer.
-    pub issuer: Option<String>,
-    /// `"required"`, `"if_present"` (default) or `"skip"`: the candidate's own tests.
-    pub tests: Option<String>,
-    /// Where the last known good pack is kept.
-    pub state_dir: Option<String>,
-    /// Earlier stable packs kept for `rollback()` (default 4).
-    pub history: Option<i64>,
-    /// Decisions before automatic rollback judges a pack (default 100).
-    pub min_samples: Option<i64>,
-    /// OPA's `--strict-builtin-errors`.
-    pub strict_builtin_errors: Option<bool>,
-    /// Wall-clock limit of one evaluation, milliseconds (default 1000).
-    pub timeout_ms: Option<i64>,
-    /// Time limit of each of a candidate's tests, milliseconds (default
-    /// 5000; 0: `timeoutMs`). A test out of time refuses the candidate.
-    pub test_timeout_ms: Option<i64>,
-    /// The name every pack must have (default: the first pack activated's).
-    pub pack_name: Option<String>,
-    /// Time limit of a candidate's compile, milliseconds (default 30000; 0: none).
-    pub compile_timeout_ms: Option<i64>,
-}
-
-fn count(v: Option<i64>, name: &str, default: u64) -> Result<u64> {
-    match v {
-        None => Ok(default),
-        Some(n) => u64::try_from(n).map_err(|_| invalid_arg(format!("{name} {n} is negative"))),
-    }
-}
-
-fn store_options(o: Option<StoreOptions>) -> Result<cos_policy::store::StoreOptions> {
-    let Some(o) = o else {
-        return Ok(cos_policy::store::StoreOptions::default());
-    };
-    let tests: TestPolicy = match o.tests {
-        Some(t) => from_value(
-            serde_json::Value::from(t),
-            "tests option (required, if_present, skip)",
-        )?,
-        None => TestPolicy::default(),
-    };
-    let opa_signature = match o.opa_public_key {
-        Some(pem) => Some((
-            cos_core::PublicKey::from_pem(&pem).map_err(core_err)?,
-            cos_policy::SignatureOptions {
-                key_id: o.opa_key_id,
-                scope: o.opa_scope,
-            },
-        )),
-        None => None,
-    };
-    let sigstore = if o.public_key.is_some() || o.trusted_root.is_some() {
-        Some(Arc::from(blob_verifier(
-            o.public_key.as_deref(),
-            o.trusted_root.as_ref().map(bytes),
-            o.identity.as_deref(),
-            o.issuer.as_deref(),
-        )?))
-    } else {
-        None
-    };
-    let history = usize::try_from(count(o.history, "history", 4)?)
-        .map_err(|_| invalid_arg("history is too large"))?;
-    Ok(cos_policy::store::StoreOptions {
-        engine: cos_policy::EngineOptions {
-            strict_builtin_errors: o.strict_builtin_errors.unwrap_or(false),
-            time_limit: Some(Duration::from_millis(count(
-                o.timeout_ms,
-                "timeoutMs",
-                1000,
-            )?)),
-            ..Default::default()
-        },
-        opa_signature,
-        sigstore,
-        tests,
-        test_timeout: match count(o.test_timeout_ms, "testTimeoutMs", 5000)? {
-            0 => None,
-            ms => Some(Duration::from_millis(ms)),
-        },
-        state_dir: o.state_dir.map(Into::into),
-        pack_name: o.pack_name,
-        compile_timeout: match count(o.compile_timeout_ms, "compileTimeoutMs", 30_000)? {
-            0 => None,
-            ms => Some(Duration::from_millis(ms)),
-        },
-        history,
-        min_samples: count(o.min_samples, "minSamples", 100)?,
-        ..cos_policy::store::StoreOptions::default()
-    })
+/// `new PolicyStore(options)`'s options: `cos_policy::store::StoreConfig`
+/// in camelCase, its Sigstore trust made a verifier by cos-supplychain.
+fn store_options(env: &Env, o: Option<Unknown<'_>>) -> Result<cos_policy::store::StoreOptions> {
+    let config: StoreConfig = shape::options(json_opt(env, o)?, "PolicyStore options")?;
+    let sigstore = trust_verifier(config.sigstore_trust())?.map(Arc::from);
+    config.into_options(sigstore).map_err(policy_err)
 }
 
 fn tenant(t: Option<&str>) -> Result<Option<cos_core::TenantId>> {
@@ -177,7 +77,7 @@ impl<'task> ScopedTask<'task> for OfferCandidate {
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
         let a = output.map_err(|e| rejection(env, e.code(), e.to_string()))?;
-        json_out(env, &a).map_err(|e| rejection(env, e.status, e.reason))
+        shape_out(env, &a).map_err(|e| rejection(env, e.status, e.reason))
     }
 }
 
@@ -200,15 +100,6 @@ impl Task for OpenStore {
     }
 }
 
-/// What `PolicyStore.evaluateWithPack` returns.
-#[napi(object)]
-pub struct EvaluatedWithPack {
-    /// The pack that answered.
-    pub pack: serde_json::Value,
-    /// The document, or `undefined` when it is undefined.
-    pub result: Option<serde_json::Value>,
-}
-
 /// Holds the packs a service decides with: verified hot reload, last
 /// known good, rollback, cohort rollout, shadow evaluation.
 #[napi]
@@ -223,7 +114,7 @@ impl PolicyStore {
         bundle: Option<&Bytes>,
     ) -> Result<Unknown<'e>> {
         let a = offer(&self.0, how, candidate(archive, bundle)).map_err(policy_err)?;
-        json_out(env, &a)
+        shape_out(env, &a)
     }
 
     fn offer_later(
@@ -243,26 +134,31 @@ impl PolicyStore {
 #[napi]
 impl PolicyStore {
     /// An empty store.
-    #[napi(constructor)]
-    pub fn new(options: Option<StoreOptions>) -> Result<Self> {
+    #[napi(constructor, ts_args_type = "options?: StoreOptions")]
+    pub fn new(env: &Env, options: Option<Unknown<'_>>) -> Result<Self> {
         Ok(PolicyStore(Arc::new(cos_policy::store::PolicyStore::new(
-            store_options(options)?,
+            store_options(env, options)?,
         ))))
     }
 
     /// A store started from the last known good pack in `stateDir`,
     /// verified again; empty when there is none.
-    #[napi(factory)]
-    pub fn open(options: Option<StoreOptions>) -> Result<Self> {
-        cos_policy::store::PolicyStore::open(store_options(options)?)
+    #[napi(factory, ts_args_type = "options?: StoreOptions")]
+    pub fn open(env: &Env, options: Option<Unknown<'_>>) -> Result<Self> {
+        cos_policy::store::PolicyStore::open(store_options(env, options)?)
             .map(|s| PolicyStore(Arc::new(s)))
             .map_err(policy_err)
     }
 
     /// `open` on the libuv thread pool.
-    #[napi(ts_return_type = "Promise<PolicyStore>")]
-    pub fn open_async(options: Option<StoreOptions>) -> Result<AsyncTask<OpenStore>> {
-        Ok(AsyncTask::new(OpenStore(Some(store_options(options)?))))
+    #[napi(
+        ts_args_type = "options?: StoreOptions",
+        ts_return_type = "Promise<PolicyStore>"
+    )]
+    pub fn open_async(env: &Env, options: Option<Unknown<'_>>) -> Result<AsyncTask<OpenStore>> {
+        Ok(AsyncTask::new(OpenStore(Some(store_options(
+            env, options,
+        )?))))
     }
 
     /// Whether any pack is active.
@@ -358,31 +254,31 @@ impl PolicyStore {
     /// One step forward: shadow → rollout (or stable), next cohort, stable.
     #[napi(ts_return_type = "PackRef")]
     pub fn promote<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.promote().map_err(policy_err)?)
+        shape_out(env, &self.0.promote().map_err(policy_err)?)
     }
 
     /// Freezes a rollout at its current cohorts.
     #[napi(ts_return_type = "PackRef")]
     pub fn halt<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.halt().map_err(policy_err)?)
+        shape_out(env, &self.0.halt().map_err(policy_err)?)
     }
 
     /// Lifts a halt.
     #[napi(ts_return_type = "PackRef")]
     pub fn resume<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.resume().map_err(policy_err)?)
+        shape_out(env, &self.0.resume().map_err(policy_err)?)
     }
 
     /// Abandons a rollout or shadow, or returns to the previous stable pack.
     #[napi(ts_return_type = "PackRef")]
     pub fn rollback<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.rollback().map_err(policy_err)?)
+        shape_out(env, &self.0.rollback().map_err(policy_err)?)
     }
 
     /// The store's state.
     #[napi(ts_return_type = "StoreStatus")]
     pub fn status<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.status())
+        shape_out(env, &self.0.status())
     }
 
     /// The pack a tenant's decisions go to now, or `undefined`.
@@ -390,7 +286,7 @@ impl PolicyStore {
     pub fn pack_for<'e>(&self, env: &'e Env, tenant: Option<String>) -> Result<Unknown<'e>> {
         let t = self::tenant(tenant.as_deref())?;
         let info = self.0.pack_for(t.as_ref()).map(|p| p.info());
-        json_out_opt(env, info.as_ref())
+        shape_out_opt(env, info.as_ref())
     }
 
     /// A typed decision from the tenant's pack (counted, shadowed).
@@ -408,7 +304,7 @@ impl PolicyStore {
             .0
             .decide(t.as_ref(), &entrypoint, &input)
             .map_err(policy_err)?;
-        json_out(env, &d)
+        shape_out(env, &d)
     }
 
     /// A document from the tenant's pack on JSON text, giving JSON text or
@@ -431,14 +327,14 @@ impl PolicyStore {
     }
 
     /// `evaluate`, also returning the pack that answered.
-    #[napi]
-    pub fn evaluate_with_pack(
+    #[napi(ts_return_type = "EvaluatedWithPack")]
+    pub fn evaluate_with_pack<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         path: String,
         input: Option<Unknown<'_>>,
         tenant: Option<String>,
-    ) -> Result<EvaluatedWithPack> {
+    ) -> Result<Unknown<'e>> {
         let t = self::tenant(tenant.as_deref())?;
         let input = json_opt(env, input)?;
         let evaluation = self
@@ -449,11 +345,13 @@ impl PolicyStore {
             .result
             .and_then(|r| r.map(|o| o.to_json()).transpose())
             .map_err(policy_err)?;
-        Ok(EvaluatedWithPack {
-            pack: serde_json::to_value(evaluation.pack.info())
-                .map_err(|e| invalid_arg(e.to_string()))?,
-            result,
-        })
+        shape_out(
+            env,
+            &cos_policy::store::Evaluated {
+                pack: evaluation.pack.info(),
+                result,
+            },
+        )
     }
 }
 
@@ -474,39 +372,6 @@ pub fn in_cohort(env: &Env, cohort: Unknown<'_>, tenant: String) -> Result<bool>
 
 // ---------------------------------------------------------------- PackClient
 
-/// Options of `new PackClient(options)`.
-#[napi(object)]
-pub struct PackClientOptions {
-    /// Limit of one attempt, milliseconds (default 30000).
-    pub timeout_ms: Option<i64>,
-    /// Long polling: with an ETag, ask the server to hold the request this long.
-    pub long_poll_ms: Option<i64>,
-    /// Largest archive (default 32 MiB).
-    pub max_archive_bytes: Option<i64>,
-    /// Largest Sigstore bundle (default 1 MiB).
-    pub max_bundle_bytes: Option<i64>,
-    /// Retries on connection errors, timeouts, 429 and 5xx (default 3).
-    pub retries: Option<i64>,
-    /// First wait before a retry, milliseconds (default 200), doubled each time.
-    pub backoff_ms: Option<i64>,
-    /// Longest wait between retries, milliseconds (default 5000).
-    pub max_backoff_ms: Option<i64>,
-    /// Require a `Digest` header (default true).
-    pub require_digest: Option<bool>,
-    /// Fetch the Sigstore bundle (default true).
-    pub sigstore_bundle: Option<bool>,
-    /// Extra request headers.
-    pub headers: Option<HashMap<String, String>>,
-    /// Verify fetched packs with this key (SPKI PEM) ...
-    pub public_key: Option<String>,
-    /// ... or keyless: the `trusted_root.json`, ...
-    pub trusted_root: Option<Bytes>,
-    /// ... the certificate identity ...
-    pub identity: Option<String>,
-    /// ... and its OIDC issuer.
-    pub issuer: Option<String>,
-}
-
 /// A blocking HTTP(S) pack client whose requests run off the main thread.
 #[napi]
 pub struct PackClient {
@@ -515,59 +380,22 @@ pub struct PackClient {
 }
 
 fn millis(v: Option<i64>, name: &str, default: u64) -> Result<Duration> {
-    count(v, name, default).map(Duration::from_millis)
+    let ms = match v {
+        None => default,
+        Some(n) => u64::try_from(n).map_err(|_| invalid_arg(format!("{name} {n} is negative")))?,
+    };
+    Ok(Duration::from_millis(ms))
 }
 
 #[napi]
 impl PackClient {
-    /// A client with its own connection pool.
-    #[napi(constructor)]
-    pub fn new(options: Option<PackClientOptions>) -> Result<Self> {
-        let o = options.unwrap_or(PackClientOptions {
-            timeout_ms: None,
-            long_poll_ms: None,
-            max_archive_bytes: None,
-            max_bundle_bytes: None,
-            retries: None,
-            backoff_ms: None,
-            max_backoff_ms: None,
-            require_digest: None,
-            sigstore_bundle: None,
-            headers: None,
-            public_key: None,
-            trusted_root: None,
-            identity: None,
-            issuer: None,
-        });
-        let d = ClientOptions::default();
-        let key = if o.public_key.is_some() || o.trusted_root.is_some() {
-            Some(Arc::from(blob_verifier(
-                o.public_key.as_deref(),
-                o.trusted_root.as_ref().map(bytes),
-                o.identity.as_deref(),
-                o.issuer.as_deref(),
-            )?))
-        } else {
-            None
-        };
-        let options = ClientOptions {
-            timeout: millis(o.timeout_ms, "timeoutMs", 30_000)?,
-            long_poll: match o.long_poll_ms {
-                Some(ms) => Some(millis(Some(ms), "longPollMs", 0)?),
-                None => None,
-            },
-            max_archive_bytes: count(o.max_archive_bytes, "maxArchiveBytes", d.max_archive_bytes)?,
-            max_bundle_bytes: count(o.max_bundle_bytes, "maxBundleBytes", d.max_bundle_bytes)?,
-            retries: u32::try_from(count(o.retries, "retries", u64::from(d.retries))?)
-                .map_err(|_| invalid_arg("retries is too large"))?,
-            backoff: millis(o.backoff_ms, "backoffMs", 200)?,
-            max_backoff: millis(o.max_backoff_ms, "maxBackoffMs", 5_000)?,
-            require_digest: o.require_digest.unwrap_or(d.require_digest),
-            sigstore_bundle: o.sigstore_bundle.unwrap_or(d.sigstore_bundle),
-            headers: o.headers.unwrap_or_default().into_iter().collect(),
-        };
+    /// A client with its own connection pool: `cos_policy::distribution::http::ClientConfig` in camelCase.
+    #[napi(constructor, ts_args_type = "options?: PackClientOptions")]
+    pub fn new(env: &Env, options: Option<Unknown<'_>>) -> Result<Self> {
+        let config: ClientConfig = shape::options(json_opt(env, options)?, "PackClient options")?;
+        let key = trust_verifier(config.sigstore_trust())?.map(Arc::from);
         Ok(PackClient {
-            client: cos_policy::distribution::http::PackClient::new(options),
+            client: cos_policy::distribution::http::PackClient::new(config.into()),
             key,
         })
     }
@@ -689,13 +517,8 @@ impl PackClient {
                                 *l = Some((e.code(), e.to_string()));
                             }
                         }
-                        if let Ok(mut v) = serde_json::to_value(event) {
-                            // JavaScript's casing for the one key of two words.
-                            if let Some(o) = v.as_object_mut()
-                                && let Some(w) = o.remove("next_wait_ms")
-                            {
-                                o.insert("nextWaitMs".to_owned(), w);
-                            }
+                        // JavaScript's casing, by the shared serializer.
+                        if let Ok(v) = shape::to_value(event) {
                             notify.call(v, ThreadsafeFunctionCallMode::NonBlocking);
                         }
                     },

@@ -11,7 +11,8 @@ use cos_supplychain::sbom::{self, GenerateOptions, LockfileKind};
 use cos_supplychain::{license, slsa, vuln};
 
 use crate::{
-    Bytes, Result, SigningKey, SubjectInput, bytes, invalid_arg, json_arg, json_out, rejection,
+    Bytes, Result, SigningKey, SubjectInput, bytes, invalid_arg, json_arg, json_opt, json_out,
+    rejection, shape,
 };
 
 fn sc_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
@@ -23,24 +24,6 @@ fn sc_rejection(env: &Env, e: &cos_supplychain::Error) -> napi::Error {
 }
 
 // ---------------------------------------------------------------- SBOMs
-
-/// Options of `Sbom.fromLockfile` / `sbomFromLockfileAsync`.
-#[napi(object)]
-pub struct SbomOptions {
-    /// npm, Poetry, uv: keep dev dependencies.
-    pub include_dev: Option<bool>,
-    /// Python: name of the root component.
-    pub root_name: Option<String>,
-    /// Python: version of the root component.
-    pub root_version: Option<String>,
-}
-
-/// Options of `Sbom.fromCargoMetadata`.
-#[napi(object)]
-pub struct CargoSbomOptions {
-    /// Workspace members to describe.
-    pub packages: Option<Vec<String>>,
-}
 
 /// Options of `Sbom.write`.
 #[napi(object)]
@@ -55,20 +38,21 @@ pub struct SbomWriteOptions {
     pub tool_version: Option<String>,
 }
 
-fn generate_options(o: Option<SbomOptions>) -> GenerateOptions {
-    let mut options = GenerateOptions::default();
-    if let Some(o) = o {
-        options.include_dev = o.include_dev.unwrap_or(false);
-        options.root_name = o.root_name;
-        options.root_version = o.root_version;
-    }
-    options
+/// `Sbom.fromLockfile`'s options: `cos_supplychain::sbom::GenerateOptions`
+/// in camelCase, the fields a lockfile reads (`SbomOptions` in index.d.ts).
+fn generate_options(env: &Env, o: Option<Unknown<'_>>) -> Result<GenerateOptions> {
+    let v = json_opt(env, o)?;
+    shape::options_among(
+        v,
+        "SBOM options",
+        &["include_dev", "root_name", "root_version"],
+    )
 }
 
-fn cargo_options(o: Option<CargoSbomOptions>) -> GenerateOptions {
-    let mut options = GenerateOptions::default();
-    options.packages = o.and_then(|o| o.packages).unwrap_or_default();
-    options
+/// `Sbom.fromCargoMetadata`'s options: the `packages` of `GenerateOptions`
+/// (`CargoSbomOptions` in index.d.ts).
+fn cargo_options(env: &Env, o: Option<Unknown<'_>>) -> Result<GenerateOptions> {
+    shape::options_among(json_opt(env, o)?, "Cargo SBOM options", &["packages"])
 }
 
 /// A software bill of materials.
@@ -86,29 +70,39 @@ impl Sbom {
     }
 
     /// From a lockfile whose kind `fileName` tells.
-    #[napi(factory)]
+    #[napi(
+        factory,
+        ts_args_type = "data: Bytes, fileName: string, options?: SbomOptions"
+    )]
     pub fn from_lockfile(
+        env: &Env,
         data: Bytes,
         file_name: String,
-        options: Option<SbomOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Result<Self> {
+        let options = generate_options(env, options)?;
         let kind = LockfileKind::from_file_name(&file_name).map_err(sc_err)?;
-        sbom::Sbom::from_lockfile(kind, bytes(&data), &generate_options(options))
+        sbom::Sbom::from_lockfile(kind, bytes(&data), &options)
             .map(Sbom)
             .map_err(sc_err)
     }
 
     /// From `cargo metadata --format-version 1` output and `Cargo.lock`.
-    #[napi(factory)]
+    #[napi(
+        factory,
+        ts_args_type = "metadata: Bytes, cargoLock?: Bytes | null, options?: CargoSbomOptions"
+    )]
     pub fn from_cargo_metadata(
+        env: &Env,
         metadata: Bytes,
         cargo_lock: Option<Bytes>,
-        options: Option<CargoSbomOptions>,
+        options: Option<Unknown<'_>>,
     ) -> Result<Self> {
+        let options = cargo_options(env, options)?;
         sbom::Sbom::from_cargo_metadata(
             bytes(&metadata),
             cargo_lock.as_ref().map(bytes),
-            &cargo_options(options).cargo(),
+            &options.cargo(),
         )
         .map(Sbom)
         .map_err(sc_err)
@@ -255,32 +249,41 @@ pub fn sbom_from_json_async(data: Bytes) -> AsyncTask<MakeSbom> {
 }
 
 /// `Sbom.fromLockfile` on the libuv thread pool.
-#[napi(ts_return_type = "Promise<Sbom>")]
+#[napi(
+    ts_args_type = "data: Bytes, fileName: string, options?: SbomOptions",
+    ts_return_type = "Promise<Sbom>"
+)]
 pub fn sbom_from_lockfile_async(
+    env: &Env,
     data: Bytes,
     file_name: String,
-    options: Option<SbomOptions>,
+    options: Option<Unknown<'_>>,
 ) -> Result<AsyncTask<MakeSbom>> {
+    let options = generate_options(env, options)?;
     let kind = LockfileKind::from_file_name(&file_name).map_err(sc_err)?;
     Ok(AsyncTask::new(MakeSbom(SbomInput::Lockfile(
         kind,
         bytes(&data).to_vec(),
-        generate_options(options),
+        options,
     ))))
 }
 
 /// `Sbom.fromCargoMetadata` on the libuv thread pool.
-#[napi(ts_return_type = "Promise<Sbom>")]
+#[napi(
+    ts_args_type = "metadata: Bytes, cargoLock?: Bytes | null, options?: CargoSbomOptions",
+    ts_return_type = "Promise<Sbom>"
+)]
 pub fn sbom_from_cargo_metadata_async(
+    env: &Env,
     metadata: Bytes,
     cargo_lock: Option<Bytes>,
-    options: Option<CargoSbomOptions>,
-) -> AsyncTask<MakeSbom> {
-    AsyncTask::new(MakeSbom(SbomInput::Cargo(
+    options: Option<Unknown<'_>>,
+) -> Result<AsyncTask<MakeSbom>> {
+    Ok(AsyncTask::new(MakeSbom(SbomInput::Cargo(
         bytes(&metadata).to_vec(),
         cargo_lock.as_ref().map(|b| bytes(b).to_vec()),
-        cargo_options(options),
-    )))
+        cargo_options(env, options)?,
+    ))))
 }
 
 // ---------------------------------------------------------------- licences

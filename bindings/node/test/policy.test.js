@@ -117,7 +117,7 @@ test('evaluate, decide, allowReason, runsOnVm', () => {
   assert.equal(d.allow, true);
   assert.deepEqual(d.reasons, []);
   assert.equal(d.pack.name, 'companyos-baseline');
-  assert.ok(d.decision_id);
+  assert.ok(d.decisionId);
   assert.equal(d.path, 'companyos/abac/decision');
   const denied = engine.decide('abac', { ...ABAC_INPUT, action: 'delete' });
   assert.equal(denied.allow, false);
@@ -179,7 +179,7 @@ test('decision log events and JSON lines', () => {
   const logger = new DecisionLogger({ service: 'billing' });
   const d = engine.decide('abac', ABAC_INPUT);
   const ev = logger.eventForDecision(engine, d, ABAC_INPUT, '10.0.0.1');
-  assert.equal(ev.decision_id, d.decision_id);
+  assert.equal(ev.decision_id, d.decisionId);
   assert.equal(ev.path, d.path);
   assert.equal(ev.labels.service, 'billing');
   assert.ok(ev.labels.id);

@@ -58,7 +58,7 @@ test('activates verified packs, refuses older ones, rolls back on purpose', () =
   const status = store.status();
   assert.equal(status.refusals, 1);
   assert.equal(status.activations, 2);
-  assert.match(status.last_error.detail, /older/);
+  assert.match(status.lastError.detail, /older/);
 
   assert.equal(store.rollBackTo(archive('1.0.5')).pack.version, '1.0.5');
   assert.equal(store.status().rollbacks, 1);
@@ -67,7 +67,7 @@ test('activates verified packs, refuses older ones, rolls back on purpose', () =
   assert.equal(store.evaluate('demo/nothing'), undefined);
   const { pack, result } = store.evaluateWithPack('data.demo.decision', { user: 'alice' });
   assert.equal(pack.version, '1.0.5');
-  assert.match(pack.archive_digest, /^sha256:/);
+  assert.match(pack.archiveDigest, /^sha256:/);
   assert.equal(result.allow, true);
   assert.equal(store.packFor().stats.decisions, 3);
   // evaluateJson: the same answers on JSON text, counted like evaluate.
@@ -129,6 +129,33 @@ test('OPA signatures, required tests, bad options', () => {
   assert.throws(() => new cos.PolicyStore({ tests: 'always' }), code('InvalidArg'));
   assert.throws(() => new cos.PolicyStore({ history: -1 }), code('InvalidArg'));
   assert.throws(() => new cos.PolicyStore({ opaPublicKey: 'not a key' }), code('invalid_key'));
+});
+
+test('options are the crate structs in camelCase; results name their fields in camelCase', () => {
+  // A snake_case or misspelt key is refused, naming the known ones.
+  assert.throws(() => new cos.PolicyStore({ state_dir: 'x' }), code('InvalidArg', /unknown option `state_dir`.*stateDir/));
+  assert.throws(() => new cos.PackClient({ timeout_ms: 5 }), code('InvalidArg', /timeoutMs/));
+  for (const trustedRoot of ['{}', Buffer.from('{}'), new Uint8Array(Buffer.from('{}'))]) {
+    const trust = { trustedRoot, identity: 'a@example.com', issuer: 'https://x' };
+    assert.throws(() => new cos.PolicyStore(trust), code('invalid_trusted_root'));
+    assert.throws(() => new cos.PackClient(trust), code('invalid_trusted_root'));
+  }
+  // `null` is an option not given (as napi-rs read optional properties).
+  assert.equal(new cos.PolicyStore({ history: null, stateDir: null }).isReady, false);
+  const store = new cos.PolicyStore({ history: 1, minSamples: 5 });
+  store.activate(archive('1.0.0', `${ALLOW_ALICE}snake_rule := {"deep_key": input.snake_key}\n`));
+  const status = store.status();
+  assert.match(status.stable.verifiedAt, /^\d{4}-/);
+  assert.equal(status.stable.verified_at, undefined);
+  assert.equal(status.lastError, null);
+  const d = store.decide('authz', { user: 'alice', snake_key: 1 });
+  assert.equal(typeof d.evalNs, 'number');
+  assert.equal(typeof d.decisionId, 'string');
+  // User data keeps its keys: the document evaluateWithPack returns.
+  const { pack, result } = store.evaluateWithPack('demo/snake_rule', { snake_key: 1 });
+  assert.match(pack.archiveDigest, /^sha256:/);
+  assert.deepEqual(result, { deep_key: 1 });
+  assert.deepEqual(store.evaluate('demo/snake_rule', { snake_key: 2 }), { deep_key: 2 });
 });
 
 test('last known good survives a restart and is verified again', async () => {

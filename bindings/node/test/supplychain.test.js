@@ -86,6 +86,9 @@ test('SBOM options, tool and Cargo', () => {
   assert.ok(hashes(withLock) > hashes(cos.Sbom.fromCargoMetadata(meta)));
   assert.ok(hashes(cos.Sbom.fromCargoMetadata(meta, null, {})) === 0);
   assert.throws(() => cos.Sbom.fromCargoMetadata(meta, lock, { packages: ['no-such-member'] }), code('invalid_lockfile'));
+  // Each function takes its part of cos_supplychain's GenerateOptions, in camelCase.
+  assert.throws(() => cos.Sbom.fromCargoMetadata(meta, lock, { includeDev: true }), code('InvalidArg', /packages/));
+  assert.throws(() => cos.Sbom.fromLockfile(npm, 'package-lock.json', { include_dev: true }), code('InvalidArg', /includeDev/));
 });
 
 test('SBOM async variants', async () => {

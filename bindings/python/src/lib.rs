@@ -13,8 +13,6 @@
     reason = "the Python API is documented in python/companyos/*.pyi"
 )]
 
-use std::time::Duration;
-
 mod disclosure;
 mod dlp;
 mod store;
@@ -540,6 +538,16 @@ fn supplychain_err(e: cos_supplychain::Error) -> PyErr {
     }
 }
 
+/// The verifier of the Sigstore trust keyword options name, if any.
+fn trust_verifier(
+    trust: Option<cos_core::shape::SigstoreTrust<'_>>,
+) -> PyResult<Option<Box<dyn cos_core::sigstore::BlobVerifier>>> {
+    trust
+        .map(cos_supplychain::sigstore::verifier)
+        .transpose()
+        .map_err(supplychain_err)
+}
+
 fn blob_verifier(
     public_key: Option<&str>,
     trusted_root: Option<&[u8]>,
@@ -847,19 +855,21 @@ struct Engine(cos_policy::PolicyEngine);
 
 #[pymethods]
 impl Engine {
+    /// `strict_builtin_errors` and `timeout_ms` are those of
+    /// `cos_policy::EngineConfig` (its defaults where not given).
     #[new]
-    #[pyo3(signature = (pack, strict_builtin_errors = false, timeout_ms = 1000))]
+    #[pyo3(signature = (pack, strict_builtin_errors = None, timeout_ms = None))]
     fn new(
         py: Python<'_>,
         pack: &Pack,
-        strict_builtin_errors: bool,
-        timeout_ms: u64,
+        strict_builtin_errors: Option<bool>,
+        timeout_ms: Option<u64>,
     ) -> PyResult<Self> {
-        let options = cos_policy::EngineOptions {
-            strict_builtin_errors,
-            time_limit: Some(Duration::from_millis(timeout_ms)),
-            ..Default::default()
-        };
+        let d = cos_policy::EngineConfig::default();
+        let options = cos_policy::EngineOptions::from(cos_policy::EngineConfig {
+            strict_builtin_errors: strict_builtin_errors.unwrap_or(d.strict_builtin_errors),
+            timeout_ms: timeout_ms.unwrap_or(d.timeout_ms),
+        });
         py.detach(|| cos_policy::PolicyEngine::new(&pack.0, options))
             .map(Engine)
             .map_err(policy_err)
@@ -931,6 +941,34 @@ impl Engine {
 fn from_py<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     serde_json::from_value(to_json(obj, 0)?)
         .map_err(|e| PyValueError::new_err(format!("not a {what}: {e}")))
+}
+
+/// Keyword options (`**options`) read into the crate's options struct `T`
+/// (`#[serde(default, deny_unknown_fields)]`: an unknown keyword is a
+/// `ValueError` naming the known ones). Values are read as `from_py` reads
+/// them, and, at the top level, `bytes` as a list of byte values (for
+/// `cos_core::shape::Blob`) and an `os.PathLike` as its `os.fspath`.
+fn options_from_py<T: serde::de::DeserializeOwned>(
+    options: Option<&Bound<'_, PyDict>>,
+    what: &str,
+) -> PyResult<T> {
+    let mut object = serde_json::Map::new();
+    if let Some(d) = options {
+        let items: Vec<_> = d.iter().collect();
+        for (k, v) in &items {
+            let key: String = k.extract()?;
+            let value = if let Ok(b) = v.cast::<PyBytes>() {
+                serde_json::Value::from(b.as_bytes().to_vec())
+            } else if !v.is_instance_of::<PyString>() && v.hasattr("__fspath__")? {
+                to_json(&v.call_method0("__fspath__")?, 1)?
+            } else {
+                to_json(v, 1)?
+            };
+            object.insert(key, value);
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| PyValueError::new_err(format!("{what}: {e}")))
 }
 
 fn to_py<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use cos_policy::distribution::http::{ClientOptions, Fetched};
-use cos_policy::store::{Candidate, ShadowDifference, StoreOptions, TestPolicy};
-use pyo3::exceptions::PyValueError;
+use cos_policy::distribution::http::{ClientConfig, Fetched};
+use cos_policy::store::{Candidate, ShadowDifference, StoreConfig, StoreOptions};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
-use crate::{Pack, blob_verifier, core_err, from_py, opt_to_py, policy_err, to_py};
+use crate::{
+    Pack, core_err, from_py, opt_to_py, options_from_py, policy_err, to_py, trust_verifier,
+};
 
 fn tenant(t: Option<&str>) -> PyResult<Option<cos_core::TenantId>> {
     t.map(cos_core::TenantId::new).transpose().map_err(core_err)
@@ -28,73 +29,15 @@ fn candidate(archive: &[u8], sigstore_bundle: Option<&[u8]>) -> Candidate {
 #[pyclass(frozen, module = "companyos._native")]
 pub(crate) struct PolicyStore(pub(crate) Arc<cos_policy::store::PolicyStore>);
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "mirrors the keyword options of StoreOptions"
-)]
-fn store_options(
-    opa_public_key: Option<&str>,
-    opa_key_id: Option<String>,
-    opa_scope: Option<String>,
-    public_key: Option<&str>,
-    trusted_root: Option<&[u8]>,
-    identity: Option<&str>,
-    issuer: Option<&str>,
-    tests: &str,
-    state_dir: Option<std::path::PathBuf>,
-    history: usize,
-    min_samples: u64,
-    strict_builtin_errors: bool,
-    timeout_ms: u64,
-    test_timeout_ms: u64,
-    pack_name: Option<String>,
-    compile_timeout_ms: u64,
-) -> PyResult<StoreOptions> {
-    let tests: TestPolicy =
-        serde_json::from_value(serde_json::Value::from(tests)).map_err(|_| {
-            PyValueError::new_err(format!(
-                "tests={tests:?}: expected \"required\", \"if_present\" or \"skip\""
-            ))
-        })?;
-    let opa_signature = match opa_public_key {
-        Some(pem) => Some((
-            cos_core::PublicKey::from_pem(pem).map_err(core_err)?,
-            cos_policy::SignatureOptions {
-                key_id: opa_key_id,
-                scope: opa_scope,
-            },
-        )),
-        None => None,
-    };
-    let sigstore = if public_key.is_some() || trusted_root.is_some() {
-        Some(Arc::from(blob_verifier(
-            public_key,
-            trusted_root,
-            identity,
-            issuer,
-        )?))
-    } else {
-        None
-    };
-    Ok(StoreOptions {
-        engine: cos_policy::EngineOptions {
-            strict_builtin_errors,
-            time_limit: Some(Duration::from_millis(timeout_ms)),
-            ..Default::default()
-        },
-        opa_signature,
-        sigstore,
-        tests,
-        // 0: each test under `timeout_ms`, as decisions.
-        test_timeout: (test_timeout_ms > 0).then(|| Duration::from_millis(test_timeout_ms)),
-        // 0: no limit.
-        compile_timeout: (compile_timeout_ms > 0)
-            .then(|| Duration::from_millis(compile_timeout_ms)),
-        state_dir,
-        pack_name,
-        history,
-        min_samples,
-        ..StoreOptions::default()
+/// `PolicyStore(**options)`: `cos_policy::store::StoreConfig`, its Sigstore
+/// trust made a verifier by cos-supplychain.
+fn store_options(options: Option<&Bound<'_, PyDict>>) -> PyResult<StoreOptions> {
+    let config: StoreConfig = options_from_py(options, "PolicyStore options")?;
+    let sigstore = trust_verifier(config.sigstore_trust())?.map(Arc::from);
+    // A bad OPA key is the CoreError (`invalid_key`) it always was.
+    config.into_options(sigstore).map_err(|e| match e {
+        cos_policy::Error::Core(e) => core_err(e),
+        e => policy_err(e),
     })
 }
 
@@ -113,50 +56,14 @@ fn observer(callback: Py<PyAny>) -> cos_policy::store::ShadowObserver {
 #[pymethods]
 impl PolicyStore {
     /// An empty store (`PolicyStore.open` starts from the last known good).
+    /// `options`: the fields of `cos_policy::store::StoreConfig`.
     #[new]
-    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, compile_timeout_ms = 30000, shadow_observer = None))]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "mirrors the keyword options of StoreOptions"
-    )]
+    #[pyo3(signature = (*, shadow_observer = None, **options))]
     fn new(
-        opa_public_key: Option<&str>,
-        opa_key_id: Option<String>,
-        opa_scope: Option<String>,
-        public_key: Option<&str>,
-        trusted_root: Option<Vec<u8>>,
-        identity: Option<&str>,
-        issuer: Option<&str>,
-        tests: &str,
-        state_dir: Option<std::path::PathBuf>,
-        history: usize,
-        min_samples: u64,
-        strict_builtin_errors: bool,
-        timeout_ms: u64,
-        test_timeout_ms: u64,
-        pack_name: Option<String>,
-        compile_timeout_ms: u64,
         shadow_observer: Option<Py<PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let options = store_options(
-            opa_public_key,
-            opa_key_id,
-            opa_scope,
-            public_key,
-            trusted_root.as_deref(),
-            identity,
-            issuer,
-            tests,
-            state_dir,
-            history,
-            min_samples,
-            strict_builtin_errors,
-            timeout_ms,
-            test_timeout_ms,
-            pack_name,
-            compile_timeout_ms,
-        )?;
-        let mut store = cos_policy::store::PolicyStore::new(options);
+        let mut store = cos_policy::store::PolicyStore::new(store_options(options)?);
         if let Some(cb) = shadow_observer {
             store = store.with_shadow_observer(observer(cb));
         }
@@ -166,49 +73,13 @@ impl PolicyStore {
     /// A store started from the last known good pack in `state_dir`,
     /// verified again (raises if it no longer verifies); empty when none.
     #[staticmethod]
-    #[pyo3(signature = (*, opa_public_key = None, opa_key_id = None, opa_scope = None, public_key = None, trusted_root = None, identity = None, issuer = None, tests = "if_present", state_dir = None, history = 4, min_samples = 100, strict_builtin_errors = false, timeout_ms = 1000, test_timeout_ms = 5000, pack_name = None, compile_timeout_ms = 30000, shadow_observer = None))]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "mirrors the keyword options of StoreOptions"
-    )]
+    #[pyo3(signature = (*, shadow_observer = None, **options))]
     fn open(
         py: Python<'_>,
-        opa_public_key: Option<&str>,
-        opa_key_id: Option<String>,
-        opa_scope: Option<String>,
-        public_key: Option<&str>,
-        trusted_root: Option<Vec<u8>>,
-        identity: Option<&str>,
-        issuer: Option<&str>,
-        tests: &str,
-        state_dir: Option<std::path::PathBuf>,
-        history: usize,
-        min_samples: u64,
-        strict_builtin_errors: bool,
-        timeout_ms: u64,
-        test_timeout_ms: u64,
-        pack_name: Option<String>,
-        compile_timeout_ms: u64,
         shadow_observer: Option<Py<PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let options = store_options(
-            opa_public_key,
-            opa_key_id,
-            opa_scope,
-            public_key,
-            trusted_root.as_deref(),
-            identity,
-            issuer,
-            tests,
-            state_dir,
-            history,
-            min_samples,
-            strict_builtin_errors,
-            timeout_ms,
-            test_timeout_ms,
-            pack_name,
-            compile_timeout_ms,
-        )?;
+        let options = store_options(options)?;
         let mut store = py
             .detach(|| cos_policy::store::PolicyStore::open(options))
             .map_err(policy_err)?;
@@ -455,52 +326,14 @@ fn ms(v: u64) -> Duration {
 
 #[pymethods]
 impl PackClient {
+    /// `options`: the fields of `cos_policy::distribution::http::ClientConfig`.
     #[new]
-    #[pyo3(signature = (*, timeout_ms = 30_000, long_poll_ms = None, max_archive_bytes = 32 << 20, max_bundle_bytes = 1 << 20, retries = 3, backoff_ms = 200, max_backoff_ms = 5_000, require_digest = true, sigstore_bundle = true, headers = None, public_key = None, trusted_root = None, identity = None, issuer = None))]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "mirrors the fields of ClientOptions"
-    )]
-    fn new(
-        timeout_ms: u64,
-        long_poll_ms: Option<u64>,
-        max_archive_bytes: u64,
-        max_bundle_bytes: u64,
-        retries: u32,
-        backoff_ms: u64,
-        max_backoff_ms: u64,
-        require_digest: bool,
-        sigstore_bundle: bool,
-        headers: Option<std::collections::BTreeMap<String, String>>,
-        public_key: Option<&str>,
-        trusted_root: Option<Vec<u8>>,
-        identity: Option<&str>,
-        issuer: Option<&str>,
-    ) -> PyResult<Self> {
-        let key = if public_key.is_some() || trusted_root.is_some() {
-            Some(blob_verifier(
-                public_key,
-                trusted_root.as_deref(),
-                identity,
-                issuer,
-            )?)
-        } else {
-            None
-        };
-        let options = ClientOptions {
-            timeout: ms(timeout_ms),
-            long_poll: long_poll_ms.map(ms),
-            max_archive_bytes,
-            max_bundle_bytes,
-            retries,
-            backoff: ms(backoff_ms),
-            max_backoff: ms(max_backoff_ms),
-            require_digest,
-            sigstore_bundle,
-            headers: headers.unwrap_or_default().into_iter().collect(),
-        };
+    #[pyo3(signature = (**options))]
+    fn new(options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let config: ClientConfig = options_from_py(options, "PackClient options")?;
+        let key = trust_verifier(config.sigstore_trust())?;
         Ok(PackClient {
-            client: cos_policy::distribution::http::PackClient::new(options),
+            client: cos_policy::distribution::http::PackClient::new(config.into()),
             key,
         })
     }

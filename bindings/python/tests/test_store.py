@@ -154,6 +154,25 @@ def test_opa_signature_and_required_tests(archive, tmp_path):
     assert e.value.code == "invalid_key"
 
 
+def test_store_and_client_options_are_the_crate_structs(tmp_path):
+    """Keyword options are cos_policy's StoreConfig / ClientConfig: an unknown
+    one is refused naming the known ones, bytes and paths are read."""
+    with pytest.raises(ValueError, match="unknown field `histroy`.*`history`"):
+        PolicyStore(histroy=2)
+    with pytest.raises(ValueError, match="unknown field `timeoutMs`"):
+        PackClient(timeoutMs=5)
+    with pytest.raises(ValueError):
+        PolicyStore(history=-1)
+    for trusted_root in (b"{}", "{}"):
+        with pytest.raises(companyos.CoreError) as e:
+            PolicyStore(trusted_root=trusted_root, identity="a@example.com", issuer="https://x")
+        assert e.value.code == "invalid_trusted_root"
+        with pytest.raises(companyos.CoreError) as e:
+            PackClient(trusted_root=trusted_root, identity="a@example.com", issuer="https://x")
+        assert e.value.code == "invalid_trusted_root"
+    assert not PolicyStore.open(state_dir=tmp_path / "lkg", history=1, min_samples=5).is_ready
+
+
 def test_last_known_good_survives_a_restart_and_is_verified_again(archive, tmp_path):
     state = tmp_path / "lkg"
     store = PolicyStore.open(state_dir=state)

@@ -27,8 +27,10 @@ pub const HASH_ALGORITHM: &str = "SHA-256";
 /// Largest `.signatures.json` accepted.
 const MAX_SIGNATURES_FILE: usize = 1 << 20;
 
-/// Options for signing or verifying a bundle.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Options for signing or verifying a bundle (also as the bindings take
+/// them: `{keyId, scope}` in JavaScript).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SignatureOptions {
     /// Key id: written as the JWS `kid` when signing; when verifying, a
     /// token that names a key id must name this one. OPA's CLI calls it

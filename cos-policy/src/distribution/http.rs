@@ -42,7 +42,8 @@ pub struct ClientOptions {
     pub long_poll: Option<Duration>,
     /// Largest archive accepted; default 32 MiB.
     pub max_archive_bytes: u64,
-    /// Largest Sigstore bundle accepted; default 1 MiB.
+    /// Largest Sigstore bundle accepted; default 16 MiB
+    /// ([`cos_core::sigstore::MAX_BUNDLE_SIZE`]).
     pub max_bundle_bytes: u64,
     /// Retries after the first attempt, on connection errors, timeouts,
     /// 429 and 5xx answers; default 3.
@@ -74,6 +75,113 @@ impl Default for ClientOptions {
             require_digest: true,
             sigstore_bundle: true,
             headers: Vec::new(),
+        }
+    }
+}
+
+/// The options of a [`PackClient`] as the bindings take them (Python
+/// keyword arguments of `PackClient(...)`, the JavaScript object of `new
+/// PackClient({...})`): plain data, its defaults those of
+/// [`ClientOptions::default`], made [`ClientOptions`] by `From`. Times are
+/// milliseconds. The Sigstore trust (`public_key`, or `trusted_root` with
+/// `identity` and `issuer`) verifies fetched packs in the bindings
+/// ([`ClientConfig::sigstore_trust`]). See ADR-0020.
+///
+/// ```
+/// use cos_policy::distribution::http::{ClientConfig, ClientOptions};
+/// let c: ClientConfig = serde_json::from_str(r#"{"retries": 0, "headers": {"X-Trace_id": "1"}}"#)?;
+/// let o = ClientOptions::from(c);
+/// assert_eq!((o.retries, o.max_archive_bytes), (0, 32 << 20));
+/// assert_eq!(o.headers, [("X-Trace_id".to_owned(), "1".to_owned())]);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Limit of one attempt, milliseconds.
+    pub timeout_ms: u64,
+    /// Long polling: with an ETag, ask the server to hold the request this
+    /// long, milliseconds (`None`: plain polling).
+    pub long_poll_ms: Option<u64>,
+    /// Largest archive.
+    pub max_archive_bytes: u64,
+    /// Largest Sigstore bundle.
+    pub max_bundle_bytes: u64,
+    /// Retries on connection errors, timeouts, 429 and 5xx.
+    pub retries: u32,
+    /// First wait before a retry, milliseconds, doubled each time.
+    pub backoff_ms: u64,
+    /// Longest wait between retries, milliseconds.
+    pub max_backoff_ms: u64,
+    /// Require a `Digest` header.
+    pub require_digest: bool,
+    /// Fetch the Sigstore bundle.
+    pub sigstore_bundle: bool,
+    /// Extra request headers (names and values as given).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Verify fetched packs with this key (SPKI PEM) ...
+    pub public_key: Option<String>,
+    /// ... or keyless: the `trusted_root.json`, ...
+    pub trusted_root: Option<cos_core::shape::Blob>,
+    /// ... the certificate identity ...
+    pub identity: Option<String>,
+    /// ... and its OIDC issuer.
+    pub issuer: Option<String>,
+}
+
+fn as_millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Default for ClientConfig {
+    /// [`ClientOptions::default`], as data.
+    fn default() -> Self {
+        let d = ClientOptions::default();
+        ClientConfig {
+            timeout_ms: as_millis(d.timeout),
+            long_poll_ms: d.long_poll.map(as_millis),
+            max_archive_bytes: d.max_archive_bytes,
+            max_bundle_bytes: d.max_bundle_bytes,
+            retries: d.retries,
+            backoff_ms: as_millis(d.backoff),
+            max_backoff_ms: as_millis(d.max_backoff),
+            require_digest: d.require_digest,
+            sigstore_bundle: d.sigstore_bundle,
+            headers: d.headers.into_iter().collect(),
+            public_key: None,
+            trusted_root: None,
+            identity: None,
+            issuer: None,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The Sigstore trust that verifies fetched packs, if any (make it a
+    /// verifier with `cos_supplychain::sigstore::verifier`).
+    pub fn sigstore_trust(&self) -> Option<cos_core::shape::SigstoreTrust<'_>> {
+        cos_core::shape::SigstoreTrust::named(
+            self.public_key.as_deref(),
+            self.trusted_root.as_ref(),
+            self.identity.as_deref(),
+            self.issuer.as_deref(),
+        )
+    }
+}
+
+impl From<ClientConfig> for ClientOptions {
+    fn from(c: ClientConfig) -> Self {
+        ClientOptions {
+            timeout: Duration::from_millis(c.timeout_ms),
+            long_poll: c.long_poll_ms.map(Duration::from_millis),
+            max_archive_bytes: c.max_archive_bytes,
+            max_bundle_bytes: c.max_bundle_bytes,
+            retries: c.retries,
+            backoff: Duration::from_millis(c.backoff_ms),
+            max_backoff: Duration::from_millis(c.max_backoff_ms),
+            require_digest: c.require_digest,
+            sigstore_bundle: c.sigstore_bundle,
+            headers: c.headers.into_iter().collect(),
         }
     }
 }

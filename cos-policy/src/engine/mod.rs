@@ -55,6 +55,52 @@ impl Default for EngineOptions {
     }
 }
 
+/// The options of an engine as the bindings take them (`Engine(pack,
+/// strict_builtin_errors=..., timeout_ms=...)` in Python, `new Engine(pack,
+/// {strictBuiltinErrors, timeoutMs})` in JavaScript): plain data, its
+/// defaults those of [`EngineOptions::default`], made [`EngineOptions`] by
+/// `From`. See ADR-0020.
+///
+/// ```
+/// use cos_policy::{EngineConfig, EngineOptions};
+/// let c: EngineConfig = serde_json::from_str(r#"{"timeout_ms": 250}"#)?;
+/// let o = EngineOptions::from(c);
+/// assert_eq!(o.time_limit, Some(std::time::Duration::from_millis(250)));
+/// assert!(!o.strict_builtin_errors);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Fail an evaluation when a builtin fails (OPA's `--strict-builtin-errors`).
+    pub strict_builtin_errors: bool,
+    /// Wall-clock limit of one evaluation, milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for EngineConfig {
+    /// [`EngineOptions::default`], as data.
+    fn default() -> Self {
+        let d = EngineOptions::default();
+        EngineConfig {
+            strict_builtin_errors: d.strict_builtin_errors,
+            timeout_ms: d
+                .time_limit
+                .map_or(0, |t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        }
+    }
+}
+
+impl From<EngineConfig> for EngineOptions {
+    fn from(c: EngineConfig) -> Self {
+        EngineOptions {
+            strict_builtin_errors: c.strict_builtin_errors,
+            time_limit: Some(Duration::from_millis(c.timeout_ms)),
+            ..EngineOptions::default()
+        }
+    }
+}
+
 /// A compiled pack, ready to evaluate. Cloning is cheap (shared compiled
 /// policy); `PolicyEngine` is `Send + Sync`, so one engine can serve every
 /// thread.

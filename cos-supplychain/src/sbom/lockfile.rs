@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{CargoOptions, NpmOptions, PythonOptions, Sbom};
 use crate::{Error, Result};
@@ -95,7 +95,7 @@ impl FromStr for LockfileKind {
 /// The options of every producer in one value (JSON: snake_case keys,
 /// unknown keys refused); each producer reads the ones that apply to it,
 /// as `cos sbom` does with its flags.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct GenerateOptions {

@@ -322,7 +322,7 @@ class PackClient:
         timeout_ms: int = 30000,
         long_poll_ms: Optional[int] = None,
         max_archive_bytes: int = 32 << 20,
-        max_bundle_bytes: int = 1 << 20,
+        max_bundle_bytes: int = 16 << 20,
         retries: int = 3,
         backoff_ms: int = 200,
         max_backoff_ms: int = 5000,

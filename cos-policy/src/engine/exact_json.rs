@@ -79,49 +79,22 @@ fn sentinel_nonce() -> String {
 fn mark_numbers(text: &[u8], nonce: &str) -> (Vec<u8>, usize) {
     let mut out = Vec::with_capacity(text.len() + 64);
     let mut count = 0;
-    let mut i = 0;
-    while let Some(&b) = text.get(i) {
-        match b {
-            b'"' => {
-                let start = i;
-                i += 1;
-                while let Some(&c) = text.get(i) {
-                    i += 1;
-                    match c {
-                        b'\\' => i += 1,
-                        b'"' => break,
-                        _ => {}
-                    }
-                }
-                out.extend_from_slice(text.get(start..i.min(text.len())).unwrap_or_default());
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while text
-                    .get(i)
-                    .is_some_and(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                {
-                    i += 1;
-                }
-                let token = text.get(start..i).unwrap_or_default();
-                if json_number(token) && !held_exactly(token) {
-                    out.push(b'"');
-                    // The nonce starts with a NUL, which JSON writes escaped.
-                    out.extend_from_slice(b"\\u0000");
-                    out.extend_from_slice(nonce.get(1..).unwrap_or_default().as_bytes());
-                    out.extend_from_slice(token);
-                    out.push(b'"');
-                    count += 1;
-                } else {
-                    out.extend_from_slice(token);
-                }
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
+    let mut copied = 0;
+    for range in crate::engine::json_numbers::number_tokens(text) {
+        let token = text.get(range.clone()).unwrap_or_default();
+        if json_number(token) && !held_exactly(token) {
+            out.extend_from_slice(text.get(copied..range.start).unwrap_or_default());
+            out.push(b'"');
+            // The nonce starts with a NUL, which JSON writes escaped.
+            out.extend_from_slice(b"\\u0000");
+            out.extend_from_slice(nonce.get(1..).unwrap_or_default().as_bytes());
+            out.extend_from_slice(token);
+            out.push(b'"');
+            copied = range.end;
+            count += 1;
         }
     }
+    out.extend_from_slice(text.get(copied..).unwrap_or_default());
     (out, count)
 }
 

@@ -25,43 +25,55 @@ use crate::error::{Error, Result};
 /// the first number that a 64-bit float or integer would not hold exactly.
 /// One pass over the bytes; strings are skipped.
 pub fn check(text: &[u8]) -> Result<()> {
-    let mut i = 0;
-    while let Some(&b) = text.get(i) {
-        match b {
-            b'"' => {
-                i += 1;
-                while let Some(&c) = text.get(i) {
-                    i += 1;
-                    match c {
-                        b'\\' => i += 1,
-                        b'"' => break,
-                        _ => {}
-                    }
-                }
-            }
-            b'-' | b'0'..=b'9' => {
-                let start = i;
-                while text
-                    .get(i)
-                    .is_some_and(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                {
-                    i += 1;
-                }
-                let token = text.get(start..i).unwrap_or_default();
-                if !exact(token) {
-                    let shown: String = String::from_utf8_lossy(token).chars().take(48).collect();
-                    return Err(Error::Unsupported {
-                        what: format!(
-                            "the JSON number {shown} has more digits or range than cos reads exactly \
-                             (a 64-bit integer or float; OPA keeps its text): send it as a string"
-                        ),
-                    });
-                }
-            }
-            _ => i += 1,
+    for range in number_tokens(text) {
+        let token = text.get(range).unwrap_or_default();
+        if !exact(token) {
+            let shown: String = String::from_utf8_lossy(token).chars().take(48).collect();
+            return Err(Error::Unsupported {
+                what: format!(
+                    "the JSON number {shown} has more digits or range than cos reads exactly \
+                     (a 64-bit integer or float; OPA keeps its text): send it as a string"
+                ),
+            });
         }
     }
     Ok(())
+}
+
+/// The byte ranges of the number tokens of JSON text, in order (a run of
+/// digits, signs, dots and exponents outside strings; whether it is a
+/// well-formed number is the parser's to say). Strings are skipped, escapes
+/// included.
+pub(crate) fn number_tokens(text: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while let Some(&b) = text.get(i) {
+            match b {
+                b'"' => {
+                    i += 1;
+                    while let Some(&c) = text.get(i) {
+                        i += 1;
+                        match c {
+                            b'\\' => i += 1,
+                            b'"' => break,
+                            _ => {}
+                        }
+                    }
+                }
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    while text.get(i).is_some_and(|c| {
+                        matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    }) {
+                        i += 1;
+                    }
+                    return Some(start..i);
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    })
 }
 
 /// Whether serde_json reads this number token exactly. A malformed token

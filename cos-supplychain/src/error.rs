@@ -213,6 +213,6 @@ mod tests {
         let core = Error::from(cos_core::Error::InvalidJson { reason: "x".into() });
         assert_eq!(core.code(), "invalid_json");
         assert!(!Error::CODES.iter().any(|c| c.code == core.code()));
-        assert_eq!(Error::CODES.len(), 19);
+        assert_eq!(Error::CODES.len(), 18);
     }
 }

@@ -108,9 +108,12 @@ fn pyi_keywords(pyi: &str, class: &str, def: &str) -> Vec<(String, String)> {
         .unwrap_or_else(|| panic!("_native.pyi has no class {class}"));
     let body = &pyi[start + 1..];
     let body = &body[..body[1..].find("\nclass ").map_or(body.len(), |i| i + 1)];
-    let d = body
-        .find(&format!("def {def}("))
-        .unwrap_or_else(|| panic!("{class} has no {def}"));
+    pyi_params(body, def).unwrap_or_else(|| panic!("{class} has no {def}"))
+}
+
+/// The parameters (name, default text) of the first `def <def>(` in `body`.
+fn pyi_params(body: &str, def: &str) -> Option<Vec<(String, String)>> {
+    let d = body.find(&format!("def {def}("))?;
     let params = &body[d + def.len() + 5..];
     // Up to the `)` that closes the parameter list (types hold brackets).
     let mut depth = 0usize;
@@ -144,7 +147,7 @@ fn pyi_keywords(pyi: &str, class: &str, def: &str) -> Vec<(String, String)> {
         let default = rest.split_once(" = ").map_or("", |(_, d)| d).trim();
         out.push((name.trim().to_owned(), default.to_owned()));
     }
-    out
+    Some(out)
 }
 
 /// A Python default (`None`, `True`, `4`, `32 << 20`, `"if_present"`) as JSON.
@@ -293,4 +296,78 @@ fn sbom_stubs_match_generate_options() {
 #[test]
 fn pack_client_stubs_match_client_config() {
     check::<ClientConfig>("PackClientOptions", &[("PackClient", "__init__")], &[]);
+}
+
+#[test]
+fn run_tests_stubs_match_run_tests_options() {
+    check::<cos_policy::RunTestsOptions>("RunTestsOptions", &[("Pack", "run_tests")], &[]);
+}
+
+#[test]
+fn fetch_stubs_match_fetch_config() {
+    use cos_policy::distribution::FetchConfig;
+    // `url` is required (no default), so the generic check does not apply.
+    let dts = read("bindings/node/index.d.ts");
+    let mut got = ts_interface(&dts, "FetchOptions");
+    let mut want: Vec<String> = fields::<FetchConfig>().iter().map(|f| camel(f)).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "index.d.ts `FetchOptions` against FetchConfig");
+    let pyi = read("bindings/python/python/companyos/_native.pyi");
+    let params = pyi_params(&pyi, "fetch_and_verify").expect("fetch_and_verify");
+    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        fields::<FetchConfig>(),
+        "_native.pyi `fetch_and_verify`"
+    );
+    assert!(
+        params.iter().skip(1).all(|(_, d)| d == "None"),
+        "every option but url defaults to None"
+    );
+}
+
+/// The top-level keys `value` serializes to, in camelCase, against the
+/// `index.d.ts` interface `ts` (a result shape: every field the struct
+/// writes is declared, and nothing else).
+fn check_result<T: serde::Serialize>(value: &T, ts: &str) {
+    let dts = read("bindings/node/index.d.ts");
+    let v = serde_json::to_value(value).unwrap();
+    let mut want: Vec<String> = v
+        .as_object()
+        .expect("a struct")
+        .keys()
+        .map(|k| camel(k))
+        .collect();
+    let mut got = ts_interface(&dts, ts);
+    want.sort();
+    got.sort();
+    assert_eq!(
+        got, want,
+        "index.d.ts `{ts}` against the Rust result struct"
+    );
+}
+
+#[test]
+fn result_interfaces_match_result_structs() {
+    let key = cos_core::PrivateKey::generate(cos_core::KeyAlgorithm::EcdsaP256).unwrap();
+    let bundle = cos_core::sigstore::sign_blob(b"artifact", &key).unwrap();
+    let verified = cos_core::sigstore::Bundle::from_json(&bundle)
+        .and_then(|b| b.verify_blob(b"artifact", key.public_key()))
+        .unwrap();
+    check_result(&verified, "SigstoreVerified");
+    check_result(
+        &cos_policy::TestRun {
+            report: Value::Array(vec![]),
+            success: true,
+        },
+        "TestRun",
+    );
+    check_result(
+        &cos_policy::AllowReason {
+            allow: true,
+            reason: Some("r".into()),
+        },
+        "AllowReason",
+    );
 }

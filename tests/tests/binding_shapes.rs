@@ -210,8 +210,18 @@ where
         );
     }
 
+    check_pyi(&pyi, &want, &defaults, py, extra_py);
+}
+
+/// The `.pyi` keyword parameters of each `(class, def)` (`class` empty: a
+/// module-level function) against the fields `want` and their `defaults`.
+fn check_pyi(pyi: &str, want: &[&str], defaults: &Value, py: &[(&str, &str)], extra_py: &[&str]) {
     for (class, def) in py {
-        let kws = pyi_keywords(&pyi, class, def);
+        let kws = if class.is_empty() {
+            pyi_params(pyi, def).unwrap_or_else(|| panic!("_native.pyi has no {def}"))
+        } else {
+            pyi_keywords(pyi, class, def)
+        };
         let names: Vec<&str> = kws
             .iter()
             .map(|(n, _)| n.as_str())
@@ -369,5 +379,56 @@ fn result_interfaces_match_result_structs() {
             reason: Some("r".into()),
         },
         "AllowReason",
+    );
+}
+
+#[test]
+fn disclosure_stubs_match_approval_options() {
+    use cos_policy::disclosure::{ApprovalConfig, ApprovalPolicy};
+    check::<ApprovalConfig>("ApprovalOptions", &[], &[]);
+    let pyi = read("bindings/python/python/companyos/_native.pyi");
+    let defaults = serde_json::to_value(ApprovalPolicy::default()).unwrap();
+    check_pyi(
+        &pyi,
+        fields::<ApprovalPolicy>(),
+        &defaults,
+        &[("", "verify_disclosure"), ("", "decide_residency")],
+        &[
+            "envelope",
+            "trusted_keys",
+            "now",
+            "engine",
+            "entrypoint",
+            "request",
+        ],
+    );
+    // The Node options hold the policy's fields.
+    assert!(
+        fields::<ApprovalPolicy>()
+            .iter()
+            .all(|f| fields::<ApprovalConfig>().contains(f))
+    );
+}
+
+#[test]
+fn disclosure_pack_stubs_match_spec() {
+    use cos_policy::disclosure::DisclosurePackSpec;
+    // Required fields have no default, so the generic check does not apply.
+    let dts = read("bindings/node/index.d.ts");
+    let mut got = ts_interface(&dts, "DisclosurePackSpec");
+    let mut want: Vec<String> = fields::<DisclosurePackSpec>()
+        .iter()
+        .map(|f| camel(f))
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "index.d.ts `DisclosurePackSpec`");
+    let pyi = read("bindings/python/python/companyos/_native.pyi");
+    let params = pyi_keywords(&pyi, "DisclosurePack", "__init__");
+    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        fields::<DisclosurePackSpec>(),
+        "_native.pyi `DisclosurePack.__init__`"
     );
 }

@@ -1223,8 +1223,10 @@ export interface VerifiedProvenance {
   builderId: string;
   buildType: string;
   sourceUri: string;
-  sourceRef?: string;
-  sourceCommit?: string;
+  /** The source ref, when the provenance names one (else `null`). */
+  sourceRef: string | null;
+  /** The source commit, when the provenance names one (else `null`). */
+  sourceCommit: string | null;
   signer: string;
 }
 

@@ -366,6 +366,30 @@ fn result_interfaces_match_result_structs() {
         .and_then(|b| b.verify_blob(b"artifact", key.public_key()))
         .unwrap();
     check_result(&verified, "SigstoreVerified");
+
+    use cos_supplychain::slsa;
+    let build = slsa::BuildDescription::from_json(
+        br#"{"builder_id": "https://ci.example.com/builders/release@v2",
+             "build_type": "https://ci.example.com/buildtypes/make/v1",
+             "source": {"repository": "https://github.com/acme/app",
+                        "commit": "46e7056ff9912ebfee5298d94024895a9fea76c0"}}"#,
+    )
+    .unwrap();
+    let subject = cos_core::statement::Subject::new(
+        "app.tar.gz",
+        &cos_core::Digest::of_bytes(cos_core::DigestAlgorithm::Sha256, b"artifact"),
+    );
+    let envelope = slsa::attest(&build, vec![subject], &key, slsa::SignatureFormat::Dsse).unwrap();
+    let config = slsa::VerifyConfig {
+        builder_id: "https://ci.example.com/builders/release".into(),
+        source_uri: "github.com/acme/app".into(),
+        public_key: Some(key.public_key().to_pem()),
+        ..Default::default()
+    };
+    check_result(
+        &config.verify(&envelope, b"artifact").unwrap(),
+        "VerifiedProvenance",
+    );
     check_result(
         &cos_policy::TestRun {
             report: Value::Array(vec![]),
@@ -431,4 +455,32 @@ fn disclosure_pack_stubs_match_spec() {
         fields::<DisclosurePackSpec>(),
         "_native.pyi `DisclosurePack.__init__`"
     );
+}
+
+#[test]
+fn provenance_stubs_match_verify_config() {
+    use cos_supplychain::slsa::VerifyConfig;
+    // `builder_id` and `source_uri` are required (no default).
+    let dts = read("bindings/node/index.d.ts");
+    let mut got = ts_interface(&dts, "VerifyProvenanceOptions");
+    let mut want: Vec<String> = fields::<VerifyConfig>().iter().map(|f| camel(f)).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "index.d.ts `VerifyProvenanceOptions`");
+    let pyi = read("bindings/python/python/companyos/_native.pyi");
+    let params = pyi_params(&pyi, "verify_provenance").expect("verify_provenance");
+    let names: Vec<&str> = params
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !["provenance", "artifact"].contains(n))
+        .collect();
+    assert_eq!(
+        names,
+        fields::<VerifyConfig>(),
+        "_native.pyi `verify_provenance`"
+    );
+    let defaults = serde_json::to_value(VerifyConfig::default()).unwrap();
+    for (name, default) in params.iter().filter(|(_, d)| !d.is_empty()) {
+        assert_eq!(python_value(default), defaults[name.as_str()], "{name}");
+    }
 }

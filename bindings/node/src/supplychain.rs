@@ -4,7 +4,7 @@
 //! errors (`code` is `cos_supplychain::Error::code`).
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, ClassInstance, Either3, Uint8Array};
-use napi::{Env, Task, Unknown};
+use napi::{Env, ScopedTask, Task, Unknown};
 use napi_derive::napi;
 
 use cos_supplychain::sbom::{self, GenerateOptions, LockfileKind};
@@ -12,7 +12,7 @@ use cos_supplychain::{license, slsa, vuln};
 
 use crate::{
     Bytes, Result, SigningKey, SubjectInput, bytes, invalid_arg, json_arg, json_opt, json_out,
-    rejection, shape,
+    rejection, shape, shape_out,
 };
 
 fn sc_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
@@ -407,145 +407,61 @@ pub fn attest_provenance(
         .map_err(sc_err)
 }
 
-/// What `verifyProvenance` expects and trusts.
-#[napi(object)]
-pub struct VerifyProvenanceOptions {
-    /// Expected builder id (without `@version`: any version).
-    pub builder_id: String,
-    /// Expected source repository (`github.com/acme/app`).
-    pub source_uri: String,
-    /// Expected branch (`main` or `refs/heads/main`).
-    pub branch: Option<String>,
-    /// Expected tag (`v1.2.0` or `refs/tags/v1.2.0`).
-    pub tag: Option<String>,
-    /// Expected build type (exact).
-    pub build_type: Option<String>,
-    /// The signer's public key (SPKI PEM).
-    pub public_key: Option<String>,
-    /// Keyless: `trusted_root.json` ...
-    pub trusted_root: Option<Bytes>,
-    /// ... the certificate identity (SAN, exact) ...
-    pub identity: Option<String>,
-    /// ... and its OIDC issuer.
-    pub issuer: Option<String>,
+/// `verifyProvenance`'s options: `cos_supplychain::slsa::VerifyConfig` in
+/// camelCase.
+fn verify_config(env: &Env, o: Unknown<'_>) -> Result<slsa::VerifyConfig> {
+    let v = json_arg(env, o, "verifyProvenance options")?;
+    shape::options(Some(v), "verifyProvenance options")
 }
 
-/// What `verifyProvenance` established.
-#[napi(object)]
-pub struct VerifiedProvenance {
-    /// The subject that names the artefact.
-    pub subject: String,
-    /// `sha256:<hex>` of the artefact.
-    pub artifact_digest: String,
-    /// The builder id, as the provenance gives it.
-    pub builder_id: String,
-    /// The build type.
-    pub build_type: String,
-    /// The source repository, normalised.
-    pub source_uri: String,
-    /// The source ref, when named.
-    pub source_ref: Option<String>,
-    /// The source commit, when named.
-    pub source_commit: Option<String>,
-    /// Who signed.
-    pub signer: String,
-}
-
-impl From<slsa::VerifiedProvenance> for VerifiedProvenance {
-    fn from(v: slsa::VerifiedProvenance) -> Self {
-        VerifiedProvenance {
-            subject: v.subject,
-            artifact_digest: v.artifact_digest,
-            builder_id: v.builder_id,
-            build_type: v.build_type,
-            source_uri: v.source_uri,
-            source_ref: v.source_ref,
-            source_commit: v.source_commit,
-            signer: v.signer,
-        }
-    }
-}
-
-/// Owned arguments of a verification (sync or on the thread pool).
+/// Owned arguments of a verification on the thread pool.
 pub struct VerifyProvenance {
     provenance: Vec<u8>,
     artifact: Vec<u8>,
-    expect: slsa::Expectations,
-    public_key: Option<String>,
-    trusted_root: Option<Vec<u8>>,
-    identity: Option<String>,
-    issuer: Option<String>,
+    config: slsa::VerifyConfig,
 }
 
-impl VerifyProvenance {
-    fn new(provenance: &Bytes, artifact: &Bytes, o: VerifyProvenanceOptions) -> Self {
-        let mut expect = slsa::Expectations::new(o.builder_id, o.source_uri);
-        if let Some(b) = o.branch {
-            expect = expect.branch(b);
-        }
-        if let Some(t) = o.tag {
-            expect = expect.tag(t);
-        }
-        if let Some(t) = o.build_type {
-            expect = expect.build_type(t);
-        }
-        VerifyProvenance {
-            provenance: bytes(provenance).to_vec(),
-            artifact: bytes(artifact).to_vec(),
-            expect,
-            public_key: o.public_key,
-            trusted_root: o.trusted_root.as_ref().map(|b| bytes(b).to_vec()),
-            identity: o.identity,
-            issuer: o.issuer,
-        }
-    }
-
-    fn run(&self) -> std::result::Result<slsa::VerifiedProvenance, cos_supplychain::Error> {
-        let mut trust = slsa::Trust::default();
-        trust.public_key = self.public_key.as_deref();
-        trust.trusted_root = self.trusted_root.as_deref();
-        trust.identity = self.identity.as_deref();
-        trust.issuer = self.issuer.as_deref();
-        slsa::verify_provenance(&self.provenance, &self.artifact, &trust, &self.expect)
-    }
-}
-
-impl Task for VerifyProvenance {
+impl<'task> ScopedTask<'task> for VerifyProvenance {
     type Output = std::result::Result<slsa::VerifiedProvenance, cos_supplychain::Error>;
-    type JsValue = VerifiedProvenance;
+    type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self.run())
+        Ok(self.config.verify(&self.provenance, &self.artifact))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<VerifiedProvenance> {
-        output
-            .map(VerifiedProvenance::from)
-            .map_err(|e| sc_rejection(&env, &e))
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
+        let v = output.map_err(|e| sc_rejection(env, &e))?;
+        shape_out(env, &v).map_err(|e| rejection(env, e.status, e.reason))
     }
 }
 
 /// Verifies SLSA provenance for `artifact` as `cos verify provenance` does.
-#[napi]
-pub fn verify_provenance(
+#[napi(ts_return_type = "VerifiedProvenance")]
+pub fn verify_provenance<'e>(
+    env: &'e Env,
     provenance: Bytes,
     artifact: Bytes,
-    options: VerifyProvenanceOptions,
-) -> Result<VerifiedProvenance> {
-    VerifyProvenance::new(&provenance, &artifact, options)
-        .run()
-        .map(VerifiedProvenance::from)
-        .map_err(sc_err)
+    #[napi(ts_arg_type = "VerifyProvenanceOptions")] options: Unknown<'_>,
+) -> Result<Unknown<'e>> {
+    let v = verify_config(env, options)?
+        .verify(bytes(&provenance), bytes(&artifact))
+        .map_err(sc_err)?;
+    shape_out(env, &v)
 }
 
 /// `verifyProvenance` on the libuv thread pool.
 #[napi(ts_return_type = "Promise<VerifiedProvenance>")]
 pub fn verify_provenance_async(
+    env: &Env,
     provenance: Bytes,
     artifact: Bytes,
-    options: VerifyProvenanceOptions,
-) -> AsyncTask<VerifyProvenance> {
-    AsyncTask::new(VerifyProvenance::new(&provenance, &artifact, options))
+    #[napi(ts_arg_type = "VerifyProvenanceOptions")] options: Unknown<'_>,
+) -> Result<AsyncTask<VerifyProvenance>> {
+    Ok(AsyncTask::new(VerifyProvenance {
+        provenance: bytes(&provenance).to_vec(),
+        artifact: bytes(&artifact).to_vec(),
+        config: verify_config(env, options)?,
+    }))
 }
 
 // ---------------------------------------------------------------- CVE gate

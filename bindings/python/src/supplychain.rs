@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use cos_supplychain::sbom::{self, GenerateOptions, LockfileKind};
 use cos_supplychain::{license, slsa, vuln};
 
-use crate::{CosError, SigningKey, VerificationError, to_json, to_py, with_code};
+use crate::{CosError, SigningKey, VerificationError, options_from_py, to_json, to_py, with_code};
 
 pyo3::create_exception!(
     companyos,
@@ -340,42 +340,16 @@ pub(crate) fn attest_provenance<'py>(
 /// Verifies SLSA provenance for `artifact` as `cos verify provenance`
 /// does; returns what was verified (dict).
 #[pyfunction]
-#[pyo3(signature = (provenance, artifact, *, builder_id, source_uri, branch = None, tag = None, build_type = None, public_key = None, trusted_root = None, identity = None, issuer = None))]
-#[allow(
-    clippy::too_many_arguments,
-    reason = "keyword arguments mirror the CLI's flags"
-)]
+#[pyo3(signature = (provenance, artifact, **options))]
 pub(crate) fn verify_provenance<'py>(
     py: Python<'py>,
     provenance: &[u8],
     artifact: &[u8],
-    builder_id: &str,
-    source_uri: &str,
-    branch: Option<&str>,
-    tag: Option<&str>,
-    build_type: Option<&str>,
-    public_key: Option<&str>,
-    trusted_root: Option<&[u8]>,
-    identity: Option<&str>,
-    issuer: Option<&str>,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut expect = slsa::Expectations::new(builder_id, source_uri);
-    if let Some(b) = branch {
-        expect = expect.branch(b);
-    }
-    if let Some(t) = tag {
-        expect = expect.tag(t);
-    }
-    if let Some(t) = build_type {
-        expect = expect.build_type(t);
-    }
-    let mut trust = slsa::Trust::default();
-    trust.public_key = public_key;
-    trust.trusted_root = trusted_root;
-    trust.identity = identity;
-    trust.issuer = issuer;
+    let config: slsa::VerifyConfig = options_from_py(options, "verify_provenance options")?;
     let verified = py
-        .detach(|| slsa::verify_provenance(provenance, artifact, &trust, &expect))
+        .detach(|| config.verify(provenance, artifact))
         .map_err(sc_err)?;
     to_py(py, &verified)
 }

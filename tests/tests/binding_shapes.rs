@@ -484,3 +484,44 @@ fn provenance_stubs_match_verify_config() {
         assert_eq!(python_value(default), defaults[name.as_str()], "{name}");
     }
 }
+
+#[test]
+fn sbom_write_stubs_match_write_config() {
+    use cos_supplychain::sbom::WriteConfig;
+    // `created` is required (no default).
+    let dts = read("bindings/node/index.d.ts");
+    let mut got = ts_interface(&dts, "SbomWriteOptions");
+    let mut want: Vec<String> = fields::<WriteConfig>().iter().map(|f| camel(f)).collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "index.d.ts `SbomWriteOptions`");
+    let pyi = read("bindings/python/python/companyos/_native.pyi");
+    let params = pyi_keywords(&pyi, "Sbom", "write");
+    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, fields::<WriteConfig>(), "_native.pyi `Sbom.write`");
+    let defaults = serde_json::to_value(WriteConfig::default()).unwrap();
+    for (name, default) in params.iter().filter(|(_, d)| !d.is_empty()) {
+        assert_eq!(python_value(default), defaults[name.as_str()], "{name}");
+    }
+}
+
+#[test]
+fn cve_gate_stubs_match_gate_config() {
+    use cos_supplychain::vuln::{GateConfig, NamedDocument};
+    // `reports` and `now` are required (no default).
+    let dts = read("bindings/node/index.d.ts");
+    for (ts, fields) in [
+        ("CveGateOptions", fields::<GateConfig>()),
+        ("NamedDocument", fields::<NamedDocument>()),
+    ] {
+        let mut got = ts_interface(&dts, ts);
+        let mut want: Vec<String> = fields.iter().map(|f| camel(f)).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "index.d.ts `{ts}`");
+    }
+    let pyi = read("bindings/python/python/companyos/_native.pyi");
+    let params = pyi_params(&pyi, "cve_gate").expect("cve_gate");
+    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, fields::<GateConfig>(), "_native.pyi `cve_gate`");
+}

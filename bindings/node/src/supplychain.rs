@@ -25,19 +25,6 @@ fn sc_rejection(env: &Env, e: &cos_supplychain::Error) -> napi::Error {
 
 // ---------------------------------------------------------------- SBOMs
 
-/// Options of `Sbom.write`.
-#[napi(object)]
-pub struct SbomWriteOptions {
-    /// `cyclonedx-1.6` (default), `cyclonedx-1.5` or `spdx-2.3`.
-    pub format: Option<String>,
-    /// Creation time, seconds since 1970 (`SOURCE_DATE_EPOCH`).
-    pub created: i64,
-    /// Tool recorded as the author (default `cos`).
-    pub tool_name: Option<String>,
-    /// Its version.
-    pub tool_version: Option<String>,
-}
-
 /// `Sbom.fromLockfile`'s options: `cos_supplychain::sbom::GenerateOptions`
 /// in camelCase, the fields a lockfile reads (`SbomOptions` in index.d.ts).
 fn generate_options(env: &Env, o: Option<Unknown<'_>>) -> Result<GenerateOptions> {
@@ -110,23 +97,16 @@ impl Sbom {
 
     /// The document in a format, at a creation time.
     #[napi]
-    pub fn write(&self, options: SbomWriteOptions) -> Result<Buffer> {
-        let format: sbom::Format = options
-            .format
-            .as_deref()
-            .unwrap_or("cyclonedx-1.6")
-            .parse()
-            .map_err(sc_err)?;
-        let created = u64::try_from(options.created)
-            .map_err(|_| invalid_arg(format!("created {} is negative", options.created)))?;
-        let mut w = sbom::WriteOptions::at(created);
-        if let Some(name) = options.tool_name {
-            w.tool_name = name;
-        }
-        if let Some(version) = options.tool_version {
-            w.tool_version = version;
-        }
-        self.0.write(format, &w).map(Buffer::from).map_err(sc_err)
+    pub fn write(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "SbomWriteOptions")] options: Unknown<'_>,
+    ) -> Result<Buffer> {
+        let options: sbom::WriteConfig = shape::options(
+            Some(json_arg(env, options, "SBOM write options")?),
+            "SBOM write options",
+        )?;
+        options.write(&self.0).map(Buffer::from).map_err(sc_err)
     }
 
     /// This SBOM merged with `other` (this one's root stays the root).
@@ -466,84 +446,23 @@ pub fn verify_provenance_async(
 
 // ---------------------------------------------------------------- CVE gate
 
-/// A named document (a report or VEX file).
-#[napi(object)]
-pub struct NamedDocument {
-    /// The name recorded in the verdict (a file name).
-    pub name: String,
-    /// Its bytes (or text).
-    pub data: Bytes,
-}
-
-/// The inputs of `cveGate`.
-#[napi(object)]
-pub struct CveGateOptions {
-    /// Vulnerability reports (OSV, Grype, Trivy, CycloneDX); at least one.
-    pub reports: Vec<NamedDocument>,
-    /// The time waivers are judged at (RFC 3339).
-    pub now: String,
-    /// VEX documents (OpenVEX, CycloneDX).
-    pub vex: Option<Vec<NamedDocument>>,
-    /// The waivers file (YAML or JSON).
-    pub waivers: Option<Bytes>,
-    /// The gate policy (YAML or JSON); default: block CVSS 7.0 and above.
-    pub policy: Option<Bytes>,
-    /// `auto` (default), `osv`, `grype`, `trivy`, `cyclonedx`.
-    pub format: Option<String>,
-}
-
-/// Owned inputs of the gate (sync or on the thread pool).
-pub struct CveGate {
-    reports: Vec<(String, Vec<u8>)>,
-    vex: Vec<(String, Vec<u8>)>,
-    waivers: Option<Vec<u8>>,
-    policy: Option<Vec<u8>>,
-    now: vuln::Timestamp,
-    format: vuln::ReportFormat,
-}
-
-fn owned(docs: Vec<NamedDocument>) -> Vec<(String, Vec<u8>)> {
-    docs.into_iter()
-        .map(|d| {
-            let data = bytes(&d.data).to_vec();
-            (d.name, data)
-        })
-        .collect()
-}
+/// `cveGate`'s options: `cos_supplychain::vuln::GateConfig` in camelCase
+/// (the time and format checked here, so that `cveGateAsync` throws for
+/// them as `cveGate` does).
+pub struct CveGate(vuln::GateConfig);
 
 impl CveGate {
-    fn new(o: CveGateOptions) -> Result<Self> {
-        Ok(CveGate {
-            now: vuln::Timestamp::parse(&o.now).map_err(sc_err)?,
-            format: o
-                .format
-                .as_deref()
-                .unwrap_or("auto")
-                .parse()
-                .map_err(sc_err)?,
-            reports: owned(o.reports),
-            vex: owned(o.vex.unwrap_or_default()),
-            waivers: o.waivers.as_ref().map(|b| bytes(b).to_vec()),
-            policy: o.policy.as_ref().map(|b| bytes(b).to_vec()),
-        })
+    fn new(env: &Env, o: Unknown<'_>) -> Result<Self> {
+        let config: vuln::GateConfig = shape::options(
+            Some(json_arg(env, o, "cveGate options")?),
+            "cveGate options",
+        )?;
+        config.parsed().map_err(sc_err)?;
+        Ok(CveGate(config))
     }
 
     fn run(&self) -> std::result::Result<vuln::Verdict, cos_supplychain::Error> {
-        let mut docs = vuln::GateDocuments::at(self.now);
-        docs.format = self.format;
-        docs.reports = self
-            .reports
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect();
-        docs.vex = self
-            .vex
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect();
-        docs.waivers = self.waivers.as_deref();
-        docs.policy = self.policy.as_deref();
-        vuln::evaluate_documents(&docs)
+        self.0.evaluate()
     }
 }
 
@@ -593,14 +512,23 @@ impl CveVerdict {
 
 /// Judges vulnerability reports with VEX, waivers and a policy at `now`.
 #[napi]
-pub fn cve_gate(options: CveGateOptions) -> Result<CveVerdict> {
-    CveGate::new(options)?.run().map(CveVerdict).map_err(sc_err)
+pub fn cve_gate(
+    env: &Env,
+    #[napi(ts_arg_type = "CveGateOptions")] options: Unknown<'_>,
+) -> Result<CveVerdict> {
+    CveGate::new(env, options)?
+        .run()
+        .map(CveVerdict)
+        .map_err(sc_err)
 }
 
 /// `cveGate` on the libuv thread pool.
 #[napi(ts_return_type = "Promise<CveVerdict>")]
-pub fn cve_gate_async(options: CveGateOptions) -> Result<AsyncTask<CveGate>> {
-    Ok(AsyncTask::new(CveGate::new(options)?))
+pub fn cve_gate_async(
+    env: &Env,
+    #[napi(ts_arg_type = "CveGateOptions")] options: Unknown<'_>,
+) -> Result<AsyncTask<CveGate>> {
+    Ok(AsyncTask::new(CveGate::new(env, options)?))
 }
 
 /// `osv`, `grype`, `trivy` or `cyclonedx`, from a report's content.

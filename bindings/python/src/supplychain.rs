@@ -151,17 +151,13 @@ impl Sbom {
         tool_name: Option<String>,
         tool_version: Option<String>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let format: sbom::Format = format.parse().map_err(sc_err)?;
-        let mut options = sbom::WriteOptions::at(created);
-        if let Some(name) = tool_name {
-            options.tool_name = name;
-        }
-        if let Some(version) = tool_version {
-            options.tool_version = version;
-        }
-        let out = py
-            .detach(|| self.0.write(format, &options))
-            .map_err(sc_err)?;
+        let options = sbom::WriteConfig {
+            format: format.to_owned(),
+            created,
+            tool_name,
+            tool_version,
+        };
+        let out = py.detach(|| options.write(&self.0)).map_err(sc_err)?;
         Ok(PyBytes::new(py, &out))
     }
 
@@ -405,22 +401,23 @@ pub(crate) fn cve_gate(
     policy: Option<Vec<u8>>,
     format: &str,
 ) -> PyResult<CveVerdict> {
-    let now = vuln::Timestamp::parse(now).map_err(sc_err)?;
-    let format: vuln::ReportFormat = format.parse().map_err(sc_err)?;
-    let vex = vex.unwrap_or_default();
-    let mut docs = vuln::GateDocuments::at(now);
-    docs.format = format;
-    docs.reports = reports
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
-    docs.vex = vex
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
-    docs.waivers = waivers.as_deref();
-    docs.policy = policy.as_deref();
-    py.detach(|| vuln::evaluate_documents(&docs))
+    let named = |docs: Vec<(String, Vec<u8>)>| -> Vec<vuln::NamedDocument> {
+        docs.into_iter()
+            .map(|(name, data)| vuln::NamedDocument {
+                name,
+                data: cos_core::shape::Blob(data),
+            })
+            .collect()
+    };
+    let config = vuln::GateConfig {
+        reports: named(reports),
+        now: now.to_owned(),
+        vex: named(vex.unwrap_or_default()),
+        waivers: waivers.map(cos_core::shape::Blob),
+        policy: policy.map(cos_core::shape::Blob),
+        format: Some(format.to_owned()),
+    };
+    py.detach(|| config.evaluate())
         .map(CveVerdict)
         .map_err(sc_err)
 }

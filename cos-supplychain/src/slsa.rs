@@ -714,6 +714,30 @@ pub fn is_bundle(json: &[u8]) -> bool {
         .is_some_and(|v| v.get("mediaType").is_some())
 }
 
+/// The options of a binding's `attestProvenance` / `attest_provenance`
+/// (ADR-0020).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttestConfig {
+    /// `dsse` (default) or `sigstore-bundle` ([`SignatureFormat`]).
+    pub format: String,
+}
+
+impl Default for AttestConfig {
+    fn default() -> Self {
+        AttestConfig {
+            format: SignatureFormat::Dsse.name().to_owned(),
+        }
+    }
+}
+
+impl AttestConfig {
+    /// The signature format named.
+    pub fn signature_format(&self) -> Result<SignatureFormat> {
+        self.format.parse()
+    }
+}
+
 /// How [`attest`] signs provenance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -525,3 +525,16 @@ fn cve_gate_stubs_match_gate_config() {
     let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, fields::<GateConfig>(), "_native.pyi `cve_gate`");
 }
+
+#[test]
+fn attest_stubs_match_attest_config() {
+    check_pyi(
+        &read("bindings/python/python/companyos/_native.pyi"),
+        fields::<cos_supplychain::slsa::AttestConfig>(),
+        &serde_json::to_value(cos_supplychain::slsa::AttestConfig::default()).unwrap(),
+        &[("", "attest_provenance")],
+        &["build", "subjects", "key"],
+    );
+    let dts = read("bindings/node/index.d.ts");
+    assert_eq!(ts_interface(&dts, "AttestOptions"), ["format"]);
+}

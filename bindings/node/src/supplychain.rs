@@ -359,13 +359,6 @@ pub fn provenance_statement<'e>(
     json_out(env, &st)
 }
 
-/// Options of `attestProvenance`.
-#[napi(object)]
-pub struct AttestOptions {
-    /// `dsse` (default) or `sigstore-bundle`.
-    pub format: Option<String>,
-}
-
 /// Signed SLSA provenance: a DSSE envelope or a Sigstore bundle (JSON bytes).
 #[napi]
 pub fn attest_provenance(
@@ -373,14 +366,11 @@ pub fn attest_provenance(
     #[napi(ts_arg_type = "Bytes | BuildDescription")] build: BuildInput<'_>,
     subjects: Vec<SubjectInput>,
     key: ClassInstance<'_, SigningKey>,
-    options: Option<AttestOptions>,
+    #[napi(ts_arg_type = "AttestOptions")] options: Option<Unknown<'_>>,
 ) -> Result<Buffer> {
-    let format: slsa::SignatureFormat = options
-        .and_then(|o| o.format)
-        .as_deref()
-        .unwrap_or("dsse")
-        .parse()
-        .map_err(sc_err)?;
+    let options: slsa::AttestConfig =
+        shape::options(json_opt(env, options)?, "attestProvenance options")?;
+    let format = options.signature_format().map_err(sc_err)?;
     let build = build_description(env, build)?;
     slsa::attest(&build, self::subjects(subjects)?, &key.0, format)
         .map(Buffer::from)

@@ -324,7 +324,11 @@ pub(crate) fn attest_provenance<'py>(
     key: &SigningKey,
     format: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let format: slsa::SignatureFormat = format.parse().map_err(sc_err)?;
+    let format = slsa::AttestConfig {
+        format: format.to_owned(),
+    }
+    .signature_format()
+    .map_err(sc_err)?;
     let build = build_description(build)?;
     let subjects = self::subjects(subjects)?;
     let out = py

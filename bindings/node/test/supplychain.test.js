@@ -322,6 +322,8 @@ test('cveGate errors', async () => {
   await assert.rejects(cos.cveGateAsync({ reports: grype, now, policy: 'threshold: 11' }), code('invalid_gate_policy'));
   assert.throws(() => cos.cveGateAsync({ reports: grype, now: 'yesterday' }), code('invalid_time'));
   assert.throws(() => cos.cveGate({ now }), code('InvalidArg'));
+  // Options are cos_supplychain::vuln::GateConfig: an unknown key is refused, naming the known ones.
+  assert.throws(() => cos.cveGate({ reports: grype, now, waiver: 'x' }), code('InvalidArg', /unknown option `waiver`.*waivers/));
 });
 
 test('detectReportFormat and cvssScore', () => {

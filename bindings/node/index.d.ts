@@ -1019,7 +1019,8 @@ export interface SbomHash {
 
 /** One component of an SBOM (the model, not a CycloneDX or SPDX document). */
 export interface SbomComponent {
-  bom_ref: string;
+  /** The component's reference (CycloneDX `bom-ref`, SPDX `SPDXID`). */
+  bomRef: string;
   /** `library`, `application`, `framework`, `container`, … */
   kind: string;
   group: string | null;
@@ -1039,7 +1040,7 @@ export interface SbomComponent {
 export interface SbomModel {
   root: SbomComponent | null;
   components: SbomComponent[];
-  /** bom_ref → the bom_refs it depends on (no entry: unknown). */
+  /** bomRef → the bomRefs it depends on (no entry: unknown). */
   dependencies: Record<string, string[]>;
   properties: Record<string, string>;
 }
@@ -1094,7 +1095,7 @@ export declare class Sbom {
   /** What changed from this SBOM to `after`. */
   diff(after: Sbom): SbomDiff;
   get root(): SbomComponent | null;
-  /** The components other than the root, sorted by `bom_ref`. */
+  /** The components other than the root, sorted by `bomRef`. */
   get components(): SbomComponent[];
   /** Components including the root. */
   get size(): number;

@@ -390,6 +390,16 @@ fn result_interfaces_match_result_structs() {
         &config.verify(&envelope, b"artifact").unwrap(),
         "VerifiedProvenance",
     );
+
+    // The SBOM model's component (cos's shape; CycloneDX/SPDX documents keep their keys).
+    let sbom = cos_supplychain::sbom::Sbom::from_json(
+        br#"{"bomFormat": "CycloneDX", "specVersion": "1.6",
+             "components": [{"type": "library", "name": "left-pad", "version": "1.3.0",
+                             "bom-ref": "pkg:npm/left-pad@1.3.0", "purl": "pkg:npm/left-pad@1.3.0"}]}"#,
+    )
+    .unwrap();
+    check_result(&sbom.components[0], "SbomComponent");
+    check_result(&sbom, "SbomModel");
     check_result(
         &cos_policy::TestRun {
             report: Value::Array(vec![]),

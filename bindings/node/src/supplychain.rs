@@ -121,16 +121,17 @@ impl Sbom {
         SbomDiff(self.0.diff(&after.0))
     }
 
-    /// The root component, or `null`.
+    /// The root component, or `null` (cos's model: its fields in camelCase,
+    /// `bomRef`; the documents `write` gives keep their standard keys).
     #[napi(getter, ts_return_type = "SbomComponent | null")]
     pub fn root<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.root)
+        shape_out(env, &self.0.root)
     }
 
     /// The other components, sorted by `bom_ref`.
     #[napi(getter, ts_return_type = "SbomComponent[]")]
     pub fn components<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.components)
+        shape_out(env, &self.0.components)
     }
 
     /// Components including the root.
@@ -143,7 +144,7 @@ impl Sbom {
     /// The model: `root`, `components`, `dependencies`, `properties`.
     #[napi(ts_return_type = "SbomModel")]
     pub fn to_object<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0)
+        shape_out(env, &self.0)
     }
 
     /// `Sbom(root=…, components=N)`.

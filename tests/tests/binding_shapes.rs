@@ -367,6 +367,26 @@ fn result_interfaces_match_result_structs() {
         .unwrap();
     check_result(&verified, "SigstoreVerified");
 
+    // `dsseVerify`: cos_core::dsse::Verified, and the payload as a Buffer.
+    let env = cos_core::dsse::Envelope::sign("text/plain", b"hi", &[&key as &dyn cos_core::Signer])
+        .unwrap();
+    let dsse = env
+        .verify(&[key.public_key() as &dyn cos_core::Verifier], 1, None)
+        .unwrap();
+    let dts = read("bindings/node/index.d.ts");
+    let mut got = ts_interface(&dts, "DsseVerified");
+    let mut want: Vec<String> = serde_json::to_value(&dsse)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| camel(k))
+        .chain(["payload".to_owned()])
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "index.d.ts `DsseVerified`");
+
     use cos_supplychain::slsa;
     let build = slsa::BuildDescription::from_json(
         br#"{"builder_id": "https://ci.example.com/builders/release@v2",

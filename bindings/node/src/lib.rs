@@ -28,7 +28,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, ToNapiValue, Uint8Array,
+    AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, Object, ToNapiValue,
+    Uint8Array,
 };
 use napi::{Env, JSON, JsValue, ScopedTask, Status, Task, Unknown};
 use napi_derive::napi;
@@ -357,43 +358,39 @@ pub fn dsse_sign(
     Ok(env.to_json().into())
 }
 
-/// What `dsseVerify` returns.
-#[napi(object)]
-pub struct DsseVerified {
-    /// The verified payload.
-    pub payload: Buffer,
-    /// Its payload type.
-    pub payload_type: String,
-    /// Key ids of the keys whose signatures verified.
-    pub key_ids: Vec<String>,
-}
-
 /// Verifies a DSSE envelope against public keys (SPKI PEM texts): at least
 /// `threshold` (default 1) distinct keys must have signed, and the payload
 /// type must be `payloadType` when given.
-#[napi]
-pub fn dsse_verify(
+#[napi(ts_return_type = "DsseVerified")]
+pub fn dsse_verify<'e>(
+    env: &'e Env,
     envelope: Bytes,
     public_keys_pem: Vec<String>,
     threshold_keys: Option<i64>,
     payload_type: Option<String>,
-) -> Result<DsseVerified> {
+) -> Result<Object<'e>> {
     let keys = public_keys(&public_keys_pem)?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
-    let env = cos_core::dsse::Envelope::from_json(bytes(&envelope)).map_err(core_err)?;
-    let verified = env
+    let parsed = cos_core::dsse::Envelope::from_json(bytes(&envelope)).map_err(core_err)?;
+    let verified = parsed
         .verify(
             &verifiers,
             threshold(threshold_keys)?,
             payload_type.as_deref(),
         )
         .map_err(core_err)?;
-    Ok(DsseVerified {
-        payload: env.payload.clone().into(),
-        payload_type: verified.payload_type,
-        key_ids: verified.key_ids,
-    })
+    // `cos_core::dsse::Verified` in camelCase, and the payload as a Buffer
+    // (bytes JSON cannot carry).
+    let parse: Function<'e, String, Object<'e>> = json_object(env)?
+        .get_named_property_unchecked("parse")
+        .map_err(|e| invalid_arg(e.reason))?;
+    let mut out = parse
+        .call(shape::to_text(&verified)?)
+        .map_err(|e| invalid_arg(e.reason))?;
+    out.set_named_property("payload", Buffer::from(parsed.payload))
+        .map_err(|e| invalid_arg(e.reason))?;
+    Ok(out)
 }
 
 /// A subject of an in-toto statement.

@@ -3,7 +3,7 @@
 
 Method: in bindings/node/src, the `#[napi(object)]` structs (attribute to
 closing brace) and the named option converters (store_options, count,
-millis, signature_options, approval_policy, ...: signature to closing
+millis, signature_options, approval_policy, approval_options, verify_config, ...: signature to closing
 brace); in bindings/python/src, every `#[pyo3(signature = ...)]` that has a
 keyword default, with the parameter list it annotates (attribute to the
 `) ->` line), the named option converters, and the `json!` results.
@@ -25,7 +25,7 @@ def block(lines, i):
     return 0
 
 
-CONVERTERS = r"(store_options|count|millis|signature_options|approval_policy|no_options|generate_options|cargo_options)"
+CONVERTERS = r"(store_options|count|millis|signature_options|approval_policy|approval_options|no_options|generate_options|cargo_options|verify_config)"
 tot = {}
 
 

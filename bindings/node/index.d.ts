@@ -186,14 +186,18 @@ export declare function dsseVerify(
 /** A Sigstore bundle (v0.3 JSON bytes, cosign's public-key hint, no log entry) signing `artifact`. */
 export declare function sigstoreSignBlob(artifact: Bytes, key: SigningKey): Buffer;
 
-/** What `sigstoreVerifyBlob` returns. */
+/** What `sigstoreVerifyBlob` and `sigstoreVerifyBlobKeyless` return (`cos_core::sigstore::VerifiedBlob`). */
 export interface SigstoreVerified {
-  /** Id of the key whose signature verified. */
+  /** Id of the key whose signature verified (key mode); empty for a keyless bundle. */
   keyId: string;
+  /** The certificate identity (SAN) a keyless bundle was verified for; `null` in key mode. */
+  identity: string | null;
+  /** The OIDC issuer a keyless bundle was verified for; `null` in key mode. */
+  issuer: string | null;
   /** `sha256:<hex>` of the artifact. */
   artifactDigest: string;
-  /** The DSSE payload type, when the bundle held an envelope. */
-  payloadType?: string;
+  /** The DSSE payload type, when the bundle held an envelope (else `null`). */
+  payloadType: string | null;
   /** Transparency-log entries the bundle carries (not checked in key mode). */
   uncheckedTlogEntries: number;
   /** RFC 3161 timestamps the bundle carries (not checked in key mode). */
@@ -212,17 +216,8 @@ export declare function sigstoreVerifyBlob(
   publicKeyPem: string,
 ): SigstoreVerified;
 
-/** What `sigstoreVerifyBlobKeyless` returns. */
-export interface KeylessVerified {
-  /** The certificate identity (SAN) that signed. */
-  identity: string;
-  /** Its OIDC issuer. */
-  issuer: string;
-  /** `sha256:<hex>` of the artifact. */
-  artifactDigest: string;
-  /** The DSSE payload type, when the bundle held an envelope. */
-  payloadType?: string;
-}
+/** What `sigstoreVerifyBlobKeyless` returns: a `SigstoreVerified` with `identity` and `issuer` set. */
+export type KeylessVerified = SigstoreVerified;
 
 /**
  * Verifies `artifact` against a keyless Sigstore bundle, offline, with a
@@ -287,15 +282,15 @@ export interface SignatureOptions {
 export interface VerifiedSignature {
   /** The signed claims (`files`, `keyid`, `scope`…) as OPA writes them. */
   claims: { files: { name: string; hash: string; algorithm: string }[]; [key: string]: unknown };
-  /** The `kid` header, if any. */
-  keyId?: string;
+  /** The `kid` header, if any (else `null`). */
+  keyId: string | null;
 }
 
 /** Options of `Pack.runTests`. */
 export interface RunTestsOptions {
-  /** Only tests whose package or name matches (as `opa test --run`). */
+  /** Only tests whose package or name contains this (as `opa test --run`). */
   run?: string;
-  /** OPA's `--strict-builtin-errors`. */
+  /** OPA's `--strict-builtin-errors` (default false). */
   strictBuiltinErrors?: boolean;
 }
 
@@ -1024,7 +1019,8 @@ export interface SbomHash {
 
 /** One component of an SBOM (the model, not a CycloneDX or SPDX document). */
 export interface SbomComponent {
-  bom_ref: string;
+  /** The component's reference (CycloneDX `bom-ref`, SPDX `SPDXID`). */
+  bomRef: string;
   /** `library`, `application`, `framework`, `container`, … */
   kind: string;
   group: string | null;
@@ -1044,7 +1040,7 @@ export interface SbomComponent {
 export interface SbomModel {
   root: SbomComponent | null;
   components: SbomComponent[];
-  /** bom_ref → the bom_refs it depends on (no entry: unknown). */
+  /** bomRef → the bomRefs it depends on (no entry: unknown). */
   dependencies: Record<string, string[]>;
   properties: Record<string, string>;
 }
@@ -1099,7 +1095,7 @@ export declare class Sbom {
   /** What changed from this SBOM to `after`. */
   diff(after: Sbom): SbomDiff;
   get root(): SbomComponent | null;
-  /** The components other than the root, sorted by `bom_ref`. */
+  /** The components other than the root, sorted by `bomRef`. */
   get components(): SbomComponent[];
   /** Components including the root. */
   get size(): number;
@@ -1228,8 +1224,10 @@ export interface VerifiedProvenance {
   builderId: string;
   buildType: string;
   sourceUri: string;
-  sourceRef?: string;
-  sourceCommit?: string;
+  /** The source ref, when the provenance names one (else `null`). */
+  sourceRef: string | null;
+  /** The source commit, when the provenance names one (else `null`). */
+  sourceCommit: string | null;
   signer: string;
 }
 

@@ -101,8 +101,9 @@ pub struct Envelope {
     pub signatures: Vec<Signature>,
 }
 
-/// What a successful [`Envelope::verify`] established.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a successful [`Envelope::verify`] established (serialized, the
+/// bindings' result shape; ADR-0020).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verified {
     /// Ids of the distinct trusted keys whose signature verified, in the
     /// order the keys were given.

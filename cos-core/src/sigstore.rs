@@ -85,10 +85,13 @@ pub struct Bundle {
 }
 
 /// What [`Bundle::verify_blob`] (or another [`BlobVerifier`]) established.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialized, it is the bindings' result shape (ADR-0020): every field but
+/// `format`, the digest as `sha256:<hex>`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct VerifiedBlob {
     /// The bundle's form.
+    #[serde(skip)]
     pub format: BundleFormat,
     /// Id of the key whose signature verified (key mode); empty for a
     /// keyless bundle, whose signer is [`VerifiedBlob::identity`].

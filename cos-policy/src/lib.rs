@@ -54,6 +54,6 @@ pub use engine::json_numbers::check as check_json_numbers;
 pub use engine::{EngineConfig, EngineOptions, Input, InputRef, Output, PolicyEngine, to_rego_ref};
 pub use error::{DisclosureError, DistributionError, DlpError, Error, Result};
 pub use tester::{
-    Coverage, CoverageRow, FileCoverage, LineRange, SKIP_PREFIX, TestLocation, TestOutcome,
-    TestReport, TestResult, run_tests, run_tests_with_coverage,
+    Coverage, CoverageRow, FileCoverage, LineRange, RunTestsOptions, SKIP_PREFIX, TestLocation,
+    TestOutcome, TestReport, TestResult, TestRun, run_tests, run_tests_with_coverage,
 };

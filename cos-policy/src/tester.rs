@@ -178,6 +178,48 @@ pub(crate) fn test_modules(pack: &Pack) -> impl Iterator<Item = &Module> {
     pack.tests().iter().chain(bundle_tests)
 }
 
+/// The options of a binding's test run (`Pack.runTests` in Node,
+/// `Pack.run_tests` in Python): plain data, read by the bindings
+/// (ADR-0020).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunTestsOptions {
+    /// Run only tests whose package or name contains this (as `opa test --run`).
+    pub run: Option<String>,
+    /// OPA's `--strict-builtin-errors`.
+    pub strict_builtin_errors: bool,
+}
+
+impl RunTestsOptions {
+    /// Runs `pack`'s tests with these options ([`run_tests`]).
+    pub fn run_tests(&self, pack: &Pack) -> Result<TestReport> {
+        let options = EngineOptions {
+            strict_builtin_errors: self.strict_builtin_errors,
+            ..EngineOptions::default()
+        };
+        run_tests(pack, options, self.run.as_deref())
+    }
+}
+
+/// A test run as the bindings return it: OPA's JSON report
+/// ([`TestReport::to_json`]) and whether every test passed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestRun {
+    /// OPA's JSON test report (one object per test).
+    pub report: serde_json::Value,
+    /// Whether every test passed ([`TestReport::success`]).
+    pub success: bool,
+}
+
+impl From<&TestReport> for TestRun {
+    fn from(r: &TestReport) -> Self {
+        TestRun {
+            report: r.to_json(),
+            success: r.success(),
+        }
+    }
+}
+
 /// Runs every test of a pack.
 ///
 /// `filter`, when given, keeps tests whose `package.name` contains it (like

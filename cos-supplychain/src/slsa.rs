@@ -714,6 +714,30 @@ pub fn is_bundle(json: &[u8]) -> bool {
         .is_some_and(|v| v.get("mediaType").is_some())
 }
 
+/// The options of a binding's `attestProvenance` / `attest_provenance`
+/// (ADR-0020).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttestConfig {
+    /// `dsse` (default) or `sigstore-bundle` ([`SignatureFormat`]).
+    pub format: String,
+}
+
+impl Default for AttestConfig {
+    fn default() -> Self {
+        AttestConfig {
+            format: SignatureFormat::Dsse.name().to_owned(),
+        }
+    }
+}
+
+impl AttestConfig {
+    /// The signature format named.
+    pub fn signature_format(&self) -> Result<SignatureFormat> {
+        self.format.parse()
+    }
+}
+
 /// How [`attest`] signs provenance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -838,6 +862,73 @@ impl<'a> Trust<'a> {
             identity: Some(identity),
             issuer: Some(issuer),
         }
+    }
+}
+
+/// The options of a binding's `verifyProvenance` / `verify_provenance`
+/// (ADR-0020): what the provenance must say ([`Expectations`]) and whom
+/// to trust ([`Trust`]), as plain data. `builder_id` and `source_uri` are
+/// required.
+#[cfg(feature = "sigstore")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Expected builder id (without `@version`: any version).
+    pub builder_id: String,
+    /// Expected source repository (`github.com/acme/app`).
+    pub source_uri: String,
+    /// Expected branch (`main` or `refs/heads/main`).
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Expected tag (`v1.2.0` or `refs/tags/v1.2.0`).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Expected build type (exact).
+    #[serde(default)]
+    pub build_type: Option<String>,
+    /// The signer's public key (SPKI PEM).
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// Keyless: `trusted_root.json` ...
+    #[serde(default)]
+    pub trusted_root: Option<cos_core::shape::Blob>,
+    /// ... the certificate identity (SAN, exact) ...
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// ... and its OIDC issuer.
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+#[cfg(feature = "sigstore")]
+impl VerifyConfig {
+    /// The expectations these options name.
+    pub fn expectations(&self) -> Expectations {
+        Expectations {
+            builder_id: self.builder_id.clone(),
+            source_uri: self.source_uri.clone(),
+            branch: self.branch.clone(),
+            tag: self.tag.clone(),
+            build_type: self.build_type.clone(),
+        }
+    }
+
+    /// The trust these options name.
+    pub fn trust(&self) -> Trust<'_> {
+        Trust {
+            public_key: self.public_key.as_deref(),
+            trusted_root: self
+                .trusted_root
+                .as_ref()
+                .map(cos_core::shape::Blob::as_bytes),
+            identity: self.identity.as_deref(),
+            issuer: self.issuer.as_deref(),
+        }
+    }
+
+    /// [`verify_provenance`] with these options.
+    pub fn verify(&self, provenance: &[u8], artifact: &[u8]) -> Result<VerifiedProvenance> {
+        verify_provenance(provenance, artifact, &self.trust(), &self.expectations())
     }
 }
 

@@ -1,9 +1,7 @@
 //! `DisclosurePack`, `VerifiedDisclosure`, `verifyDisclosure`,
 //! `decideResidency`: cos_policy::disclosure, mapped.
 
-use cos_policy::disclosure::{
-    Approval, ApprovalPolicy, Dataset, DisclosurePackBuilder, ResidencyRequest, Timestamp,
-};
+use cos_policy::disclosure::{ApprovalConfig, DisclosurePackSpec, ResidencyRequest, Timestamp};
 use napi::bindgen_prelude::{Buffer, ClassInstance};
 use napi::{Env, Unknown};
 use napi_derive::napi;
@@ -11,75 +9,17 @@ use serde_json::Value;
 
 use crate::{
     Bytes, Engine, Result, SigningKey, bytes, core_err, from_value, invalid_arg, json_arg,
-    json_out, policy_err, public_keys, signers,
+    json_opt, json_out, policy_err, public_keys, shape, signers,
 };
 
 fn timestamp(s: &str) -> Result<Timestamp> {
     s.parse().map_err(policy_err)
 }
 
-/// What `new DisclosurePack(spec)` takes (times are RFC 3339 UTC).
-#[napi(object)]
-pub struct DisclosurePackSpec {
-    /// The pack's id.
-    pub id: String,
-    /// Who issues it.
-    pub issuer: String,
-    /// The purpose tag (`support`).
-    pub purpose: String,
-    /// The destination region (`US`); this or a party is required.
-    pub destination_region: Option<String>,
-    /// The receiving party.
-    pub destination_party: Option<String>,
-    /// Datasets in the pack's JSON form: `{id, classification, residency: [...], objects: [{name, digest}]}`.
-    pub datasets: Value,
-    /// Approvals: `{approver, role, time}`.
-    pub approvals: Option<Value>,
-    /// When it is made.
-    pub created: String,
-    /// When it expires.
-    pub expires: String,
-}
-
-/// Options of `verifyDisclosure` and `decideResidency`: what a pack needs
-/// besides a good signature.
-#[napi(object)]
-pub struct ApprovalOptions {
-    /// Fewest distinct approvers (default 1).
-    pub min_approvals: Option<i64>,
-    /// Roles some approval must carry each.
-    pub required_roles: Option<Vec<String>>,
-    /// Fewest distinct trusted keys that must have signed (default 1).
-    pub min_signatures: Option<i64>,
-    /// `verifyDisclosure` only: verify for this time (RFC 3339; default now).
-    pub now: Option<String>,
-    /// `decideResidency` only: the disclosure pack envelope.
-    pub envelope: Option<Bytes>,
-    /// `decideResidency` only: trusted keys (SPKI PEM).
-    pub trusted_keys: Option<Vec<String>>,
-}
-
-fn approval_policy(o: &ApprovalOptions) -> Result<ApprovalPolicy> {
-    let n = |v: Option<i64>, name: &str| -> Result<usize> {
-        usize::try_from(v.unwrap_or(1)).map_err(|_| invalid_arg(format!("{name} is negative")))
-    };
-    let mut p = ApprovalPolicy::new(n(o.min_approvals, "minApprovals")?)
-        .with_min_signatures(n(o.min_signatures, "minSignatures")?);
-    for r in o.required_roles.iter().flatten() {
-        p = p.with_required_role(r.clone());
-    }
-    Ok(p)
-}
-
-fn no_options() -> ApprovalOptions {
-    ApprovalOptions {
-        min_approvals: None,
-        required_roles: None,
-        min_signatures: None,
-        now: None,
-        envelope: None,
-        trusted_keys: None,
-    }
+/// Options of `verifyDisclosure` and `decideResidency`:
+/// `cos_policy::disclosure::ApprovalConfig` in camelCase.
+fn approval_options(env: &Env, o: Option<Unknown<'_>>) -> Result<ApprovalConfig> {
+    shape::options(json_opt(env, o)?, "approval options")
 }
 
 /// A validated disclosure pack.
@@ -90,30 +30,15 @@ pub struct DisclosurePack(cos_policy::disclosure::DisclosurePack);
 impl DisclosurePack {
     /// Builds and validates a pack (throws `disclosure_invalid`).
     #[napi(constructor)]
-    pub fn new(spec: DisclosurePackSpec) -> Result<Self> {
-        let datasets: Vec<Dataset> = from_value(spec.datasets, "list of datasets")?;
-        let approvals: Vec<Approval> = match spec.approvals {
-            Some(a) => from_value(a, "list of approvals")?,
-            None => Vec::new(),
-        };
-        let mut b = DisclosurePackBuilder::new(spec.id)
-            .issuer(spec.issuer)
-            .purpose(spec.purpose)
-            .created(timestamp(&spec.created)?)
-            .expires(timestamp(&spec.expires)?);
-        if let Some(r) = spec.destination_region {
-            b = b.destination_region(r.parse().map_err(core_err)?);
-        }
-        if let Some(p) = spec.destination_party {
-            b = b.destination_party(p);
-        }
-        for d in datasets {
-            b = b.dataset(d);
-        }
-        for a in approvals {
-            b = b.approval(a.approver, a.role, a.time);
-        }
-        b.build().map(DisclosurePack).map_err(policy_err)
+    pub fn new(
+        env: &Env,
+        #[napi(ts_arg_type = "DisclosurePackSpec")] spec: Unknown<'_>,
+    ) -> Result<Self> {
+        let spec: DisclosurePackSpec = shape::options(
+            Some(json_arg(env, spec, "disclosure pack spec")?),
+            "disclosure pack spec",
+        )?;
+        spec.build().map(DisclosurePack).map_err(policy_err)
     }
 
     /// Parses and validates the JSON form.
@@ -226,11 +151,12 @@ impl VerifiedDisclosure {
 /// Verifies a disclosure pack envelope against trusted keys (SPKI PEM).
 #[napi]
 pub fn verify_disclosure(
+    env: &Env,
     envelope: Bytes,
     trusted_keys: Vec<String>,
-    options: Option<ApprovalOptions>,
+    #[napi(ts_arg_type = "ApprovalOptions")] options: Option<Unknown<'_>>,
 ) -> Result<VerifiedDisclosure> {
-    let o = options.unwrap_or_else(no_options);
+    let o = approval_options(env, options)?;
     let keys = public_keys(&trusted_keys)?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
@@ -238,7 +164,7 @@ pub fn verify_disclosure(
         Some(t) => timestamp(t)?,
         None => Timestamp::now(),
     };
-    cos_policy::disclosure::verify(bytes(&envelope), &verifiers, now, &approval_policy(&o)?)
+    cos_policy::disclosure::verify(bytes(&envelope), &verifiers, now, &o.policy())
         .map(VerifiedDisclosure)
         .map_err(policy_err)
 }
@@ -251,21 +177,21 @@ pub fn decide_residency<'e>(
     engine: &Engine,
     entrypoint: String,
     request: Unknown<'_>,
-    options: Option<ApprovalOptions>,
+    #[napi(ts_arg_type = "ApprovalOptions")] options: Option<Unknown<'_>>,
 ) -> Result<Unknown<'e>> {
     let request: ResidencyRequest =
         from_value(json_arg(env, request, "request")?, "residency request")?;
-    let o = options.unwrap_or_else(no_options);
-    let keys = public_keys(o.trusted_keys.as_deref().unwrap_or_default())?;
+    let o = approval_options(env, options)?;
+    let keys = public_keys(&o.trusted_keys)?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
     let out = cos_policy::disclosure::decide_residency(
         &engine.0,
         &entrypoint,
         &request,
-        o.envelope.as_ref().map(bytes),
+        o.envelope.as_ref().map(cos_core::shape::Blob::as_bytes),
         &verifiers,
-        &approval_policy(&o)?,
+        &o.policy(),
     )
     .map_err(policy_err)?;
     json_out(env, &out)

@@ -28,7 +28,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{
-    AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, ToNapiValue, Uint8Array,
+    AsyncTask, Buffer, ClassInstance, Either, Function, JsObjectValue, Object, ToNapiValue,
+    Uint8Array,
 };
 use napi::{Env, JSON, JsValue, ScopedTask, Status, Task, Unknown};
 use napi_derive::napi;
@@ -234,10 +235,6 @@ fn json_out_opt<'e, T: serde::Serialize>(env: &'e Env, value: Option<&T>) -> Res
     }
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| invalid_arg(e.to_string()))
-}
-
 fn from_value<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| invalid_arg(format!("not a {what}: {e}")))
 }
@@ -361,43 +358,39 @@ pub fn dsse_sign(
     Ok(env.to_json().into())
 }
 
-/// What `dsseVerify` returns.
-#[napi(object)]
-pub struct DsseVerified {
-    /// The verified payload.
-    pub payload: Buffer,
-    /// Its payload type.
-    pub payload_type: String,
-    /// Key ids of the keys whose signatures verified.
-    pub key_ids: Vec<String>,
-}
-
 /// Verifies a DSSE envelope against public keys (SPKI PEM texts): at least
 /// `threshold` (default 1) distinct keys must have signed, and the payload
 /// type must be `payloadType` when given.
-#[napi]
-pub fn dsse_verify(
+#[napi(ts_return_type = "DsseVerified")]
+pub fn dsse_verify<'e>(
+    env: &'e Env,
     envelope: Bytes,
     public_keys_pem: Vec<String>,
     threshold_keys: Option<i64>,
     payload_type: Option<String>,
-) -> Result<DsseVerified> {
+) -> Result<Object<'e>> {
     let keys = public_keys(&public_keys_pem)?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
-    let env = cos_core::dsse::Envelope::from_json(bytes(&envelope)).map_err(core_err)?;
-    let verified = env
+    let parsed = cos_core::dsse::Envelope::from_json(bytes(&envelope)).map_err(core_err)?;
+    let verified = parsed
         .verify(
             &verifiers,
             threshold(threshold_keys)?,
             payload_type.as_deref(),
         )
         .map_err(core_err)?;
-    Ok(DsseVerified {
-        payload: env.payload.clone().into(),
-        payload_type: verified.payload_type,
-        key_ids: verified.key_ids,
-    })
+    // `cos_core::dsse::Verified` in camelCase, and the payload as a Buffer
+    // (bytes JSON cannot carry).
+    let parse: Function<'e, String, Object<'e>> = json_object(env)?
+        .get_named_property_unchecked("parse")
+        .map_err(|e| invalid_arg(e.reason))?;
+    let mut out = parse
+        .call(shape::to_text(&verified)?)
+        .map_err(|e| invalid_arg(e.reason))?;
+    out.set_named_property("payload", Buffer::from(parsed.payload))
+        .map_err(|e| invalid_arg(e.reason))?;
+    Ok(out)
 }
 
 /// A subject of an in-toto statement.
@@ -472,33 +465,6 @@ pub fn statement_verify<'e>(
 /// `cos_policy::SignatureOptions` in camelCase.
 fn signature_options(env: &Env, o: Option<Unknown<'_>>) -> Result<cos_policy::SignatureOptions> {
     shape::options(json_opt(env, o)?, "signature options")
-}
-
-/// What `Pack.verifySignature` returns.
-#[napi(object)]
-pub struct VerifiedSignature {
-    /// The signed claims (`files`, `keyid`, `scope`…), as OPA writes them.
-    pub claims: Value,
-    /// The `kid` header, if any.
-    pub key_id: Option<String>,
-}
-
-/// Options of `Pack.runTests`.
-#[napi(object)]
-pub struct RunTestsOptions {
-    /// Run only tests whose package or name matches (as `opa test --run`).
-    pub run: Option<String>,
-    /// OPA's `--strict-builtin-errors`.
-    pub strict_builtin_errors: Option<bool>,
-}
-
-/// What `Pack.runTests` returns.
-#[napi(object)]
-pub struct TestRun {
-    /// OPA's JSON test report (one object per test).
-    pub report: Value,
-    /// Whether every test passed.
-    pub success: bool,
 }
 
 /// A policy pack (or OPA bundle), checked and loaded with size limits.
@@ -605,42 +571,36 @@ impl Pack {
 
     /// Verifies the pack's `.signatures.json` against its files with a
     /// public key (SPKI PEM); throws naming the missing, extra or changed file.
-    #[napi(ts_args_type = "publicPem: string, options?: SignatureOptions")]
-    pub fn verify_signature(
+    #[napi(
+        ts_args_type = "publicPem: string, options?: SignatureOptions",
+        ts_return_type = "VerifiedSignature"
+    )]
+    pub fn verify_signature<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         public_pem: String,
         options: Option<Unknown<'_>>,
-    ) -> Result<VerifiedSignature> {
+    ) -> Result<Unknown<'e>> {
         let options = signature_options(env, options)?;
         let key = cos_core::PublicKey::from_pem(&public_pem).map_err(core_err)?;
         let v = self
             .0
             .verify_signature(&key, &options)
             .map_err(policy_err)?;
-        Ok(VerifiedSignature {
-            claims: to_value(&v.claims)?,
-            key_id: v.key_id,
-        })
+        shape_out(env, &v)
     }
 
     /// Runs the pack's tests like `opa test`.
-    #[napi]
-    pub fn run_tests(&self, options: Option<RunTestsOptions>) -> Result<TestRun> {
-        let mut engine_options = cos_policy::EngineOptions::default();
-        let mut run = None;
-        if let Some(o) = options {
-            if let Some(strict) = o.strict_builtin_errors {
-                engine_options.strict_builtin_errors = strict;
-            }
-            run = o.run;
-        }
-        let report =
-            cos_policy::run_tests(&self.0, engine_options, run.as_deref()).map_err(policy_err)?;
-        Ok(TestRun {
-            report: report.to_json(),
-            success: report.success(),
-        })
+    #[napi(ts_return_type = "TestRun")]
+    pub fn run_tests<'e>(
+        &self,
+        env: &'e Env,
+        #[napi(ts_arg_type = "RunTestsOptions")] options: Option<Unknown<'_>>,
+    ) -> Result<Unknown<'e>> {
+        let options: cos_policy::RunTestsOptions =
+            shape::options(json_opt(env, options)?, "runTests options")?;
+        let report = options.run_tests(&self.0).map_err(policy_err)?;
+        shape_out(env, &cos_policy::TestRun::from(&report))
     }
 
     /// `Pack(name=…, version=…, digest=…)`.
@@ -691,40 +651,20 @@ pub fn sigstore_sign_blob(artifact: Bytes, key: &SigningKey) -> Result<Buffer> {
         .map_err(core_err)
 }
 
-/// What `sigstoreVerifyBlob` established.
-#[napi(object)]
-pub struct SigstoreVerified {
-    /// Id of the key whose signature verified.
-    pub key_id: String,
-    /// `sha256:<hex>` of the artifact.
-    pub artifact_digest: String,
-    /// The DSSE payload type, when the bundle held an envelope.
-    pub payload_type: Option<String>,
-    /// Transparency-log entries the bundle carries (not checked in key mode).
-    pub unchecked_tlog_entries: u32,
-    /// RFC 3161 timestamps the bundle carries (not checked in key mode).
-    pub unchecked_timestamps: u32,
-}
-
 /// Verifies `artifact` against a Sigstore bundle (or cosign's older blob
 /// bundle) with a public key (SPKI PEM), offline.
-#[napi]
-pub fn sigstore_verify_blob(
+#[napi(ts_return_type = "SigstoreVerified")]
+pub fn sigstore_verify_blob<'e>(
+    env: &'e Env,
     artifact: Bytes,
     bundle: Bytes,
     public_key_pem: String,
-) -> Result<SigstoreVerified> {
+) -> Result<Unknown<'e>> {
     let key = cos_core::PublicKey::from_pem(&public_key_pem).map_err(core_err)?;
     let v = cos_core::sigstore::Bundle::from_json(bytes(&bundle))
         .and_then(|b| b.verify_blob(bytes(&artifact), &key))
         .map_err(core_err)?;
-    Ok(SigstoreVerified {
-        key_id: v.key_id,
-        artifact_digest: v.artifact_digest.to_string(),
-        payload_type: v.payload_type,
-        unchecked_tlog_entries: u32::try_from(v.unchecked_tlog_entries).unwrap_or(u32::MAX),
-        unchecked_timestamps: u32::try_from(v.unchecked_timestamps).unwrap_or(u32::MAX),
-    })
+    shape_out(env, &v)
 }
 
 fn supplychain_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
@@ -744,29 +684,17 @@ fn blob_verifier(
         .map_err(supplychain_err)
 }
 
-/// What `sigstoreVerifyBlobKeyless` established.
-#[napi(object)]
-pub struct KeylessVerified {
-    /// The certificate identity (SAN) that signed.
-    pub identity: String,
-    /// Its OIDC issuer.
-    pub issuer: String,
-    /// `sha256:<hex>` of the artifact.
-    pub artifact_digest: String,
-    /// The DSSE payload type, when the bundle held an envelope.
-    pub payload_type: Option<String>,
-}
-
 /// Verifies `artifact` against a keyless Sigstore bundle, offline, with a
 /// `trusted_root.json` for the expected identity (exact SAN) and issuer.
-#[napi]
-pub fn sigstore_verify_blob_keyless(
+#[napi(ts_return_type = "SigstoreVerified")]
+pub fn sigstore_verify_blob_keyless<'e>(
+    env: &'e Env,
     artifact: Bytes,
     bundle: Bytes,
     trusted_root: Bytes,
     identity: String,
     issuer: String,
-) -> Result<KeylessVerified> {
+) -> Result<Unknown<'e>> {
     let v = blob_verifier(
         None,
         Some(bytes(&trusted_root)),
@@ -775,34 +703,7 @@ pub fn sigstore_verify_blob_keyless(
     )?
     .verify_blob(bytes(&artifact), bytes(&bundle))
     .map_err(core_err)?;
-    Ok(KeylessVerified {
-        identity: v.identity.unwrap_or_default(),
-        issuer: v.issuer.unwrap_or_default(),
-        artifact_digest: v.artifact_digest.to_string(),
-        payload_type: v.payload_type,
-    })
-}
-
-/// Options of `fetchAndVerify` (the TypeScript `cos-policy-fetcher`'s
-/// `{url, cosignPath?}`, with a public key instead of a cosign binary).
-#[napi(object)]
-pub struct FetchOptions {
-    /// The pack: an `http(s):` URL, a path or a `file:` URL.
-    pub url: String,
-    /// The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack.
-    pub public_key: Option<String>,
-    /// Keyless instead: the `trusted_root.json` (text or bytes) ...
-    pub trusted_root: Option<Bytes>,
-    /// ... the certificate identity (exact SAN) that must have signed ...
-    pub identity: Option<String>,
-    /// ... and its OIDC issuer.
-    pub issuer: Option<String>,
-    /// The Sigstore bundle; default `<file>.sigstore.json` or `<file>.bundle`.
-    pub bundle: Option<Bytes>,
-    /// The `Digest` header value (`sha-256=<hex>` or RFC 3230 base64).
-    pub digest: Option<String>,
-    /// Unpack here (must not exist) instead of a new temporary directory.
-    pub dest: Option<String>,
+    shape_out(env, &v)
 }
 
 /// `fetchAndVerify` off the main thread.
@@ -840,19 +741,29 @@ impl Task for FetchAndVerify {
 /// Sigstore bundle with `publicKey`), unpacks it, and resolves to the
 /// directory. Rejections carry the fetcher's messages with a `code`.
 #[napi(ts_return_type = "Promise<string>")]
-pub fn fetch_and_verify(options: FetchOptions) -> Result<AsyncTask<FetchAndVerify>> {
+pub fn fetch_and_verify(
+    env: &Env,
+    #[napi(ts_arg_type = "FetchOptions")] options: Unknown<'_>,
+) -> Result<AsyncTask<FetchAndVerify>> {
+    let options: cos_policy::distribution::FetchConfig = shape::options(
+        Some(json_arg(env, options, "fetchAndVerify options")?),
+        "fetchAndVerify options",
+    )?;
     let key = blob_verifier(
         options.public_key.as_deref(),
-        options.trusted_root.as_ref().map(bytes),
+        options
+            .trusted_root
+            .as_ref()
+            .map(cos_core::shape::Blob::as_bytes),
         options.identity.as_deref(),
         options.issuer.as_deref(),
     )?;
     Ok(AsyncTask::new(FetchAndVerify {
         url: options.url,
         key,
-        bundle: options.bundle.as_ref().map(|b| bytes(b).to_vec()),
+        bundle: options.bundle.map(|b| b.0),
         digest: options.digest,
-        dest: options.dest.map(PathBuf::from),
+        dest: options.dest,
     }))
 }
 

@@ -4,7 +4,7 @@
 //! errors (`code` is `cos_supplychain::Error::code`).
 
 use napi::bindgen_prelude::{AsyncTask, Buffer, ClassInstance, Either3, Uint8Array};
-use napi::{Env, Task, Unknown};
+use napi::{Env, ScopedTask, Task, Unknown};
 use napi_derive::napi;
 
 use cos_supplychain::sbom::{self, GenerateOptions, LockfileKind};
@@ -12,7 +12,7 @@ use cos_supplychain::{license, slsa, vuln};
 
 use crate::{
     Bytes, Result, SigningKey, SubjectInput, bytes, invalid_arg, json_arg, json_opt, json_out,
-    rejection, shape,
+    rejection, shape, shape_out,
 };
 
 fn sc_err(e: cos_supplychain::Error) -> napi::Error<&'static str> {
@@ -24,19 +24,6 @@ fn sc_rejection(env: &Env, e: &cos_supplychain::Error) -> napi::Error {
 }
 
 // ---------------------------------------------------------------- SBOMs
-
-/// Options of `Sbom.write`.
-#[napi(object)]
-pub struct SbomWriteOptions {
-    /// `cyclonedx-1.6` (default), `cyclonedx-1.5` or `spdx-2.3`.
-    pub format: Option<String>,
-    /// Creation time, seconds since 1970 (`SOURCE_DATE_EPOCH`).
-    pub created: i64,
-    /// Tool recorded as the author (default `cos`).
-    pub tool_name: Option<String>,
-    /// Its version.
-    pub tool_version: Option<String>,
-}
 
 /// `Sbom.fromLockfile`'s options: `cos_supplychain::sbom::GenerateOptions`
 /// in camelCase, the fields a lockfile reads (`SbomOptions` in index.d.ts).
@@ -110,23 +97,16 @@ impl Sbom {
 
     /// The document in a format, at a creation time.
     #[napi]
-    pub fn write(&self, options: SbomWriteOptions) -> Result<Buffer> {
-        let format: sbom::Format = options
-            .format
-            .as_deref()
-            .unwrap_or("cyclonedx-1.6")
-            .parse()
-            .map_err(sc_err)?;
-        let created = u64::try_from(options.created)
-            .map_err(|_| invalid_arg(format!("created {} is negative", options.created)))?;
-        let mut w = sbom::WriteOptions::at(created);
-        if let Some(name) = options.tool_name {
-            w.tool_name = name;
-        }
-        if let Some(version) = options.tool_version {
-            w.tool_version = version;
-        }
-        self.0.write(format, &w).map(Buffer::from).map_err(sc_err)
+    pub fn write(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "SbomWriteOptions")] options: Unknown<'_>,
+    ) -> Result<Buffer> {
+        let options: sbom::WriteConfig = shape::options(
+            Some(json_arg(env, options, "SBOM write options")?),
+            "SBOM write options",
+        )?;
+        options.write(&self.0).map(Buffer::from).map_err(sc_err)
     }
 
     /// This SBOM merged with `other` (this one's root stays the root).
@@ -141,16 +121,17 @@ impl Sbom {
         SbomDiff(self.0.diff(&after.0))
     }
 
-    /// The root component, or `null`.
+    /// The root component, or `null` (cos's model: its fields in camelCase,
+    /// `bomRef`; the documents `write` gives keep their standard keys).
     #[napi(getter, ts_return_type = "SbomComponent | null")]
     pub fn root<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.root)
+        shape_out(env, &self.0.root)
     }
 
     /// The other components, sorted by `bom_ref`.
     #[napi(getter, ts_return_type = "SbomComponent[]")]
     pub fn components<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0.components)
+        shape_out(env, &self.0.components)
     }
 
     /// Components including the root.
@@ -163,7 +144,7 @@ impl Sbom {
     /// The model: `root`, `components`, `dependencies`, `properties`.
     #[napi(ts_return_type = "SbomModel")]
     pub fn to_object<'e>(&self, env: &'e Env) -> Result<Unknown<'e>> {
-        json_out(env, &self.0)
+        shape_out(env, &self.0)
     }
 
     /// `Sbom(root=…, components=N)`.
@@ -379,13 +360,6 @@ pub fn provenance_statement<'e>(
     json_out(env, &st)
 }
 
-/// Options of `attestProvenance`.
-#[napi(object)]
-pub struct AttestOptions {
-    /// `dsse` (default) or `sigstore-bundle`.
-    pub format: Option<String>,
-}
-
 /// Signed SLSA provenance: a DSSE envelope or a Sigstore bundle (JSON bytes).
 #[napi]
 pub fn attest_provenance(
@@ -393,241 +367,93 @@ pub fn attest_provenance(
     #[napi(ts_arg_type = "Bytes | BuildDescription")] build: BuildInput<'_>,
     subjects: Vec<SubjectInput>,
     key: ClassInstance<'_, SigningKey>,
-    options: Option<AttestOptions>,
+    #[napi(ts_arg_type = "AttestOptions")] options: Option<Unknown<'_>>,
 ) -> Result<Buffer> {
-    let format: slsa::SignatureFormat = options
-        .and_then(|o| o.format)
-        .as_deref()
-        .unwrap_or("dsse")
-        .parse()
-        .map_err(sc_err)?;
+    let options: slsa::AttestConfig =
+        shape::options(json_opt(env, options)?, "attestProvenance options")?;
+    let format = options.signature_format().map_err(sc_err)?;
     let build = build_description(env, build)?;
     slsa::attest(&build, self::subjects(subjects)?, &key.0, format)
         .map(Buffer::from)
         .map_err(sc_err)
 }
 
-/// What `verifyProvenance` expects and trusts.
-#[napi(object)]
-pub struct VerifyProvenanceOptions {
-    /// Expected builder id (without `@version`: any version).
-    pub builder_id: String,
-    /// Expected source repository (`github.com/acme/app`).
-    pub source_uri: String,
-    /// Expected branch (`main` or `refs/heads/main`).
-    pub branch: Option<String>,
-    /// Expected tag (`v1.2.0` or `refs/tags/v1.2.0`).
-    pub tag: Option<String>,
-    /// Expected build type (exact).
-    pub build_type: Option<String>,
-    /// The signer's public key (SPKI PEM).
-    pub public_key: Option<String>,
-    /// Keyless: `trusted_root.json` ...
-    pub trusted_root: Option<Bytes>,
-    /// ... the certificate identity (SAN, exact) ...
-    pub identity: Option<String>,
-    /// ... and its OIDC issuer.
-    pub issuer: Option<String>,
+/// `verifyProvenance`'s options: `cos_supplychain::slsa::VerifyConfig` in
+/// camelCase.
+fn verify_config(env: &Env, o: Unknown<'_>) -> Result<slsa::VerifyConfig> {
+    let v = json_arg(env, o, "verifyProvenance options")?;
+    shape::options(Some(v), "verifyProvenance options")
 }
 
-/// What `verifyProvenance` established.
-#[napi(object)]
-pub struct VerifiedProvenance {
-    /// The subject that names the artefact.
-    pub subject: String,
-    /// `sha256:<hex>` of the artefact.
-    pub artifact_digest: String,
-    /// The builder id, as the provenance gives it.
-    pub builder_id: String,
-    /// The build type.
-    pub build_type: String,
-    /// The source repository, normalised.
-    pub source_uri: String,
-    /// The source ref, when named.
-    pub source_ref: Option<String>,
-    /// The source commit, when named.
-    pub source_commit: Option<String>,
-    /// Who signed.
-    pub signer: String,
-}
-
-impl From<slsa::VerifiedProvenance> for VerifiedProvenance {
-    fn from(v: slsa::VerifiedProvenance) -> Self {
-        VerifiedProvenance {
-            subject: v.subject,
-            artifact_digest: v.artifact_digest,
-            builder_id: v.builder_id,
-            build_type: v.build_type,
-            source_uri: v.source_uri,
-            source_ref: v.source_ref,
-            source_commit: v.source_commit,
-            signer: v.signer,
-        }
-    }
-}
-
-/// Owned arguments of a verification (sync or on the thread pool).
+/// Owned arguments of a verification on the thread pool.
 pub struct VerifyProvenance {
     provenance: Vec<u8>,
     artifact: Vec<u8>,
-    expect: slsa::Expectations,
-    public_key: Option<String>,
-    trusted_root: Option<Vec<u8>>,
-    identity: Option<String>,
-    issuer: Option<String>,
+    config: slsa::VerifyConfig,
 }
 
-impl VerifyProvenance {
-    fn new(provenance: &Bytes, artifact: &Bytes, o: VerifyProvenanceOptions) -> Self {
-        let mut expect = slsa::Expectations::new(o.builder_id, o.source_uri);
-        if let Some(b) = o.branch {
-            expect = expect.branch(b);
-        }
-        if let Some(t) = o.tag {
-            expect = expect.tag(t);
-        }
-        if let Some(t) = o.build_type {
-            expect = expect.build_type(t);
-        }
-        VerifyProvenance {
-            provenance: bytes(provenance).to_vec(),
-            artifact: bytes(artifact).to_vec(),
-            expect,
-            public_key: o.public_key,
-            trusted_root: o.trusted_root.as_ref().map(|b| bytes(b).to_vec()),
-            identity: o.identity,
-            issuer: o.issuer,
-        }
-    }
-
-    fn run(&self) -> std::result::Result<slsa::VerifiedProvenance, cos_supplychain::Error> {
-        let mut trust = slsa::Trust::default();
-        trust.public_key = self.public_key.as_deref();
-        trust.trusted_root = self.trusted_root.as_deref();
-        trust.identity = self.identity.as_deref();
-        trust.issuer = self.issuer.as_deref();
-        slsa::verify_provenance(&self.provenance, &self.artifact, &trust, &self.expect)
-    }
-}
-
-impl Task for VerifyProvenance {
+impl<'task> ScopedTask<'task> for VerifyProvenance {
     type Output = std::result::Result<slsa::VerifiedProvenance, cos_supplychain::Error>;
-    type JsValue = VerifiedProvenance;
+    type JsValue = Unknown<'task>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self.run())
+        Ok(self.config.verify(&self.provenance, &self.artifact))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<VerifiedProvenance> {
-        output
-            .map(VerifiedProvenance::from)
-            .map_err(|e| sc_rejection(&env, &e))
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Unknown<'task>> {
+        let v = output.map_err(|e| sc_rejection(env, &e))?;
+        shape_out(env, &v).map_err(|e| rejection(env, e.status, e.reason))
     }
 }
 
 /// Verifies SLSA provenance for `artifact` as `cos verify provenance` does.
-#[napi]
-pub fn verify_provenance(
+#[napi(ts_return_type = "VerifiedProvenance")]
+pub fn verify_provenance<'e>(
+    env: &'e Env,
     provenance: Bytes,
     artifact: Bytes,
-    options: VerifyProvenanceOptions,
-) -> Result<VerifiedProvenance> {
-    VerifyProvenance::new(&provenance, &artifact, options)
-        .run()
-        .map(VerifiedProvenance::from)
-        .map_err(sc_err)
+    #[napi(ts_arg_type = "VerifyProvenanceOptions")] options: Unknown<'_>,
+) -> Result<Unknown<'e>> {
+    let v = verify_config(env, options)?
+        .verify(bytes(&provenance), bytes(&artifact))
+        .map_err(sc_err)?;
+    shape_out(env, &v)
 }
 
 /// `verifyProvenance` on the libuv thread pool.
 #[napi(ts_return_type = "Promise<VerifiedProvenance>")]
 pub fn verify_provenance_async(
+    env: &Env,
     provenance: Bytes,
     artifact: Bytes,
-    options: VerifyProvenanceOptions,
-) -> AsyncTask<VerifyProvenance> {
-    AsyncTask::new(VerifyProvenance::new(&provenance, &artifact, options))
+    #[napi(ts_arg_type = "VerifyProvenanceOptions")] options: Unknown<'_>,
+) -> Result<AsyncTask<VerifyProvenance>> {
+    Ok(AsyncTask::new(VerifyProvenance {
+        provenance: bytes(&provenance).to_vec(),
+        artifact: bytes(&artifact).to_vec(),
+        config: verify_config(env, options)?,
+    }))
 }
 
 // ---------------------------------------------------------------- CVE gate
 
-/// A named document (a report or VEX file).
-#[napi(object)]
-pub struct NamedDocument {
-    /// The name recorded in the verdict (a file name).
-    pub name: String,
-    /// Its bytes (or text).
-    pub data: Bytes,
-}
-
-/// The inputs of `cveGate`.
-#[napi(object)]
-pub struct CveGateOptions {
-    /// Vulnerability reports (OSV, Grype, Trivy, CycloneDX); at least one.
-    pub reports: Vec<NamedDocument>,
-    /// The time waivers are judged at (RFC 3339).
-    pub now: String,
-    /// VEX documents (OpenVEX, CycloneDX).
-    pub vex: Option<Vec<NamedDocument>>,
-    /// The waivers file (YAML or JSON).
-    pub waivers: Option<Bytes>,
-    /// The gate policy (YAML or JSON); default: block CVSS 7.0 and above.
-    pub policy: Option<Bytes>,
-    /// `auto` (default), `osv`, `grype`, `trivy`, `cyclonedx`.
-    pub format: Option<String>,
-}
-
-/// Owned inputs of the gate (sync or on the thread pool).
-pub struct CveGate {
-    reports: Vec<(String, Vec<u8>)>,
-    vex: Vec<(String, Vec<u8>)>,
-    waivers: Option<Vec<u8>>,
-    policy: Option<Vec<u8>>,
-    now: vuln::Timestamp,
-    format: vuln::ReportFormat,
-}
-
-fn owned(docs: Vec<NamedDocument>) -> Vec<(String, Vec<u8>)> {
-    docs.into_iter()
-        .map(|d| {
-            let data = bytes(&d.data).to_vec();
-            (d.name, data)
-        })
-        .collect()
-}
+/// `cveGate`'s options: `cos_supplychain::vuln::GateConfig` in camelCase
+/// (the time and format checked here, so that `cveGateAsync` throws for
+/// them as `cveGate` does).
+pub struct CveGate(vuln::GateConfig);
 
 impl CveGate {
-    fn new(o: CveGateOptions) -> Result<Self> {
-        Ok(CveGate {
-            now: vuln::Timestamp::parse(&o.now).map_err(sc_err)?,
-            format: o
-                .format
-                .as_deref()
-                .unwrap_or("auto")
-                .parse()
-                .map_err(sc_err)?,
-            reports: owned(o.reports),
-            vex: owned(o.vex.unwrap_or_default()),
-            waivers: o.waivers.as_ref().map(|b| bytes(b).to_vec()),
-            policy: o.policy.as_ref().map(|b| bytes(b).to_vec()),
-        })
+    fn new(env: &Env, o: Unknown<'_>) -> Result<Self> {
+        let config: vuln::GateConfig = shape::options(
+            Some(json_arg(env, o, "cveGate options")?),
+            "cveGate options",
+        )?;
+        config.parsed().map_err(sc_err)?;
+        Ok(CveGate(config))
     }
 
     fn run(&self) -> std::result::Result<vuln::Verdict, cos_supplychain::Error> {
-        let mut docs = vuln::GateDocuments::at(self.now);
-        docs.format = self.format;
-        docs.reports = self
-            .reports
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect();
-        docs.vex = self
-            .vex
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect();
-        docs.waivers = self.waivers.as_deref();
-        docs.policy = self.policy.as_deref();
-        vuln::evaluate_documents(&docs)
+        self.0.evaluate()
     }
 }
 
@@ -677,14 +503,23 @@ impl CveVerdict {
 
 /// Judges vulnerability reports with VEX, waivers and a policy at `now`.
 #[napi]
-pub fn cve_gate(options: CveGateOptions) -> Result<CveVerdict> {
-    CveGate::new(options)?.run().map(CveVerdict).map_err(sc_err)
+pub fn cve_gate(
+    env: &Env,
+    #[napi(ts_arg_type = "CveGateOptions")] options: Unknown<'_>,
+) -> Result<CveVerdict> {
+    CveGate::new(env, options)?
+        .run()
+        .map(CveVerdict)
+        .map_err(sc_err)
 }
 
 /// `cveGate` on the libuv thread pool.
 #[napi(ts_return_type = "Promise<CveVerdict>")]
-pub fn cve_gate_async(options: CveGateOptions) -> Result<AsyncTask<CveGate>> {
-    Ok(AsyncTask::new(CveGate::new(options)?))
+pub fn cve_gate_async(
+    env: &Env,
+    #[napi(ts_arg_type = "CveGateOptions")] options: Unknown<'_>,
+) -> Result<AsyncTask<CveGate>> {
+    Ok(AsyncTask::new(CveGate::new(env, options)?))
 }
 
 /// `osv`, `grype`, `trivy` or `cyclonedx`, from a report's content.

@@ -28,6 +28,9 @@ test('sigstoreSignBlob / sigstoreVerifyBlob round trip and tampers', () => {
   assert.equal(ok.keyId, key.keyId);
   assert.equal(ok.artifactDigest, cos.digest('artifact'));
   assert.equal(ok.uncheckedTlogEntries, 0);
+  // The one result shape (cos_core::sigstore::VerifiedBlob): no identity in key mode.
+  assert.equal(ok.identity, null);
+  assert.equal(ok.payloadType, null);
   assert.throws(() => cos.sigstoreVerifyBlob('artifact!', bundle, key.publicPem()), code('artifact_mismatch'));
   const other = cos.SigningKey.generate('ecdsa-p256');
   assert.throws(() => cos.sigstoreVerifyBlob('artifact', bundle, other.publicPem()), code('signature_invalid'));
@@ -137,6 +140,7 @@ test('sigstoreVerifyBlobKeyless on a bundle published by others', () => {
   const ok = cos.sigstoreVerifyBlobKeyless(blob, bundle, root, ...COSIGN_ID);
   assert.equal(ok.identity, COSIGN_ID[0]);
   assert.equal(ok.issuer, COSIGN_ID[1]);
+  assert.equal(ok.keyId, '');
   assert.equal(ok.artifactDigest, cos.digest(blob));
   assert.throws(() => cos.sigstoreVerifyBlobKeyless(blob, bundle, root, 'x@example.com', COSIGN_ID[1]), code('bundle_not_trusted'));
   assert.throws(() => cos.sigstoreVerifyBlobKeyless(Buffer.concat([blob, Buffer.from('!')]), bundle, root, ...COSIGN_ID), code('artifact_mismatch'));

@@ -53,6 +53,9 @@ test('SBOMs from every lockfile, written in every format, reproducibly', () => {
     assert.equal(sbom.size, sbom.components.length + 1, file);
     assert.ok(sbom.components.length > 0 && sbom.components.every((c) => c.purl.startsWith(purl)), file);
     assert.ok(sbom.root);
+    // cos's model is camelCase (bomRef); the dependency graph's keys are those references.
+    assert.ok(sbom.components.every((c) => typeof c.bomRef === 'string' && !('bom_ref' in c)), file);
+    assert.ok(Object.keys(sbom.toObject().dependencies).every((r) => r === sbom.root.bomRef || sbom.components.some((c) => c.bomRef === r)), file);
     assert.match(String(sbom), /^Sbom\(root=/);
     assert.deepEqual(Object.keys(sbom.toObject()).sort(), ['components', 'dependencies', 'properties', 'root']);
     for (const format of ['cyclonedx-1.6', 'cyclonedx-1.5', 'spdx-2.3']) {
@@ -322,6 +325,8 @@ test('cveGate errors', async () => {
   await assert.rejects(cos.cveGateAsync({ reports: grype, now, policy: 'threshold: 11' }), code('invalid_gate_policy'));
   assert.throws(() => cos.cveGateAsync({ reports: grype, now: 'yesterday' }), code('invalid_time'));
   assert.throws(() => cos.cveGate({ now }), code('InvalidArg'));
+  // Options are cos_supplychain::vuln::GateConfig: an unknown key is refused, naming the known ones.
+  assert.throws(() => cos.cveGate({ reports: grype, now, waiver: 'x' }), code('InvalidArg', /unknown option `waiver`.*waivers/));
 });
 
 test('detectReportFormat and cvssScore', () => {

@@ -1,28 +1,14 @@
 //! `companyos.policy` disclosure packs and the residency decision:
 //! cos_policy::disclosure, mapped.
 
-use cos_policy::disclosure::{
-    Approval, ApprovalPolicy, Dataset, DisclosurePackBuilder, ResidencyRequest, Timestamp,
-};
+use cos_policy::disclosure::{ApprovalPolicy, DisclosurePackSpec, ResidencyRequest, Timestamp};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
-use crate::{Engine, SigningKey, core_err, from_py, policy_err, to_py};
+use crate::{Engine, SigningKey, core_err, from_py, options_from_py, policy_err, to_py};
 
 fn timestamp(s: &str) -> PyResult<Timestamp> {
     s.parse().map_err(policy_err)
-}
-
-fn approval_policy(
-    min_approvals: usize,
-    required_roles: Vec<String>,
-    min_signatures: usize,
-) -> ApprovalPolicy {
-    let mut p = ApprovalPolicy::new(min_approvals).with_min_signatures(min_signatures);
-    for r in required_roles {
-        p = p.with_required_role(r);
-    }
-    p
 }
 
 fn public_keys(pems: &[String]) -> PyResult<Vec<cos_core::PublicKey>> {
@@ -46,42 +32,37 @@ impl DisclosurePack {
     #[pyo3(signature = (id, *, issuer, purpose, datasets, created, expires, destination_region = None, destination_party = None, approvals = None))]
     #[allow(
         clippy::too_many_arguments,
-        reason = "mirrors the steps of DisclosurePackBuilder"
+        reason = "the fields of cos_policy::disclosure::DisclosurePackSpec"
     )]
     fn new(
         id: String,
         issuer: String,
         purpose: String,
         datasets: &Bound<'_, PyAny>,
-        created: &str,
-        expires: &str,
-        destination_region: Option<&str>,
+        created: String,
+        expires: String,
+        destination_region: Option<String>,
         destination_party: Option<String>,
         approvals: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let datasets: Vec<Dataset> = from_py(datasets, "list of datasets")?;
-        let approvals: Vec<Approval> = match approvals {
-            Some(a) => from_py(a, "list of approvals")?,
-            None => Vec::new(),
+        let spec = DisclosurePackSpec {
+            id,
+            issuer,
+            purpose,
+            datasets: from_py(datasets, "list of datasets")?,
+            created,
+            expires,
+            destination_region,
+            destination_party,
+            approvals: approvals
+                .map(|a| from_py(a, "list of approvals"))
+                .transpose()?
+                .unwrap_or_default(),
         };
-        let mut b = DisclosurePackBuilder::new(id)
-            .issuer(issuer)
-            .purpose(purpose)
-            .created(timestamp(created)?)
-            .expires(timestamp(expires)?);
-        if let Some(r) = destination_region {
-            b = b.destination_region(r.parse().map_err(core_err)?);
-        }
-        if let Some(p) = destination_party {
-            b = b.destination_party(p);
-        }
-        for d in datasets {
-            b = b.dataset(d);
-        }
-        for a in approvals {
-            b = b.approval(a.approver, a.role, a.time);
-        }
-        b.build().map(DisclosurePack).map_err(policy_err)
+        spec.build().map(DisclosurePack).map_err(|e| match e {
+            cos_policy::Error::Core(e) => core_err(e),
+            other => policy_err(other),
+        })
     }
 
     /// Parses and validates the JSON form.
@@ -192,16 +173,15 @@ impl VerifiedDisclosure {
 /// Verifies a disclosure pack envelope against trusted keys (SPKI PEM) at
 /// `now` (RFC 3339, default the current time) with an approval policy.
 #[pyfunction]
-#[pyo3(signature = (envelope, trusted_keys, now = None, *, min_approvals = 1, required_roles = None, min_signatures = 1))]
+#[pyo3(signature = (envelope, trusted_keys, now = None, **options))]
 pub(crate) fn verify_disclosure(
     py: Python<'_>,
     envelope: &[u8],
     trusted_keys: Vec<String>,
     now: Option<&str>,
-    min_approvals: usize,
-    required_roles: Option<Vec<String>>,
-    min_signatures: usize,
+    options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<VerifiedDisclosure> {
+    let policy: ApprovalPolicy = options_from_py(options, "approval policy")?;
     let keys = public_keys(&trusted_keys)?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
@@ -209,11 +189,6 @@ pub(crate) fn verify_disclosure(
         Some(t) => timestamp(t)?,
         None => Timestamp::now(),
     };
-    let policy = approval_policy(
-        min_approvals,
-        required_roles.unwrap_or_default(),
-        min_signatures,
-    );
     py.detach(|| cos_policy::disclosure::verify(envelope, &verifiers, now, &policy))
         .map(VerifiedDisclosure)
         .map_err(policy_err)
@@ -223,11 +198,7 @@ pub(crate) fn verify_disclosure(
 /// request's time and asks `entrypoint`. Returns `{"decision", "disclosure":
 /// {"status": "absent" | "verified" | "rejected", ...}}`.
 #[pyfunction]
-#[pyo3(signature = (engine, entrypoint, request, envelope = None, trusted_keys = None, *, min_approvals = 1, required_roles = None, min_signatures = 1))]
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the arguments of decide_residency and the approval policy"
-)]
+#[pyo3(signature = (engine, entrypoint, request, envelope = None, trusted_keys = None, **options))]
 pub(crate) fn decide_residency<'py>(
     py: Python<'py>,
     engine: &Engine,
@@ -235,19 +206,13 @@ pub(crate) fn decide_residency<'py>(
     request: &Bound<'py, PyAny>,
     envelope: Option<Vec<u8>>,
     trusted_keys: Option<Vec<String>>,
-    min_approvals: usize,
-    required_roles: Option<Vec<String>>,
-    min_signatures: usize,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let policy: ApprovalPolicy = options_from_py(options, "approval policy")?;
     let request: ResidencyRequest = from_py(request, "residency request")?;
     let keys = public_keys(&trusted_keys.unwrap_or_default())?;
     let verifiers: Vec<&dyn cos_core::Verifier> =
         keys.iter().map(|k| k as &dyn cos_core::Verifier).collect();
-    let policy = approval_policy(
-        min_approvals,
-        required_roles.unwrap_or_default(),
-        min_signatures,
-    );
     let out = py
         .detach(|| {
             cos_policy::disclosure::decide_residency(

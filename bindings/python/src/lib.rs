@@ -517,16 +517,7 @@ fn sigstore_verify_blob<'py>(
     let v = cos_core::sigstore::Bundle::from_json(bundle)
         .and_then(|b| b.verify_blob(artifact, &key))
         .map_err(core_err)?;
-    to_py(
-        py,
-        &serde_json::json!({
-            "key_id": v.key_id,
-            "artifact_digest": v.artifact_digest.to_string(),
-            "payload_type": v.payload_type,
-            "unchecked_tlog_entries": v.unchecked_tlog_entries,
-            "unchecked_timestamps": v.unchecked_timestamps,
-        }),
-    )
+    to_py(py, &v)
 }
 
 fn supplychain_err(e: cos_supplychain::Error) -> PyErr {
@@ -575,15 +566,7 @@ fn sigstore_verify_blob_keyless<'py>(
     let v = py
         .detach(|| verifier.verify_blob(artifact, bundle))
         .map_err(core_err)?;
-    to_py(
-        py,
-        &serde_json::json!({
-            "identity": v.identity,
-            "issuer": v.issuer,
-            "artifact_digest": v.artifact_digest.to_string(),
-            "payload_type": v.payload_type,
-        }),
-    )
+    to_py(py, &v)
 }
 
 /// The TypeScript `fetchAndVerify` in-process: verifies the pack at `url` (an
@@ -813,10 +796,7 @@ impl Pack {
         let v = py
             .detach(|| self.0.verify_signature(&key, &opts))
             .map_err(policy_err)?;
-        let claims = serde_json::to_value(&v.claims)
-            .map_err(|e| PyValueError::new_err(format!("claims are not JSON: {e}")))?;
-        let out = serde_json::json!({"claims": claims, "key_id": v.key_id});
-        from_json(py, &out)
+        to_py(py, &v)
     }
 
     /// Runs the pack's tests like `opa test`; returns OPA's JSON report
@@ -825,15 +805,15 @@ impl Pack {
     fn run_tests<'py>(
         &self,
         py: Python<'py>,
-        run: Option<&str>,
+        run: Option<String>,
         strict_builtin_errors: bool,
     ) -> PyResult<(Bound<'py, PyAny>, bool)> {
-        let options = cos_policy::EngineOptions {
+        let options = cos_policy::RunTestsOptions {
+            run,
             strict_builtin_errors,
-            ..Default::default()
         };
         let report = py
-            .detach(|| cos_policy::run_tests(&self.0, options, run))
+            .detach(|| options.run_tests(&self.0))
             .map_err(policy_err)?;
         Ok((from_json(py, &report.to_json())?, report.success()))
     }

@@ -9,7 +9,7 @@ use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use cos_supplychain::sbom::{self, GenerateOptions, LockfileKind};
 use cos_supplychain::{license, slsa, vuln};
 
-use crate::{CosError, SigningKey, VerificationError, to_json, to_py, with_code};
+use crate::{CosError, SigningKey, VerificationError, options_from_py, to_json, to_py, with_code};
 
 pyo3::create_exception!(
     companyos,
@@ -151,17 +151,13 @@ impl Sbom {
         tool_name: Option<String>,
         tool_version: Option<String>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let format: sbom::Format = format.parse().map_err(sc_err)?;
-        let mut options = sbom::WriteOptions::at(created);
-        if let Some(name) = tool_name {
-            options.tool_name = name;
-        }
-        if let Some(version) = tool_version {
-            options.tool_version = version;
-        }
-        let out = py
-            .detach(|| self.0.write(format, &options))
-            .map_err(sc_err)?;
+        let options = sbom::WriteConfig {
+            format: format.to_owned(),
+            created,
+            tool_name,
+            tool_version,
+        };
+        let out = py.detach(|| options.write(&self.0)).map_err(sc_err)?;
         Ok(PyBytes::new(py, &out))
     }
 
@@ -328,7 +324,11 @@ pub(crate) fn attest_provenance<'py>(
     key: &SigningKey,
     format: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let format: slsa::SignatureFormat = format.parse().map_err(sc_err)?;
+    let format = slsa::AttestConfig {
+        format: format.to_owned(),
+    }
+    .signature_format()
+    .map_err(sc_err)?;
     let build = build_description(build)?;
     let subjects = self::subjects(subjects)?;
     let out = py
@@ -340,42 +340,16 @@ pub(crate) fn attest_provenance<'py>(
 /// Verifies SLSA provenance for `artifact` as `cos verify provenance`
 /// does; returns what was verified (dict).
 #[pyfunction]
-#[pyo3(signature = (provenance, artifact, *, builder_id, source_uri, branch = None, tag = None, build_type = None, public_key = None, trusted_root = None, identity = None, issuer = None))]
-#[allow(
-    clippy::too_many_arguments,
-    reason = "keyword arguments mirror the CLI's flags"
-)]
+#[pyo3(signature = (provenance, artifact, **options))]
 pub(crate) fn verify_provenance<'py>(
     py: Python<'py>,
     provenance: &[u8],
     artifact: &[u8],
-    builder_id: &str,
-    source_uri: &str,
-    branch: Option<&str>,
-    tag: Option<&str>,
-    build_type: Option<&str>,
-    public_key: Option<&str>,
-    trusted_root: Option<&[u8]>,
-    identity: Option<&str>,
-    issuer: Option<&str>,
+    options: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let mut expect = slsa::Expectations::new(builder_id, source_uri);
-    if let Some(b) = branch {
-        expect = expect.branch(b);
-    }
-    if let Some(t) = tag {
-        expect = expect.tag(t);
-    }
-    if let Some(t) = build_type {
-        expect = expect.build_type(t);
-    }
-    let mut trust = slsa::Trust::default();
-    trust.public_key = public_key;
-    trust.trusted_root = trusted_root;
-    trust.identity = identity;
-    trust.issuer = issuer;
+    let config: slsa::VerifyConfig = options_from_py(options, "verify_provenance options")?;
     let verified = py
-        .detach(|| slsa::verify_provenance(provenance, artifact, &trust, &expect))
+        .detach(|| config.verify(provenance, artifact))
         .map_err(sc_err)?;
     to_py(py, &verified)
 }
@@ -431,22 +405,23 @@ pub(crate) fn cve_gate(
     policy: Option<Vec<u8>>,
     format: &str,
 ) -> PyResult<CveVerdict> {
-    let now = vuln::Timestamp::parse(now).map_err(sc_err)?;
-    let format: vuln::ReportFormat = format.parse().map_err(sc_err)?;
-    let vex = vex.unwrap_or_default();
-    let mut docs = vuln::GateDocuments::at(now);
-    docs.format = format;
-    docs.reports = reports
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
-    docs.vex = vex
-        .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
-    docs.waivers = waivers.as_deref();
-    docs.policy = policy.as_deref();
-    py.detach(|| vuln::evaluate_documents(&docs))
+    let named = |docs: Vec<(String, Vec<u8>)>| -> Vec<vuln::NamedDocument> {
+        docs.into_iter()
+            .map(|(name, data)| vuln::NamedDocument {
+                name,
+                data: cos_core::shape::Blob(data),
+            })
+            .collect()
+    };
+    let config = vuln::GateConfig {
+        reports: named(reports),
+        now: now.to_owned(),
+        vex: named(vex.unwrap_or_default()),
+        waivers: waivers.map(cos_core::shape::Blob),
+        policy: policy.map(cos_core::shape::Blob),
+        format: Some(format.to_owned()),
+    };
+    py.detach(|| config.evaluate())
         .map(CveVerdict)
         .map_err(sc_err)
 }

@@ -40,6 +40,8 @@ def test_sigstore_round_trip_and_tamper(key):
     assert ok["key_id"] == key.key_id
     assert ok["artifact_digest"] == digest(b"artifact")
     assert ok["unchecked_tlog_entries"] == 0
+    # The one result shape (cos_core::sigstore::VerifiedBlob): no identity in key mode.
+    assert ok["identity"] is None and ok["issuer"] is None
     with pytest.raises(companyos.VerificationError) as e:
         sigstore_verify_blob(b"artifact!", bundle, key.public_pem())
     assert e.value.code == "artifact_mismatch"

@@ -283,6 +283,11 @@ def test_provenance_attest_and_verify(key, fmt):
         verify_provenance(signed, artifact, public_key=other.public_pem(), **EXPECT)
     with pytest.raises(companyos.VerificationError):
         verify_provenance(signed, b"another artifact", public_key=key.public_pem(), **EXPECT)
+    # The keywords are cos_supplychain::slsa::VerifyConfig: unknown or missing ones are a ValueError.
+    with pytest.raises(ValueError, match="builder"):
+        verify_provenance(signed, artifact, public_key=key.public_pem(), source_uri="github.com/acme/app")
+    with pytest.raises(ValueError, match="branchh"):
+        verify_provenance(signed, artifact, public_key=key.public_pem(), branchh="main", **EXPECT)
     # Tampered: a changed payload no longer verifies.
     doc = json.loads(signed)
     env = doc["dsseEnvelope"] if "dsseEnvelope" in doc else doc

@@ -459,8 +459,9 @@ fn b64_json<T: Serialize>(v: &T) -> Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(json))
 }
 
-/// What a verified signature covered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a verified signature covered (serialized, the bindings' result
+/// shape; ADR-0020).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VerifiedSignature {
     /// The verified claims.
     pub claims: SignedClaims,

@@ -73,7 +73,7 @@ mod verify;
 
 pub use residency::{DisclosureStatus, ResidencyOutcome, ResidencyRequest, decide_residency};
 pub use timestamp::Timestamp;
-pub use verify::{ApprovalPolicy, VerifiedDisclosure, verify};
+pub use verify::{ApprovalConfig, ApprovalPolicy, VerifiedDisclosure, verify};
 
 /// The DSSE payload type of a disclosure pack.
 pub const PAYLOAD_TYPE: &str = "application/vnd.companyos.disclosure+json";
@@ -507,6 +507,62 @@ impl DisclosurePackBuilder {
     /// Builds the pack and signs it ([`DisclosurePack::sign`]).
     pub fn sign(self, signers: &[&dyn Signer]) -> Result<Envelope> {
         self.build()?.sign(signers)
+    }
+}
+
+/// A disclosure pack as the bindings' constructor takes it (`new
+/// DisclosurePack(spec)` in Node, `DisclosurePack(id, *, issuer, …)` in Python;
+/// ADR-0020): plain data, times RFC 3339 UTC, built and validated by
+/// [`DisclosurePackSpec::build`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisclosurePackSpec {
+    /// The pack's id.
+    pub id: String,
+    /// Who issues it.
+    pub issuer: String,
+    /// The purpose tag (`support`).
+    pub purpose: String,
+    /// The datasets, in the pack's JSON form.
+    pub datasets: Vec<Dataset>,
+    /// When it is made.
+    pub created: String,
+    /// When it expires.
+    pub expires: String,
+    /// The destination region (`US`); this or a party is required.
+    #[serde(default)]
+    pub destination_region: Option<String>,
+    /// The receiving party.
+    #[serde(default)]
+    pub destination_party: Option<String>,
+    /// The approvals.
+    #[serde(default)]
+    pub approvals: Vec<Approval>,
+}
+
+impl DisclosurePackSpec {
+    /// Builds and validates the pack ([`DisclosurePackBuilder::build`]): a
+    /// time that is not RFC 3339 UTC is `disclosure_invalid`, a region cos
+    /// does not know is cos-core's `invalid_region` ([`Error::Core`]).
+    pub fn build(self) -> Result<DisclosurePack> {
+        let mut b = DisclosurePackBuilder::new(self.id)
+            .issuer(self.issuer)
+            .purpose(self.purpose)
+            .created(self.created.parse()?)
+            .expires(self.expires.parse()?);
+        if let Some(r) = self.destination_region {
+            b = b.destination_region(r.parse().map_err(Error::Core)?);
+        }
+        if let Some(p) = self.destination_party {
+            b = b.destination_party(p);
+        }
+        for d in self.datasets {
+            b = b.dataset(d);
+        }
+        for a in self.approvals {
+            b = b.approval(a.approver, a.role, a.time);
+        }
+        b.build()
     }
 }
 

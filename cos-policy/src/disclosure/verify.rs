@@ -19,7 +19,11 @@ use crate::error::{DisclosureError, Error, Result};
 /// assert_eq!(p.min_approvals, 2);
 /// assert_eq!(ApprovalPolicy::default(), ApprovalPolicy::new(1));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// It is plain data: the bindings read it from keyword options
+/// (`min_approvals`, `required_roles`, `min_signatures`; ADR-0020).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ApprovalPolicy {
     /// Fewest distinct approvers (by approver id). Default 1.
@@ -57,6 +61,53 @@ impl ApprovalPolicy {
     pub fn with_min_signatures(mut self, n: usize) -> Self {
         self.min_signatures = n;
         self
+    }
+}
+
+/// The options object of the bindings' `verifyDisclosure` and
+/// `decideResidency` (ADR-0020): the [`ApprovalPolicy`] fields, and what
+/// each function takes besides (`now` for `verifyDisclosure`, `envelope`
+/// and `trusted_keys` for `decideResidency`; each ignores the others).
+/// Its defaults are [`ApprovalPolicy`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApprovalConfig {
+    /// Fewest distinct approvers (default 1).
+    pub min_approvals: usize,
+    /// Roles some approval must carry each.
+    pub required_roles: Vec<String>,
+    /// Fewest distinct trusted keys that must have signed (default 1).
+    pub min_signatures: usize,
+    /// `verifyDisclosure`: verify for this time (RFC 3339; default now).
+    pub now: Option<String>,
+    /// `decideResidency`: the disclosure pack envelope.
+    pub envelope: Option<cos_core::shape::Blob>,
+    /// `decideResidency`: trusted keys (SPKI PEM).
+    pub trusted_keys: Vec<String>,
+}
+
+impl Default for ApprovalConfig {
+    fn default() -> Self {
+        let p = ApprovalPolicy::default();
+        ApprovalConfig {
+            min_approvals: p.min_approvals,
+            required_roles: p.required_roles,
+            min_signatures: p.min_signatures,
+            now: None,
+            envelope: None,
+            trusted_keys: Vec::new(),
+        }
+    }
+}
+
+impl ApprovalConfig {
+    /// The approval policy these options name.
+    pub fn policy(&self) -> ApprovalPolicy {
+        ApprovalPolicy {
+            min_approvals: self.min_approvals,
+            required_roles: self.required_roles.clone(),
+            min_signatures: self.min_signatures,
+        }
     }
 }
 

@@ -273,6 +273,40 @@ fn unpack_verified(verified: &VerifiedArchive, dest: Option<&Path>) -> Result<Pa
     }
 }
 
+/// The options of a binding's `fetchAndVerify` (the TypeScript
+/// `cos-policy-fetcher`'s `{url, cosignPath?}`, with a public key or a
+/// keyless trust instead of a cosign binary): plain data, read by the
+/// bindings (ADR-0020). `url` is required; the bindings make the trust
+/// fields a verifier (keyless verification lives in cos-supplychain) and
+/// call [`fetch_and_verify`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchConfig {
+    /// The pack: an `http(s):` URL, a path or a `file:` URL.
+    pub url: String,
+    /// The public key (SPKI PEM, e.g. `cosign.pub`) that signed the pack.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// The Sigstore bundle; default `<file>.sigstore.json` or `<file>.bundle`.
+    #[serde(default)]
+    pub bundle: Option<cos_core::shape::Blob>,
+    /// The `Digest` header value (`sha-256=<hex>` or RFC 3230 base64).
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// Unpack here (must not exist) instead of a new temporary directory.
+    #[serde(default)]
+    pub dest: Option<PathBuf>,
+    /// Keyless instead: the `trusted_root.json` (text or bytes) ...
+    #[serde(default)]
+    pub trusted_root: Option<cos_core::shape::Blob>,
+    /// ... the certificate identity (exact SAN) that must have signed ...
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// ... and its OIDC issuer.
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
 /// The TypeScript fetcher's `fetchAndVerify`, in-process: reads a pack
 /// from a local path or `file:` URL, or, with the `http` feature, GETs an
 /// `http:` / `https:` URL ([`http::PackClient`] with default options: the

@@ -126,6 +126,56 @@ impl WriteOptions {
     }
 }
 
+/// The options of a binding's `Sbom.write` (ADR-0020): the format's name
+/// and the [`WriteOptions`], as plain data. `created` is required; the
+/// format defaults to `cyclonedx-1.6`, the tool to [`WriteOptions::at`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteConfig {
+    /// `cyclonedx-1.6` (default), `cyclonedx-1.5` or `spdx-2.3`.
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// Creation time, seconds since 1970 (`SOURCE_DATE_EPOCH`).
+    pub created: u64,
+    /// Tool recorded as the author (default `cos`).
+    #[serde(default)]
+    pub tool_name: Option<String>,
+    /// Its version (default this crate's).
+    #[serde(default)]
+    pub tool_version: Option<String>,
+}
+
+fn default_format() -> String {
+    Format::CycloneDx16.name().to_owned()
+}
+
+impl Default for WriteConfig {
+    fn default() -> Self {
+        WriteConfig {
+            format: default_format(),
+            created: 0,
+            tool_name: None,
+            tool_version: None,
+        }
+    }
+}
+
+impl WriteConfig {
+    /// Writes `sbom` with these options (a format name cos does not know
+    /// is the error [`Format`]'s `FromStr` gives).
+    pub fn write(&self, sbom: &Sbom) -> Result<Vec<u8>> {
+        let format: Format = self.format.parse()?;
+        let mut w = WriteOptions::at(self.created);
+        if let Some(name) = &self.tool_name {
+            w.tool_name.clone_from(name);
+        }
+        if let Some(version) = &self.tool_version {
+            w.tool_version.clone_from(version);
+        }
+        sbom.write(format, &w)
+    }
+}
+
 /// Parses a `SOURCE_DATE_EPOCH` value: [`cos_core::time::parse_source_date_epoch`]
 /// (whole seconds since 1970, up to the end of year 9999); anything else is
 /// cos-core's `InvalidSourceDateEpoch` ([`Error::Core`], code

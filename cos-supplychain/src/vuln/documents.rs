@@ -62,6 +62,73 @@ impl<'a> GateDocuments<'a> {
     }
 }
 
+/// A named document in a binding's gate options: a report or VEX file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedDocument {
+    /// The name recorded in the verdict (a file name).
+    pub name: String,
+    /// Its bytes (or text).
+    pub data: cos_core::shape::Blob,
+}
+
+/// The options of a binding's `cveGate` / `cve_gate` (ADR-0020): the
+/// documents and the time as plain data, evaluated by
+/// [`GateConfig::evaluate`]. `reports` and `now` are required.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// Vulnerability reports (OSV, Grype, Trivy, CycloneDX); at least one.
+    pub reports: Vec<NamedDocument>,
+    /// The time waivers are judged at (RFC 3339).
+    pub now: String,
+    /// VEX documents (OpenVEX, CycloneDX).
+    #[serde(default)]
+    pub vex: Vec<NamedDocument>,
+    /// The waivers file (YAML or JSON).
+    #[serde(default)]
+    pub waivers: Option<cos_core::shape::Blob>,
+    /// The gate policy (YAML or JSON); none: block CVSS 7.0 and above.
+    #[serde(default)]
+    pub policy: Option<cos_core::shape::Blob>,
+    /// `auto` (none), `osv`, `grype`, `trivy`, `cyclonedx`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+impl GateConfig {
+    /// The time and the report format, parsed (what a binding checks
+    /// before it runs the gate off its main thread).
+    pub fn parsed(&self) -> Result<(Timestamp, ReportFormat)> {
+        let now = Timestamp::parse(&self.now)?;
+        let format = match &self.format {
+            Some(f) => f.parse()?,
+            None => ReportFormat::Auto,
+        };
+        Ok((now, format))
+    }
+
+    /// Parses every document and evaluates the gate ([`evaluate_documents`]).
+    pub fn evaluate(&self) -> Result<Verdict> {
+        let (now, format) = self.parsed()?;
+        let mut docs = GateDocuments::at(now);
+        docs.format = format;
+        docs.reports = self
+            .reports
+            .iter()
+            .map(|d| (d.name.as_str(), d.data.as_bytes()))
+            .collect();
+        docs.vex = self
+            .vex
+            .iter()
+            .map(|d| (d.name.as_str(), d.data.as_bytes()))
+            .collect();
+        docs.waivers = self.waivers.as_ref().map(cos_core::shape::Blob::as_bytes);
+        docs.policy = self.policy.as_ref().map(cos_core::shape::Blob::as_bytes);
+        evaluate_documents(&docs)
+    }
+}
+
 /// Parses every document (with the limits) and evaluates the gate.
 ///
 /// Errors: those of [`Policy::from_slice`], [`parse_report`],

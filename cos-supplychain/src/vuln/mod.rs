@@ -55,7 +55,7 @@ mod vex;
 mod waiver;
 
 pub use self::cvss::{CvssScore, CvssVersion, MAX_VECTOR_LEN, detect_version, score_vector};
-pub use self::documents::{GateDocuments, evaluate_documents};
+pub use self::documents::{GateConfig, GateDocuments, NamedDocument, evaluate_documents};
 pub use self::finding::{Finding, Limits, Package, Report, ReportFormat, ReportedScore, Severity};
 pub use self::gate::{
     Counts, Disposition, FindingVerdict, GateInput, InputSummary, PackageVerdict, ScoreSource,

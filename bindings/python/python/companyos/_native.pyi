@@ -72,7 +72,8 @@ def sigstore_sign_blob(artifact: bytes, key: SigningKey) -> bytes:
 def sigstore_verify_blob(artifact: bytes, bundle: bytes, public_key: str) -> Dict[str, Any]:
     """Verify `artifact` against a Sigstore (or legacy cosign) bundle with a PEM public key, offline.
 
-    Returns key_id, artifact_digest, payload_type, unchecked_tlog_entries, unchecked_timestamps.
+    Returns key_id, identity (None), issuer (None), artifact_digest, payload_type,
+    unchecked_tlog_entries, unchecked_timestamps (cos_core::sigstore::VerifiedBlob).
     Raises VerificationError (code "artifact_mismatch", "signature_invalid", "invalid_sigstore_bundle").
     """
 
@@ -83,7 +84,8 @@ def sigstore_verify_blob_keyless(
 
     Checks the certificate chain, SCT, Rekor inclusion proof, checkpoint and
     signed entry timestamp, timestamps, and the exact identity (SAN) and OIDC
-    issuer. Returns identity, issuer, artifact_digest, payload_type. Raises
+    issuer. Returns the dict of sigstore_verify_blob, identity and issuer set
+    (key_id empty). Raises
     VerificationError (codes "bundle_not_trusted", "artifact_mismatch",
     "invalid_sigstore_bundle") or CoreError ("invalid_trusted_root", "invalid_policy").
     """

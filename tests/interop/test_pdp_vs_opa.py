@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -319,13 +320,28 @@ def package_spellings(seed: int, count: int) -> list[str]:
     return out
 
 
+def baseline_with_manual_rollback(tmp_path):
+    """The baseline pack asking for manual rollback only. While a pack asks
+    for automatic rollback, cos-pdp refuses policy and data writes through
+    the REST API (its decisions would bypass the pack's accounting, and the
+    rollback would never come; docs/cos-pdp.md), where OPA, which has no
+    rollback, takes them: tests that compare the REST API itself use this."""
+    src = tmp_path / "baseline-manual"
+    shutil.copytree(BASELINE, src)
+    manifest = src / "manifest.yaml"
+    text = manifest.read_text()
+    assert "strategy: automatic" in text
+    manifest.write_text(text.replace("strategy: automatic", "strategy: manual"))
+    return src
+
+
 def test_generated_package_spellings_are_owned_as_opa_owns_them(cos_bin, opa_bin, pdp_bin, tmp_path):
     """Issue 26 item 1: every spelling OPA parses to a path under the pack's
     root is refused the same way by both; the rest are accepted by both
     (or refused by both when neither parses it). Seeded (COS_SPELLING_SEED,
     COS_SPELLING_CASES) so a failure can be replayed."""
     bundle = tmp_path / "baseline.tar.gz"
-    p = run([cos_bin, "pack", "build", BASELINE, "-o", bundle])
+    p = run([cos_bin, "pack", "build", baseline_with_manual_rollback(tmp_path), "-o", bundle])
     assert p.returncode == 0, describe(p)
     seed = int(os.environ.get("COS_SPELLING_SEED", "26"))
     cases = int(os.environ.get("COS_SPELLING_CASES", "120"))

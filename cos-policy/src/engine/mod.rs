@@ -455,11 +455,18 @@ impl Output {
         Ok(out)
     }
 
+    /// Whether every number of the result fits an `i64`, `u64` or `f64`, so
+    /// that serde (`Serialize`) and [`Output::to_json`] write it exactly; when
+    /// not, [`Output::to_json_string`] is the exact form.
+    pub fn fits_json_value(&self) -> bool {
+        !exact_json::has_inexact_number(&self.0, 0)
+    }
+
     /// The result as a JSON value. A number that an `i64`, `u64` or `f64`
     /// does not hold exactly is [`Error::Unsupported`]: use
     /// [`Output::to_json_string`] for it.
     pub fn to_json(&self) -> Result<serde_json::Value> {
-        if exact_json::has_inexact_number(&self.0, 0) {
+        if !self.fits_json_value() {
             return Err(Error::Unsupported {
                 what: "a result number that a JSON value (64-bit numbers) would round: read the \
                        result as JSON text (Output::to_json_string)"

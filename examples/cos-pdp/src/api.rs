@@ -925,15 +925,15 @@ struct Exact<'a>(&'a Output);
 impl serde::Serialize for Exact<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::Error as _;
-        match self.0.to_json() {
-            Ok(v) => v.serialize(s),
-            Err(_) => {
-                let text = self.0.to_json_string().map_err(S::Error::custom)?;
-                serde_json::value::RawValue::from_string(text)
-                    .map_err(S::Error::custom)?
-                    .serialize(s)
-            }
+        // Straight from the engine's values (no JSON tree on the fast path,
+        // ADR-0012) when serde writes every number exactly.
+        if self.0.fits_json_value() {
+            return self.0.serialize(s);
         }
+        let text = self.0.to_json_string().map_err(S::Error::custom)?;
+        serde_json::value::RawValue::from_string(text)
+            .map_err(S::Error::custom)?
+            .serialize(s)
     }
 }
 
